@@ -1,0 +1,218 @@
+import { Clock, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as Jose from "jose"
+import type { Principal } from "@shop/domain/Auth"
+import {
+  AddressNotFound,
+  AlreadyAdmin,
+  EmailExists,
+  InvalidCredentials,
+  RateLimited,
+  Unauthorized,
+  UserNotFound
+} from "@shop/domain/Errors"
+import { IdGenerator } from "@shop/domain/IdGenerator"
+import { AddressId, IdPrefixes, SessionId, UserId } from "@shop/domain/Ids"
+import { Auth, AuthConfig } from "./Auth.ts"
+import { AuthRepository, type UserRow } from "./AuthRepository.ts"
+import { constantTimeEqual, hash, verify } from "./Passwords.ts"
+
+const normalizeEmail = (email: string) => email.trim().toLowerCase()
+
+const encoder = new TextEncoder()
+
+export const layerNoDeps = Layer.effect(
+  Auth,
+  Effect.gen(function*() {
+    const repo = yield* AuthRepository
+    const config = yield* AuthConfig
+    const ids = yield* IdGenerator
+    const secretKey = encoder.encode(Redacted.value(config.jwtSecret))
+    const windowMs = config.throttle.windowSeconds * 1000
+
+    // Verifying against this hash when the email is unknown makes a login for a
+    // missing account cost the same time as one with a wrong password.
+    const dummyHash = yield* hash("not-a-password", new Uint8Array(16), config.passwordIterations)
+
+    const createUser = Effect.fn("Auth.createUser")(function*(
+      input: { email: string; password: string; name: string },
+      role: "user" | "admin"
+    ) {
+      const email = normalizeEmail(input.email)
+      const salt = yield* ids.bytes(16)
+      const passwordHash = yield* hash(input.password, salt, config.passwordIterations)
+      const userId = UserId.make(yield* ids.make(IdPrefixes.user))
+      const user: UserRow = {
+        userId,
+        email,
+        name: input.name.trim(),
+        role,
+        passwordHash,
+        createdAt: yield* Clock.currentTimeMillis
+      }
+      const inserted = yield* repo.insertUser(user)
+      if (!inserted) return yield* new EmailExists({})
+      return user
+    })
+
+    const signup = Effect.fn("Auth.signup")(function*(input: { email: string; password: string; name: string }) {
+      const user = yield* createUser(input, "user")
+      return { userId: user.userId, email: user.email }
+    })
+
+    const adminSignup = Effect.fn("Auth.adminSignup")(function*(
+      input: { email: string; password: string; name: string; secret: string | undefined }
+    ) {
+      const expected = Option.getOrUndefined(config.adminSecret)
+      if (expected === undefined || input.secret === undefined) return yield* new Unauthorized({})
+      const matches = constantTimeEqual(encoder.encode(input.secret), encoder.encode(Redacted.value(expected)))
+      if (!matches) return yield* new Unauthorized({})
+      const user = yield* createUser(input, "admin")
+      return { userId: user.userId, email: user.email, role: user.role }
+    })
+
+    const checkThrottle = Effect.fn("Auth.checkThrottle")(function*(keys: ReadonlyArray<readonly [string, number]>) {
+      const now = yield* Clock.currentTimeMillis
+      for (const [key, max] of keys) {
+        const attempts = yield* repo.findAttempts(key)
+        if (Option.isSome(attempts) && attempts.value.count >= max && attempts.value.windowStart > now - windowMs) {
+          const retryAfter = Math.max(1, Math.ceil((attempts.value.windowStart + windowMs - now) / 1000))
+          return yield* new RateLimited({ details: { retryAfter } })
+        }
+      }
+    })
+
+    const login = Effect.fn("Auth.login")(function*(input: { email: string; password: string; client: string }) {
+      const email = normalizeEmail(input.email)
+      const emailKey = `email:${email}`
+      const clientKey = `client:${input.client}`
+      yield* checkThrottle([[emailKey, config.throttle.maxFailuresPerEmail], [clientKey, config.throttle.maxFailuresPerClient]])
+      const user = yield* repo.findUserByEmail(email)
+      const ok = yield* verify(Option.match(user, { onNone: () => dummyHash, onSome: (u) => u.passwordHash }), input.password)
+      if (Option.isNone(user) || !ok) {
+        const now = yield* Clock.currentTimeMillis
+        yield* repo.recordFailure(emailKey, now, windowMs)
+        yield* repo.recordFailure(clientKey, now, windowMs)
+        return yield* new InvalidCredentials({})
+      }
+      yield* repo.clearAttempts(emailKey)
+      const now = yield* Clock.currentTimeMillis
+      const sessionId = SessionId.make(yield* ids.make(IdPrefixes.session))
+      const expiresAt = now + config.tokenTtlSeconds * 1000
+      yield* repo.insertSession({ sessionId, userId: user.value.userId, createdAt: now, expiresAt })
+      const accessToken = yield* Effect.promise(() =>
+        new Jose.SignJWT({ sid: sessionId })
+          .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+          .setSubject(user.value.userId)
+          .setIssuedAt(Math.floor(now / 1000))
+          .setExpirationTime(Math.floor(expiresAt / 1000))
+          .sign(secretKey)
+      )
+      return { accessToken, expiresIn: config.tokenTtlSeconds }
+    })
+
+    const authenticate = Effect.fn("Auth.authenticate")(function*(input: { token: string }) {
+      const now = yield* Clock.currentTimeMillis
+      const payload = yield* Effect.tryPromise({
+        try: () =>
+          Jose.jwtVerify(input.token, secretKey, {
+            // Pinning the algorithm rejects `alg: none` and key-confusion tokens.
+            algorithms: ["HS256"],
+            requiredClaims: ["exp", "sub", "sid"],
+            currentDate: new Date(now)
+          }),
+        catch: () => new Unauthorized({})
+      })
+      const sid = payload.payload["sid"]
+      if (typeof sid !== "string" || !Schema.is(SessionId)(sid)) return yield* new Unauthorized({})
+      const session = yield* repo.findSession(sid)
+      if (
+        Option.isNone(session) ||
+        session.value.revokedAt !== null ||
+        session.value.expiresAt <= now ||
+        session.value.userId !== payload.payload.sub
+      ) {
+        return yield* new Unauthorized({})
+      }
+      const principal: Principal = {
+        userId: session.value.userId,
+        sessionId: session.value.sessionId,
+        email: session.value.email,
+        role: session.value.role
+      }
+      return principal
+    })
+
+    const logout = Effect.fn("Auth.logout")(function*(input: { sessionId: SessionId }) {
+      yield* repo.revokeSession(input.sessionId, yield* Clock.currentTimeMillis)
+    })
+
+    const me = Effect.fn("Auth.me")(function*(input: { userId: UserId }) {
+      const user = yield* repo.findUserById(input.userId)
+      if (Option.isNone(user)) return yield* new Unauthorized({})
+      const addresses = yield* repo.listAddresses(input.userId)
+      return {
+        userId: user.value.userId,
+        email: user.value.email,
+        role: user.value.role,
+        name: user.value.name,
+        addresses
+      }
+    })
+
+    const promote = Effect.fn("Auth.promote")(function*(input: { email: string } | { userId: UserId }) {
+      const user = "email" in input
+        ? yield* repo.findUserByEmail(normalizeEmail(input.email))
+        : yield* repo.findUserById(input.userId)
+      if (Option.isNone(user)) return yield* new UserNotFound({})
+      const promoted = yield* repo.promote(user.value.userId)
+      if (!promoted) return yield* new AlreadyAdmin({})
+      return { userId: user.value.userId, email: user.value.email, role: "admin" as const }
+    })
+
+    const listAddresses = Effect.fn("Auth.listAddresses")(function*(input: { userId: UserId }) {
+      return yield* repo.listAddresses(input.userId)
+    })
+
+    const createAddress = Effect.fn("Auth.createAddress")(function*(
+      input: { userId: UserId; address: Parameters<Auth["Service"]["createAddress"]>[0]["address"] }
+    ) {
+      const addressId = AddressId.make(yield* ids.make(IdPrefixes.address))
+      const address = { addressId, ...input.address }
+      yield* repo.insertAddress(input.userId, address, yield* Clock.currentTimeMillis)
+      return address
+    })
+
+    const updateAddress = Effect.fn("Auth.updateAddress")(function*(
+      input: Parameters<Auth["Service"]["updateAddress"]>[0]
+    ) {
+      const updated = yield* repo.updateAddress(input.userId, input.addressId, input.patch)
+      if (Option.isNone(updated)) return yield* new AddressNotFound({})
+      return updated.value
+    })
+
+    const deleteAddress = Effect.fn("Auth.deleteAddress")(function*(
+      input: Parameters<Auth["Service"]["deleteAddress"]>[0]
+    ) {
+      const deleted = yield* repo.deleteAddress(input.userId, input.addressId)
+      if (!deleted) return yield* new AddressNotFound({})
+    })
+
+    return Auth.of({
+      signup,
+      adminSignup,
+      login,
+      authenticate,
+      logout,
+      me,
+      promote,
+      listAddresses,
+      createAddress,
+      updateAddress,
+      deleteAddress
+    })
+  })
+)
+
+// The service with its standard dependencies; the runtime supplies the store
+// (memory or SQL) and the configuration.
+export const layer = layerNoDeps.pipe(Layer.provide(IdGenerator.layer))

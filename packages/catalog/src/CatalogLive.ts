@@ -1,0 +1,179 @@
+import { Clock, Effect, Layer, Option } from "effect"
+import type { CreateProductInput, ListProducts, Product, UpdateProductInput, VariantInput } from "@shop/domain/Catalog"
+import { ProductNotFound, SkuExists, ValidationError } from "@shop/domain/Errors"
+import { IdGenerator } from "@shop/domain/IdGenerator"
+import { IdPrefixes, ProductId, VariantId } from "@shop/domain/Ids"
+import { Inventory } from "@shop/inventory/Inventory"
+import { Catalog } from "./Catalog.ts"
+import { CatalogRepository, minPrice, type ProductRecord, type VariantRecord } from "./CatalogRepository.ts"
+
+const iso = (millis: number) => new Date(millis).toISOString()
+
+const toProduct = (record: ProductRecord, available: ReadonlyMap<string, number>): Product => ({
+  productId: record.productId,
+  sku: record.sku,
+  title: record.title,
+  description: record.description,
+  category: record.category,
+  images: record.images,
+  price: minPrice(record.variants),
+  variants: record.variants.map((v) => ({ ...v, available: available.get(v.variantId) ?? 0 })),
+  createdAt: iso(record.createdAt),
+  updatedAt: iso(record.updatedAt)
+})
+
+// Input rules that a schema cannot state on its own.
+const checkVariants = (sku: string, variants: ReadonlyArray<{ sku: string; price: { currency: string } }>) => {
+  const currencies = new Set(variants.map((v) => v.price.currency))
+  if (currencies.size > 1) {
+    return Option.some(new ValidationError({
+      message: "All variants of a product must share one currency",
+      details: { currencies: Array.from(currencies) }
+    }))
+  }
+  const seen = new Set<string>()
+  for (const variant of variants) {
+    if (seen.has(variant.sku)) {
+      return Option.some(new ValidationError({ message: "Variant SKUs must be unique", details: { sku: variant.sku } }))
+    }
+    seen.add(variant.sku)
+  }
+  void sku
+  return Option.none()
+}
+
+export const layerNoDeps = Layer.effect(
+  Catalog,
+  Effect.gen(function*() {
+    const repo = yield* CatalogRepository
+    const inventory = yield* Inventory
+    const ids = yield* IdGenerator
+
+    // One call to inventory for all the variants on a page: never N+1.
+    const withAvailability = Effect.fn("Catalog.withAvailability")(function*(records: ReadonlyArray<ProductRecord>) {
+      const variantIds = records.flatMap((r) => r.variants.map((v) => v.variantId))
+      const levels = variantIds.length === 0 ? [] : yield* inventory.availability({ variantIds })
+      const available = new Map(levels.map((l) => [l.variantId as string, l.available]))
+      return records.map((record) => toProduct(record, available))
+    })
+
+    const list = Effect.fn("Catalog.list")(function*(query: ListProducts) {
+      const page = yield* repo.list(query)
+      const items = yield* withAvailability(page.items)
+      return { items, total: page.total, limit: query.limit, offset: query.offset }
+    })
+
+    const get = Effect.fn("Catalog.get")(function*(input: { productId: ProductId }) {
+      const record = yield* repo.find(input.productId)
+      if (Option.isNone(record)) return yield* new ProductNotFound({})
+      const [product] = yield* withAvailability([record.value])
+      return product!
+    })
+
+    const create = Effect.fn("Catalog.create")(function*(input: CreateProductInput) {
+      const variantInputs: ReadonlyArray<VariantInput> = "variants" in input
+        ? input.variants
+        : [{
+          sku: input.sku,
+          title: input.title,
+          price: input.price,
+          ...(input.attributes ? { attributes: input.attributes } : {}),
+          ...(input.weightGrams !== undefined ? { weightGrams: input.weightGrams } : {}),
+          ...(input.stock !== undefined ? { stock: input.stock } : {})
+        }]
+      const invalid = checkVariants(input.sku, variantInputs)
+      if (Option.isSome(invalid)) return yield* invalid.value
+      const now = yield* Clock.currentTimeMillis
+      const productId = ProductId.make(yield* ids.make(IdPrefixes.product))
+      const variants: Array<VariantRecord & { stock: number }> = []
+      for (const v of variantInputs) {
+        variants.push({
+          variantId: VariantId.make(yield* ids.make(IdPrefixes.variant)),
+          sku: v.sku,
+          title: v.title ?? input.title,
+          price: v.price,
+          attributes: v.attributes ?? {},
+          weightGrams: v.weightGrams ?? 0,
+          stock: v.stock ?? 0
+        })
+      }
+      const record: ProductRecord = {
+        productId,
+        sku: input.sku,
+        title: input.title,
+        description: input.description ?? "",
+        category: input.category ?? "uncategorized",
+        images: input.images ?? [],
+        variants: variants.map(({ stock: _, ...v }) => v),
+        createdAt: now,
+        updatedAt: now
+      }
+      yield* repo.insert(record).pipe(
+        Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } })))
+      )
+      // Stock lives in inventory. If it cannot be set up, the product is taken
+      // back out so that no product exists without its stock rows.
+      yield* inventory.initialize({ levels: variants.map((v) => ({ variantId: v.variantId, stock: v.stock })) }).pipe(
+        Effect.onError(() => Effect.ignore(repo.remove(productId)))
+      )
+      return toProduct(record, new Map(variants.map((v) => [v.variantId as string, v.stock])))
+    })
+
+    const update = Effect.fn("Catalog.update")(function*(input: { productId: ProductId; patch: UpdateProductInput }) {
+      const found = yield* repo.find(input.productId)
+      if (Option.isNone(found)) return yield* new ProductNotFound({})
+      const current = found.value
+      const { patch } = input
+      let variants = current.variants
+      if (patch.price !== undefined) {
+        if (variants.length !== 1) {
+          return yield* new ValidationError({
+            message: "`price` at the top level is only for products with one variant; patch `variants` instead"
+          })
+        }
+        variants = [{ ...variants[0]!, price: patch.price }]
+      }
+      for (const change of patch.variants ?? []) {
+        const index = variants.findIndex((v) => v.variantId === change.variantId)
+        if (index < 0) {
+          return yield* new ValidationError({
+            message: "Unknown variant for this product",
+            details: { variantId: change.variantId }
+          })
+        }
+        const { variantId: _, ...fields } = change
+        variants = variants.map((v, i) => (i === index ? { ...v, ...fields } : v))
+      }
+      const invalid = checkVariants(patch.sku ?? current.sku, variants)
+      if (Option.isSome(invalid)) return yield* invalid.value
+      const record: ProductRecord = {
+        ...current,
+        sku: patch.sku ?? current.sku,
+        title: patch.title ?? current.title,
+        description: patch.description ?? current.description,
+        category: patch.category ?? current.category,
+        images: patch.images ?? current.images,
+        variants,
+        updatedAt: Math.max(yield* Clock.currentTimeMillis, current.updatedAt)
+      }
+      const replaced = yield* repo.replace(record).pipe(
+        Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } })))
+      )
+      if (!replaced) return yield* new ProductNotFound({})
+      const [product] = yield* withAvailability([record])
+      return product!
+    })
+
+    const remove = Effect.fn("Catalog.remove")(function*(input: { productId: ProductId }) {
+      const found = yield* repo.find(input.productId)
+      if (Option.isNone(found)) return yield* new ProductNotFound({})
+      const removed = yield* repo.remove(input.productId)
+      if (!removed) return yield* new ProductNotFound({})
+      yield* inventory.remove({ variantIds: found.value.variants.map((v) => v.variantId) })
+    })
+
+    return Catalog.of({ list, get, create, update, remove })
+  })
+)
+
+export const layer = layerNoDeps.pipe(Layer.provide(IdGenerator.layer))

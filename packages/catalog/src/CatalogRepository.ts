@@ -1,0 +1,50 @@
+import { Context, type Effect, type Option, Schema } from "effect"
+import type { ListProducts } from "@shop/domain/Catalog"
+import { ProductId, VariantId } from "@shop/domain/Ids"
+import { Price } from "@shop/domain/Money"
+
+export const VariantRecord = Schema.Struct({
+  variantId: VariantId,
+  sku: Schema.String,
+  title: Schema.String,
+  price: Price,
+  attributes: Schema.Record(Schema.String, Schema.String),
+  weightGrams: Schema.Int
+})
+export type VariantRecord = typeof VariantRecord.Type
+
+// A product as stored, without availability (which inventory owns).
+export const ProductRecord = Schema.Struct({
+  productId: ProductId,
+  sku: Schema.String,
+  title: Schema.String,
+  description: Schema.String,
+  category: Schema.String,
+  images: Schema.Array(Schema.String),
+  variants: Schema.Array(VariantRecord),
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number
+})
+export type ProductRecord = typeof ProductRecord.Type
+
+// A write refused because a SKU is taken; the service turns it into SkuExists.
+export class SkuConflict extends Schema.TaggedError<SkuConflict>()("SkuConflict", { sku: Schema.String }) {}
+
+export class CatalogRepository extends Context.Service<CatalogRepository, {
+  // Product and variants are written together or not at all.
+  readonly insert: (product: ProductRecord) => Effect.Effect<void, SkuConflict>
+  readonly find: (productId: ProductId) => Effect.Effect<Option.Option<ProductRecord>>
+  readonly list: (
+    query: ListProducts
+  ) => Effect.Effect<{ readonly items: ReadonlyArray<ProductRecord>; readonly total: number }>
+  // Replaces the stored product (same id, same variant ids) in one atomic step.
+  readonly replace: (product: ProductRecord) => Effect.Effect<boolean, SkuConflict>
+  readonly remove: (productId: ProductId) => Effect.Effect<boolean>
+}>()("@shop/catalog/CatalogRepository") {}
+
+export const minPrice = (variants: ReadonlyArray<VariantRecord>) =>
+  variants.reduce((min, v) => (v.price.amount < min.price.amount ? v : min), variants[0]!).price
+
+// Shared by the memory and SQL stores so that both order identically:
+// ties are always broken by id.
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)

@@ -1,0 +1,101 @@
+import { Effect, Layer, Option } from "effect"
+import type { ListProducts } from "@shop/domain/Catalog"
+import type { ProductId } from "@shop/domain/Ids"
+import { CatalogRepository, minPrice, type ProductRecord, SkuConflict } from "./CatalogRepository.ts"
+
+const lower = (s: string) => s.toLowerCase()
+
+// Mirrors the SQL store's semantics: case-insensitive substring search over
+// title, description and SKU; case-insensitive category; price filters on the
+// lowest variant price; every sort ends with the id to be stable.
+const compareBy = (sort: ListProducts["sort"]) => (a: ProductRecord, b: ProductRecord): number => {
+  const byId = a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0
+  switch (sort) {
+    case "newest":
+      return b.createdAt - a.createdAt || -byId
+    case "price_asc":
+      return minPrice(a.variants).amount - minPrice(b.variants).amount || byId
+    case "price_desc":
+      return minPrice(b.variants).amount - minPrice(a.variants).amount || byId
+    case "title": {
+      const ta = lower(a.title)
+      const tb = lower(b.title)
+      return ta < tb ? -1 : ta > tb ? 1 : byId
+    }
+  }
+}
+
+export const layer = Layer.sync(CatalogRepository, () => {
+  const products = new Map<ProductId, ProductRecord>()
+  const productSkus = new Map<string, ProductId>()
+  const variantSkus = new Map<string, ProductId>()
+
+  // Checks every SKU before writing any, so a refused write changes nothing.
+  const conflict = (product: ProductRecord): Option.Option<string> => {
+    const owner = productSkus.get(product.sku)
+    if (owner !== undefined && owner !== product.productId) return Option.some(product.sku)
+    for (const variant of product.variants) {
+      const variantOwner = variantSkus.get(variant.sku)
+      if (variantOwner !== undefined && variantOwner !== product.productId) return Option.some(variant.sku)
+    }
+    return Option.none()
+  }
+
+  const unindex = (product: ProductRecord) => {
+    productSkus.delete(product.sku)
+    for (const variant of product.variants) variantSkus.delete(variant.sku)
+  }
+
+  const index = (product: ProductRecord) => {
+    productSkus.set(product.sku, product.productId)
+    for (const variant of product.variants) variantSkus.set(variant.sku, product.productId)
+  }
+
+  return CatalogRepository.of({
+    insert: (product) =>
+      Effect.suspend(() => {
+        const taken = conflict(product)
+        if (Option.isSome(taken)) return Effect.fail(new SkuConflict({ sku: taken.value }))
+        products.set(product.productId, product)
+        index(product)
+        return Effect.void
+      }),
+    find: (productId) => Effect.sync(() => Option.fromNullishOr(products.get(productId))),
+    list: (query) =>
+      Effect.sync(() => {
+        const q = query.q === undefined ? undefined : lower(query.q)
+        const category = query.category === undefined ? undefined : lower(query.category)
+        const matching = Array.from(products.values()).filter((p) => {
+          const price = minPrice(p.variants).amount
+          if (q !== undefined && !(lower(p.title).includes(q) || lower(p.description).includes(q) || lower(p.sku).includes(q))) {
+            return false
+          }
+          if (category !== undefined && lower(p.category) !== category) return false
+          if (query.minPrice !== undefined && price < query.minPrice) return false
+          if (query.maxPrice !== undefined && price > query.maxPrice) return false
+          return true
+        })
+        matching.sort(compareBy(query.sort))
+        return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length }
+      }),
+    replace: (product) =>
+      Effect.suspend(() => {
+        const existing = products.get(product.productId)
+        if (!existing) return Effect.succeed(false)
+        const taken = conflict(product)
+        if (Option.isSome(taken)) return Effect.fail(new SkuConflict({ sku: taken.value }))
+        unindex(existing)
+        products.set(product.productId, product)
+        index(product)
+        return Effect.succeed(true)
+      }),
+    remove: (productId) =>
+      Effect.sync(() => {
+        const existing = products.get(productId)
+        if (!existing) return false
+        products.delete(productId)
+        unindex(existing)
+        return true
+      })
+  })
+})

@@ -1,0 +1,206 @@
+import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+import type { ListProducts } from "@shop/domain/Catalog"
+import type { ProductId } from "@shop/domain/Ids"
+import { SqlBatch } from "@shop/domain/SqlBatch"
+import { CatalogRepository, escapeLike, minPrice, ProductRecord, SkuConflict } from "./CatalogRepository.ts"
+
+interface ProductRow {
+  readonly productId: string
+  readonly sku: string
+  readonly title: string
+  readonly description: string
+  readonly category: string
+  readonly images: string
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+interface VariantRow {
+  readonly variantId: string
+  readonly productId: string
+  readonly sku: string
+  readonly title: string
+  readonly price: number
+  readonly currency: string
+  readonly attributes: string
+  readonly weightGrams: number
+}
+
+const decodeProducts = Schema.decodeUnknownEffect(Schema.Array(ProductRecord))
+
+const orderBy: Record<ListProducts["sort"], string> = {
+  newest: "created_at DESC, product_id DESC",
+  price_asc: "min_price ASC, product_id ASC",
+  price_desc: "min_price DESC, product_id ASC",
+  title: "title COLLATE NOCASE ASC, product_id ASC"
+}
+
+// Works on node:sqlite and D1 alike. Multi-statement writes go through
+// SqlBatch (a transaction on SQLite, a batch on D1).
+export const layer = Layer.effect(
+  CatalogRepository,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const batch = yield* SqlBatch
+    const productColumns = sql.literal(
+      "product_id AS productId, sku, title, description, category, images, created_at AS createdAt, updated_at AS updatedAt"
+    )
+    const variantColumns = sql.literal(
+      "variant_id AS variantId, product_id AS productId, sku, title, price, currency, attributes, weight_grams AS weightGrams"
+    )
+
+    const assemble = Effect.fn("CatalogRepository.assemble")(function*(rows: ReadonlyArray<ProductRow>) {
+      if (rows.length === 0) return []
+      const variantRows = yield* sql<VariantRow>`
+        SELECT ${variantColumns} FROM variants
+        WHERE ${sql.in("product_id", rows.map((r) => r.productId))}
+        ORDER BY product_id, position
+      `
+      const byProduct = Arr.groupBy(variantRows, (v) => v.productId)
+      return yield* decodeProducts(rows.map((row) => ({
+        productId: row.productId,
+        sku: row.sku,
+        title: row.title,
+        description: row.description,
+        category: row.category,
+        images: JSON.parse(row.images),
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+        variants: (byProduct[row.productId] ?? []).map((v) => ({
+          variantId: v.variantId,
+          sku: v.sku,
+          title: v.title,
+          price: { amount: v.price, currency: v.currency },
+          attributes: JSON.parse(v.attributes),
+          weightGrams: v.weightGrams
+        }))
+      })))
+    })
+
+    // After a refused write, find which SKU is owned by another product.
+    const findConflict = (product: ProductRecord, cause: SqlError.SqlError) =>
+      Effect.gen(function*() {
+        const skus = product.variants.map((v) => v.sku)
+        const owners = yield* sql<{ sku: string }>`
+          SELECT sku FROM products WHERE sku = ${product.sku} AND product_id <> ${product.productId}
+          UNION ALL
+          SELECT sku FROM variants WHERE ${sql.in("sku", skus)} AND product_id <> ${product.productId}
+        `
+        if (owners.length > 0) return yield* new SkuConflict({ sku: owners[0]!.sku })
+        return yield* Effect.die(cause)
+      })
+
+    const variantValues = (product: ProductRecord) =>
+      product.variants.map((v, position) => ({
+        variant_id: v.variantId,
+        product_id: product.productId,
+        position,
+        sku: v.sku,
+        title: v.title,
+        price: v.price.amount,
+        currency: v.price.currency,
+        attributes: JSON.stringify(v.attributes),
+        weight_grams: v.weightGrams
+      }))
+
+    const insert = (product: ProductRecord) => {
+      const price = minPrice(product.variants)
+      const variants: Array<Record<string, unknown>> = variantValues(product)
+      const statements = [
+        sql`INSERT INTO products ${
+          sql.insert({
+            product_id: product.productId,
+            sku: product.sku,
+            title: product.title,
+            description: product.description,
+            category: product.category,
+            images: JSON.stringify(product.images),
+            min_price: price.amount,
+            currency: price.currency,
+            created_at: product.createdAt,
+            updated_at: product.updatedAt
+          })
+        }`,
+        ...(Arr.isReadonlyArrayNonEmpty(variants) ? [sql`INSERT INTO variants ${sql.insert(variants)}`] : [])
+      ]
+      return batch.run(statements).pipe(
+        Effect.catch((cause) => findConflict(product, cause)),
+        Effect.catchTag("SqlError", Effect.die)
+      )
+    }
+
+    const replace = (product: ProductRecord) =>
+      Effect.gen(function*() {
+        const price = minPrice(product.variants)
+        const statements = [
+          sql`
+            UPDATE products SET sku = ${product.sku}, title = ${product.title}, description = ${product.description},
+              category = ${product.category}, images = ${JSON.stringify(product.images)}, min_price = ${price.amount},
+              currency = ${price.currency}, updated_at = ${product.updatedAt}
+            WHERE product_id = ${product.productId}
+          `,
+          ...product.variants.map((v) =>
+            sql`
+              UPDATE variants SET sku = ${v.sku}, title = ${v.title}, price = ${v.price.amount}, currency = ${v.price.currency},
+                attributes = ${JSON.stringify(v.attributes)}, weight_grams = ${v.weightGrams}
+              WHERE variant_id = ${v.variantId} AND product_id = ${product.productId}
+            `
+          )
+        ]
+        const exists = yield* sql`SELECT 1 AS one FROM products WHERE product_id = ${product.productId}`
+        if (exists.length === 0) return false
+        yield* batch.run(statements).pipe(Effect.catch((cause) => findConflict(product, cause)))
+        return true
+      }).pipe(Effect.catchTag("SqlError", Effect.die))
+
+    return CatalogRepository.of({
+      insert: (product) => insert(product),
+      find: (productId: ProductId) =>
+        sql<ProductRow>`SELECT ${productColumns} FROM products WHERE product_id = ${productId}`.pipe(
+          Effect.flatMap(assemble),
+          Effect.map((rows) => Option.fromNullishOr(rows[0])),
+          Effect.orDie
+        ),
+      list: (query) =>
+        Effect.gen(function*() {
+          const conditions = []
+          if (query.q !== undefined) {
+            // LIKE is case-insensitive for ASCII in SQLite and D1.
+            const pattern = `%${escapeLike(query.q)}%`
+            conditions.push(
+              sql`(title LIKE ${pattern} ESCAPE '\\' OR description LIKE ${pattern} ESCAPE '\\' OR sku LIKE ${pattern} ESCAPE '\\')`
+            )
+          }
+          if (query.category !== undefined) conditions.push(sql`category = ${query.category} COLLATE NOCASE`)
+          if (query.minPrice !== undefined) conditions.push(sql`min_price >= ${query.minPrice}`)
+          if (query.maxPrice !== undefined) conditions.push(sql`min_price <= ${query.maxPrice}`)
+          const where = conditions.length === 0 ? sql.literal("1 = 1") : sql.and(conditions)
+          const [rows, count] = yield* Effect.all([
+            sql<ProductRow>`
+              SELECT ${productColumns} FROM products WHERE ${where}
+              ORDER BY ${sql.literal(orderBy[query.sort])}
+              LIMIT ${query.limit} OFFSET ${query.offset}
+            `,
+            sql<{ total: number }>`SELECT COUNT(*) AS total FROM products WHERE ${where}`
+          ])
+          const items = yield* assemble(rows)
+          return { items, total: count[0]?.total ?? 0 }
+        }).pipe(Effect.orDie),
+      replace,
+      remove: (productId) =>
+        // Variants go with their product (ON DELETE CASCADE needs foreign keys
+        // on, which D1 enforces and node:sqlite enables), deleted explicitly
+        // as well so the effect does not depend on that pragma.
+        Effect.gen(function*() {
+          const exists = yield* sql`SELECT 1 AS one FROM products WHERE product_id = ${productId}`
+          if (exists.length === 0) return false
+          yield* batch.run([
+            sql`DELETE FROM variants WHERE product_id = ${productId}`,
+            sql`DELETE FROM products WHERE product_id = ${productId}`
+          ])
+          return true
+        }).pipe(Effect.orDie)
+    })
+  })
+)

@@ -1,0 +1,192 @@
+import { Context, Schema } from "effect"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "effect/http-api"
+import {
+  AddressInput,
+  AddressPatch,
+  AdminUserResult,
+  Address,
+  LoginInput,
+  LoginResult,
+  Me,
+  Ok,
+  Principal,
+  PromoteInput,
+  SignupInput,
+  SignupResult
+} from "./Auth.ts"
+import { CreateProductInput, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
+import {
+  AddressNotFound,
+  AlreadyAdmin,
+  EmailExists,
+  Forbidden,
+  InvalidCredentials,
+  ProductNotFound,
+  RateLimited,
+  SkuExists,
+  StockBelowReserved,
+  Unauthorized,
+  UpstreamError,
+  UpstreamTimeout,
+  UserNotFound,
+  ValidationError,
+  VariantNotFound
+} from "./Errors.ts"
+import { SetStockInput, StockLevel } from "./Inventory.ts"
+
+// Path ids are plain bounded strings at the HTTP edge: an id of the wrong shape
+// is simply an id that does not exist, so it answers 404, not 400.
+const PathId = Schema.String.pipe(Schema.check(Schema.isMaxLength(128)))
+
+export class CurrentUser extends Context.Service<CurrentUser, Principal>()("@shop/domain/Api/CurrentUser") {}
+
+// Applied to every endpoint: turns request decoding failures into our 400 body
+// and declares the gateway's own upstream failures.
+export class ApiErrors extends HttpApiMiddleware.Service<ApiErrors>()("@shop/domain/Api/ApiErrors", {
+  error: [ValidationError, UpstreamError, UpstreamTimeout]
+}) {}
+
+export class Authentication extends HttpApiMiddleware.Service<Authentication, {
+  provides: CurrentUser
+}>()("@shop/domain/Api/Authentication", {
+  security: { bearer: HttpApiSecurity.bearer },
+  error: [Unauthorized, UpstreamError, UpstreamTimeout]
+}) {}
+
+export class AdminAuthentication extends HttpApiMiddleware.Service<AdminAuthentication, {
+  provides: CurrentUser
+}>()("@shop/domain/Api/AdminAuthentication", {
+  security: { bearer: HttpApiSecurity.bearer },
+  error: [Unauthorized, Forbidden, UpstreamError, UpstreamTimeout]
+}) {}
+
+export const Health = Schema.Struct({ status: Schema.Literal("ok") })
+
+export class SystemApi extends HttpApiGroup.make("system", { topLevel: true }).add(
+  HttpApiEndpoint.get("health", "/health", { success: Health })
+) {}
+
+export class AuthApi extends HttpApiGroup.make("auth")
+  .add(
+    HttpApiEndpoint.post("signup", "/signup", {
+      payload: SignupInput,
+      success: SignupResult.pipe(HttpApiSchema.status(201)),
+      error: EmailExists
+    }),
+    HttpApiEndpoint.post("login", "/login", {
+      payload: LoginInput,
+      success: LoginResult,
+      error: [InvalidCredentials, RateLimited]
+    }),
+    HttpApiEndpoint.post("logout", "/logout", { success: Ok }).middleware(Authentication),
+    HttpApiEndpoint.get("me", "/me", { success: Me }).middleware(Authentication),
+    HttpApiEndpoint.post("adminSignup", "/admin/signup", {
+      headers: { "x-admin-secret": Schema.optional(Schema.String) },
+      payload: SignupInput,
+      success: AdminUserResult.pipe(HttpApiSchema.status(201)),
+      error: [Unauthorized, EmailExists]
+    }),
+    HttpApiEndpoint.post("promote", "/admin/promote", {
+      payload: PromoteInput,
+      success: AdminUserResult,
+      error: [UserNotFound, AlreadyAdmin]
+    }).middleware(AdminAuthentication)
+  )
+  .prefix("/api/auth")
+  .annotateMerge(OpenApi.annotations({ title: "Auth", description: "Accounts, sessions and admin bootstrap" }))
+{}
+
+export class AddressesApi extends HttpApiGroup.make("addresses")
+  .add(
+    HttpApiEndpoint.get("list", "/", { success: Schema.Struct({ addresses: Schema.Array(Address) }) }),
+    HttpApiEndpoint.post("create", "/", {
+      payload: AddressInput,
+      success: Schema.Struct({ address: Address }).pipe(HttpApiSchema.status(201))
+    }),
+    HttpApiEndpoint.put("update", "/:addressId", {
+      params: { addressId: PathId },
+      payload: AddressPatch,
+      success: Schema.Struct({ address: Address }),
+      error: AddressNotFound
+    }),
+    HttpApiEndpoint.delete("remove", "/:addressId", {
+      params: { addressId: PathId },
+      success: Ok,
+      error: AddressNotFound
+    })
+  )
+  .middleware(Authentication)
+  .prefix("/api/addresses")
+  .annotateMerge(OpenApi.annotations({ title: "Addresses", description: "The signed-in user's address book" }))
+{}
+
+export class CatalogApi extends HttpApiGroup.make("catalog")
+  .add(
+    HttpApiEndpoint.get("list", "/", { query: ProductQuery, success: ProductPage }),
+    HttpApiEndpoint.get("get", "/:productId", {
+      params: { productId: PathId },
+      success: Product,
+      error: ProductNotFound
+    })
+  )
+  .prefix("/api/products")
+  .annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Products, variants and availability" }))
+{}
+
+export class AdminProductsApi extends HttpApiGroup.make("adminProducts")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: CreateProductInput,
+      success: Product.pipe(HttpApiSchema.status(201)),
+      error: SkuExists
+    }),
+    HttpApiEndpoint.put("update", "/:productId", {
+      params: { productId: PathId },
+      payload: UpdateProductInput,
+      success: Product,
+      error: [ProductNotFound, SkuExists, ValidationError]
+    }),
+    HttpApiEndpoint.delete("remove", "/:productId", {
+      params: { productId: PathId },
+      success: HttpApiSchema.NoContent,
+      error: ProductNotFound
+    })
+  )
+  .middleware(AdminAuthentication)
+  .prefix("/api/admin/products")
+  .annotateMerge(OpenApi.annotations({ title: "Admin: products" }))
+{}
+
+export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
+  .add(
+    HttpApiEndpoint.get("get", "/:variantId", {
+      params: { variantId: PathId },
+      success: StockLevel,
+      error: VariantNotFound
+    }),
+    HttpApiEndpoint.put("set", "/:variantId", {
+      params: { variantId: PathId },
+      payload: SetStockInput,
+      success: StockLevel,
+      error: [VariantNotFound, StockBelowReserved]
+    })
+  )
+  .middleware(AdminAuthentication)
+  .prefix("/api/admin/inventory")
+  .annotateMerge(OpenApi.annotations({ title: "Admin: inventory" }))
+{}
+
+export class ShopApi extends HttpApi.make("shop")
+  .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi)
+  .middleware(ApiErrors)
+  // API.md: unknown fields are an error, not a silent default. Headers keep the
+  // schema defaults, since every request carries transport headers.
+  .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" })
+  .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error" })
+  .annotate(HttpApi.HeadersParseOptions, {})
+  .annotateMerge(OpenApi.annotations({
+    title: "Shop API",
+    version: "0.1.0",
+    description: "The public REST contract of the shop backend. Errors always have the body { error, message, details? }."
+  }))
+{}

@@ -1,0 +1,29 @@
+import { Schema } from "effect"
+
+// Ids are opaque prefixed strings (API.md). The prefix is checked so that an id
+// of one kind can never be passed where another is expected, on the wire too.
+const prefixed = (prefix: string) =>
+  Schema.String.pipe(Schema.check(Schema.isPattern(new RegExp(`^${prefix}_[A-Za-z0-9]{1,64}$`))))
+
+export const UserId = prefixed("usr").pipe(Schema.brand("UserId"))
+export type UserId = typeof UserId.Type
+
+export const SessionId = prefixed("ses").pipe(Schema.brand("SessionId"))
+export type SessionId = typeof SessionId.Type
+
+export const AddressId = prefixed("adr").pipe(Schema.brand("AddressId"))
+export type AddressId = typeof AddressId.Type
+
+export const ProductId = prefixed("prd").pipe(Schema.brand("ProductId"))
+export type ProductId = typeof ProductId.Type
+
+export const VariantId = prefixed("var").pipe(Schema.brand("VariantId"))
+export type VariantId = typeof VariantId.Type
+
+export const IdPrefixes = {
+  user: "usr",
+  session: "ses",
+  address: "adr",
+  product: "prd",
+  variant: "var"
+} as const

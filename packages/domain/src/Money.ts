@@ -1,0 +1,37 @@
+import { Schema } from "effect"
+
+// ISO 4217 alphabetic code. Amounts are always integer minor units.
+export const Currency = Schema.String.pipe(
+  Schema.check(Schema.isPattern(/^[A-Z]{3}$/)),
+  Schema.brand("Currency")
+)
+export type Currency = typeof Currency.Type
+
+export const MinorUnits = Schema.Int.pipe(
+  Schema.check(Schema.isBetween({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }))
+)
+
+export const Money = Schema.Struct({
+  amount: MinorUnits,
+  currency: Currency
+})
+export type Money = typeof Money.Type
+
+// A price can never be negative.
+export const Price = Schema.Struct({
+  amount: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 100_000_000_00 }))),
+  currency: Currency
+})
+export type Price = typeof Price.Type
+
+
+// The one rounding rule of the project (API.md): half away from zero, applied
+// per line. `numerator / denominator` is computed on integers only.
+export const roundHalfAwayFromZero = (numerator: number, denominator: number): number => {
+  const sign = Math.sign(numerator) * Math.sign(denominator)
+  const n = Math.abs(numerator)
+  const d = Math.abs(denominator)
+  const q = Math.floor(n / d)
+  const r = n - q * d
+  return sign * (r * 2 >= d ? q + 1 : q)
+}

@@ -1,0 +1,168 @@
+import { Effect, Layer, Option, Schema } from "effect"
+import { HttpEffect, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { CurrentUser, ShopApi } from "@shop/domain/Api"
+import { AddressNotFound, ProductNotFound, VariantNotFound } from "@shop/domain/Errors"
+import { AddressId, ProductId, VariantId } from "@shop/domain/Ids"
+import { Auth } from "@shop/auth/Auth"
+import { Catalog } from "@shop/catalog/Catalog"
+import { Inventory } from "@shop/inventory/Inventory"
+import { GatewayConfig } from "./GatewayConfig.ts"
+import { makeCall } from "./Upstream.ts"
+
+// A path id of the wrong shape names nothing: it is "not found", not a 400.
+const parseId = <S extends Schema.Top & { readonly Type: string }, E>(schema: S, raw: string, notFound: () => E) => {
+  const is = Schema.is(schema)
+  return is(raw) ? Effect.succeed(raw as S["Type"]) : Effect.fail(notFound())
+}
+
+const clientOf = (
+  request: { readonly headers: Record<string, string | undefined>; readonly remoteAddress: Option.Option<string> },
+  header: Option.Option<string>
+) =>
+  Option.match(header, {
+    onNone: () => Option.getOrElse(request.remoteAddress, () => "unknown"),
+    onSome: (name) => request.headers[name] ?? Option.getOrElse(request.remoteAddress, () => "unknown")
+  })
+
+export const SystemHandlers = HttpApiBuilder.group(ShopApi, "system", (handlers) =>
+  Effect.succeed(handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))))
+
+export const AuthHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "auth",
+  Effect.fn(function*(handlers) {
+    const auth = yield* Auth
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers
+      .handle("signup", ({ payload }) => call(auth.signup(payload)))
+      .handle("login", ({ payload, request }) =>
+        call(auth.login({ ...payload, client: clientOf(request, config.clientIpHeader) })).pipe(
+          Effect.tapErrorTag("RateLimited", (error) =>
+            HttpEffect.appendPreResponseHandler((_request, response) =>
+              Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.details.retryAfter)))
+            ))
+        ))
+      .handle("logout", () =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          yield* call(auth.logout({ sessionId: user.sessionId }))
+          return { ok: true as const }
+        }))
+      .handle("me", () =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          return yield* call(auth.me({ userId: user.userId }))
+        }))
+      .handle("adminSignup", ({ payload, headers }) =>
+        call(auth.adminSignup({ ...payload, secret: headers["x-admin-secret"] })))
+      .handle("promote", ({ payload }) => call(auth.promote(payload)))
+  })
+)
+
+export const AddressHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "addresses",
+  Effect.fn(function*(handlers) {
+    const auth = yield* Auth
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    const addressId = (raw: string) => parseId(AddressId, raw, () => new AddressNotFound({}))
+    return handlers
+      .handle("list", () =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          return { addresses: yield* call(auth.listAddresses({ userId: user.userId })) }
+        }))
+      .handle("create", ({ payload }) =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          return { address: yield* call(auth.createAddress({ userId: user.userId, address: payload })) }
+        }))
+      .handle("update", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          const id = yield* addressId(params.addressId)
+          return { address: yield* call(auth.updateAddress({ userId: user.userId, addressId: id, patch: payload })) }
+        }))
+      .handle("remove", ({ params }) =>
+        Effect.gen(function*() {
+          const user = yield* CurrentUser
+          const id = yield* addressId(params.addressId)
+          yield* call(auth.deleteAddress({ userId: user.userId, addressId: id }))
+          return { ok: true as const }
+        }))
+  })
+)
+
+export const CatalogHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "catalog",
+  Effect.fn(function*(handlers) {
+    const catalog = yield* Catalog
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers
+      .handle("list", ({ query }) =>
+        call(catalog.list({
+          limit: query.limit ?? 20,
+          offset: query.offset ?? 0,
+          sort: query.sort ?? "newest",
+          ...(query.q !== undefined ? { q: query.q } : {}),
+          ...(query.category !== undefined ? { category: query.category } : {}),
+          ...(query.minPrice !== undefined ? { minPrice: query.minPrice } : {}),
+          ...(query.maxPrice !== undefined ? { maxPrice: query.maxPrice } : {})
+        })))
+      .handle("get", ({ params }) =>
+        Effect.flatMap(
+          parseId(ProductId, params.productId, () => new ProductNotFound({})),
+          (productId) => call(catalog.get({ productId }))
+        ))
+  })
+)
+
+export const AdminProductHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "adminProducts",
+  Effect.fn(function*(handlers) {
+    const catalog = yield* Catalog
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    const productId = (raw: string) => parseId(ProductId, raw, () => new ProductNotFound({}))
+    return handlers
+      .handle("create", ({ payload }) => call(catalog.create(payload)))
+      .handle("update", ({ params, payload }) =>
+        Effect.flatMap(productId(params.productId), (id) => call(catalog.update({ productId: id, patch: payload }))))
+      .handle("remove", ({ params }) =>
+        Effect.flatMap(productId(params.productId), (id) => call(catalog.remove({ productId: id }))))
+  })
+)
+
+export const AdminInventoryHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "adminInventory",
+  Effect.fn(function*(handlers) {
+    const inventory = yield* Inventory
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    const variantId = (raw: string) => parseId(VariantId, raw, () => new VariantNotFound({}))
+    return handlers
+      .handle("get", ({ params }) =>
+        Effect.flatMap(variantId(params.variantId), (id) => call(inventory.get({ variantId: id }))))
+      .handle("set", ({ params, payload }) =>
+        Effect.flatMap(variantId(params.variantId), (id) =>
+          call("stock" in payload
+            ? inventory.set({ variantId: id, stock: payload.stock })
+            : inventory.adjust({ variantId: id, delta: payload.adjust }))))
+  })
+)
+
+export const layer = Layer.mergeAll(
+  SystemHandlers,
+  AuthHandlers,
+  AddressHandlers,
+  CatalogHandlers,
+  AdminProductHandlers,
+  AdminInventoryHandlers
+)

@@ -1,0 +1,142 @@
+import { Cause, Effect, Option, type Types } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiError } from "effect/http-api"
+import { ShopApi } from "@shop/domain/Api"
+import { GatewayConfig } from "./GatewayConfig.ts"
+
+// Standard error body of API.md, built where no HttpApi endpoint is involved
+// (unknown routes, transport failures, defects).
+const errorResponse = (status: number, error: string, message: string, details?: Record<string, unknown>) =>
+  HttpServerResponse.jsonUnsafe(details === undefined ? { error, message } : { error, message, details }, { status })
+
+// Paths of every endpoint, to tell "no such route" (404) from "no such method
+// on this route" (405).
+const routes: ReadonlyArray<{ readonly method: string; readonly pattern: RegExp }> = [
+  ...Object.values(ShopApi.groups).flatMap((group) =>
+    Object.values(group.endpoints).map((endpoint) => ({
+      method: endpoint.method,
+      pattern: new RegExp(`^${endpoint.path.replace(/:[A-Za-z]+/g, "[^/]+").replace(/\/$/, "")}/?$`)
+    }))
+  ),
+  { method: "GET", pattern: /^\/openapi\.json$/ },
+  { method: "GET", pattern: /^\/docs$/ }
+]
+
+const allowedMethods = (url: string) => {
+  const path = url.split("?")[0] ?? url
+  return Array.from(new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method)))
+}
+
+const isRouteNotFound = (error: unknown) =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "HttpServerError" &&
+  "reason" in error && typeof error.reason === "object" && error.reason !== null && "_tag" in error.reason &&
+  error.reason._tag === "RouteNotFound"
+
+const isBodyTooLarge = (error: unknown) =>
+  typeof error === "object" && error !== null && "reason" in error &&
+  (error.reason === "BodyTooLarge" ||
+    (typeof error.reason === "object" && error.reason !== null && "reason" in error.reason &&
+      error.reason.reason === "BodyTooLarge"))
+
+// Turns whatever went wrong into the standard body with the right status.
+// Everything a client can provoke is a 4xx; only our own faults are a 500, and
+// those are logged with their cause but never described in the body.
+const renderFailure = (request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<unknown>) =>
+  Effect.gen(function*() {
+    const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
+    const defect = Cause.findDefect(cause)
+    const error = failure ?? (defect._tag === "Success" ? defect.success : undefined)
+    if (error !== undefined && isRouteNotFound(error)) {
+      const allowed = allowedMethods(request.url)
+      if (allowed.length > 0) {
+        return HttpServerResponse.setHeader(
+          errorResponse(405, "method_not_allowed", `${request.method} is not allowed here`, { allowed }),
+          "allow",
+          allowed.join(", ")
+        )
+      }
+      return errorResponse(404, "not_found", "No such route")
+    }
+    if (HttpApiError.HttpApiSchemaError.is(error)) {
+      return errorResponse(400, "validation_error", "The request is not valid")
+    }
+    if (HttpApiError.HttpApiPayloadTooLarge.is(error) || isBodyTooLarge(error)) {
+      return errorResponse(413, "payload_too_large", "The request body is too large")
+    }
+    if (Cause.hasInterruptsOnly(cause)) {
+      return errorResponse(503, "service_unavailable", "The request was interrupted")
+    }
+    yield* Effect.logError("Unhandled failure", cause)
+    return errorResponse(500, "internal_error", "Something went wrong on our side")
+  })
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/
+
+const newRequestId = () => {
+  const bytes = crypto.getRandomValues(new Uint8Array(12))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+const corsRequestHeaders = "authorization, content-type, idempotency-key, traceparent, tracestate, x-admin-secret, x-request-id"
+
+const corsHeaders = (origins: ReadonlyArray<string>, origin: string | undefined): Record<string, string> => {
+  if (origin === undefined || origins.length === 0) return {}
+  if (origins.includes("*")) return { "access-control-allow-origin": "*" }
+  if (!origins.includes(origin)) return { vary: "Origin" }
+  return { "access-control-allow-origin": origin, vary: "Origin" }
+}
+
+// HttpRouter.middleware insists that a global middleware keeps the router's
+// `unhandled` error in its type even when, as here, it handles everything.
+const unhandled = <A, R>(effect: Effect.Effect<A, never, R>): Effect.Effect<A, Types.unhandled, R> => effect
+
+// The outermost layer of every request: request id, CORS, body limit, and
+// the error body for anything that escaped the endpoints.
+export const GlobalMiddleware = HttpRouter.middleware(
+  Effect.gen(function*() {
+    const config = yield* GatewayConfig
+    return (httpEffect) =>
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const incoming = request.headers["x-request-id"]
+        const requestId = incoming !== undefined && requestIdPattern.test(incoming) ? incoming : newRequestId()
+        const cors = corsHeaders(config.corsOrigins, request.headers["origin"])
+        const finish = (response: HttpServerResponse.HttpServerResponse) =>
+          HttpServerResponse.setHeaders(response, {
+            ...cors,
+            ...(Object.keys(cors).length > 0 ? { "access-control-expose-headers": "x-request-id, retry-after" } : {}),
+            "x-request-id": requestId
+          })
+
+        if (request.method === "OPTIONS") {
+          return finish(HttpServerResponse.empty({
+            status: 204,
+            headers: {
+              "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+              "access-control-allow-headers": request.headers["access-control-request-headers"] ?? corsRequestHeaders,
+              "access-control-max-age": "600"
+            }
+          }))
+        }
+
+        const length = Number(request.headers["content-length"] ?? "0")
+        if (Number.isFinite(length) && length > config.maxBodyBytes) {
+          return finish(errorResponse(413, "payload_too_large", "The request body is too large", {
+            maxBytes: config.maxBodyBytes
+          }))
+        }
+
+        const response = yield* httpEffect.pipe(
+          Effect.catchCause((cause) => renderFailure(request, cause)),
+          Effect.annotateLogs({ requestId })
+        )
+        // HttpApi answers an unsupported content type with a plain-text 415.
+        if (response.status === 415) {
+          return finish(errorResponse(415, "unsupported_media_type", "The request body must be application/json"))
+        }
+        return finish(response)
+      }).pipe(unhandled)
+  }),
+  { global: true }
+)
+

@@ -1,0 +1,75 @@
+import { Effect, Layer, Redacted, SchemaIssue } from "effect"
+import { HttpApiMiddleware } from "effect/http-api"
+import { ApiErrors, AdminAuthentication, Authentication, CurrentUser } from "@shop/domain/Api"
+import { Forbidden, Unauthorized, ValidationError } from "@shop/domain/Errors"
+import { Auth } from "@shop/auth/Auth"
+import { GatewayConfig } from "./GatewayConfig.ts"
+import { makeCall } from "./Upstream.ts"
+
+const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const where = {
+  Params: "path",
+  Query: "query",
+  Headers: "headers",
+  Payload: "body",
+  Body: "body",
+  ResponseHeaders: "headers"
+} as const
+
+// Request decoding failures become 400 validation_error with the failing
+// fields listed, instead of the empty 400 that HttpApi sends by default.
+export const ApiErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(ApiErrors, (error) => {
+  const issue = error.cause.issue
+  const formatted = formatIssue(issue)
+  const location = where[error.kind]
+  return Effect.fail(new ValidationError({
+    message: `Invalid request ${location}`,
+    details: {
+      in: location,
+      issues: formatted.issues.map((i) => ({
+        path: (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p)).join("."),
+        message: i.message
+      }))
+    }
+  }))
+})
+
+const authenticate = (token: string) =>
+  Effect.gen(function*() {
+    const auth = yield* Auth
+    const config = yield* GatewayConfig
+    if (token.length === 0 || token.length > 4096) return yield* new Unauthorized({})
+    return yield* makeCall(config.serviceTimeout)(auth.authenticate({ token }))
+  })
+
+export const AuthenticationLive = Layer.effect(
+  Authentication,
+  Effect.gen(function*() {
+    const context = yield* Effect.context<Auth | GatewayConfig>()
+    return Authentication.of({
+      bearer: (httpEffect, { credential }) =>
+        authenticate(Redacted.value(credential)).pipe(
+          Effect.provideContext(context),
+          Effect.flatMap((principal) => Effect.provideService(httpEffect, CurrentUser, principal))
+        )
+    })
+  })
+)
+
+export const AdminAuthenticationLive = Layer.effect(
+  AdminAuthentication,
+  Effect.gen(function*() {
+    const context = yield* Effect.context<Auth | GatewayConfig>()
+    return AdminAuthentication.of({
+      bearer: (httpEffect, { credential }) =>
+        Effect.gen(function*() {
+          const principal = yield* authenticate(Redacted.value(credential)).pipe(Effect.provideContext(context))
+          if (principal.role !== "admin") return yield* new Forbidden({})
+          return yield* Effect.provideService(httpEffect, CurrentUser, principal)
+        })
+    })
+  })
+)
+
+export const layer = Layer.mergeAll(ApiErrorsLive, AuthenticationLive, AdminAuthenticationLive)

@@ -1,0 +1,239 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite"
+import { Context, Effect, Layer, Option, Semaphore, Stream } from "effect"
+import { Reactivity } from "effect/reactivity"
+import { SqlClient, SqlConnection, SqlError, Statement } from "effect/sql"
+
+// No published Node SQLite driver works with effect 4.1 yet (STACK.md), so this one is ours.
+// Replace it with the official package once a 4.1-compatible version appears.
+
+/**
+ * A `SqlClient` over Node's built-in `node:sqlite`, plus `exec` for SQL text that holds several
+ * statements (migration files): a prepared statement only ever runs the first one.
+ */
+export interface SqliteClientService extends SqlClient.SqlClient {
+  readonly exec: (sql: string) => Effect.Effect<void, SqlError.SqlError>
+}
+
+// A class key, so that requiring it stays distinct from requiring `SqlClient`: with the shape
+// as its own key, `SqliteClient | SqlClient` would collapse to `SqlClient` by subtyping.
+export class SqliteClient extends Context.Service<SqliteClient, SqliteClientService>()(
+  "@shop/runtime-node/SqliteClient"
+) {}
+
+export interface SqliteClientOptions {
+  /** A file path, or `":memory:"` for a private in-memory database. */
+  readonly filename: string
+}
+
+const statementCacheSize = 200
+
+// Other processes (a CLI, a second server) may hold the write lock for a moment.
+const busyTimeoutMillis = 5000
+
+// node:sqlite reads a plain object in first position as named parameters, so a stray object
+// (a Date, a record) would be bound as a name map and its `?` silently left NULL. Passing an
+// empty name map first keeps every value positional, and unbindable values throw instead.
+const noNamedParameters: Record<string, SQLInputValue> = Object.freeze({})
+
+// node:sqlite checks each value when binding and throws on one it cannot store; that error
+// becomes a SqlError like any other.
+const positional = (params: ReadonlyArray<unknown>): Array<SQLInputValue> => params as Array<SQLInputValue>
+
+const isMemory = (filename: string) => filename === ":memory:" || filename === ""
+
+const nativeCode = (cause: unknown): number | undefined =>
+  typeof cause === "object" && cause !== null && "errcode" in cause && typeof cause.errcode === "number"
+    ? cause.errcode
+    : undefined
+
+const nativeMessage = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : String(cause)
+
+// effect's `classifySqliteError` reads `code`/`errno`, but node:sqlite puts the generic
+// "ERR_SQLITE_ERROR" in `code` and SQLite's extended result code in `errcode`, so everything
+// would come out as UnknownError. Repositories match on UniqueViolation, so classify here.
+const classify = (cause: unknown, operation: string): SqlError.SqlErrorReason => {
+  const props = { cause, message: nativeMessage(cause), operation }
+  const code = nativeCode(cause)
+  if (code === undefined) return new SqlError.UnknownError(props)
+  // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
+  if (code === 2067 || code === 1555) {
+    const match = /constraint failed: (.+)$/.exec(props.message)
+    return new SqlError.UniqueViolation({ ...props, constraint: match?.[1]?.trim() ?? "unknown" })
+  }
+  switch (code & 0xff) {
+    case 3:
+      return new SqlError.AuthorizationError(props)
+    case 5:
+    case 6:
+      return new SqlError.LockTimeoutError(props)
+    case 14:
+      return new SqlError.ConnectionError(props)
+    case 19:
+      return new SqlError.ConstraintError(props)
+    case 23:
+      return new SqlError.AuthenticationError(props)
+    case 1:
+      return /syntax error/.test(props.message)
+        ? new SqlError.SqlSyntaxError(props)
+        : new SqlError.UnknownError(props)
+    default:
+      return new SqlError.UnknownError(props)
+  }
+}
+
+const attempt = <A>(operation: string, f: () => A): Effect.Effect<A, SqlError.SqlError> =>
+  Effect.try({
+    try: f,
+    catch: (cause) => new SqlError.SqlError({ reason: classify(cause, operation) })
+  })
+
+const openDatabase = (filename: string) =>
+  attempt("open", () => {
+    const db = new DatabaseSync(filename)
+    try {
+      // WAL and busy_timeout only mean something for a file shared with other connections.
+      if (!isMemory(filename)) {
+        db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${busyTimeoutMillis}`)
+      }
+      db.exec("PRAGMA foreign_keys = ON")
+      return db
+    } catch (cause) {
+      db.close()
+      throw cause
+    }
+  })
+
+const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
+  // Statements are prepared once per SQL text; a Map iterates in insertion order, so
+  // re-inserting on use keeps the least recently used entry first.
+  const cache = new Map<string, StatementSync>()
+  const prepared = (sql: string): StatementSync => {
+    const hit = cache.get(sql)
+    if (hit !== undefined) {
+      cache.delete(sql)
+      cache.set(sql, hit)
+      return hit
+    }
+    const statement = db.prepare(sql)
+    cache.set(sql, statement)
+    if (cache.size > statementCacheSize) {
+      const oldest = cache.keys().next()
+      if (oldest.done !== true) cache.delete(oldest.value)
+    }
+    return statement
+  }
+
+  // Rows come back with a null prototype; callers expect ordinary objects.
+  const rows = (statement: StatementSync, params: ReadonlyArray<unknown>) =>
+    statement.all(noNamedParameters, ...positional(params)).map((row) => ({ ...row }))
+
+  // Arrays keep columns that share a name (`a.id`, `b.id`), which objects would merge.
+  const values = (statement: StatementSync, params: ReadonlyArray<unknown>) => {
+    statement.setReturnArrays(true)
+    try {
+      // @types/node types `all()` as objects whatever `setReturnArrays` says, so the filter
+      // narrows the type; it drops nothing.
+      const result: ReadonlyArray<unknown> = statement.all(noNamedParameters, ...positional(params))
+      return result.filter(Array.isArray)
+    } finally {
+      statement.setReturnArrays(false)
+    }
+  }
+
+  const execute = (
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    transformRows: (<A extends object>(row: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
+  ) =>
+    attempt("execute", () => {
+      const result = rows(prepared(sql), params)
+      return transformRows === undefined ? result : transformRows(result)
+    })
+
+  return {
+    execute,
+    executeUnprepared: (sql, params, transformRows) =>
+      attempt("execute", () => {
+        const result = rows(db.prepare(sql), params)
+        return transformRows === undefined ? result : transformRows(result)
+      }),
+    // The driver's own result: rows for a query, `{ changes, lastInsertRowid }` for a write.
+    executeRaw: (sql, params) =>
+      attempt("execute", () => {
+        const statement = prepared(sql)
+        return statement.columns().length > 0
+          ? rows(statement, params)
+          : statement.run(noNamedParameters, ...positional(params))
+      }),
+    executeValues: (sql, params) => attempt("execute", () => values(prepared(sql), params)),
+    executeValuesUnprepared: (sql, params) => attempt("execute", () => values(db.prepare(sql), params)),
+    // Results are local and synchronous, so a stream over the whole result costs nothing extra.
+    executeStream: (sql, params, transformRows) => Stream.fromIterableEffect(execute(sql, params, transformRows))
+  }
+}
+
+/**
+ * Opens the database and builds the client. The database closes when the scope closes.
+ *
+ * One connection serves every fiber. A semaphore lends it to one statement at a time, and a
+ * transaction holds it until COMMIT or ROLLBACK, so statements from other fibers wait rather
+ * than land inside someone else's transaction.
+ */
+export const make = Effect.fnUntraced(function*(options: SqliteClientOptions) {
+  const db = yield* Effect.acquireRelease(
+    openDatabase(options.filename),
+    (db) =>
+      Effect.sync(() => {
+        if (db.isOpen) db.close()
+      })
+  )
+  const connection = makeConnection(db)
+  const semaphore = yield* Semaphore.make(1)
+  const acquirers = SqlClient.makeSqliteAcquirers({
+    connection: Effect.succeed(connection),
+    semaphore,
+    isTransaction: () => db.isTransaction
+  })
+
+  const client = yield* SqlClient.make({
+    driver: "node-sqlite",
+    compiler: Statement.makeCompilerSqlite(),
+    spanAttributes: [["db.system.name", "sqlite"]],
+    acquirer: acquirers.acquirer,
+    borrower: acquirers.borrower,
+    transactionAcquirer: acquirers.transactionAcquirer,
+    onCommitFailure: acquirers.onCommitFailure,
+    isTransaction: acquirers.isTransaction,
+    // A deferred BEGIN takes the write lock at the first write, and in WAL mode that upgrade
+    // fails at once with SQLITE_BUSY when another connection wrote meanwhile, without waiting
+    // for busy_timeout. IMMEDIATE takes the lock up front, where busy_timeout applies.
+    beginTransaction: "BEGIN IMMEDIATE",
+    // Without RELEASE a savepoint stays on SQLite's stack even after ROLLBACK TO.
+    releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
+    prepareTransactionControls: true
+  })
+
+  const execNow = (sql: string) => attempt("exec", () => db.exec(sql))
+  // Inside one of this client's transactions the fiber already holds the connection, and
+  // waiting for the semaphore again would deadlock.
+  const exec = (sql: string) =>
+    Effect.serviceOption(client.transactionService).pipe(
+      Effect.flatMap(Option.match({
+        onNone: () => acquirers.borrower(() => execNow(sql)),
+        onSome: () => execNow(sql)
+      })),
+      Effect.withSpan("SqliteClient.exec", { attributes: { "db.system.name": "sqlite" } })
+    )
+
+  return SqliteClient.of(Object.assign(client, { exec }))
+})
+
+/** Provides both `SqliteClient` and the generic `SqlClient` over the same connection. */
+export const layer = (
+  options: SqliteClientOptions
+): Layer.Layer<SqliteClient | SqlClient.SqlClient, SqlError.SqlError> =>
+  Layer.effectContext(
+    Effect.map(make(options), (client) =>
+      Context.make(SqliteClient, client).pipe(Context.add(SqlClient.SqlClient, client)))
+  ).pipe(Layer.provide(Reactivity.layer))

@@ -1,0 +1,295 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Stream } from "effect"
+import { SqlClient } from "effect/sql"
+import { migrate } from "../src/Migrations.ts"
+import * as SqliteClient from "../src/SqliteClient.ts"
+
+// A temporary folder removed when the test's scope closes.
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "shop-sqlite-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+const writeFiles = (dir: string, files: Record<string, string>) =>
+  Effect.sync(() => {
+    for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body)
+  })
+
+layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
+  it.effect("binds parameters and returns rows as plain objects", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE params (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL)`
+      yield* sql`INSERT INTO params (name, price) VALUES (${"tea"}, ${300}), (${"it's"}, ${450})`
+
+      const rows = yield* sql<{ id: number; name: string; price: number }>`
+        SELECT id, name, price FROM params WHERE price > ${100} ORDER BY id`
+      assert.deepStrictEqual(rows, [
+        { id: 1, name: "tea", price: 300 },
+        { id: 2, name: "it's", price: 450 }
+      ])
+      assert.strictEqual(Object.getPrototypeOf(rows[0]), Object.prototype)
+
+      const some = yield* sql`SELECT name FROM params WHERE ${sql.in("id", [2, 3])}`
+      assert.deepStrictEqual(some, [{ name: "it's" }])
+    }))
+
+  it.effect("inserts records with sql.insert and returns them", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE products (sku TEXT PRIMARY KEY, title TEXT NOT NULL, stock INTEGER NOT NULL)`
+      const inserted = yield* sql`INSERT INTO products ${
+        sql.insert([
+          { sku: "a-1", title: "Mug", stock: 3 },
+          { sku: "b-2", title: "Pot", stock: 0 }
+        ]).returning("*")
+      }`
+      assert.deepStrictEqual(inserted, [
+        { sku: "a-1", title: "Mug", stock: 3 },
+        { sku: "b-2", title: "Pot", stock: 0 }
+      ])
+      const titles = yield* sql`SELECT title FROM products ORDER BY sku`.values
+      assert.deepStrictEqual(titles, [["Mug"], ["Pot"]])
+    }))
+
+  it.effect("exposes driver results through raw, values and stream", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      assert.strictEqual(sql.driver, "node-sqlite")
+      yield* sql`CREATE TABLE raw (id INTEGER PRIMARY KEY, v TEXT)`
+      const result = yield* sql`INSERT INTO raw (v) VALUES (${"x"}), (${"y"})`.raw
+      assert.deepStrictEqual(result, { changes: 2, lastInsertRowid: 2 })
+      // Columns sharing a name survive as separate values.
+      const pairs = yield* sql`SELECT a.id, b.id FROM raw a JOIN raw b ON b.id = a.id + 1`.values
+      assert.deepStrictEqual(pairs, [[1, 2]])
+      const streamed = yield* Stream.runCollect(sql<{ v: string }>`SELECT v FROM raw ORDER BY id`.stream)
+      assert.deepStrictEqual(Array.from(streamed), [{ v: "x" }, { v: "y" }])
+    }))
+
+  it.effect("fails with a classified SqlError", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE uniq (email TEXT PRIMARY KEY)`
+      yield* sql`INSERT INTO uniq ${sql.insert({ email: "a@example.com" })}`
+      const duplicate = yield* Effect.flip(sql`INSERT INTO uniq ${sql.insert({ email: "a@example.com" })}`)
+      assert.strictEqual(duplicate.reason._tag, "UniqueViolation")
+
+      const syntax = yield* Effect.flip(sql`SELEC 1`)
+      assert.strictEqual(syntax.reason._tag, "SqlSyntaxError")
+
+      // node:sqlite would bind an object in first position as a name map and leave `?` NULL.
+      const date = yield* Effect.flip(sql`SELECT ${new Date(0)} AS d`)
+      assert.strictEqual(date._tag, "SqlError")
+    }))
+
+  it.effect("enforces foreign keys", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE parents (id INTEGER PRIMARY KEY)`
+      yield* sql`CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents (id))`
+      const error = yield* Effect.flip(sql`INSERT INTO children (parent_id) VALUES (${42})`)
+      assert.strictEqual(error.reason._tag, "ConstraintError")
+    }))
+
+  it.effect("commits a transaction", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE committed (id INTEGER PRIMARY KEY)`
+      yield* sql`INSERT INTO committed (id) VALUES (${1}), (${2})`.pipe(
+        Effect.andThen(sql`INSERT INTO committed (id) VALUES (${3})`),
+        sql.withTransaction
+      )
+      const rows = yield* sql`SELECT count(*) AS n FROM committed`
+      assert.deepStrictEqual(rows, [{ n: 3 }])
+    }))
+
+  it.effect("rolls a failed transaction back", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE rolled_back (id INTEGER PRIMARY KEY)`
+      const error = yield* sql`INSERT INTO rolled_back (id) VALUES (${1})`.pipe(
+        Effect.andThen(Effect.fail("out of stock" as const)),
+        sql.withTransaction,
+        Effect.flip
+      )
+      assert.strictEqual(error, "out of stock")
+      const rows = yield* sql`SELECT id FROM rolled_back`
+      assert.deepStrictEqual(rows, [])
+    }))
+
+  it.effect("rolls a nested transaction back to its savepoint only", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE nested (id INTEGER PRIMARY KEY)`
+      yield* Effect.gen(function*() {
+        yield* sql`INSERT INTO nested (id) VALUES (${1})`
+        yield* sql`INSERT INTO nested (id) VALUES (${2})`.pipe(
+          Effect.andThen(Effect.fail("inner")),
+          sql.withTransaction,
+          Effect.ignore
+        )
+        yield* sql`INSERT INTO nested (id) VALUES (${3})`.pipe(sql.withTransaction)
+      }).pipe(sql.withTransaction)
+      const rows = yield* sql`SELECT id FROM nested ORDER BY id`.values
+      assert.deepStrictEqual(rows, [[1], [3]])
+    }))
+
+  it.effect("runs concurrent transactions one after another", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`
+      yield* sql`INSERT INTO counter (id, n) VALUES (1, 0)`
+      const log: Array<string> = []
+
+      // A read-modify-write that gives way to other fibers halfway: if two transactions
+      // shared the connection at once, increments would be lost and the log would interleave.
+      const increment = (i: number) =>
+        Effect.gen(function*() {
+          log.push(`begin ${i}`)
+          const [row] = yield* sql<{ n: number }>`SELECT n FROM counter WHERE id = 1`
+          yield* Effect.yieldNow
+          yield* sql`UPDATE counter SET n = ${(row?.n ?? 0) + 1} WHERE id = 1`
+          log.push(`end ${i}`)
+        }).pipe(sql.withTransaction)
+
+      yield* Effect.forEach([1, 2, 3, 4, 5, 6, 7, 8], increment, { concurrency: "unbounded", discard: true })
+
+      const rows = yield* sql`SELECT n FROM counter`
+      assert.deepStrictEqual(rows, [{ n: 8 }])
+      for (let i = 0; i < log.length; i += 2) {
+        assert.strictEqual(log[i]?.replace("begin", "end"), log[i + 1])
+      }
+    }))
+
+  it.effect("keeps statements from other fibers out of an open transaction", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE isolated (id INTEGER PRIMARY KEY)`
+      const inside = yield* Deferred.make<void>()
+      const writer = yield* sql`INSERT INTO isolated (id) VALUES (${1})`.pipe(
+        Effect.andThen(Deferred.succeed(inside, undefined)),
+        Effect.andThen(Effect.yieldNow),
+        Effect.andThen(Effect.fail("abort")),
+        sql.withTransaction,
+        Effect.forkChild
+      )
+      yield* Deferred.await(inside)
+      // Waits for the writer's ROLLBACK instead of reading its uncommitted row.
+      const rows = yield* sql`SELECT id FROM isolated`
+      assert.deepStrictEqual(rows, [])
+      yield* Fiber.await(writer)
+    }))
+
+  it.effect("exec runs several statements, inside a transaction too", () =>
+    Effect.gen(function*() {
+      const sqlite = yield* SqliteClient.SqliteClient
+      yield* sqlite.exec(`
+        -- two statements in one text
+        CREATE TABLE execd (id INTEGER PRIMARY KEY);
+        INSERT INTO execd (id) VALUES (1);
+      `)
+      const error = yield* sqlite.exec("INSERT INTO execd (id) VALUES (2); INSERT INTO execd (id) VALUES (3)").pipe(
+        Effect.andThen(Effect.fail("undo")),
+        sqlite.withTransaction,
+        Effect.flip
+      )
+      assert.strictEqual(error, "undo")
+      const rows = yield* sqlite`SELECT id FROM execd`.values
+      assert.deepStrictEqual(rows, [[1]])
+    }))
+})
+
+describe("SqliteClient lifecycle", () => {
+  it.effect("opens a file database in WAL mode and closes it with its scope", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = join(dir, "shop.db")
+      const [sql, settings] = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const [journal] = yield* sql`PRAGMA journal_mode`.values
+        const [foreignKeys] = yield* sql`PRAGMA foreign_keys`.values
+        const [busy] = yield* sql`PRAGMA busy_timeout`.values
+        yield* sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`
+        yield* sql`INSERT INTO kept (id) VALUES (${7})`
+        return [sql, { journal, foreignKeys, busy }] as const
+      }).pipe(Effect.provide(SqliteClient.layer({ filename })))
+      assert.deepStrictEqual(settings, { journal: ["wal"], foreignKeys: [1], busy: [5000] })
+
+      const closed = yield* Effect.flip(sql`SELECT 1`)
+      assert.strictEqual(closed._tag, "SqlError")
+
+      const reopened = yield* SqlClient.SqlClient.pipe(
+        Effect.flatMap((sql) => sql`SELECT id FROM kept`),
+        Effect.provide(SqliteClient.layer({ filename }))
+      )
+      assert.deepStrictEqual(reopened, [{ id: 7 }])
+    }))
+
+  it.effect("fails to open a database it cannot create", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const error = yield* SqlClient.SqlClient.pipe(
+        Effect.provide(SqliteClient.layer({ filename: join(dir, "missing", "shop.db") })),
+        Effect.flip
+      )
+      assert.strictEqual(error.reason._tag, "ConnectionError")
+    }))
+})
+
+describe("Migrations", () => {
+  const files = {
+    // Lexical order would run 10 before 2; the migrator sorts numerically.
+    "10_seed.sql": "INSERT INTO items (name, price) VALUES ('mug', 300);\n",
+    "2_add_price.sql": "-- D1 style: comments and several statements\nALTER TABLE items ADD COLUMN price INTEGER NOT NULL DEFAULT 0;\nCREATE INDEX items_price ON items (price);\n",
+    "1_create_items.sql": "CREATE TABLE items (\n  id INTEGER PRIMARY KEY,\n  name TEXT NOT NULL -- display name\n);\n",
+    "README.md": "not a migration"
+  }
+
+  it.effect("applies pending files once, in numeric order", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* writeFiles(dir, files)
+      const sql = yield* SqlClient.SqlClient
+
+      const first = yield* migrate(dir)
+      assert.deepStrictEqual(first, [[1, "create_items"], [2, "add_price"], [10, "seed"]])
+      const second = yield* migrate(dir)
+      assert.deepStrictEqual(second, [])
+
+      const items = yield* sql`SELECT name, price FROM items`
+      assert.deepStrictEqual(items, [{ name: "mug", price: 300 }])
+
+      yield* writeFiles(dir, { "11_more.sql": "INSERT INTO items (name, price) VALUES ('pot', 900);" })
+      const third = yield* migrate(dir)
+      assert.deepStrictEqual(third, [[11, "more"]])
+      const count = yield* sql`SELECT count(*) AS n FROM items`
+      assert.deepStrictEqual(count, [{ n: 2 }])
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" }))))
+
+  it.effect("leaves the database untouched when a file fails", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* writeFiles(dir, {
+        "0001_create.sql": "CREATE TABLE things (id INTEGER PRIMARY KEY);",
+        "0002_broken.sql": "INSERT INTO things (id) VALUES (1); INSERT INTO nowhere (id) VALUES (1);"
+      })
+      const sql = yield* SqlClient.SqlClient
+
+      const error = yield* Effect.flip(migrate(dir))
+      assert.strictEqual(error._tag, "MigrationError")
+      const tables = yield* sql`SELECT name FROM sqlite_master WHERE name = 'things'`
+      assert.deepStrictEqual(tables, [])
+      const applied = yield* sql`SELECT migration_id FROM effect_sql_migrations`
+      assert.deepStrictEqual(applied, [])
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" }))))
+
+  it.effect("fails with a MigrationError when the folder is missing", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const error = yield* Effect.flip(migrate(join(dir, "nope")))
+      assert.strictEqual(error._tag, "MigrationError")
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" }))))
+})

@@ -1,0 +1,20 @@
+// One test project per package and runtime. vitest 5 ignores this file on its
+// own (STACK.md), so vitest.config.ts passes the list on to `test.projects`.
+const project = (dir: string, extra: Record<string, unknown> = {}) => ({
+  extends: true as const,
+  test: {
+    name: dir.split("/")[1],
+    include: [`${dir}/test/**/*.test.ts`],
+    ...extra
+  }
+})
+
+export default [
+  project("packages/domain"),
+  project("packages/auth"),
+  project("packages/catalog"),
+  project("packages/inventory"),
+  project("packages/gateway"),
+  project("runtimes/memory"),
+  project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 })
+]
