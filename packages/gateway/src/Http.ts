@@ -1,5 +1,5 @@
-import { Cause, Effect, Option, type Types } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { ByteSize, Cause, Effect, Option, type Types } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
 import { GatewayConfig } from "./GatewayConfig.ts"
@@ -127,6 +127,8 @@ export const GlobalMiddleware = HttpRouter.middleware(
         }
 
         const response = yield* httpEffect.pipe(
+          // Also bounds bodies sent without a content-length (chunked).
+          Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
           Effect.catchCause((cause) => renderFailure(request, cause)),
           Effect.annotateLogs({ requestId })
         )

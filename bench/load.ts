@@ -1,0 +1,121 @@
+// One load scenario, run in its own process so the load generator competes
+// with neither the servers nor the orchestrator for an event loop.
+// Usage: node bench/load.ts '{"url":"http://127.0.0.1:1234/","connections":32,"duration":10,"warmup":2}'
+// Prints one JSON line (LoadResult) to stdout; exits non-zero if autocannon fails.
+import autocannon, { type Instance } from "autocannon"
+
+export interface LoadConfig {
+  readonly url: string
+  readonly connections: number
+  readonly duration: number
+  readonly warmup: number
+}
+
+export interface LoadResult {
+  readonly requestsPerSecMean: number
+  readonly requestsTotal: number
+  readonly durationSec: number
+  readonly latencyMs: {
+    readonly mean: number
+    readonly p50: number
+    readonly p90: number
+    readonly p99: number
+    readonly max: number
+  }
+  readonly non2xx: number
+  readonly errors: number
+  readonly timeouts: number
+  readonly statusCodes: Record<string, number>
+  readonly bytesPerSecMean: number
+}
+
+const parseConfig = (text: string | undefined): LoadConfig => {
+  const value: unknown = JSON.parse(text ?? "")
+  if (typeof value !== "object" || value === null) throw new Error("config must be a JSON object")
+  const { url, connections, duration, warmup } = value as Record<string, unknown>
+  if (typeof url !== "string") throw new Error("config.url must be a string")
+  for (const [key, n] of Object.entries({ connections, duration, warmup })) {
+    if (typeof n !== "number" || !Number.isFinite(n) || n < 0) throw new Error(`config.${key} must be a number >= 0`)
+  }
+  return { url, connections: Number(connections), duration: Number(duration), warmup: Number(warmup) }
+}
+
+// autocannon's own latency histogram has 1 ms resolution, which reads as
+// "p50 = 0 ms" against a fast server; the per-response times it emits are
+// fractional milliseconds, so percentiles are computed from those instead.
+class Samples {
+  values = new Float64Array(1 << 16)
+  length = 0
+  add(value: number) {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2)
+      grown.set(this.values)
+      this.values = grown
+    }
+    this.values[this.length++] = value
+  }
+  summary() {
+    const sorted = this.values.subarray(0, this.length).sort()
+    // Nearest-rank percentile: the smallest sample with at least p% of samples at or below it.
+    const at = (p: number) => sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil(p / 100 * sorted.length) - 1)]
+    let sum = 0
+    for (const v of sorted) sum += v
+    return {
+      mean: sorted.length === 0 ? 0 : sum / sorted.length,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: sorted.length === 0 ? 0 : sorted[sorted.length - 1]
+    }
+  }
+}
+
+let current: Instance | undefined
+// The orchestrator stops this process on Ctrl-C or failure; close the sockets
+// rather than leave the server mid-request.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    current?.stop()
+    process.exit(130)
+  })
+}
+
+const run = async (config: LoadConfig, duration: number, samples?: Samples) => {
+  const instance = autocannon({ url: config.url, connections: config.connections, duration })
+  current = instance
+  if (samples !== undefined) {
+    instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+      samples.add(responseTime)
+    })
+  }
+  const result = await instance
+  current = undefined
+  return result
+}
+
+const main = async () => {
+  const config = parseConfig(process.argv[2])
+  // Warm-up: JIT, connection pools and caches settle before anything is measured.
+  if (config.warmup > 0) await run(config, config.warmup)
+  const samples = new Samples()
+  const result = await run(config, config.duration, samples)
+  const statusCodes: Record<string, number> = {}
+  for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count
+  const output: LoadResult = {
+    requestsPerSecMean: result.requests.average,
+    requestsTotal: result.requests.total,
+    durationSec: result.duration,
+    latencyMs: samples.summary(),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+    bytesPerSecMean: result.throughput.average
+  }
+  process.stdout.write(JSON.stringify(output) + "\n")
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`load: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,146 @@
+// What the bench measures: a list of targets, each a server started for this
+// run plus the scenarios (paths) to load on it.
+//
+// To add a target (for example "GET /api/products/:id through the gateway
+// Worker under local workerd"):
+//   1. Write a `Target` below: `start` launches the server with
+//      `startProcess` (so it is stopped on every exit path, Ctrl-C included),
+//      on a port from `freePort()` on 127.0.0.1, with any state under
+//      `context.tempDir` (removed after the run); it waits with `waitForHttp`
+//      until the server answers, looks up whatever ids its paths need, and
+//      returns the base URL, the scenarios and a `stop` that ends the server.
+//      For wrangler, stop the wrangler process group, not an npx wrapper
+//      (see STACK.md, sharp edge 7).
+//   2. Append it to `targets` at the bottom. Scenarios run in list order; the
+//      target marked `baseline: true` must come first, its first scenario is
+//      the 100% every other req/s is compared with.
+//   3. Give a scenario a `goal` when the issue sets one; it is printed as
+//      MET / NOT MET and never fails the run.
+import { randomBytes } from "node:crypto"
+import { mkdir } from "node:fs/promises"
+import { join } from "node:path"
+import { freePort, startProcess, waitForHttp } from "./processes.ts"
+
+export interface Goal {
+  readonly label: string
+  // Lowest acceptable req/s as a share of the baseline's (0.35 = 35%).
+  readonly minRatio?: number
+  readonly maxP99Ms?: number
+  // The connection count the goal was set for; a run at another count is
+  // still reported, with a note that it is not the comparison the goal means.
+  readonly connections: number
+}
+
+export interface Scenario {
+  readonly name: string
+  readonly path: string
+  readonly goal?: Goal
+}
+
+export interface RunningTarget {
+  readonly baseUrl: string
+  readonly scenarios: ReadonlyArray<Scenario>
+  // True while the server is up; checked after each scenario so a crash
+  // under load fails the run instead of reading as a slow server.
+  readonly alive: () => boolean
+  readonly describeExit: () => string
+  readonly stop: () => Promise<void>
+}
+
+export interface TargetContext {
+  // The repository root: commands run from here.
+  readonly rootDir: string
+  // A fresh directory for this run, removed afterwards.
+  readonly tempDir: string
+  // The Node 24 binary every child runs on.
+  readonly node: string
+}
+
+export interface Target {
+  readonly name: string
+  readonly baseline?: boolean
+  readonly start: (context: TargetContext) => Promise<RunningTarget>
+}
+
+const STARTUP_TIMEOUT_MS = 60_000
+
+const baseline: Target = {
+  name: "baseline",
+  baseline: true,
+  start: async ({ rootDir, node }) => {
+    const port = await freePort()
+    const child = startProcess({
+      name: "baseline server",
+      command: node,
+      args: [join(rootDir, "bench", "baseline.ts")],
+      cwd: rootDir,
+      env: { PORT: String(port), HOST: "127.0.0.1" }
+    })
+    const baseUrl = `http://127.0.0.1:${port}`
+    await waitForHttp(`${baseUrl}/`, child, STARTUP_TIMEOUT_MS)
+    return {
+      baseUrl,
+      scenarios: [{ name: "baseline GET /", path: "/" }],
+      alive: () => !child.hasExited(),
+      describeExit: child.tail,
+      stop: child.stop
+    }
+  }
+}
+
+const getJson = async (url: string): Promise<unknown> => {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`)
+  return response.json()
+}
+
+// The first product of the demo catalog, so the single-product scenario
+// reads a row that exists (a 404 would measure the error path instead).
+const firstProductId = async (baseUrl: string) => {
+  const page = await getJson(`${baseUrl}/api/products?limit=1`)
+  if (typeof page === "object" && page !== null && "items" in page && Array.isArray(page.items)) {
+    const first: unknown = page.items[0]
+    if (typeof first === "object" && first !== null && "productId" in first && typeof first.productId === "string") {
+      return first.productId
+    }
+  }
+  throw new Error(`GET ${baseUrl}/api/products?limit=1 returned no product: ${JSON.stringify(page).slice(0, 300)}`)
+}
+
+const nodeRuntime: Target = {
+  name: "node runtime",
+  start: async ({ rootDir, tempDir, node }) => {
+    const port = await freePort()
+    const dataDir = join(tempDir, "node-data")
+    await mkdir(dataDir)
+    const child = startProcess({
+      name: "node runtime",
+      command: node,
+      args: [join(rootDir, "runtimes", "node", "src", "main.ts")],
+      cwd: rootDir,
+      env: {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATA_DIR: dataDir,
+        JWT_SECRET: randomBytes(32).toString("hex"),
+        LOG_LEVEL: "warn"
+      }
+    })
+    const baseUrl = `http://127.0.0.1:${port}`
+    await waitForHttp(`${baseUrl}/health`, child, STARTUP_TIMEOUT_MS)
+    const productId = await firstProductId(baseUrl)
+    const goal: Goal = { label: "GET product: >= 35% of baseline req/s, p99 < 10 ms at 32 connections", minRatio: 0.35, maxP99Ms: 10, connections: 32 }
+    return {
+      baseUrl,
+      scenarios: [
+        { name: "node GET /api/products/:id", path: `/api/products/${encodeURIComponent(productId)}`, goal },
+        { name: "node GET /api/products?limit=20", path: "/api/products?limit=20" }
+      ],
+      alive: () => !child.hasExited(),
+      describeExit: child.tail,
+      stop: child.stop
+    }
+  }
+}
+
+export const targets: ReadonlyArray<Target> = [baseline, nodeRuntime]

@@ -1,0 +1,681 @@
+import * as Jose from "jose"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type Call, client, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
+
+// What the black-box suite needs from a running shop: a way to send HTTP
+// requests (a real socket or an in-process handler) and the two secrets the
+// runtime was started with (admin bootstrap, and the JWT key to forge tokens
+// that are well signed but expired or revoked).
+export interface Target {
+  readonly fetch: (request: Request) => Promise<Response>
+  readonly adminSecret: string
+  readonly jwtSecret: string
+}
+
+export interface Runtime {
+  readonly start: () => Promise<Target>
+  readonly stop: () => Promise<void>
+}
+
+const expectError = (reply: Reply, status: number, error: string) => {
+  expect({ status: reply.status, error: reply.body?.error }).toEqual({ status, error })
+  expect(typeof reply.body.message).toBe("string")
+  const keys = Object.keys(reply.body).sort()
+  expect(keys.every((k) => ["details", "error", "message"].includes(k))).toBe(true)
+}
+
+const password = "correct horse battery"
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url")
+
+// The one black-box suite: every runtime (memory, node, Workers) runs exactly
+// these scenarios against its own HTTP surface.
+export const describeScenarios = (label: string, runtime: Runtime) => {
+  describe(`scenarios: ${label}`, () => {
+    let target: Target
+    let api: (method: string, path: string, call?: Call) => Promise<Reply>
+
+    const signup = async (prefix = "user") => {
+      const email = uniqueEmail(prefix)
+      const reply = await api("POST", "/api/auth/signup", { body: { email, password, name: "Test User" } })
+      expect(reply.status).toBe(201)
+      return { email, userId: reply.body.userId as string }
+    }
+
+    const login = async (email: string, pass = password) => {
+      const reply = await api("POST", "/api/auth/login", { body: { email, password: pass } })
+      expect(reply.status).toBe(200)
+      return reply.body.accessToken as string
+    }
+
+    const newUser = async (prefix = "user") => {
+      const user = await signup(prefix)
+      return { ...user, token: await login(user.email) }
+    }
+
+    const newAdmin = async () => {
+      const email = uniqueEmail("admin")
+      const reply = await api("POST", "/api/auth/admin/signup", {
+        body: { email, password, name: "Admin" },
+        headers: { "x-admin-secret": target.adminSecret }
+      })
+      expect(reply.status).toBe(201)
+      return { email, userId: reply.body.userId as string, token: await login(email) }
+    }
+
+    const createProduct = async (adminToken: string, body: Record<string, unknown> = {}) => {
+      const reply = await api("POST", "/api/admin/products", {
+        token: adminToken,
+        body: {
+          sku: uniqueSku(),
+          title: "Scenario Widget",
+          description: "A widget made for the scenario suite",
+          category: "scenario",
+          price: { amount: 1299, currency: "USD" },
+          stock: 7,
+          ...body
+        }
+      })
+      expect(reply.status).toBe(201)
+      return reply.body
+    }
+
+    const address = {
+      name: "Ada Lovelace",
+      line1: "12 Analytical Way",
+      city: "London",
+      postalCode: "N1 9GU",
+      country: "GB"
+    }
+
+    let user: { email: string; userId: string; token: string }
+    let other: { email: string; userId: string; token: string }
+    let admin: { email: string; userId: string; token: string }
+
+    beforeAll(async () => {
+      target = await runtime.start()
+      api = client(target)
+      user = await newUser()
+      other = await newUser("other")
+      admin = await newAdmin()
+    })
+    afterAll(async () => {
+      await runtime.stop()
+    })
+
+    describe("health and docs", () => {
+      it("answers /health", async () => {
+        const reply = await api("GET", "/health")
+        expect(reply.status).toBe(200)
+        expect(reply.body).toEqual({ status: "ok" })
+        expect(reply.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._-]+$/)
+      })
+
+      it("keeps a well-formed incoming x-request-id", async () => {
+        const reply = await api("GET", "/health", { headers: { "x-request-id": "req-abc.123" } })
+        expect(reply.headers.get("x-request-id")).toBe("req-abc.123")
+      })
+
+      it("serves the OpenAPI document and a docs page", async () => {
+        const spec = await api("GET", "/openapi.json")
+        expect(spec.status).toBe(200)
+        expect(spec.body.openapi).toMatch(/^3\.1/)
+        expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining([
+          "/api/auth/login",
+          "/api/products",
+          "/api/products/{productId}",
+          "/api/admin/inventory/{variantId}"
+        ]))
+        const docs = await api("GET", "/docs")
+        expect(docs.status).toBe(200)
+        expect(docs.headers.get("content-type")).toContain("text/html")
+        expect(String(docs.body)).toContain("openapi.json")
+        expect(String(docs.body)).not.toMatch(/https?:\/\/(cdn|unpkg)/)
+      })
+    })
+
+    describe("transport errors have the standard body", () => {
+      it("unknown route is 404 not_found", async () => {
+        expectError(await api("GET", "/api/nope"), 404, "not_found")
+      })
+
+      it("wrong method is 405 with the allowed methods", async () => {
+        const reply = await api("DELETE", "/api/auth/login")
+        expectError(reply, 405, "method_not_allowed")
+        expect(reply.headers.get("allow")).toContain("POST")
+      })
+
+      it("malformed JSON is 400 validation_error", async () => {
+        expectError(await api("POST", "/api/auth/signup", { raw: "{\"email\": " }), 400, "validation_error")
+      })
+
+      it("unknown fields are rejected", async () => {
+        const reply = await api("POST", "/api/auth/signup", {
+          body: { email: uniqueEmail(), password, name: "X", role: "admin" }
+        })
+        expectError(reply, 400, "validation_error")
+        expect(JSON.stringify(reply.body.details)).toContain("role")
+      })
+
+      it("wrong types are rejected and name the field", async () => {
+        const reply = await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password: 12345678, name: "X" } })
+        expectError(reply, 400, "validation_error")
+        expect(JSON.stringify(reply.body.details)).toContain("password")
+      })
+
+      it("a non-JSON content type is 415", async () => {
+        const reply = await api("POST", "/api/auth/login", { raw: "email=a", headers: { "content-type": "text/plain" } })
+        expectError(reply, 415, "unsupported_media_type")
+      })
+
+      it("an oversized body is 413 and writes nothing", async () => {
+        const email = uniqueEmail("big")
+        const reply = await api("POST", "/api/auth/signup", {
+          body: { email, password, name: "x".repeat(200_000) }
+        })
+        expectError(reply, 413, "payload_too_large")
+        expectError(await api("POST", "/api/auth/login", { body: { email, password } }), 401, "invalid_credentials")
+      })
+
+      it("answers CORS preflight on any path with 204", async () => {
+        const reply = await api("OPTIONS", "/api/anything/at/all", {
+          headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" }
+        })
+        expect(reply.status).toBe(204)
+        expect(reply.headers.get("access-control-allow-methods")).toContain("POST")
+      })
+    })
+
+    describe("auth", () => {
+      it("signs up, rejects a duplicate email case-insensitively", async () => {
+        const { email } = await signup()
+        const again = await api("POST", "/api/auth/signup", { body: { email: email.toUpperCase(), password, name: "Dup" } })
+        expectError(again, 409, "email_exists")
+      })
+
+      it("validates email and password length", async () => {
+        expectError(await api("POST", "/api/auth/signup", { body: { email: "not-an-email", password, name: "X" } }), 400, "validation_error")
+        expectError(await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password: "short", name: "X" } }), 400, "validation_error")
+        expectError(await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password } }), 400, "validation_error")
+      })
+
+      it("logs in with any case of the email and returns a token with its lifetime", async () => {
+        const { email } = await signup()
+        const reply = await api("POST", "/api/auth/login", { body: { email: email.toUpperCase(), password } })
+        expect(reply.status).toBe(200)
+        expect(typeof reply.body.accessToken).toBe("string")
+        expect(reply.body.expiresIn).toBeGreaterThan(0)
+      })
+
+      it("wrong password and unknown email are the same 401", async () => {
+        const { email } = await signup()
+        expectError(await api("POST", "/api/auth/login", { body: { email, password: "wrong password" } }), 401, "invalid_credentials")
+        expectError(await api("POST", "/api/auth/login", { body: { email: uniqueEmail("ghost"), password } }), 401, "invalid_credentials")
+      })
+
+      it("me returns the profile with addresses", async () => {
+        const reply = await api("GET", "/api/auth/me", { token: user.token })
+        expect(reply.status).toBe(200)
+        expect(reply.body).toMatchObject({ userId: user.userId, email: user.email, role: "user", name: "Test User" })
+        expect(Array.isArray(reply.body.addresses)).toBe(true)
+      })
+
+      it("throttles repeated failures for one email with 429 and Retry-After, even for the right password", async () => {
+        const { email } = await signup("throttled")
+        for (let i = 0; i < 5; i++) {
+          expectError(await api("POST", "/api/auth/login", { body: { email, password: `wrong-${i}-password` } }), 401, "invalid_credentials")
+        }
+        const limited = await api("POST", "/api/auth/login", { body: { email, password } })
+        expectError(limited, 429, "rate_limited")
+        expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0)
+      })
+
+      it("logout revokes the token everywhere", async () => {
+        const fresh = await newUser("logout")
+        expect((await api("GET", "/api/auth/me", { token: fresh.token })).status).toBe(200)
+        const out = await api("POST", "/api/auth/logout", { token: fresh.token })
+        expect(out.status).toBe(200)
+        expect(out.body).toEqual({ ok: true })
+        expectError(await api("GET", "/api/auth/me", { token: fresh.token }), 401, "unauthorized")
+        expectError(await api("GET", "/api/addresses", { token: fresh.token }), 401, "unauthorized")
+        expectError(await api("POST", "/api/auth/logout", { token: fresh.token }), 401, "unauthorized")
+        // A new login still works and is independent of the revoked session.
+        const again = await login(fresh.email)
+        expect((await api("GET", "/api/auth/me", { token: again })).status).toBe(200)
+      })
+
+      describe("rejects bad tokens", () => {
+        const secret = () => new TextEncoder().encode(target.jwtSecret)
+        const claims = () => {
+          const [, payload] = user.token.split(".")
+          return JSON.parse(Buffer.from(payload!, "base64url").toString()) as { sid: string; sub: string; exp: number }
+        }
+
+        it("missing, garbage and non-bearer", async () => {
+          expectError(await api("GET", "/api/auth/me"), 401, "unauthorized")
+          expectError(await api("GET", "/api/auth/me", { token: "garbage" }), 401, "unauthorized")
+          expectError(await api("GET", "/api/auth/me", { headers: { authorization: `Basic ${user.token}` } }), 401, "unauthorized")
+        })
+
+        it("tampered payload", async () => {
+          const [header, , signature] = user.token.split(".")
+          const forged = `${header}.${b64url({ ...claims(), sub: other.userId })}.${signature}`
+          expectError(await api("GET", "/api/auth/me", { token: forged }), 401, "unauthorized")
+        })
+
+        it("alg none", async () => {
+          const forged = `${b64url({ alg: "none", typ: "JWT" })}.${b64url(claims())}.`
+          expectError(await api("GET", "/api/auth/me", { token: forged }), 401, "unauthorized")
+        })
+
+        it("signed with another key", async () => {
+          const forged = await new Jose.SignJWT({ sid: claims().sid })
+            .setProtectedHeader({ alg: "HS256" })
+            .setSubject(user.userId)
+            .setExpirationTime("1h")
+            .sign(new TextEncoder().encode("not-the-secret-not-the-secret-00"))
+          expectError(await api("GET", "/api/auth/me", { token: forged }), 401, "unauthorized")
+        })
+
+        it("expired, though well signed for a live session", async () => {
+          const now = Math.floor(Date.now() / 1000)
+          const expired = await new Jose.SignJWT({ sid: claims().sid })
+            .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+            .setSubject(user.userId)
+            .setIssuedAt(now - 7200)
+            .setExpirationTime(now - 3600)
+            .sign(secret())
+          expectError(await api("GET", "/api/auth/me", { token: expired }), 401, "unauthorized")
+        })
+
+        it("well signed without exp", async () => {
+          const token = await new Jose.SignJWT({ sid: claims().sid })
+            .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+            .setSubject(user.userId)
+            .sign(secret())
+          expectError(await api("GET", "/api/auth/me", { token }), 401, "unauthorized")
+        })
+
+        it("well signed for a session that does not exist", async () => {
+          const token = await new Jose.SignJWT({ sid: "ses_doesnotexist000000000" })
+            .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+            .setSubject(user.userId)
+            .setExpirationTime("1h")
+            .sign(secret())
+          expectError(await api("GET", "/api/auth/me", { token }), 401, "unauthorized")
+        })
+
+        it("well signed for another user's session id", async () => {
+          const otherSid = JSON.parse(Buffer.from(other.token.split(".")[1]!, "base64url").toString()).sid
+          const token = await new Jose.SignJWT({ sid: otherSid })
+            .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+            .setSubject(user.userId)
+            .setExpirationTime("1h")
+            .sign(secret())
+          expectError(await api("GET", "/api/auth/me", { token }), 401, "unauthorized")
+        })
+      })
+
+      describe("admin bootstrap and promotion", () => {
+        it("admin signup needs the right secret", async () => {
+          const body = { email: uniqueEmail("admin"), password, name: "Admin" }
+          expectError(await api("POST", "/api/auth/admin/signup", { body }), 401, "unauthorized")
+          expectError(
+            await api("POST", "/api/auth/admin/signup", { body, headers: { "x-admin-secret": "wrong" } }),
+            401,
+            "unauthorized"
+          )
+          const ok = await api("POST", "/api/auth/admin/signup", { body, headers: { "x-admin-secret": target.adminSecret } })
+          expect(ok.status).toBe(201)
+          expect(ok.body).toMatchObject({ email: body.email, role: "admin" })
+          const me = await api("GET", "/api/auth/me", { token: await login(body.email) })
+          expect(me.body.role).toBe("admin")
+        })
+
+        it("promotes by email and by id; 404 and 409 otherwise", async () => {
+          const a = await signup("promote")
+          const byEmail = await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { email: a.email } })
+          expect(byEmail.status).toBe(200)
+          expect(byEmail.body).toEqual({ userId: a.userId, email: a.email, role: "admin" })
+          expectError(await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: a.userId } }), 409, "already_admin")
+          const b = await signup("promote")
+          const byId = await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: b.userId } })
+          expect(byId.status).toBe(200)
+          expectError(
+            await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { email: uniqueEmail("ghost") } }),
+            404,
+            "user_not_found"
+          )
+          expectError(await api("POST", "/api/auth/admin/promote", { token: admin.token, body: {} }), 400, "validation_error")
+        })
+
+        it("a promotion takes effect on the user's existing token", async () => {
+          const c = await newUser("promoted")
+          expectError(await api("GET", "/api/admin/inventory/var_whatever", { token: c.token }), 403, "forbidden")
+          await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: c.userId } })
+          expectError(await api("GET", "/api/admin/inventory/var_whatever", { token: c.token }), 404, "variant_not_found")
+        })
+      })
+    })
+
+    describe("addresses", () => {
+      it("creates, lists, updates and deletes the caller's addresses", async () => {
+        const me = await newUser("addr")
+        const created = await api("POST", "/api/addresses", { token: me.token, body: address })
+        expect(created.status).toBe(201)
+        expect(created.body.address).toMatchObject(address)
+        const id = created.body.address.addressId as string
+        expect(id.startsWith("adr_")).toBe(true)
+
+        const list = await api("GET", "/api/addresses", { token: me.token })
+        expect(list.body.addresses).toEqual([created.body.address])
+
+        const updated = await api("PUT", `/api/addresses/${id}`, { token: me.token, body: { city: "Cambridge", line2: "Flat 2" } })
+        expect(updated.status).toBe(200)
+        expect(updated.body.address).toMatchObject({ ...address, city: "Cambridge", line2: "Flat 2", addressId: id })
+
+        const profile = await api("GET", "/api/auth/me", { token: me.token })
+        expect(profile.body.addresses).toEqual([updated.body.address])
+
+        const removed = await api("DELETE", `/api/addresses/${id}`, { token: me.token })
+        expect(removed.status).toBe(200)
+        expect(removed.body).toEqual({ ok: true })
+        expect((await api("GET", "/api/addresses", { token: me.token })).body.addresses).toEqual([])
+        expectError(await api("DELETE", `/api/addresses/${id}`, { token: me.token }), 404, "address_not_found")
+      })
+
+      it("validates the address", async () => {
+        expectError(await api("POST", "/api/addresses", { token: user.token, body: { ...address, country: "Britain" } }), 400, "validation_error")
+        expectError(await api("POST", "/api/addresses", { token: user.token, body: { ...address, line1: undefined } }), 400, "validation_error")
+        expectError(await api("POST", "/api/addresses", { token: user.token, body: { ...address, zip: "1" } }), 400, "validation_error")
+      })
+
+      it("another user's address is not found, and untouched", async () => {
+        const created = await api("POST", "/api/addresses", { token: user.token, body: address })
+        const id = created.body.address.addressId as string
+        expectError(await api("PUT", `/api/addresses/${id}`, { token: other.token, body: { city: "Evil" } }), 404, "address_not_found")
+        expectError(await api("DELETE", `/api/addresses/${id}`, { token: other.token }), 404, "address_not_found")
+        expect((await api("GET", "/api/addresses", { token: other.token })).body.addresses).toEqual([])
+        const mine = await api("GET", "/api/addresses", { token: user.token })
+        expect(mine.body.addresses).toContainEqual(created.body.address)
+        expectError(await api("PUT", "/api/addresses/not-an-id", { token: user.token, body: { city: "X" } }), 404, "address_not_found")
+      })
+    })
+
+    describe("catalog", () => {
+      it("creates a product with variants and reads it back", async () => {
+        const sku = uniqueSku("TEE")
+        const product = await createProduct(admin.token, {
+          sku,
+          title: "Scenario Tee",
+          price: undefined,
+          stock: undefined,
+          images: ["https://example.com/tee.png"],
+          variants: [
+            { sku: `${sku}-S`, title: "Small", price: { amount: 1500, currency: "USD" }, attributes: { size: "S" }, weightGrams: 180, stock: 3 },
+            { sku: `${sku}-L`, title: "Large", price: { amount: 1700, currency: "USD" }, attributes: { size: "L" }, stock: 0 }
+          ]
+        })
+        expect(product.productId).toMatch(/^prd_/)
+        expect(product.price).toEqual({ amount: 1500, currency: "USD" })
+        expect(product.variants).toHaveLength(2)
+        expect(product.variants[0]).toMatchObject({ sku: `${sku}-S`, available: 3, weightGrams: 180, attributes: { size: "S" } })
+        expect(product.variants[1]).toMatchObject({ sku: `${sku}-L`, available: 0, weightGrams: 0 })
+        const read = await api("GET", `/api/products/${product.productId}`)
+        expect(read.status).toBe(200)
+        expect(read.body).toEqual(product)
+      })
+
+      it("accepts the one-variant shorthand", async () => {
+        const product = await createProduct(admin.token, { stock: 4 })
+        expect(product.variants).toHaveLength(1)
+        expect(product.variants[0]).toMatchObject({ sku: product.sku, price: { amount: 1299, currency: "USD" }, available: 4 })
+      })
+
+      it("refuses a duplicate SKU with 409 and writes nothing", async () => {
+        const first = await createProduct(admin.token)
+        const before = (await api("GET", `/api/products?q=${first.sku}`)).body.total
+        const dup = await api("POST", "/api/admin/products", {
+          token: admin.token,
+          body: { sku: first.sku, title: "Dup", price: { amount: 100, currency: "USD" } }
+        })
+        expectError(dup, 409, "sku_exists")
+        const variantDup = await api("POST", "/api/admin/products", {
+          token: admin.token,
+          body: { sku: uniqueSku(), title: "Dup", variants: [{ sku: first.variants[0].sku, price: { amount: 100, currency: "USD" } }] }
+        })
+        expectError(variantDup, 409, "sku_exists")
+        expect((await api("GET", `/api/products?q=${first.sku}`)).body.total).toBe(before)
+      })
+
+      it("validates product input: no floats for money, no mixed currencies, not both forms", async () => {
+        const base = { sku: uniqueSku(), title: "Bad" }
+        for (const body of [
+          { ...base, price: { amount: 12.99, currency: "USD" } },
+          { ...base, price: { amount: -1, currency: "USD" } },
+          { ...base, price: { amount: 100, currency: "usd" } },
+          { ...base, price: 1299 },
+          { ...base, price: { amount: 100, currency: "USD" }, variants: [{ sku: uniqueSku(), price: { amount: 1, currency: "USD" } }] },
+          { ...base, variants: [] },
+          { ...base, price: { amount: 100, currency: "USD" }, qty: 3 }
+        ]) {
+          expectError(await api("POST", "/api/admin/products", { token: admin.token, body }), 400, "validation_error")
+        }
+        const mixed = await api("POST", "/api/admin/products", {
+          token: admin.token,
+          body: {
+            ...base,
+            variants: [
+              { sku: uniqueSku(), price: { amount: 1, currency: "USD" } },
+              { sku: uniqueSku(), price: { amount: 1, currency: "EUR" } }
+            ]
+          }
+        })
+        expectError(mixed, 400, "validation_error")
+        expect((await api("GET", `/api/products?q=${base.sku}`)).body.total).toBe(0)
+      })
+
+      it("updates product fields and variants; 404 for unknown", async () => {
+        const product = await createProduct(admin.token)
+        const newSku = uniqueSku("RENAMED")
+        const updated = await api("PUT", `/api/admin/products/${product.productId}`, {
+          token: admin.token,
+          body: {
+            sku: newSku,
+            title: "Renamed",
+            category: "renamed",
+            variants: [{ variantId: product.variants[0].variantId, price: { amount: 999, currency: "USD" }, title: "Only" }]
+          }
+        })
+        expect(updated.status).toBe(200)
+        expect(updated.body).toMatchObject({ sku: newSku, title: "Renamed", category: "renamed", price: { amount: 999, currency: "USD" } })
+        expect(updated.body.variants[0]).toMatchObject({ title: "Only", available: 7 })
+        expect((await api("GET", `/api/products/${product.productId}`)).body).toEqual(updated.body)
+        const shorthand = await api("PUT", `/api/admin/products/${product.productId}`, {
+          token: admin.token,
+          body: { price: { amount: 1111, currency: "USD" } }
+        })
+        expect(shorthand.body.price).toEqual({ amount: 1111, currency: "USD" })
+        expectError(await api("PUT", "/api/admin/products/prd_missing0000000000000", { token: admin.token, body: { title: "X" } }), 404, "product_not_found")
+        expectError(await api("PUT", `/api/admin/products/${product.productId}`, { token: admin.token, body: { title: "" } }), 400, "validation_error")
+        expectError(
+          await api("PUT", `/api/admin/products/${product.productId}`, { token: admin.token, body: { variants: [{ variantId: "var_notmine00000000000000" }] } }),
+          400,
+          "validation_error"
+        )
+      })
+
+      it("refuses an update to a taken SKU", async () => {
+        const a = await createProduct(admin.token)
+        const b = await createProduct(admin.token)
+        expectError(await api("PUT", `/api/admin/products/${b.productId}`, { token: admin.token, body: { sku: a.sku } }), 409, "sku_exists")
+        expect((await api("GET", `/api/products/${b.productId}`)).body.sku).toBe(b.sku)
+      })
+
+      it("deletes a product and its stock", async () => {
+        const product = await createProduct(admin.token)
+        const removed = await api("DELETE", `/api/admin/products/${product.productId}`, { token: admin.token })
+        expect(removed.status).toBe(204)
+        expectError(await api("GET", `/api/products/${product.productId}`), 404, "product_not_found")
+        expectError(await api("DELETE", `/api/admin/products/${product.productId}`, { token: admin.token }), 404, "product_not_found")
+        expectError(await api("GET", `/api/admin/inventory/${product.variants[0].variantId}`, { token: admin.token }), 404, "variant_not_found")
+      })
+
+      it("unknown product is 404 product_not_found", async () => {
+        expectError(await api("GET", "/api/products/prd_doesnotexist000000000"), 404, "product_not_found")
+        expectError(await api("GET", "/api/products/whatever"), 404, "product_not_found")
+      })
+
+      describe("listing", () => {
+        const category = `cat${Math.random().toString(36).slice(2, 8)}`
+        const word = `zq${Math.random().toString(36).slice(2, 8)}`
+        let made: Array<any> = []
+
+        beforeAll(async () => {
+          made = []
+          for (const [title, amount] of [["Banana", 300], ["apple", 100], ["Cherry", 200], ["date", 500], ["Elderberry", 400]] as const) {
+            made.push(await createProduct(admin.token, {
+              title: `${title} ${word}`,
+              category,
+              price: { amount, currency: "USD" }
+            }))
+          }
+        })
+
+        it("filters by category and returns a total", async () => {
+          const page = await api("GET", `/api/products?category=${category}&limit=2`)
+          expect(page.status).toBe(200)
+          expect(page.body.total).toBe(5)
+          expect(page.body.items).toHaveLength(2)
+          expect(page.body).toMatchObject({ limit: 2, offset: 0 })
+        })
+
+        it("sorts newest first by default", async () => {
+          const page = await api("GET", `/api/products?category=${category}`)
+          expect(page.body.items.map((p: any) => p.productId)).toEqual([...made].reverse().map((p) => p.productId))
+        })
+
+        it("sorts by price both ways and by title, case-insensitively", async () => {
+          const asc = await api("GET", `/api/products?category=${category}&sort=price_asc`)
+          expect(asc.body.items.map((p: any) => p.price.amount)).toEqual([100, 200, 300, 400, 500])
+          const desc = await api("GET", `/api/products?category=${category}&sort=price_desc`)
+          expect(desc.body.items.map((p: any) => p.price.amount)).toEqual([500, 400, 300, 200, 100])
+          const title = await api("GET", `/api/products?category=${category}&sort=title`)
+          expect(title.body.items.map((p: any) => p.title.split(" ")[0])).toEqual(["apple", "Banana", "Cherry", "date", "Elderberry"])
+        })
+
+        it("filters by price range in minor units", async () => {
+          const page = await api("GET", `/api/products?category=${category}&minPrice=200&maxPrice=400&sort=price_asc`)
+          expect(page.body.items.map((p: any) => p.price.amount)).toEqual([200, 300, 400])
+          expect(page.body.total).toBe(3)
+        })
+
+        it("searches text case-insensitively", async () => {
+          const page = await api("GET", `/api/products?q=${word.toUpperCase()}`)
+          expect(page.body.total).toBe(5)
+          const one = await api("GET", `/api/products?q=cherry%20${word}`)
+          expect(one.body.items.map((p: any) => p.productId)).toEqual([made[2].productId])
+          const none = await api("GET", `/api/products?q=${word}%25`)
+          expect(none.body.total).toBe(0)
+        })
+
+        it("pages with limit and offset without overlap", async () => {
+          const first = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=0`)
+          const second = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=2`)
+          const third = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=4`)
+          const ids = [...first.body.items, ...second.body.items, ...third.body.items].map((p: any) => p.productId)
+          expect(new Set(ids).size).toBe(5)
+          expect(third.body.items).toHaveLength(1)
+        })
+
+        it("shows availability from inventory", async () => {
+          const page = await api("GET", `/api/products?category=${category}&sort=price_asc&limit=1`)
+          expect(page.body.items[0].variants[0].available).toBe(7)
+        })
+
+        it("rejects bad query parameters", async () => {
+          for (const query of ["limit=0", "limit=101", "limit=abc", "offset=-1", "sort=random", "minPrice=1.5", "unknown=1"]) {
+            expectError(await api("GET", `/api/products?${query}`), 400, "validation_error")
+          }
+        })
+      })
+    })
+
+    describe("inventory", () => {
+      it("reads, sets and adjusts stock; refuses to go below reserved", async () => {
+        const product = await createProduct(admin.token, { stock: 5 })
+        const variantId = product.variants[0].variantId as string
+        const read = await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })
+        expect(read.body).toEqual({ variantId, stock: 5, reserved: 0, available: 5 })
+        const set = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 12 } })
+        expect(set.body).toEqual({ variantId, stock: 12, reserved: 0, available: 12 })
+        const adjusted = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -2 } })
+        expect(adjusted.body).toMatchObject({ stock: 10, available: 10 })
+        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -11 } }), 409, "stock_below_reserved")
+        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: -1 } }), 400, "validation_error")
+        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 1, adjust: 1 } }), 400, "validation_error")
+        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 1.5 } }), 400, "validation_error")
+        expect((await api("GET", `/api/products/${product.productId}`)).body.variants[0].available).toBe(10)
+      })
+
+      it("concurrent adjustments all apply exactly once", async () => {
+        const product = await createProduct(admin.token, { stock: 100 })
+        const variantId = product.variants[0].variantId as string
+        const replies = await Promise.all(
+          Array.from({ length: 20 }, () => api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } }))
+        )
+        expect(replies.every((r) => r.status === 200)).toBe(true)
+        expect((await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })).body.stock).toBe(40)
+      })
+
+      it("concurrent decrements never take stock below zero", async () => {
+        const product = await createProduct(admin.token, { stock: 10 })
+        const variantId = product.variants[0].variantId as string
+        const replies = await Promise.all(
+          Array.from({ length: 8 }, () => api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } }))
+        )
+        expect(replies.filter((r) => r.status === 200)).toHaveLength(3)
+        expect(replies.filter((r) => r.status === 409)).toHaveLength(5)
+        expect((await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })).body.stock).toBe(1)
+      })
+
+      it("unknown variant is 404", async () => {
+        expectError(await api("GET", "/api/admin/inventory/var_doesnotexist00000000", { token: admin.token }), 404, "variant_not_found")
+        expectError(await api("PUT", "/api/admin/inventory/var_doesnotexist00000000", { token: admin.token, body: { stock: 1 } }), 404, "variant_not_found")
+      })
+    })
+
+    describe("authorization matrix", () => {
+      // [method, path, body, who may call it]
+      const routes: ReadonlyArray<readonly [string, string, unknown, "user" | "admin"]> = [
+        ["GET", "/api/auth/me", undefined, "user"],
+        ["POST", "/api/auth/logout", undefined, "user"],
+        ["GET", "/api/addresses", undefined, "user"],
+        ["POST", "/api/addresses", address, "user"],
+        ["PUT", "/api/addresses/adr_x00000000000000000000", { city: "X" }, "user"],
+        ["DELETE", "/api/addresses/adr_x00000000000000000000", undefined, "user"],
+        ["POST", "/api/auth/admin/promote", { email: "nobody@example.com" }, "admin"],
+        ["POST", "/api/admin/products", { sku: "AUTHZ-1", title: "X", price: { amount: 1, currency: "USD" } }, "admin"],
+        ["PUT", "/api/admin/products/prd_x00000000000000000000", { title: "X" }, "admin"],
+        ["DELETE", "/api/admin/products/prd_x00000000000000000000", undefined, "admin"],
+        ["GET", "/api/admin/inventory/var_x00000000000000000000", undefined, "admin"],
+        ["PUT", "/api/admin/inventory/var_x00000000000000000000", { stock: 1 }, "admin"]
+      ]
+
+      for (const [method, path, body, who] of routes) {
+        it(`${method} ${path}: anonymous 401${who === "admin" ? ", user 403" : ""}`, async () => {
+          expectError(await api(method, path, body === undefined ? {} : { body }), 401, "unauthorized")
+          if (who === "admin") {
+            const reply = await api(method, path, body === undefined ? { token: other.token } : { body, token: other.token })
+            expectError(reply, 403, "forbidden")
+          }
+        })
+      }
+
+      it("nothing was written by refused calls", async () => {
+        const found = await api("GET", "/api/products?q=AUTHZ-1")
+        expect(found.body.total).toBe(0)
+      })
+    })
+  })
+}

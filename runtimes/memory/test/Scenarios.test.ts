@@ -1,0 +1,17 @@
+import { describeScenarios } from "@shop/testing/Scenarios"
+import * as Memory from "../src/MemoryRuntime.ts"
+
+const jwtSecret = "memory-scenarios-jwt-secret-0123456789"
+const adminSecret = "memory-scenarios-admin-secret"
+let runtime: ReturnType<typeof Memory.make> | undefined
+
+describeScenarios("memory", {
+  start: async () => {
+    runtime = Memory.make({ jwtSecret, adminSecret })
+    const handler = runtime.handler
+    return { fetch: (request) => handler(request), jwtSecret, adminSecret }
+  },
+  stop: async () => {
+    await runtime?.dispose()
+  }
+})
