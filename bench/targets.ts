@@ -116,7 +116,7 @@ const nodeRuntime: Target = {
     const child = startProcess({
       name: "node runtime",
       command: node,
-      args: [join(rootDir, "runtimes", "node", "src", "main.ts")],
+      args: [process.env.BENCH_DEV_MAIN ?? join(rootDir, "runtimes", "node", "src", "main.ts")],
       cwd: rootDir,
       env: {
         PORT: String(port),

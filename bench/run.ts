@@ -1,0 +1,241 @@
+// `npm run bench`: starts every target in targets.ts, loads each scenario
+// from a separate autocannon process (load.ts), prints a table, writes
+// bench/results.json and reports the issue's goals as MET / NOT MET.
+//
+// Env: BENCH_DURATION (seconds per scenario, default 10),
+//      BENCH_CONNECTIONS (default 32).
+// Exit code: 0 when every scenario was measured, whatever the numbers;
+// 1 when a server failed to start or died, or the load tool failed;
+// 130 on Ctrl-C. Every child is stopped and the temp dir removed on all paths.
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { rmSync } from "node:fs"
+import { availableParallelism, cpus, tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type { LoadConfig, LoadResult } from "./load.ts"
+import { killAllNow, startProcess, stopAll } from "./processes.ts"
+import { type Goal, type RunningTarget, type Scenario, targets } from "./targets.ts"
+
+const rootDir = fileURLToPath(new URL("..", import.meta.url))
+const node = join(rootDir, "node_modules", ".bin", "node")
+const WARMUP_SEC = 2
+
+const envNumber = (name: string, fallback: number, integer: boolean) => {
+  const raw = process.env[name]
+  if (raw === undefined || raw === "") return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(raw)}`)
+  }
+  return value
+}
+
+interface Measured {
+  readonly target: string
+  readonly scenario: Scenario
+  readonly url: string
+  readonly result: LoadResult
+}
+
+// ---- clean-up on every exit path ----
+
+let tempDir: string | undefined
+const running: Array<RunningTarget> = []
+let interrupted = false
+let cleaning: Promise<void> | undefined
+
+const cleanUp = () => {
+  cleaning ??= (async () => {
+    await Promise.all(running.map((target) => target.stop()))
+    // Also children whose target never finished starting.
+    await stopAll()
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true })
+  })()
+  return cleaning
+}
+
+process.on("exit", () => {
+  killAllNow()
+  if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true })
+})
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    interrupted = true
+    process.stderr.write(`\nbench: ${signal}, stopping child processes\n`)
+    void cleanUp().finally(() => process.exit(130))
+  })
+}
+
+// ---- load ----
+
+const isLoadResult = (value: unknown): value is LoadResult =>
+  typeof value === "object" && value !== null &&
+  "requestsPerSecMean" in value && typeof value.requestsPerSecMean === "number" &&
+  "latencyMs" in value && typeof value.latencyMs === "object"
+
+// A request before the load makes a wrong path fail loudly, instead of
+// measuring how fast the server answers 404.
+const preflight = async (url: string) => {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+  const body = await response.text()
+  if (!response.ok) throw new Error(`preflight GET ${url}: HTTP ${response.status} ${body.slice(0, 300)}`)
+}
+
+const load = async (name: string, config: LoadConfig): Promise<LoadResult> => {
+  const child = startProcess({
+    name: `load (${name})`,
+    command: node,
+    args: [join(rootDir, "bench", "load.ts"), JSON.stringify(config)],
+    cwd: rootDir,
+    keepStdout: true
+  })
+  const limitMs = (config.warmup + config.duration + 60) * 1000
+  const timer = setTimeout(() => {
+    process.stderr.write(`bench: load (${name}) still running after ${limitMs} ms, stopping it\n`)
+    void child.stop()
+  }, limitMs)
+  const code = await child.exited
+  clearTimeout(timer)
+  await child.stop()
+  if (code !== 0) throw new Error(`load tool failed for ${name} (exit ${code}):\n${child.tail() || "(no output)"}`)
+  const lastLine = child.stdout().trim().split("\n").at(-1) ?? ""
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(lastLine)
+  } catch {
+    throw new Error(`load tool printed no result for ${name}:\n${child.tail() || "(no output)"}`)
+  }
+  if (!isLoadResult(parsed)) throw new Error(`load tool printed an unexpected result for ${name}: ${lastLine.slice(0, 300)}`)
+  if (parsed.requestsTotal === 0) {
+    throw new Error(`no request completed for ${name} (errors: ${parsed.errors}, timeouts: ${parsed.timeouts})`)
+  }
+  return parsed
+}
+
+// ---- report ----
+
+const ms = (value: number) => value.toFixed(2)
+const percent = (ratio: number | undefined) => ratio === undefined ? "-" : `${(ratio * 100).toFixed(1)}%`
+
+const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
+  // The first column is text; the rest are numbers, right-aligned.
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join("  ")
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
+}
+
+interface GoalVerdict {
+  readonly goal: string
+  readonly scenario: string
+  readonly met: boolean
+  readonly ratio: number | undefined
+  readonly p99Ms: number
+  readonly note?: string
+}
+
+const judge = (goal: Goal, measured: Measured, ratio: number | undefined, connections: number): GoalVerdict => {
+  const p99Ms = measured.result.latencyMs.p99
+  const ratioOk = goal.minRatio === undefined || (ratio !== undefined && ratio >= goal.minRatio)
+  const p99Ok = goal.maxP99Ms === undefined || p99Ms < goal.maxP99Ms
+  const note = connections === goal.connections
+    ? undefined
+    : `measured at ${connections} connections, the goal is set for ${goal.connections}`
+  return { goal: goal.label, scenario: measured.scenario.name, met: ratioOk && p99Ok, ratio, p99Ms, ...(note === undefined ? {} : { note }) }
+}
+
+// ---- main ----
+
+const main = async () => {
+  const duration = envNumber("BENCH_DURATION", 10, false)
+  const connections = envNumber("BENCH_CONNECTIONS", 32, true)
+  tempDir = await mkdtemp(join(tmpdir(), "shop-bench-"))
+  const context = { rootDir, tempDir, node }
+
+  process.stderr.write(`bench: starting ${targets.map((t) => t.name).join(", ")}\n`)
+  // Promise.all rejects on the first failure, so a server that cannot start
+  // is reported at once; clean-up stops the ones still starting.
+  const started = await Promise.all(targets.map(async (target) => {
+    const runningTarget = await target.start(context)
+    running.push(runningTarget)
+    return { target, runningTarget }
+  }))
+
+  const measured: Array<Measured> = []
+  for (const { target, runningTarget } of started) {
+    for (const scenario of runningTarget.scenarios) {
+      const url = runningTarget.baseUrl + scenario.path
+      await preflight(url)
+      process.stderr.write(`bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s at ${connections} connections\n`)
+      const result = await load(scenario.name, { url, connections, duration, warmup: WARMUP_SEC })
+      if (!runningTarget.alive()) {
+        throw new Error(`${target.name} died during ${scenario.name}:\n${runningTarget.describeExit() || "(no output)"}`)
+      }
+      measured.push({ target: target.name, scenario, url, result })
+    }
+  }
+
+  const baselineTarget = started.find(({ target }) => target.baseline === true)
+  const baselineRps = measured.find((m) => m.target === baselineTarget?.target.name)?.result.requestsPerSecMean
+  const ratioOf = (m: Measured) => baselineRps === undefined || baselineRps === 0 ? undefined : m.result.requestsPerSecMean / baselineRps
+
+  const rows = measured.map((m) => [
+    m.scenario.name,
+    m.result.requestsPerSecMean.toFixed(0),
+    ms(m.result.latencyMs.p50),
+    ms(m.result.latencyMs.p99),
+    String(m.result.non2xx),
+    String(m.result.errors),
+    percent(ratioOf(m))
+  ])
+  const verdicts = measured.flatMap((m) => m.scenario.goal === undefined ? [] : [judge(m.scenario.goal, m, ratioOf(m), connections)])
+
+  const cpuModel = cpus()[0]?.model ?? "unknown CPU"
+  process.stdout.write([
+    "",
+    `${duration} s per scenario after a ${WARMUP_SEC} s warm-up, ${connections} connections, loopback; ` +
+      `Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel})`,
+    "",
+    table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline"], rows),
+    "",
+    "targets (informative, never fail the run):",
+    ...verdicts.map((v) =>
+      `  ${v.goal}: ${v.met ? "MET" : "NOT MET"} (${percent(v.ratio)} of baseline, p99 ${ms(v.p99Ms)} ms` +
+      `${v.note === undefined ? "" : `; ${v.note}`})`),
+    ""
+  ].join("\n") + "\n")
+
+  const resultsPath = join(rootDir, "bench", "results.json")
+  await writeFile(resultsPath, JSON.stringify({
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    cpuModel,
+    config: { durationSec: duration, warmupSec: WARMUP_SEC, connections, host: "127.0.0.1" },
+    scenarios: measured.map((m) => ({
+      target: m.target,
+      scenario: m.scenario.name,
+      path: m.scenario.path,
+      ratioToBaseline: ratioOf(m) ?? null,
+      ...m.result
+    })),
+    goals: verdicts
+  }, null, 2) + "\n")
+  process.stderr.write(`bench: wrote ${resultsPath}\n`)
+}
+
+main().then(
+  async () => {
+    await cleanUp()
+    process.exit(0)
+  },
+  async (error: unknown) => {
+    // After Ctrl-C the signal handler owns the exit; this error is just the
+    // load run it cut short.
+    if (interrupted) return
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`)
+    await cleanUp()
+    process.exit(1)
+  }
+)

@@ -1,0 +1,101 @@
+import { randomBytes } from "node:crypto"
+import { readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { Config, Data, Effect, Layer, Option, Redacted } from "effect"
+import { AuthConfig, defaultPasswordIterations, defaultThrottle, defaultTokenTtlSeconds } from "@shop/auth/Auth"
+import { DataDir } from "./DataDir.ts"
+
+export class SecretError extends Data.TaggedError("SecretError")<{ readonly message: string; readonly cause?: unknown }> {}
+
+// HS256 is only as strong as its key: RFC 7518 asks for at least 256 bits.
+const minJwtSecretLength = 32
+// Admin signup is not throttled, so its secret must not be guessable.
+const minAdminSecretLength = 16
+
+export const jwtSecretFile = "jwt-secret"
+
+// An empty variable (`ADMIN_SECRET=` in a compose file) means "not set": an
+// empty admin secret would otherwise match an empty header.
+const optionalSecret = (name: string, minLength: number) =>
+  Config.Redacted(name).pipe(
+    Config.option,
+    Config.map(Option.filter((secret) => Redacted.value(secret).length > 0)),
+    Effect.filterOrFail(
+      (secret) => Option.isNone(secret) || Redacted.value(secret.value).length >= minLength,
+      () => new SecretError({ message: `${name} must be at least ${minLength} characters long` })
+    )
+  )
+
+const isErrno = (cause: unknown, code: string) =>
+  typeof cause === "object" && cause !== null && "code" in cause && cause.code === code
+
+const readSecret = (path: string) =>
+  Effect.try({
+    try: () => readFileSync(path, "utf8").trim(),
+    catch: (cause) => cause
+  }).pipe(
+    Effect.map(Option.some),
+    Effect.catchIf((cause) => isErrno(cause, "ENOENT"), () => Effect.succeedNone),
+    Effect.mapError((cause) => new SecretError({ message: `Cannot read the JWT secret in ${path}`, cause })),
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.succeedNone,
+      onSome: (text) =>
+        text.length >= minJwtSecretLength
+          ? Effect.succeedSome(text)
+          : Effect.fail(new SecretError({ message: `The JWT secret in ${path} is too short; delete the file to generate a new one` }))
+    }))
+  )
+
+// `wx` refuses to overwrite: when two processes start at once on the same
+// folder, the loser reads the winner's secret instead of replacing it.
+const writeSecret = (path: string, secret: string) =>
+  Effect.try({
+    try: () => writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: "wx" }),
+    catch: (cause) => cause
+  }).pipe(
+    Effect.as(true),
+    Effect.catchIf((cause) => isErrno(cause, "EEXIST"), () => Effect.succeed(false)),
+    Effect.mapError((cause) => new SecretError({ message: `Cannot write the JWT secret to ${path}`, cause }))
+  )
+
+/**
+ * The JWT secret kept in the data directory when JWT_SECRET is not set: made once
+ * (32 random bytes) and reused on later starts, so tokens survive a restart.
+ */
+export const persistedJwtSecret = Effect.fn("AuthSettings.persistedJwtSecret")(function*(dataDir: string) {
+  const path = join(dataDir, jwtSecretFile)
+  const existing = yield* readSecret(path)
+  if (Option.isSome(existing)) {
+    yield* Effect.logWarning(`JWT_SECRET is not set: using the secret generated earlier in ${path}`)
+    return Redacted.make(existing.value)
+  }
+  const created = yield* writeSecret(path, randomBytes(32).toString("base64url"))
+  const secret = yield* readSecret(path)
+  if (Option.isNone(secret)) return yield* new SecretError({ message: `The JWT secret in ${path} disappeared` })
+  yield* Effect.logWarning(
+    created
+      ? `JWT_SECRET is not set: generated a random secret and saved it in ${path} (set JWT_SECRET in production)`
+      : `JWT_SECRET is not set: using the secret another process just generated in ${path}`
+  )
+  return Redacted.make(secret.value)
+})
+
+/** AuthConfig from the environment: JWT_SECRET (or the persisted one), ADMIN_SECRET. */
+export const layer = Layer.effect(
+  AuthConfig,
+  Effect.gen(function*() {
+    const configured = yield* optionalSecret("JWT_SECRET", minJwtSecretLength)
+    const jwtSecret = Option.isSome(configured) ? configured.value : yield* persistedJwtSecret(yield* DataDir)
+    const adminSecret = yield* optionalSecret("ADMIN_SECRET", minAdminSecretLength)
+    yield* Option.isSome(adminSecret)
+      ? Effect.logInfo("Admin signup is enabled (ADMIN_SECRET is set)")
+      : Effect.logInfo("Admin signup is disabled (ADMIN_SECRET is not set)")
+    return AuthConfig.of({
+      jwtSecret,
+      adminSecret,
+      tokenTtlSeconds: defaultTokenTtlSeconds,
+      passwordIterations: defaultPasswordIterations,
+      throttle: defaultThrottle
+    })
+  })
+)

@@ -1,0 +1,36 @@
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect, Layer } from "effect"
+import { DataDir } from "./DataDir.ts"
+import { migrate } from "./Migrations.ts"
+import * as SqliteClient from "./SqliteClient.ts"
+
+// Found from this file rather than the working directory, so `npm start` works
+// from any folder.
+const migrationsRoot = fileURLToPath(new URL("../../../migrations/", import.meta.url))
+
+/** The stateful services, each of which owns one SQLite file and one migrations folder. */
+export type StoreName = "auth" | "catalog" | "inventory"
+
+/**
+ * The database of one service: `<DATA_DIR>/<name>.sqlite`, migrated from
+ * `migrations/<name>/` before anything uses it, closed when the layer is released.
+ *
+ * Each call builds a distinct layer, so each service gets its own connection;
+ * provide it locally to that service's repository, never to the whole app.
+ */
+export const layer = (name: StoreName) =>
+  Layer.effectDiscard(
+    Effect.gen(function*() {
+      const applied = yield* migrate(join(migrationsRoot, name))
+      if (applied.length > 0) {
+        yield* Effect.logInfo("Applied migrations").pipe(
+          Effect.annotateLogs({ database: name, migrations: applied.map(([id, migration]) => `${id}_${migration}`) })
+        )
+      }
+    })
+  ).pipe(
+    Layer.provideMerge(
+      Layer.unwrap(Effect.map(DataDir, (dir) => SqliteClient.layer({ filename: join(dir, `${name}.sqlite`) })))
+    )
+  )

@@ -1,0 +1,34 @@
+import { Layer } from "effect"
+import * as AuthLive from "@shop/auth/AuthLive"
+import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
+import * as CatalogLive from "@shop/catalog/CatalogLive"
+import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
+import { SqlBatch } from "@shop/domain/SqlBatch"
+import * as InventoryLive from "@shop/inventory/InventoryLive"
+import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
+import * as Databases from "./Databases.ts"
+
+// Every service on its own SQLite file. The services are the same Layers the
+// other runtimes use; each repository gets its database locally, so no
+// SqlClient is ever visible to another service's layer.
+const inventory = InventoryLive.layer.pipe(
+  Layer.provide(InventoryRepositorySql.layer.pipe(Layer.provide(Databases.layer("inventory"))))
+)
+
+const catalog = CatalogLive.layer.pipe(
+  Layer.provide(
+    CatalogRepositorySql.layer.pipe(
+      // Multi-statement writes run in a transaction on the catalog's own connection.
+      Layer.provide(SqlBatch.layerTransaction),
+      Layer.provide(Databases.layer("catalog"))
+    )
+  ),
+  Layer.provide(inventory)
+)
+
+const auth = AuthLive.layer.pipe(
+  Layer.provide(AuthRepositorySql.layer.pipe(Layer.provide(Databases.layer("auth"))))
+)
+
+/** Auth, Catalog and Inventory; needs AuthConfig and DataDir. */
+export const layer = Layer.mergeAll(auth, catalog, inventory)
