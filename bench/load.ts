@@ -33,7 +33,7 @@ const parseConfig = (text: string | undefined): LoadConfig => {
   const value: unknown = JSON.parse(text ?? "")
   if (typeof value !== "object" || value === null) throw new Error("config must be a JSON object")
   const { url, connections, duration, warmup } = value as Record<string, unknown>
-  if (typeof url !== "string") throw new Error("config.url must be a string")
+  if (typeof url !== "string" || !URL.canParse(url)) throw new Error("config.url must be a URL")
   for (const [key, n] of Object.entries({ connections, duration, warmup })) {
     if (typeof n !== "number" || !Number.isFinite(n) || n < 0) throw new Error(`config.${key} must be a number >= 0`)
   }

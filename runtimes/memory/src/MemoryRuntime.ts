@@ -17,6 +17,8 @@ export interface MemoryOptions {
   readonly corsOrigins?: ReadonlyArray<string>
   readonly passwordIterations?: number
   readonly throttle?: Partial<typeof defaultThrottle>
+  // Extra layers for the whole app, such as a tracer in the tracing tests.
+  readonly observability?: Layer.Layer<never>
 }
 
 // Every service on in-memory stores. The services are the same Layers the
@@ -49,7 +51,10 @@ export const make = (options: MemoryOptions = {}) =>
     Gateway.layer.pipe(
       Layer.provide(services(options)),
       Layer.provide(gatewayConfig(options)),
-      Layer.provide(HttpServer.layerServices)
+      Layer.provide(HttpServer.layerServices),
+      // provideMerge: request fibers start from the built context, so the
+      // tracer must be part of it for the per-request server span.
+      Layer.provideMerge(options.observability ?? Layer.empty)
     ),
     { disableLogger: true }
   )
