@@ -26,44 +26,54 @@ import type { AddressId, SessionId, UserId } from "@shop/domain/Ids"
 // The interface of the auth service. Other packages and runtimes import only
 // this module; the implementation lives in AuthLive.ts. Every method takes one
 // plain object so that the same call can cross a service binding as data.
-export class Auth extends Context.Service<Auth, {
-  readonly signup: (input: SignupInput) => Effect.Effect<SignupResult, EmailExists>
-  readonly adminSignup: (
-    input: SignupInput & { readonly secret: string | undefined }
-  ) => Effect.Effect<AdminUserResult, Unauthorized | EmailExists>
-  readonly login: (
-    input: LoginInput & { readonly client: string }
-  ) => Effect.Effect<LoginResult, InvalidCredentials | RateLimited>
-  readonly authenticate: (input: { readonly token: string }) => Effect.Effect<Principal, Unauthorized>
-  readonly logout: (input: { readonly sessionId: SessionId }) => Effect.Effect<void>
-  readonly me: (input: { readonly userId: UserId }) => Effect.Effect<Me, Unauthorized>
-  readonly promote: (input: PromoteInput) => Effect.Effect<AdminUserResult, UserNotFound | AlreadyAdmin>
-  readonly listAddresses: (input: { readonly userId: UserId }) => Effect.Effect<ReadonlyArray<Address>>
-  readonly createAddress: (
-    input: { readonly userId: UserId; readonly address: AddressInput }
-  ) => Effect.Effect<Address>
-  readonly updateAddress: (
-    input: { readonly userId: UserId; readonly addressId: AddressId; readonly patch: AddressPatch }
-  ) => Effect.Effect<Address, AddressNotFound>
-  readonly deleteAddress: (
-    input: { readonly userId: UserId; readonly addressId: AddressId }
-  ) => Effect.Effect<void, AddressNotFound>
-}>()("@shop/auth/Auth") {}
+export class Auth extends Context.Service<
+  Auth,
+  {
+    readonly signup: (input: SignupInput) => Effect.Effect<SignupResult, EmailExists>
+    readonly adminSignup: (
+      input: SignupInput & { readonly secret: string | undefined }
+    ) => Effect.Effect<AdminUserResult, Unauthorized | EmailExists>
+    readonly login: (
+      input: LoginInput & { readonly client: string }
+    ) => Effect.Effect<LoginResult, InvalidCredentials | RateLimited>
+    readonly authenticate: (input: { readonly token: string }) => Effect.Effect<Principal, Unauthorized>
+    readonly logout: (input: { readonly sessionId: SessionId }) => Effect.Effect<void>
+    readonly me: (input: { readonly userId: UserId }) => Effect.Effect<Me, Unauthorized>
+    readonly promote: (input: PromoteInput) => Effect.Effect<AdminUserResult, UserNotFound | AlreadyAdmin>
+    readonly listAddresses: (input: { readonly userId: UserId }) => Effect.Effect<ReadonlyArray<Address>>
+    readonly createAddress: (input: {
+      readonly userId: UserId
+      readonly address: AddressInput
+    }) => Effect.Effect<Address>
+    readonly updateAddress: (input: {
+      readonly userId: UserId
+      readonly addressId: AddressId
+      readonly patch: AddressPatch
+    }) => Effect.Effect<Address, AddressNotFound>
+    readonly deleteAddress: (input: {
+      readonly userId: UserId
+      readonly addressId: AddressId
+    }) => Effect.Effect<void, AddressNotFound>
+  }
+>()("@shop/auth/Auth") {}
 
 // Configuration of the auth service, supplied by each runtime from its own
 // configuration source. No secret has a default.
-export class AuthConfig extends Context.Service<AuthConfig, {
-  readonly jwtSecret: Redacted.Redacted<string>
-  // None disables admin signup altogether.
-  readonly adminSecret: Option.Option<Redacted.Redacted<string>>
-  readonly tokenTtlSeconds: number
-  readonly passwordIterations: number
-  readonly throttle: {
-    readonly windowSeconds: number
-    readonly maxFailuresPerEmail: number
-    readonly maxFailuresPerClient: number
+export class AuthConfig extends Context.Service<
+  AuthConfig,
+  {
+    readonly jwtSecret: Redacted.Redacted<string>
+    // None disables admin signup altogether.
+    readonly adminSecret: Option.Option<Redacted.Redacted<string>>
+    readonly tokenTtlSeconds: number
+    readonly passwordIterations: number
+    readonly throttle: {
+      readonly windowSeconds: number
+      readonly maxFailuresPerEmail: number
+      readonly maxFailuresPerClient: number
+    }
   }
-}>()("@shop/auth/AuthConfig") {}
+>()("@shop/auth/AuthConfig") {}
 
 export const defaultThrottle = {
   windowSeconds: 15 * 60,

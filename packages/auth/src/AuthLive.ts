@@ -22,7 +22,7 @@ const encoder = new TextEncoder()
 
 export const layerNoDeps = Layer.effect(
   Auth,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const repo = yield* AuthRepository
     const config = yield* AuthConfig
     const ids = yield* IdGenerator
@@ -33,7 +33,7 @@ export const layerNoDeps = Layer.effect(
     // missing account cost the same time as one with a wrong password.
     const dummyHash = yield* hash("not-a-password", new Uint8Array(16), config.passwordIterations)
 
-    const createUser = Effect.fn("Auth.createUser")(function*(
+    const createUser = Effect.fn("Auth.createUser")(function* (
       input: { email: string; password: string; name: string },
       role: "user" | "admin"
     ) {
@@ -54,14 +54,17 @@ export const layerNoDeps = Layer.effect(
       return user
     })
 
-    const signup = Effect.fn("Auth.signup")(function*(input: { email: string; password: string; name: string }) {
+    const signup = Effect.fn("Auth.signup")(function* (input: { email: string; password: string; name: string }) {
       const user = yield* createUser(input, "user")
       return { userId: user.userId, email: user.email }
     })
 
-    const adminSignup = Effect.fn("Auth.adminSignup")(function*(
-      input: { email: string; password: string; name: string; secret: string | undefined }
-    ) {
+    const adminSignup = Effect.fn("Auth.adminSignup")(function* (input: {
+      email: string
+      password: string
+      name: string
+      secret: string | undefined
+    }) {
       const expected = Option.getOrUndefined(config.adminSecret)
       if (expected === undefined || input.secret === undefined) return yield* new Unauthorized({})
       const matches = constantTimeEqual(encoder.encode(input.secret), encoder.encode(Redacted.value(expected)))
@@ -70,7 +73,7 @@ export const layerNoDeps = Layer.effect(
       return { userId: user.userId, email: user.email, role: user.role }
     })
 
-    const checkThrottle = Effect.fn("Auth.checkThrottle")(function*(keys: ReadonlyArray<readonly [string, number]>) {
+    const checkThrottle = Effect.fn("Auth.checkThrottle")(function* (keys: ReadonlyArray<readonly [string, number]>) {
       const now = yield* Clock.currentTimeMillis
       for (const [key, max] of keys) {
         const attempts = yield* repo.findAttempts(key)
@@ -81,13 +84,19 @@ export const layerNoDeps = Layer.effect(
       }
     })
 
-    const login = Effect.fn("Auth.login")(function*(input: { email: string; password: string; client: string }) {
+    const login = Effect.fn("Auth.login")(function* (input: { email: string; password: string; client: string }) {
       const email = normalizeEmail(input.email)
       const emailKey = `email:${email}`
       const clientKey = `client:${input.client}`
-      yield* checkThrottle([[emailKey, config.throttle.maxFailuresPerEmail], [clientKey, config.throttle.maxFailuresPerClient]])
+      yield* checkThrottle([
+        [emailKey, config.throttle.maxFailuresPerEmail],
+        [clientKey, config.throttle.maxFailuresPerClient]
+      ])
       const user = yield* repo.findUserByEmail(email)
-      const ok = yield* verify(Option.match(user, { onNone: () => dummyHash, onSome: (u) => u.passwordHash }), input.password)
+      const ok = yield* verify(
+        Option.match(user, { onNone: () => dummyHash, onSome: (u) => u.passwordHash }),
+        input.password
+      )
       if (Option.isNone(user) || !ok) {
         const now = yield* Clock.currentTimeMillis
         yield* repo.recordFailure(emailKey, now, windowMs)
@@ -110,7 +119,7 @@ export const layerNoDeps = Layer.effect(
       return { accessToken, expiresIn: config.tokenTtlSeconds }
     })
 
-    const authenticate = Effect.fn("Auth.authenticate")(function*(input: { token: string }) {
+    const authenticate = Effect.fn("Auth.authenticate")(function* (input: { token: string }) {
       const now = yield* Clock.currentTimeMillis
       const payload = yield* Effect.tryPromise({
         try: () =>
@@ -142,11 +151,11 @@ export const layerNoDeps = Layer.effect(
       return principal
     })
 
-    const logout = Effect.fn("Auth.logout")(function*(input: { sessionId: SessionId }) {
+    const logout = Effect.fn("Auth.logout")(function* (input: { sessionId: SessionId }) {
       yield* repo.revokeSession(input.sessionId, yield* Clock.currentTimeMillis)
     })
 
-    const me = Effect.fn("Auth.me")(function*(input: { userId: UserId }) {
+    const me = Effect.fn("Auth.me")(function* (input: { userId: UserId }) {
       const user = yield* repo.findUserById(input.userId)
       if (Option.isNone(user)) return yield* new Unauthorized({})
       const addresses = yield* repo.listAddresses(input.userId)
@@ -159,30 +168,32 @@ export const layerNoDeps = Layer.effect(
       }
     })
 
-    const promote = Effect.fn("Auth.promote")(function*(input: { email: string } | { userId: UserId }) {
-      const user = "email" in input
-        ? yield* repo.findUserByEmail(normalizeEmail(input.email))
-        : yield* repo.findUserById(input.userId)
+    const promote = Effect.fn("Auth.promote")(function* (input: { email: string } | { userId: UserId }) {
+      const user =
+        "email" in input
+          ? yield* repo.findUserByEmail(normalizeEmail(input.email))
+          : yield* repo.findUserById(input.userId)
       if (Option.isNone(user)) return yield* new UserNotFound({})
       const promoted = yield* repo.promote(user.value.userId)
       if (!promoted) return yield* new AlreadyAdmin({})
       return { userId: user.value.userId, email: user.value.email, role: "admin" as const }
     })
 
-    const listAddresses = Effect.fn("Auth.listAddresses")(function*(input: { userId: UserId }) {
+    const listAddresses = Effect.fn("Auth.listAddresses")(function* (input: { userId: UserId }) {
       return yield* repo.listAddresses(input.userId)
     })
 
-    const createAddress = Effect.fn("Auth.createAddress")(function*(
-      input: { userId: UserId; address: Parameters<Auth["Service"]["createAddress"]>[0]["address"] }
-    ) {
+    const createAddress = Effect.fn("Auth.createAddress")(function* (input: {
+      userId: UserId
+      address: Parameters<Auth["Service"]["createAddress"]>[0]["address"]
+    }) {
       const addressId = AddressId.make(yield* ids.make(IdPrefixes.address))
       const address = { addressId, ...input.address }
       yield* repo.insertAddress(input.userId, address, yield* Clock.currentTimeMillis)
       return address
     })
 
-    const updateAddress = Effect.fn("Auth.updateAddress")(function*(
+    const updateAddress = Effect.fn("Auth.updateAddress")(function* (
       input: Parameters<Auth["Service"]["updateAddress"]>[0]
     ) {
       const updated = yield* repo.updateAddress(input.userId, input.addressId, input.patch)
@@ -190,7 +201,7 @@ export const layerNoDeps = Layer.effect(
       return updated.value
     })
 
-    const deleteAddress = Effect.fn("Auth.deleteAddress")(function*(
+    const deleteAddress = Effect.fn("Auth.deleteAddress")(function* (
       input: Parameters<Auth["Service"]["deleteAddress"]>[0]
     ) {
       const deleted = yield* repo.deleteAddress(input.userId, input.addressId)

@@ -29,37 +29,39 @@ export type Attempts = typeof Attempts.Type
 // Storage of the auth service. Every method is one atomic step on every store
 // (a single SQL statement, or one synchronous update of the memory maps), so
 // concurrent requests cannot observe or produce half a change.
-export class AuthRepository extends Context.Service<AuthRepository, {
-  // false when the email is taken (compared case-insensitively by the caller
-  // normalising it).
-  readonly insertUser: (user: UserRow) => Effect.Effect<boolean>
-  readonly findUserByEmail: (email: string) => Effect.Effect<Option.Option<UserRow>>
-  readonly findUserById: (userId: UserId) => Effect.Effect<Option.Option<UserRow>>
-  // false when the user was already an admin (checked and set in one step).
-  readonly promote: (userId: UserId) => Effect.Effect<boolean>
-  readonly insertSession: (
-    session: { sessionId: SessionId; userId: UserId; createdAt: number; expiresAt: number }
-  ) => Effect.Effect<void>
-  readonly findSession: (sessionId: SessionId) => Effect.Effect<Option.Option<SessionRow>>
-  readonly revokeSession: (sessionId: SessionId, at: number) => Effect.Effect<void>
-  readonly listAddresses: (userId: UserId) => Effect.Effect<ReadonlyArray<Address>>
-  readonly insertAddress: (
-    userId: UserId,
-    address: Address,
-    createdAt: number
-  ) => Effect.Effect<void>
-  readonly updateAddress: (
-    userId: UserId,
-    addressId: AddressId,
-    patch: AddressPatch
-  ) => Effect.Effect<Option.Option<Address>>
-  readonly deleteAddress: (userId: UserId, addressId: AddressId) => Effect.Effect<boolean>
-  // Counts one failed login for `key` inside a fixed window starting at the
-  // first failure; a failure after the window starts a new one.
-  readonly recordFailure: (key: string, now: number, windowMs: number) => Effect.Effect<Attempts>
-  readonly findAttempts: (key: string) => Effect.Effect<Option.Option<Attempts>>
-  readonly clearAttempts: (key: string) => Effect.Effect<void>
-}>()("@shop/auth/AuthRepository") {}
+export class AuthRepository extends Context.Service<
+  AuthRepository,
+  {
+    // false when the email is taken (compared case-insensitively by the caller
+    // normalising it).
+    readonly insertUser: (user: UserRow) => Effect.Effect<boolean>
+    readonly findUserByEmail: (email: string) => Effect.Effect<Option.Option<UserRow>>
+    readonly findUserById: (userId: UserId) => Effect.Effect<Option.Option<UserRow>>
+    // false when the user was already an admin (checked and set in one step).
+    readonly promote: (userId: UserId) => Effect.Effect<boolean>
+    readonly insertSession: (session: {
+      sessionId: SessionId
+      userId: UserId
+      createdAt: number
+      expiresAt: number
+    }) => Effect.Effect<void>
+    readonly findSession: (sessionId: SessionId) => Effect.Effect<Option.Option<SessionRow>>
+    readonly revokeSession: (sessionId: SessionId, at: number) => Effect.Effect<void>
+    readonly listAddresses: (userId: UserId) => Effect.Effect<ReadonlyArray<Address>>
+    readonly insertAddress: (userId: UserId, address: Address, createdAt: number) => Effect.Effect<void>
+    readonly updateAddress: (
+      userId: UserId,
+      addressId: AddressId,
+      patch: AddressPatch
+    ) => Effect.Effect<Option.Option<Address>>
+    readonly deleteAddress: (userId: UserId, addressId: AddressId) => Effect.Effect<boolean>
+    // Counts one failed login for `key` inside a fixed window starting at the
+    // first failure; a failure after the window starts a new one.
+    readonly recordFailure: (key: string, now: number, windowMs: number) => Effect.Effect<Attempts>
+    readonly findAttempts: (key: string) => Effect.Effect<Option.Option<Attempts>>
+    readonly clearAttempts: (key: string) => Effect.Effect<void>
+  }
+>()("@shop/auth/AuthRepository") {}
 
 export type AddressFieldsInput = AddressInput
 

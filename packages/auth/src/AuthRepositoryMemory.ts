@@ -30,7 +30,9 @@ export const layer = Layer.sync(AuthRepository, () => {
         return true
       }),
     findUserByEmail: (email) =>
-      Effect.sync(() => Option.fromNullishOr(byEmail.get(email)).pipe(Option.flatMap((id) => Option.fromNullishOr(users.get(id))))),
+      Effect.sync(() =>
+        Option.fromNullishOr(byEmail.get(email)).pipe(Option.flatMap((id) => Option.fromNullishOr(users.get(id))))
+      ),
     findUserById: (userId) => Effect.sync(() => Option.fromNullishOr(users.get(userId))),
     promote: (userId) =>
       Effect.sync(() => {
@@ -90,9 +92,10 @@ export const layer = Layer.sync(AuthRepository, () => {
     recordFailure: (key, now, windowMs) =>
       Effect.sync(() => {
         const current = attempts.get(key)
-        const next = current && current.windowStart > now - windowMs
-          ? { count: current.count + 1, windowStart: current.windowStart }
-          : { count: 1, windowStart: now }
+        const next =
+          current && current.windowStart > now - windowMs
+            ? { count: current.count + 1, windowStart: current.windowStart }
+            : { count: 1, windowStart: now }
         attempts.set(key, next)
         return next
       }),

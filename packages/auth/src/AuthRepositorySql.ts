@@ -14,16 +14,16 @@ const decodeAll = <S extends Schema.Top>(schema: S) => {
 
 const first = <A>(rows: ReadonlyArray<A>) => Option.fromNullishOr(rows[0])
 
-const addressColumns = "address_id AS addressId, name, line1, line2, city, region, postal_code AS postalCode, country, phone"
+const addressColumns =
+  "address_id AS addressId, name, line1, line2, city, region, postal_code AS postalCode, country, phone"
 
 // Works on any effect/sql SQLite dialect (node:sqlite, D1): every method is a
 // single statement, so it is atomic without a transaction.
 export const layer = Layer.effect(
   AuthRepository,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const users = decodeAll(UserRow)
-    const sessions = decodeAll(SessionRow)
     const addresses = decodeAll(Address)
     const attempts = decodeAll(Attempts)
     const userColumns = sql.literal(
@@ -38,7 +38,10 @@ export const layer = Layer.effect(
           VALUES (${user.userId}, ${user.email}, ${user.name}, ${user.role}, ${user.passwordHash}, ${user.createdAt})
           ON CONFLICT (email) DO NOTHING
           RETURNING user_id AS userId
-        `.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie),
+        `.pipe(
+          Effect.map((rows) => rows.length === 1),
+          Effect.orDie
+        ),
       findUserByEmail: (email) =>
         sql`SELECT ${userColumns} FROM users WHERE email = ${email}`.pipe(
           Effect.flatMap(users),

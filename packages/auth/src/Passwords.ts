@@ -21,7 +21,9 @@ const fromBase64 = (text: string): Uint8Array => {
 
 const derive = (password: string, salt: Uint8Array, iterations: number) =>
   Effect.promise(async () => {
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"])
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, [
+      "deriveBits"
+    ])
     const bits = await crypto.subtle.deriveBits(
       { name: "PBKDF2", hash: "SHA-256", salt: salt as Uint8Array<ArrayBuffer>, iterations },
       key,
@@ -40,12 +42,13 @@ export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
 }
 
 export const hash = (password: string, salt: Uint8Array, iterations: number) =>
-  Effect.map(derive(password, salt, iterations), (derived) =>
-    `${scheme}$${iterations}$${toBase64(salt)}$${toBase64(derived)}`
+  Effect.map(
+    derive(password, salt, iterations),
+    (derived) => `${scheme}$${iterations}$${toBase64(salt)}$${toBase64(derived)}`
   )
 
 export const verify = (stored: string, password: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const [name, iterationsText, saltText, hashText] = stored.split("$")
     const iterations = Number(iterationsText)
     if (name !== scheme || !Number.isInteger(iterations) || iterations <= 0 || !saltText || !hashText) {

@@ -7,15 +7,18 @@ import * as AuthRepositoryMemory from "../src/AuthRepositoryMemory.ts"
 import { hash, verify } from "../src/Passwords.ts"
 
 const config = (adminSecret: string | undefined) =>
-  Layer.succeed(AuthConfig, AuthConfig.of({
-    jwtSecret: Redacted.make("unit-test-secret-0123456789abcdef"),
-    adminSecret: Option.map(Option.fromNullishOr(adminSecret), Redacted.make),
-    tokenTtlSeconds: 3600,
-    // Fewer iterations keep the unit tests fast; the stored parameters make
-    // the count a per-hash property (see the Passwords tests).
-    passwordIterations: 1_000,
-    throttle: { ...defaultThrottle, maxFailuresPerEmail: 3, maxFailuresPerClient: 5 }
-  }))
+  Layer.succeed(
+    AuthConfig,
+    AuthConfig.of({
+      jwtSecret: Redacted.make("unit-test-secret-0123456789abcdef"),
+      adminSecret: Option.map(Option.fromNullishOr(adminSecret), Redacted.make),
+      tokenTtlSeconds: 3600,
+      // Fewer iterations keep the unit tests fast; the stored parameters make
+      // the count a per-hash property (see the Passwords tests).
+      passwordIterations: 1_000,
+      throttle: { ...defaultThrottle, maxFailuresPerEmail: 3, maxFailuresPerClient: 5 }
+    })
+  )
 
 // A fresh store per test: each test builds its own service.
 const withAuth = (adminSecret: string | undefined = "let-me-in") =>
@@ -25,17 +28,18 @@ const credentials = { email: "Ada@Example.com", password: "correct horse battery
 
 describe("Auth", () => {
   it.effect("signs up with a normalised email and refuses duplicates in any case", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       const user = yield* auth.signup(credentials)
       assert.strictEqual(user.email, "ada@example.com")
       assert.match(user.userId, /^usr_/)
       const dup = yield* Effect.flip(auth.signup({ ...credentials, email: "ADA@example.com" }))
       assert.strictEqual(dup._tag, "EmailExists")
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("issues a token whose session authenticates until logout", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       const { userId } = yield* auth.signup(credentials)
       const { accessToken, expiresIn } = yield* auth.login({ ...credentials, client: "c1" })
@@ -46,10 +50,11 @@ describe("Auth", () => {
       yield* auth.logout({ sessionId: principal.sessionId })
       const error = yield* Effect.flip(auth.authenticate({ token: accessToken }))
       assert.strictEqual(error._tag, "Unauthorized")
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("a token stops working when it expires (TestClock)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       yield* auth.signup(credentials)
       const { accessToken } = yield* auth.login({ ...credentials, client: "c1" })
@@ -58,20 +63,22 @@ describe("Auth", () => {
       yield* TestClock.adjust("2 minutes")
       const error = yield* Effect.flip(auth.authenticate({ token: accessToken }))
       assert.strictEqual(error._tag, "Unauthorized")
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("wrong password and unknown email fail the same way", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       yield* auth.signup(credentials)
       const wrong = yield* Effect.flip(auth.login({ ...credentials, password: "nope nope nope", client: "c1" }))
       const unknown = yield* Effect.flip(auth.login({ ...credentials, email: "ghost@example.com", client: "c1" }))
       assert.strictEqual(wrong._tag, "InvalidCredentials")
       assert.strictEqual(unknown._tag, "InvalidCredentials")
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("throttles one email after repeated failures, then lets it in after the window", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       yield* auth.signup(credentials)
       for (let i = 0; i < 3; i++) {
@@ -87,10 +94,11 @@ describe("Auth", () => {
       yield* TestClock.adjust("5 minutes")
       const ok = yield* auth.login({ ...credentials, client: "fresh-client" })
       assert.isString(ok.accessToken)
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("throttles one client across many emails", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       yield* auth.signup(credentials)
       for (let i = 0; i < 5; i++) {
@@ -100,20 +108,24 @@ describe("Auth", () => {
       assert.strictEqual(limited._tag, "RateLimited")
       // The same account from another client is unaffected.
       yield* auth.login({ ...credentials, client: "someone-else" })
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("a success clears the failures of that email", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       yield* auth.signup(credentials)
-      for (let i = 0; i < 2; i++) yield* Effect.flip(auth.login({ ...credentials, password: "wrong password", client: "c" }))
+      for (let i = 0; i < 2; i++)
+        yield* Effect.flip(auth.login({ ...credentials, password: "wrong password", client: "c" }))
       yield* auth.login({ ...credentials, client: "c" })
-      for (let i = 0; i < 2; i++) yield* Effect.flip(auth.login({ ...credentials, password: "wrong password", client: "d" }))
+      for (let i = 0; i < 2; i++)
+        yield* Effect.flip(auth.login({ ...credentials, password: "wrong password", client: "d" }))
       yield* auth.login({ ...credentials, client: "d" })
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("admin signup requires the configured secret", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       const missing = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: undefined }))
       const wrong = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "let-me-inn" }))
@@ -121,17 +133,19 @@ describe("Auth", () => {
       assert.strictEqual(wrong._tag, "Unauthorized")
       const admin = yield* auth.adminSignup({ ...credentials, secret: "let-me-in" })
       assert.strictEqual(admin.role, "admin")
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("admin signup is disabled when no secret is configured", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "" }))
       assert.strictEqual(error._tag, "Unauthorized")
-    }).pipe(withAuth(undefined)))
+    }).pipe(withAuth(undefined))
+  )
 
   it.effect("promotes once; the role change is seen by existing sessions", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       const { userId } = yield* auth.signup(credentials)
       const { accessToken } = yield* auth.login({ ...credentials, client: "c" })
@@ -142,10 +156,11 @@ describe("Auth", () => {
       assert.strictEqual(again._tag, "AlreadyAdmin")
       const missing = yield* Effect.flip(auth.promote({ email: "nobody@example.com" }))
       assert.strictEqual(missing._tag, "UserNotFound")
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("concurrent promotions of one user succeed exactly once", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       const { userId } = yield* auth.signup(credentials)
       const results = yield* Effect.all(
@@ -153,10 +168,11 @@ describe("Auth", () => {
         { concurrency: "unbounded" }
       )
       assert.strictEqual(results.filter((r) => r._tag === "Success").length, 1)
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 
   it.effect("addresses belong to their owner", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const auth = yield* Auth
       const ada = yield* auth.signup(credentials)
       const bob = yield* auth.signup({ ...credentials, email: "bob@example.com" })
@@ -164,21 +180,28 @@ describe("Auth", () => {
         userId: ada.userId,
         address: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" }
       })
-      const stolen = yield* Effect.flip(auth.updateAddress({ userId: bob.userId, addressId: address.addressId, patch: { city: "X" } }))
+      const stolen = yield* Effect.flip(
+        auth.updateAddress({ userId: bob.userId, addressId: address.addressId, patch: { city: "X" } })
+      )
       assert.strictEqual(stolen._tag, "AddressNotFound")
       const deleted = yield* Effect.flip(auth.deleteAddress({ userId: bob.userId, addressId: address.addressId }))
       assert.strictEqual(deleted._tag, "AddressNotFound")
-      const updated = yield* auth.updateAddress({ userId: ada.userId, addressId: address.addressId, patch: { city: "Shelbyville" } })
+      const updated = yield* auth.updateAddress({
+        userId: ada.userId,
+        addressId: address.addressId,
+        patch: { city: "Shelbyville" }
+      })
       assert.strictEqual(updated.city, "Shelbyville")
       assert.strictEqual(updated.line1, "1 Main St")
       const me = yield* auth.me({ userId: ada.userId })
       assert.deepStrictEqual(me.addresses, [updated])
-    }).pipe(withAuth()))
+    }).pipe(withAuth())
+  )
 })
 
 describe("Passwords", () => {
   it.effect("stores the scheme, iterations and salt with the hash", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const salt = new Uint8Array(16).fill(7)
       const stored = yield* hash("secret password", salt, 2_000)
       const [scheme, iterations, saltText, hashText] = stored.split("$")
@@ -188,24 +211,28 @@ describe("Passwords", () => {
       assert.strictEqual(atob(hashText!).length, 32)
       assert.isTrue(yield* verify(stored, "secret password"))
       assert.isFalse(yield* verify(stored, "secret passwore"))
-    }))
+    })
+  )
 
   it.effect("verifies hashes made with another iteration count, so it can be raised later", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const stored = yield* hash("pw pw pw pw", new Uint8Array(16), 1_500)
       assert.isTrue(yield* verify(stored, "pw pw pw pw"))
-    }))
+    })
+  )
 
   it.effect("the same password with two salts gives two hashes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const a = yield* hash("same password", new Uint8Array(16).fill(1), 1_000)
       const b = yield* hash("same password", new Uint8Array(16).fill(2), 1_000)
       assert.notStrictEqual(a, b)
-    }))
+    })
+  )
 
   it.effect("rejects malformed stored hashes instead of throwing", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       assert.isFalse(yield* verify("md5$abc", "x"))
       assert.isFalse(yield* verify("pbkdf2-sha256$-1$AA==$AA==", "x"))
-    }))
+    })
+  )
 })

@@ -23,13 +23,15 @@ const toProduct = (record: ProductRecord, available: ReadonlyMap<string, number>
 })
 
 // Input rules that a schema cannot state on its own.
-const checkVariants = (sku: string, variants: ReadonlyArray<{ sku: string; price: { currency: string } }>) => {
+const checkVariants = (variants: ReadonlyArray<{ sku: string; price: { currency: string } }>) => {
   const currencies = new Set(variants.map((v) => v.price.currency))
   if (currencies.size > 1) {
-    return Option.some(new ValidationError({
-      message: "All variants of a product must share one currency",
-      details: { currencies: Array.from(currencies) }
-    }))
+    return Option.some(
+      new ValidationError({
+        message: "All variants of a product must share one currency",
+        details: { currencies: Array.from(currencies) }
+      })
+    )
   }
   const seen = new Set<string>()
   for (const variant of variants) {
@@ -38,50 +40,52 @@ const checkVariants = (sku: string, variants: ReadonlyArray<{ sku: string; price
     }
     seen.add(variant.sku)
   }
-  void sku
   return Option.none()
 }
 
 export const layerNoDeps = Layer.effect(
   Catalog,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const repo = yield* CatalogRepository
     const inventory = yield* Inventory
     const ids = yield* IdGenerator
 
     // One call to inventory for all the variants on a page: never N+1.
-    const withAvailability = Effect.fn("Catalog.withAvailability")(function*(records: ReadonlyArray<ProductRecord>) {
+    const withAvailability = Effect.fn("Catalog.withAvailability")(function* (records: ReadonlyArray<ProductRecord>) {
       const variantIds = records.flatMap((r) => r.variants.map((v) => v.variantId))
       const levels = variantIds.length === 0 ? [] : yield* inventory.availability({ variantIds })
       const available = new Map(levels.map((l) => [l.variantId as string, l.available]))
       return records.map((record) => toProduct(record, available))
     })
 
-    const list = Effect.fn("Catalog.list")(function*(query: ListProducts) {
+    const list = Effect.fn("Catalog.list")(function* (query: ListProducts) {
       const page = yield* repo.list(query)
       const items = yield* withAvailability(page.items)
       return { items, total: page.total, limit: query.limit, offset: query.offset }
     })
 
-    const get = Effect.fn("Catalog.get")(function*(input: { productId: ProductId }) {
+    const get = Effect.fn("Catalog.get")(function* (input: { productId: ProductId }) {
       const record = yield* repo.find(input.productId)
       if (Option.isNone(record)) return yield* new ProductNotFound({})
       const [product] = yield* withAvailability([record.value])
       return product!
     })
 
-    const create = Effect.fn("Catalog.create")(function*(input: CreateProductInput) {
-      const variantInputs: ReadonlyArray<VariantInput> = "variants" in input
-        ? input.variants
-        : [{
-          sku: input.sku,
-          title: input.title,
-          price: input.price,
-          ...(input.attributes ? { attributes: input.attributes } : {}),
-          ...(input.weightGrams !== undefined ? { weightGrams: input.weightGrams } : {}),
-          ...(input.stock !== undefined ? { stock: input.stock } : {})
-        }]
-      const invalid = checkVariants(input.sku, variantInputs)
+    const create = Effect.fn("Catalog.create")(function* (input: CreateProductInput) {
+      const variantInputs: ReadonlyArray<VariantInput> =
+        "variants" in input
+          ? input.variants
+          : [
+              {
+                sku: input.sku,
+                title: input.title,
+                price: input.price,
+                ...(input.attributes ? { attributes: input.attributes } : {}),
+                ...(input.weightGrams !== undefined ? { weightGrams: input.weightGrams } : {}),
+                ...(input.stock !== undefined ? { stock: input.stock } : {})
+              }
+            ]
+      const invalid = checkVariants(variantInputs)
       if (Option.isSome(invalid)) return yield* invalid.value
       const now = yield* Clock.currentTimeMillis
       const productId = ProductId.make(yield* ids.make(IdPrefixes.product))
@@ -108,18 +112,18 @@ export const layerNoDeps = Layer.effect(
         createdAt: now,
         updatedAt: now
       }
-      yield* repo.insert(record).pipe(
-        Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } })))
-      )
+      yield* repo
+        .insert(record)
+        .pipe(Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } }))))
       // Stock lives in inventory. If it cannot be set up, the product is taken
       // back out so that no product exists without its stock rows.
-      yield* inventory.initialize({ levels: variants.map((v) => ({ variantId: v.variantId, stock: v.stock })) }).pipe(
-        Effect.onError(() => Effect.ignore(repo.remove(productId)))
-      )
+      yield* inventory
+        .initialize({ levels: variants.map((v) => ({ variantId: v.variantId, stock: v.stock })) })
+        .pipe(Effect.onError(() => Effect.ignore(repo.remove(productId))))
       return toProduct(record, new Map(variants.map((v) => [v.variantId as string, v.stock])))
     })
 
-    const update = Effect.fn("Catalog.update")(function*(input: { productId: ProductId; patch: UpdateProductInput }) {
+    const update = Effect.fn("Catalog.update")(function* (input: { productId: ProductId; patch: UpdateProductInput }) {
       const found = yield* repo.find(input.productId)
       if (Option.isNone(found)) return yield* new ProductNotFound({})
       const current = found.value
@@ -144,7 +148,7 @@ export const layerNoDeps = Layer.effect(
         const { variantId: _, ...fields } = change
         variants = variants.map((v, i) => (i === index ? { ...v, ...fields } : v))
       }
-      const invalid = checkVariants(patch.sku ?? current.sku, variants)
+      const invalid = checkVariants(variants)
       if (Option.isSome(invalid)) return yield* invalid.value
       const record: ProductRecord = {
         ...current,
@@ -156,15 +160,15 @@ export const layerNoDeps = Layer.effect(
         variants,
         updatedAt: Math.max(yield* Clock.currentTimeMillis, current.updatedAt)
       }
-      const replaced = yield* repo.replace(record).pipe(
-        Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } })))
-      )
+      const replaced = yield* repo
+        .replace(record)
+        .pipe(Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } }))))
       if (!replaced) return yield* new ProductNotFound({})
       const [product] = yield* withAvailability([record])
       return product!
     })
 
-    const remove = Effect.fn("Catalog.remove")(function*(input: { productId: ProductId }) {
+    const remove = Effect.fn("Catalog.remove")(function* (input: { productId: ProductId }) {
       const found = yield* repo.find(input.productId)
       if (Option.isNone(found)) return yield* new ProductNotFound({})
       const removed = yield* repo.remove(input.productId)

@@ -30,17 +30,20 @@ export type ProductRecord = typeof ProductRecord.Type
 // A write refused because a SKU is taken; the service turns it into SkuExists.
 export class SkuConflict extends Schema.TaggedError<SkuConflict>()("SkuConflict", { sku: Schema.String }) {}
 
-export class CatalogRepository extends Context.Service<CatalogRepository, {
-  // Product and variants are written together or not at all.
-  readonly insert: (product: ProductRecord) => Effect.Effect<void, SkuConflict>
-  readonly find: (productId: ProductId) => Effect.Effect<Option.Option<ProductRecord>>
-  readonly list: (
-    query: ListProducts
-  ) => Effect.Effect<{ readonly items: ReadonlyArray<ProductRecord>; readonly total: number }>
-  // Replaces the stored product (same id, same variant ids) in one atomic step.
-  readonly replace: (product: ProductRecord) => Effect.Effect<boolean, SkuConflict>
-  readonly remove: (productId: ProductId) => Effect.Effect<boolean>
-}>()("@shop/catalog/CatalogRepository") {}
+export class CatalogRepository extends Context.Service<
+  CatalogRepository,
+  {
+    // Product and variants are written together or not at all.
+    readonly insert: (product: ProductRecord) => Effect.Effect<void, SkuConflict>
+    readonly find: (productId: ProductId) => Effect.Effect<Option.Option<ProductRecord>>
+    readonly list: (
+      query: ListProducts
+    ) => Effect.Effect<{ readonly items: ReadonlyArray<ProductRecord>; readonly total: number }>
+    // Replaces the stored product (same id, same variant ids) in one atomic step.
+    readonly replace: (product: ProductRecord) => Effect.Effect<boolean, SkuConflict>
+    readonly remove: (productId: ProductId) => Effect.Effect<boolean>
+  }
+>()("@shop/catalog/CatalogRepository") {}
 
 export const minPrice = (variants: ReadonlyArray<VariantRecord>) =>
   variants.reduce((min, v) => (v.price.amount < min.price.amount ? v : min), variants[0]!).price

@@ -8,22 +8,24 @@ const lower = (s: string) => s.toLowerCase()
 // Mirrors the SQL store's semantics: case-insensitive substring search over
 // title, description and SKU; case-insensitive category; price filters on the
 // lowest variant price; every sort ends with the id to be stable.
-const compareBy = (sort: ListProducts["sort"]) => (a: ProductRecord, b: ProductRecord): number => {
-  const byId = a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0
-  switch (sort) {
-    case "newest":
-      return b.createdAt - a.createdAt || -byId
-    case "price_asc":
-      return minPrice(a.variants).amount - minPrice(b.variants).amount || byId
-    case "price_desc":
-      return minPrice(b.variants).amount - minPrice(a.variants).amount || byId
-    case "title": {
-      const ta = lower(a.title)
-      const tb = lower(b.title)
-      return ta < tb ? -1 : ta > tb ? 1 : byId
+const compareBy =
+  (sort: ListProducts["sort"]) =>
+  (a: ProductRecord, b: ProductRecord): number => {
+    const byId = a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0
+    switch (sort) {
+      case "newest":
+        return b.createdAt - a.createdAt || -byId
+      case "price_asc":
+        return minPrice(a.variants).amount - minPrice(b.variants).amount || byId
+      case "price_desc":
+        return minPrice(b.variants).amount - minPrice(a.variants).amount || byId
+      case "title": {
+        const ta = lower(a.title)
+        const tb = lower(b.title)
+        return ta < tb ? -1 : ta > tb ? 1 : byId
+      }
     }
   }
-}
 
 export const layer = Layer.sync(CatalogRepository, () => {
   const products = new Map<ProductId, ProductRecord>()
@@ -67,7 +69,10 @@ export const layer = Layer.sync(CatalogRepository, () => {
         const category = query.category === undefined ? undefined : lower(query.category)
         const matching = Array.from(products.values()).filter((p) => {
           const price = minPrice(p.variants).amount
-          if (q !== undefined && !(lower(p.title).includes(q) || lower(p.description).includes(q) || lower(p.sku).includes(q))) {
+          if (
+            q !== undefined &&
+            !(lower(p.title).includes(q) || lower(p.description).includes(q) || lower(p.sku).includes(q))
+          ) {
             return false
           }
           if (category !== undefined && lower(p.category) !== category) return false

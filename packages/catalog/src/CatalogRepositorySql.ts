@@ -40,7 +40,7 @@ const orderBy: Record<ListProducts["sort"], string> = {
 // SqlBatch (a transaction on SQLite, a batch on D1).
 export const layer = Layer.effect(
   CatalogRepository,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const batch = yield* SqlBatch
     const productColumns = sql.literal(
@@ -50,37 +50,42 @@ export const layer = Layer.effect(
       "variant_id AS variantId, product_id AS productId, sku, title, price, currency, attributes, weight_grams AS weightGrams"
     )
 
-    const assemble = Effect.fn("CatalogRepository.assemble")(function*(rows: ReadonlyArray<ProductRow>) {
+    const assemble = Effect.fn("CatalogRepository.assemble")(function* (rows: ReadonlyArray<ProductRow>) {
       if (rows.length === 0) return []
       const variantRows = yield* sql<VariantRow>`
         SELECT ${variantColumns} FROM variants
-        WHERE ${sql.in("product_id", rows.map((r) => r.productId))}
+        WHERE ${sql.in(
+          "product_id",
+          rows.map((r) => r.productId)
+        )}
         ORDER BY product_id, position
       `
       const byProduct = Arr.groupBy(variantRows, (v) => v.productId)
-      return yield* decodeProducts(rows.map((row) => ({
-        productId: row.productId,
-        sku: row.sku,
-        title: row.title,
-        description: row.description,
-        category: row.category,
-        images: JSON.parse(row.images),
-        createdAt: row.createdAt,
-        updatedAt: row.updatedAt,
-        variants: (byProduct[row.productId] ?? []).map((v) => ({
-          variantId: v.variantId,
-          sku: v.sku,
-          title: v.title,
-          price: { amount: v.price, currency: v.currency },
-          attributes: JSON.parse(v.attributes),
-          weightGrams: v.weightGrams
+      return yield* decodeProducts(
+        rows.map((row) => ({
+          productId: row.productId,
+          sku: row.sku,
+          title: row.title,
+          description: row.description,
+          category: row.category,
+          images: JSON.parse(row.images),
+          createdAt: row.createdAt,
+          updatedAt: row.updatedAt,
+          variants: (byProduct[row.productId] ?? []).map((v) => ({
+            variantId: v.variantId,
+            sku: v.sku,
+            title: v.title,
+            price: { amount: v.price, currency: v.currency },
+            attributes: JSON.parse(v.attributes),
+            weightGrams: v.weightGrams
+          }))
         }))
-      })))
+      )
     })
 
     // After a refused write, find which SKU is owned by another product.
     const findConflict = (product: ProductRecord, cause: SqlError.SqlError) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const skus = product.variants.map((v) => v.sku)
         const owners = yield* sql<{ sku: string }>`
           SELECT sku FROM products WHERE sku = ${product.sku} AND product_id <> ${product.productId}
@@ -108,20 +113,18 @@ export const layer = Layer.effect(
       const price = minPrice(product.variants)
       const variants: Array<Record<string, unknown>> = variantValues(product)
       const statements = [
-        sql`INSERT INTO products ${
-          sql.insert({
-            product_id: product.productId,
-            sku: product.sku,
-            title: product.title,
-            description: product.description,
-            category: product.category,
-            images: JSON.stringify(product.images),
-            min_price: price.amount,
-            currency: price.currency,
-            created_at: product.createdAt,
-            updated_at: product.updatedAt
-          })
-        }`,
+        sql`INSERT INTO products ${sql.insert({
+          product_id: product.productId,
+          sku: product.sku,
+          title: product.title,
+          description: product.description,
+          category: product.category,
+          images: JSON.stringify(product.images),
+          min_price: price.amount,
+          currency: price.currency,
+          created_at: product.createdAt,
+          updated_at: product.updatedAt
+        })}`,
         ...(Arr.isReadonlyArrayNonEmpty(variants) ? [sql`INSERT INTO variants ${sql.insert(variants)}`] : [])
       ]
       return batch.run(statements).pipe(
@@ -131,7 +134,7 @@ export const layer = Layer.effect(
     }
 
     const replace = (product: ProductRecord) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const price = minPrice(product.variants)
         const statements = [
           sql`
@@ -140,8 +143,9 @@ export const layer = Layer.effect(
               currency = ${price.currency}, updated_at = ${product.updatedAt}
             WHERE product_id = ${product.productId}
           `,
-          ...product.variants.map((v) =>
-            sql`
+          ...product.variants.map(
+            (v) =>
+              sql`
               UPDATE variants SET sku = ${v.sku}, title = ${v.title}, price = ${v.price.amount}, currency = ${v.price.currency},
                 attributes = ${JSON.stringify(v.attributes)}, weight_grams = ${v.weightGrams}
               WHERE variant_id = ${v.variantId} AND product_id = ${product.productId}
@@ -163,7 +167,7 @@ export const layer = Layer.effect(
           Effect.orDie
         ),
       list: (query) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const conditions = []
           if (query.q !== undefined) {
             // LIKE is case-insensitive for ASCII in SQLite and D1.
@@ -192,7 +196,7 @@ export const layer = Layer.effect(
         // Variants go with their product (ON DELETE CASCADE needs foreign keys
         // on, which D1 enforces and node:sqlite enables), deleted explicitly
         // as well so the effect does not depend on that pragma.
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const exists = yield* sql`SELECT 1 AS one FROM products WHERE product_id = ${productId}`
           if (exists.length === 0) return false
           yield* batch.run([

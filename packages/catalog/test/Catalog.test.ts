@@ -16,22 +16,28 @@ const usd = Currency.make("USD")
 const countingInventory = (calls: Ref.Ref<number>, failInitialize: boolean) =>
   Layer.effect(
     Inventory,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const real = yield* Inventory
       return Inventory.of({
         ...real,
-        availability: (input) => Effect.andThen(Ref.update(calls, (n) => n + 1), real.availability(input)),
-        initialize: (input) => failInitialize ? Effect.die(new Error("inventory is down")) : real.initialize(input)
+        availability: (input) =>
+          Effect.andThen(
+            Ref.update(calls, (n) => n + 1),
+            real.availability(input)
+          ),
+        initialize: (input) => (failInitialize ? Effect.die(new Error("inventory is down")) : real.initialize(input))
       })
     })
   ).pipe(Layer.provide(InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer))))
 
 const withCatalog = (calls: Ref.Ref<number>, failInitialize = false) =>
   // provideMerge: the test sees the same Inventory instance the catalog uses.
-  Effect.provide(CatalogLive.layer.pipe(
-    Layer.provide(CatalogRepositoryMemory.layer),
-    Layer.provideMerge(countingInventory(calls, failInitialize))
-  ))
+  Effect.provide(
+    CatalogLive.layer.pipe(
+      Layer.provide(CatalogRepositoryMemory.layer),
+      Layer.provideMerge(countingInventory(calls, failInitialize))
+    )
+  )
 
 const product = (sku: string, amount: number, variants = 1): CreateProductInput => ({
   sku,
@@ -45,9 +51,9 @@ const product = (sku: string, amount: number, variants = 1): CreateProductInput 
 
 describe("Catalog", () => {
   it.effect("a page of products costs one inventory call, however many variants", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const calls = yield* Ref.make(0)
-      yield* Effect.gen(function*() {
+      yield* Effect.gen(function* () {
         const catalog = yield* Catalog
         for (let i = 0; i < 12; i++) yield* catalog.create(product(`P${i}`, 100 * (i + 1), 3))
         yield* Ref.set(calls, 0)
@@ -57,12 +63,13 @@ describe("Catalog", () => {
         assert.isTrue(page.items.every((p) => p.variants.every((v) => v.available === 2)))
         assert.strictEqual(yield* Ref.get(calls), 1)
       }).pipe(withCatalog(calls))
-    }))
+    })
+  )
 
   it.effect("the product price is its lowest variant price", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const calls = yield* Ref.make(0)
-      yield* Effect.gen(function*() {
+      yield* Effect.gen(function* () {
         const catalog = yield* Catalog
         const created = yield* catalog.create({
           sku: "MULTI",
@@ -73,51 +80,64 @@ describe("Catalog", () => {
           ]
         })
         assert.deepStrictEqual(created.price, { amount: 700, currency: usd })
-        assert.deepStrictEqual(created.variants.map((v) => v.sku), ["MULTI-B", "MULTI-A"])
+        assert.deepStrictEqual(
+          created.variants.map((v) => v.sku),
+          ["MULTI-B", "MULTI-A"]
+        )
       }).pipe(withCatalog(calls))
-    }))
+    })
+  )
 
   it.effect("refuses mixed currencies and duplicate variant SKUs", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const calls = yield* Ref.make(0)
-      yield* Effect.gen(function*() {
+      yield* Effect.gen(function* () {
         const catalog = yield* Catalog
-        const mixed = yield* Effect.flip(catalog.create({
-          sku: "MIX",
-          title: "Mix",
-          variants: [
-            { sku: "MIX-1", price: { amount: 1, currency: usd } },
-            { sku: "MIX-2", price: { amount: 1, currency: Currency.make("EUR") } }
-          ]
-        }))
+        const mixed = yield* Effect.flip(
+          catalog.create({
+            sku: "MIX",
+            title: "Mix",
+            variants: [
+              { sku: "MIX-1", price: { amount: 1, currency: usd } },
+              { sku: "MIX-2", price: { amount: 1, currency: Currency.make("EUR") } }
+            ]
+          })
+        )
         assert.strictEqual(mixed._tag, "ValidationError")
-        const dup = yield* Effect.flip(catalog.create({
-          sku: "DUP",
-          title: "Dup",
-          variants: [{ sku: "DUP-1", price: { amount: 1, currency: usd } }, { sku: "DUP-1", price: { amount: 2, currency: usd } }]
-        }))
+        const dup = yield* Effect.flip(
+          catalog.create({
+            sku: "DUP",
+            title: "Dup",
+            variants: [
+              { sku: "DUP-1", price: { amount: 1, currency: usd } },
+              { sku: "DUP-1", price: { amount: 2, currency: usd } }
+            ]
+          })
+        )
         assert.strictEqual(dup._tag, "ValidationError")
         const page = yield* catalog.list({ limit: 10, offset: 0, sort: "newest" })
         assert.strictEqual(page.total, 0)
       }).pipe(withCatalog(calls))
-    }))
+    })
+  )
 
   it.effect("if stock cannot be set up, the product is taken back out", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const calls = yield* Ref.make(0)
-      yield* Effect.gen(function*() {
+      yield* Effect.gen(function* () {
         const catalog = yield* Catalog
         const exit = yield* Effect.exit(catalog.create(product("DOWN", 100)))
         assert.strictEqual(exit._tag, "Failure")
         const page = yield* catalog.list({ limit: 10, offset: 0, sort: "newest" })
         assert.strictEqual(page.total, 0)
       }).pipe(withCatalog(calls, true))
-    }))
+    })
+  )
 
   it.effect("concurrent creates of one SKU: exactly one wins", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const calls = yield* Ref.make(0)
-      yield* Effect.gen(function*() {
+      yield* Effect.gen(function* () {
         const catalog = yield* Catalog
         const results = yield* Effect.all(
           Array.from({ length: 8 }, () => Effect.result(catalog.create(product("RACE", 100)))),
@@ -126,12 +146,13 @@ describe("Catalog", () => {
         assert.strictEqual(results.filter((r) => r._tag === "Success").length, 1)
         assert.strictEqual((yield* catalog.list({ limit: 10, offset: 0, sort: "newest" })).total, 1)
       }).pipe(withCatalog(calls))
-    }))
+    })
+  )
 
   it.effect("remove deletes the product and its stock rows", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const calls = yield* Ref.make(0)
-      yield* Effect.gen(function*() {
+      yield* Effect.gen(function* () {
         const catalog = yield* Catalog
         const inventory = yield* Inventory
         const created = yield* catalog.create(product("GONE", 100))
@@ -141,5 +162,6 @@ describe("Catalog", () => {
         const stock = yield* Effect.flip(inventory.get({ variantId: created.variants[0]!.variantId }))
         assert.strictEqual(stock._tag, "VariantNotFound")
       }).pipe(withCatalog(calls))
-    }))
+    })
+  )
 })

@@ -1,5 +1,13 @@
 import { Context, Schema } from "effect"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "effect/http-api"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiGroup,
+  HttpApiMiddleware,
+  HttpApiSchema,
+  HttpApiSecurity,
+  OpenApi
+} from "effect/http-api"
 import {
   AddressInput,
   AddressPatch,
@@ -46,16 +54,22 @@ export class ApiErrors extends HttpApiMiddleware.Service<ApiErrors>()("@shop/dom
   error: [ValidationError, UpstreamError, UpstreamTimeout]
 }) {}
 
-export class Authentication extends HttpApiMiddleware.Service<Authentication, {
-  provides: CurrentUser
-}>()("@shop/domain/Api/Authentication", {
+export class Authentication extends HttpApiMiddleware.Service<
+  Authentication,
+  {
+    provides: CurrentUser
+  }
+>()("@shop/domain/Api/Authentication", {
   security: { bearer: HttpApiSecurity.bearer },
   error: [Unauthorized, UpstreamError, UpstreamTimeout]
 }) {}
 
-export class AdminAuthentication extends HttpApiMiddleware.Service<AdminAuthentication, {
-  provides: CurrentUser
-}>()("@shop/domain/Api/AdminAuthentication", {
+export class AdminAuthentication extends HttpApiMiddleware.Service<
+  AdminAuthentication,
+  {
+    provides: CurrentUser
+  }
+>()("@shop/domain/Api/AdminAuthentication", {
   security: { bearer: HttpApiSecurity.bearer },
   error: [Unauthorized, Forbidden, UpstreamError, UpstreamTimeout]
 }) {}
@@ -93,8 +107,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
     }).middleware(AdminAuthentication)
   )
   .prefix("/api/auth")
-  .annotateMerge(OpenApi.annotations({ title: "Auth", description: "Accounts, sessions and admin bootstrap" }))
-{}
+  .annotateMerge(OpenApi.annotations({ title: "Auth", description: "Accounts, sessions and admin bootstrap" })) {}
 
 export class AddressesApi extends HttpApiGroup.make("addresses")
   .add(
@@ -117,8 +130,7 @@ export class AddressesApi extends HttpApiGroup.make("addresses")
   )
   .middleware(Authentication)
   .prefix("/api/addresses")
-  .annotateMerge(OpenApi.annotations({ title: "Addresses", description: "The signed-in user's address book" }))
-{}
+  .annotateMerge(OpenApi.annotations({ title: "Addresses", description: "The signed-in user's address book" })) {}
 
 export class CatalogApi extends HttpApiGroup.make("catalog")
   .add(
@@ -130,8 +142,7 @@ export class CatalogApi extends HttpApiGroup.make("catalog")
     })
   )
   .prefix("/api/products")
-  .annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Products, variants and availability" }))
-{}
+  .annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Products, variants and availability" })) {}
 
 export class AdminProductsApi extends HttpApiGroup.make("adminProducts")
   .add(
@@ -154,8 +165,7 @@ export class AdminProductsApi extends HttpApiGroup.make("adminProducts")
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/products")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: products" }))
-{}
+  .annotateMerge(OpenApi.annotations({ title: "Admin: products" })) {}
 
 export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
   .add(
@@ -173,8 +183,7 @@ export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/inventory")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: inventory" }))
-{}
+  .annotateMerge(OpenApi.annotations({ title: "Admin: inventory" })) {}
 
 export class ShopApi extends HttpApi.make("shop")
   .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi)
@@ -184,9 +193,11 @@ export class ShopApi extends HttpApi.make("shop")
   .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" })
   .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error" })
   .annotate(HttpApi.HeadersParseOptions, {})
-  .annotateMerge(OpenApi.annotations({
-    title: "Shop API",
-    version: "0.1.0",
-    description: "The public REST contract of the shop backend. Errors always have the body { error, message, details? }."
-  }))
-{}
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Shop API",
+      version: "0.1.0",
+      description:
+        "The public REST contract of the shop backend. Errors always have the body { error, message, details? }."
+    })
+  ) {}

@@ -1,8 +1,7 @@
 import { Schema } from "effect"
 import { AddressId, SessionId, UserId } from "./Ids.ts"
 
-const bounded = (min: number, max: number) =>
-  Schema.String.pipe(Schema.check(Schema.isBetweenLength(min, max)))
+const bounded = (min: number, max: number) => Schema.String.pipe(Schema.check(Schema.isBetweenLength(min, max)))
 
 const NonBlank = (max: number) =>
   Schema.String.pipe(
@@ -32,7 +31,9 @@ export const AddressFields = {
   region: Schema.optional(Schema.String.pipe(Schema.check(Schema.isMaxLength(100)))),
   postalCode: NonBlank(20),
   country: Country,
-  phone: Schema.optional(Schema.String.pipe(Schema.check(Schema.isPattern(/^\+?[0-9 ()-]{3,30}$/, { message: "must be a phone number" }))))
+  phone: Schema.optional(
+    Schema.String.pipe(Schema.check(Schema.isPattern(/^\+?[0-9 ()-]{3,30}$/, { message: "must be a phone number" })))
+  )
 }
 
 export const AddressInput = Schema.Struct(AddressFields)
@@ -78,10 +79,7 @@ export type LoginInput = typeof LoginInput.Type
 export const LoginResult = Schema.Struct({ accessToken: Schema.String, expiresIn: Schema.Int })
 export type LoginResult = typeof LoginResult.Type
 
-export const PromoteInput = Schema.Union([
-  Schema.Struct({ email: Email }),
-  Schema.Struct({ userId: UserId })
-])
+export const PromoteInput = Schema.Union([Schema.Struct({ email: Email }), Schema.Struct({ userId: UserId })])
 export type PromoteInput = typeof PromoteInput.Type
 
 export const Me = Schema.Struct({

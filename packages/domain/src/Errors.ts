@@ -11,94 +11,154 @@ const body = <const Tag extends string, const Code extends string>(tag: Tag, cod
 
 const Details = Schema.Record(Schema.String, Schema.Unknown)
 
-export class ValidationError extends Schema.Error<ValidationError>("ValidationError")({
-  ...body("ValidationError", "validation_error", "The request is not valid"),
-  details: Schema.optional(Details)
-}, { httpApiStatus: 400 }) {}
+export class ValidationError extends Schema.Error<ValidationError>("ValidationError")(
+  {
+    ...body("ValidationError", "validation_error", "The request is not valid"),
+    details: Schema.optional(Details)
+  },
+  { httpApiStatus: 400 }
+) {}
 
-export class Unauthorized extends Schema.Error<Unauthorized>("Unauthorized")({
-  ...body("Unauthorized", "unauthorized", "Authentication is required")
-}, { httpApiStatus: 401 }) {}
+export class Unauthorized extends Schema.Error<Unauthorized>("Unauthorized")(
+  {
+    ...body("Unauthorized", "unauthorized", "Authentication is required")
+  },
+  { httpApiStatus: 401 }
+) {}
 
-export class Forbidden extends Schema.Error<Forbidden>("Forbidden")({
-  ...body("Forbidden", "forbidden", "You are not allowed to do this")
-}, { httpApiStatus: 403 }) {}
+export class Forbidden extends Schema.Error<Forbidden>("Forbidden")(
+  {
+    ...body("Forbidden", "forbidden", "You are not allowed to do this")
+  },
+  { httpApiStatus: 403 }
+) {}
 
-export class NotFound extends Schema.Error<NotFound>("NotFound")({
-  ...body("NotFound", "not_found", "No such resource")
-}, { httpApiStatus: 404 }) {}
+export class NotFound extends Schema.Error<NotFound>("NotFound")(
+  {
+    ...body("NotFound", "not_found", "No such resource")
+  },
+  { httpApiStatus: 404 }
+) {}
 
-export class MethodNotAllowed extends Schema.Error<MethodNotAllowed>("MethodNotAllowed")({
-  ...body("MethodNotAllowed", "method_not_allowed", "This method is not allowed on this resource"),
-  details: Schema.optional(Schema.Struct({ allowed: Schema.Array(Schema.String) }))
-}, { httpApiStatus: 405 }) {}
+export class MethodNotAllowed extends Schema.Error<MethodNotAllowed>("MethodNotAllowed")(
+  {
+    ...body("MethodNotAllowed", "method_not_allowed", "This method is not allowed on this resource"),
+    details: Schema.optional(Schema.Struct({ allowed: Schema.Array(Schema.String) }))
+  },
+  { httpApiStatus: 405 }
+) {}
 
-export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("PayloadTooLarge")({
-  ...body("PayloadTooLarge", "payload_too_large", "The request body is too large"),
-  details: Schema.optional(Schema.Struct({ maxBytes: Schema.Number }))
-}, { httpApiStatus: 413 }) {}
+export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("PayloadTooLarge")(
+  {
+    ...body("PayloadTooLarge", "payload_too_large", "The request body is too large"),
+    details: Schema.optional(Schema.Struct({ maxBytes: Schema.Number }))
+  },
+  { httpApiStatus: 413 }
+) {}
 
-export class UnsupportedMediaType extends Schema.Error<UnsupportedMediaType>("UnsupportedMediaType")({
-  ...body("UnsupportedMediaType", "unsupported_media_type", "The request body must be application/json")
-}, { httpApiStatus: 415 }) {}
+export class UnsupportedMediaType extends Schema.Error<UnsupportedMediaType>("UnsupportedMediaType")(
+  {
+    ...body("UnsupportedMediaType", "unsupported_media_type", "The request body must be application/json")
+  },
+  { httpApiStatus: 415 }
+) {}
 
-export class RateLimited extends Schema.Error<RateLimited>("RateLimited")({
-  ...body("RateLimited", "rate_limited", "Too many attempts, try again later"),
-  details: Schema.Struct({ retryAfter: Schema.Int })
-}, { httpApiStatus: 429 }) {}
+export class RateLimited extends Schema.Error<RateLimited>("RateLimited")(
+  {
+    ...body("RateLimited", "rate_limited", "Too many attempts, try again later"),
+    details: Schema.Struct({ retryAfter: Schema.Int })
+  },
+  { httpApiStatus: 429 }
+) {}
 
-export class InternalError extends Schema.Error<InternalError>("InternalError")({
-  ...body("InternalError", "internal_error", "Something went wrong on our side")
-}, { httpApiStatus: 500 }) {}
+export class InternalError extends Schema.Error<InternalError>("InternalError")(
+  {
+    ...body("InternalError", "internal_error", "Something went wrong on our side")
+  },
+  { httpApiStatus: 500 }
+) {}
 
-export class UpstreamError extends Schema.Error<UpstreamError>("UpstreamError")({
-  ...body("UpstreamError", "upstream_error", "A service this request depends on failed")
-}, { httpApiStatus: 502 }) {}
+export class UpstreamError extends Schema.Error<UpstreamError>("UpstreamError")(
+  {
+    ...body("UpstreamError", "upstream_error", "A service this request depends on failed")
+  },
+  { httpApiStatus: 502 }
+) {}
 
-export class UpstreamTimeout extends Schema.Error<UpstreamTimeout>("UpstreamTimeout")({
-  ...body("UpstreamTimeout", "upstream_timeout", "A service this request depends on did not answer in time")
-}, { httpApiStatus: 504 }) {}
+export class UpstreamTimeout extends Schema.Error<UpstreamTimeout>("UpstreamTimeout")(
+  {
+    ...body("UpstreamTimeout", "upstream_timeout", "A service this request depends on did not answer in time")
+  },
+  { httpApiStatus: 504 }
+) {}
 
 // Auth
 
-export class EmailExists extends Schema.Error<EmailExists>("EmailExists")({
-  ...body("EmailExists", "email_exists", "An account with this email already exists")
-}, { httpApiStatus: 409 }) {}
+export class EmailExists extends Schema.Error<EmailExists>("EmailExists")(
+  {
+    ...body("EmailExists", "email_exists", "An account with this email already exists")
+  },
+  { httpApiStatus: 409 }
+) {}
 
-export class InvalidCredentials extends Schema.Error<InvalidCredentials>("InvalidCredentials")({
-  ...body("InvalidCredentials", "invalid_credentials", "Email or password is wrong")
-}, { httpApiStatus: 401 }) {}
+export class InvalidCredentials extends Schema.Error<InvalidCredentials>("InvalidCredentials")(
+  {
+    ...body("InvalidCredentials", "invalid_credentials", "Email or password is wrong")
+  },
+  { httpApiStatus: 401 }
+) {}
 
-export class UserNotFound extends Schema.Error<UserNotFound>("UserNotFound")({
-  ...body("UserNotFound", "user_not_found", "No such user")
-}, { httpApiStatus: 404 }) {}
+export class UserNotFound extends Schema.Error<UserNotFound>("UserNotFound")(
+  {
+    ...body("UserNotFound", "user_not_found", "No such user")
+  },
+  { httpApiStatus: 404 }
+) {}
 
-export class AlreadyAdmin extends Schema.Error<AlreadyAdmin>("AlreadyAdmin")({
-  ...body("AlreadyAdmin", "already_admin", "This user is already an admin")
-}, { httpApiStatus: 409 }) {}
+export class AlreadyAdmin extends Schema.Error<AlreadyAdmin>("AlreadyAdmin")(
+  {
+    ...body("AlreadyAdmin", "already_admin", "This user is already an admin")
+  },
+  { httpApiStatus: 409 }
+) {}
 
-export class AddressNotFound extends Schema.Error<AddressNotFound>("AddressNotFound")({
-  ...body("AddressNotFound", "address_not_found", "No such address")
-}, { httpApiStatus: 404 }) {}
+export class AddressNotFound extends Schema.Error<AddressNotFound>("AddressNotFound")(
+  {
+    ...body("AddressNotFound", "address_not_found", "No such address")
+  },
+  { httpApiStatus: 404 }
+) {}
 
 // Catalog
 
-export class ProductNotFound extends Schema.Error<ProductNotFound>("ProductNotFound")({
-  ...body("ProductNotFound", "product_not_found", "No such product")
-}, { httpApiStatus: 404 }) {}
+export class ProductNotFound extends Schema.Error<ProductNotFound>("ProductNotFound")(
+  {
+    ...body("ProductNotFound", "product_not_found", "No such product")
+  },
+  { httpApiStatus: 404 }
+) {}
 
-export class SkuExists extends Schema.Error<SkuExists>("SkuExists")({
-  ...body("SkuExists", "sku_exists", "A product or variant with this SKU already exists"),
-  details: Schema.Struct({ sku: Schema.String })
-}, { httpApiStatus: 409 }) {}
+export class SkuExists extends Schema.Error<SkuExists>("SkuExists")(
+  {
+    ...body("SkuExists", "sku_exists", "A product or variant with this SKU already exists"),
+    details: Schema.Struct({ sku: Schema.String })
+  },
+  { httpApiStatus: 409 }
+) {}
 
 // Inventory
 
-export class VariantNotFound extends Schema.Error<VariantNotFound>("VariantNotFound")({
-  ...body("VariantNotFound", "variant_not_found", "No such variant")
-}, { httpApiStatus: 404 }) {}
+export class VariantNotFound extends Schema.Error<VariantNotFound>("VariantNotFound")(
+  {
+    ...body("VariantNotFound", "variant_not_found", "No such variant")
+  },
+  { httpApiStatus: 404 }
+) {}
 
-export class StockBelowReserved extends Schema.Error<StockBelowReserved>("StockBelowReserved")({
-  ...body("StockBelowReserved", "stock_below_reserved", "Stock cannot go below the reserved quantity"),
-  details: Schema.Struct({ stock: Schema.Int, reserved: Schema.Int, requested: Schema.Int })
-}, { httpApiStatus: 409 }) {}
+export class StockBelowReserved extends Schema.Error<StockBelowReserved>("StockBelowReserved")(
+  {
+    ...body("StockBelowReserved", "stock_below_reserved", "Stock cannot go below the reserved quantity"),
+    details: Schema.Struct({ stock: Schema.Int, reserved: Schema.Int, requested: Schema.Int })
+  },
+  { httpApiStatus: 409 }
+) {}

@@ -24,16 +24,19 @@ const random = (length: number) => {
 
 // Ids and secrets come from this service so that tests can make them
 // deterministic. The default draws from WebCrypto, present in Node and Workers.
-export class IdGenerator extends Context.Service<IdGenerator, {
-  // `prefix_` + creation time + a counter + 12 random characters (~71 bits):
-  // ids sort in creation order, which makes "newest first" stable even for
-  // rows created in the same millisecond.
-  readonly make: (prefix: string) => Effect.Effect<string>
-  // `prefix_` + 24 random characters (~143 bits), for ids that must not be
-  // guessable (cart ids).
-  readonly secret: (prefix: string) => Effect.Effect<string>
-  readonly bytes: (length: number) => Effect.Effect<Uint8Array>
-}>()("@shop/domain/IdGenerator") {
+export class IdGenerator extends Context.Service<
+  IdGenerator,
+  {
+    // `prefix_` + creation time + a counter + 12 random characters (~71 bits):
+    // ids sort in creation order, which makes "newest first" stable even for
+    // rows created in the same millisecond.
+    readonly make: (prefix: string) => Effect.Effect<string>
+    // `prefix_` + 24 random characters (~143 bits), for ids that must not be
+    // guessable (cart ids).
+    readonly secret: (prefix: string) => Effect.Effect<string>
+    readonly bytes: (length: number) => Effect.Effect<Uint8Array>
+  }
+>()("@shop/domain/IdGenerator") {
   static readonly layer = Layer.sync(IdGenerator, () => {
     let lastMillis = 0
     let counter = 0

@@ -11,7 +11,9 @@ export type StockLevel = typeof StockLevel.Type
 
 export const SetStockInput = Schema.Union([
   Schema.Struct({ stock: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 }))) }),
-  Schema.Struct({ adjust: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: -1_000_000_000, maximum: 1_000_000_000 }))) })
+  Schema.Struct({
+    adjust: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: -1_000_000_000, maximum: 1_000_000_000 })))
+  })
 ])
 export type SetStockInput = typeof SetStockInput.Type
 

@@ -1,10 +1,7 @@
 import { Schema } from "effect"
 
 // ISO 4217 alphabetic code. Amounts are always integer minor units.
-export const Currency = Schema.String.pipe(
-  Schema.check(Schema.isPattern(/^[A-Z]{3}$/)),
-  Schema.brand("Currency")
-)
+export const Currency = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Z]{3}$/)), Schema.brand("Currency"))
 export type Currency = typeof Currency.Type
 
 export const MinorUnits = Schema.Int.pipe(
@@ -23,7 +20,6 @@ export const Price = Schema.Struct({
   currency: Currency
 })
 export type Price = typeof Price.Type
-
 
 // The one rounding rule of the project (API.md): half away from zero, applied
 // per line. `numerator / denominator` is computed on integers only.

@@ -6,15 +6,19 @@ import { SqlClient, type SqlError, type Statement } from "effect/sql"
 // hand the whole group to this service, which each runtime implements with
 // what its database offers (a transaction on SQLite, a batch on D1). Both give
 // the same effect: all statements apply, or none.
-export class SqlBatch extends Context.Service<SqlBatch, {
-  readonly run: (statements: ReadonlyArray<Statement.Statement<unknown>>) => Effect.Effect<void, SqlError.SqlError>
-}>()("@shop/domain/SqlBatch") {
+export class SqlBatch extends Context.Service<
+  SqlBatch,
+  {
+    readonly run: (statements: ReadonlyArray<Statement.Statement<unknown>>) => Effect.Effect<void, SqlError.SqlError>
+  }
+>()("@shop/domain/SqlBatch") {
   static readonly layerTransaction = Layer.effect(
     SqlBatch,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       return SqlBatch.of({
-        run: (statements) => sql.withTransaction(Effect.forEach(statements, (statement) => statement, { discard: true }))
+        run: (statements) =>
+          sql.withTransaction(Effect.forEach(statements, (statement) => statement, { discard: true }))
       })
     })
   )

@@ -26,12 +26,13 @@ const clientOf = (
   })
 
 export const SystemHandlers = HttpApiBuilder.group(ShopApi, "system", (handlers) =>
-  Effect.succeed(handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))))
+  Effect.succeed(handlers.handle("health", () => Effect.succeed({ status: "ok" as const })))
+)
 
 export const AuthHandlers = HttpApiBuilder.group(
   ShopApi,
   "auth",
-  Effect.fn(function*(handlers) {
+  Effect.fn(function* (handlers) {
     const auth = yield* Auth
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
@@ -42,21 +43,26 @@ export const AuthHandlers = HttpApiBuilder.group(
           Effect.tapErrorTag("RateLimited", (error) =>
             HttpEffect.appendPreResponseHandler((_request, response) =>
               Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.details.retryAfter)))
-            ))
-        ))
+            )
+          )
+        )
+      )
       .handle("logout", () =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const user = yield* CurrentUser
           yield* call(auth.logout({ sessionId: user.sessionId }))
           return { ok: true as const }
-        }))
+        })
+      )
       .handle("me", () =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const user = yield* CurrentUser
           return yield* call(auth.me({ userId: user.userId }))
-        }))
+        })
+      )
       .handle("adminSignup", ({ payload, headers }) =>
-        call(auth.adminSignup({ ...payload, secret: headers["x-admin-secret"] })))
+        call(auth.adminSignup({ ...payload, secret: headers["x-admin-secret"] }))
+      )
       .handle("promote", ({ payload }) => call(auth.promote(payload)))
   })
 )
@@ -64,68 +70,76 @@ export const AuthHandlers = HttpApiBuilder.group(
 export const AddressHandlers = HttpApiBuilder.group(
   ShopApi,
   "addresses",
-  Effect.fn(function*(handlers) {
+  Effect.fn(function* (handlers) {
     const auth = yield* Auth
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
     const addressId = (raw: string) => parseId(AddressId, raw, () => new AddressNotFound({}))
     return handlers
       .handle("list", () =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const user = yield* CurrentUser
           return { addresses: yield* call(auth.listAddresses({ userId: user.userId })) }
-        }))
+        })
+      )
       .handle("create", ({ payload }) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const user = yield* CurrentUser
           return { address: yield* call(auth.createAddress({ userId: user.userId, address: payload })) }
-        }))
+        })
+      )
       .handle("update", ({ params, payload }) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const user = yield* CurrentUser
           const id = yield* addressId(params.addressId)
           return { address: yield* call(auth.updateAddress({ userId: user.userId, addressId: id, patch: payload })) }
-        }))
+        })
+      )
       .handle("remove", ({ params }) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const user = yield* CurrentUser
           const id = yield* addressId(params.addressId)
           yield* call(auth.deleteAddress({ userId: user.userId, addressId: id }))
           return { ok: true as const }
-        }))
+        })
+      )
   })
 )
 
 export const CatalogHandlers = HttpApiBuilder.group(
   ShopApi,
   "catalog",
-  Effect.fn(function*(handlers) {
+  Effect.fn(function* (handlers) {
     const catalog = yield* Catalog
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
     return handlers
       .handle("list", ({ query }) =>
-        call(catalog.list({
-          limit: query.limit ?? 20,
-          offset: query.offset ?? 0,
-          sort: query.sort ?? "newest",
-          ...(query.q !== undefined ? { q: query.q } : {}),
-          ...(query.category !== undefined ? { category: query.category } : {}),
-          ...(query.minPrice !== undefined ? { minPrice: query.minPrice } : {}),
-          ...(query.maxPrice !== undefined ? { maxPrice: query.maxPrice } : {})
-        })))
+        call(
+          catalog.list({
+            limit: query.limit ?? 20,
+            offset: query.offset ?? 0,
+            sort: query.sort ?? "newest",
+            ...(query.q !== undefined ? { q: query.q } : {}),
+            ...(query.category !== undefined ? { category: query.category } : {}),
+            ...(query.minPrice !== undefined ? { minPrice: query.minPrice } : {}),
+            ...(query.maxPrice !== undefined ? { maxPrice: query.maxPrice } : {})
+          })
+        )
+      )
       .handle("get", ({ params }) =>
         Effect.flatMap(
           parseId(ProductId, params.productId, () => new ProductNotFound({})),
           (productId) => call(catalog.get({ productId }))
-        ))
+        )
+      )
   })
 )
 
 export const AdminProductHandlers = HttpApiBuilder.group(
   ShopApi,
   "adminProducts",
-  Effect.fn(function*(handlers) {
+  Effect.fn(function* (handlers) {
     const catalog = yield* Catalog
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
@@ -133,28 +147,35 @@ export const AdminProductHandlers = HttpApiBuilder.group(
     return handlers
       .handle("create", ({ payload }) => call(catalog.create(payload)))
       .handle("update", ({ params, payload }) =>
-        Effect.flatMap(productId(params.productId), (id) => call(catalog.update({ productId: id, patch: payload }))))
+        Effect.flatMap(productId(params.productId), (id) => call(catalog.update({ productId: id, patch: payload })))
+      )
       .handle("remove", ({ params }) =>
-        Effect.flatMap(productId(params.productId), (id) => call(catalog.remove({ productId: id }))))
+        Effect.flatMap(productId(params.productId), (id) => call(catalog.remove({ productId: id })))
+      )
   })
 )
 
 export const AdminInventoryHandlers = HttpApiBuilder.group(
   ShopApi,
   "adminInventory",
-  Effect.fn(function*(handlers) {
+  Effect.fn(function* (handlers) {
     const inventory = yield* Inventory
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
     const variantId = (raw: string) => parseId(VariantId, raw, () => new VariantNotFound({}))
     return handlers
       .handle("get", ({ params }) =>
-        Effect.flatMap(variantId(params.variantId), (id) => call(inventory.get({ variantId: id }))))
+        Effect.flatMap(variantId(params.variantId), (id) => call(inventory.get({ variantId: id })))
+      )
       .handle("set", ({ params, payload }) =>
         Effect.flatMap(variantId(params.variantId), (id) =>
-          call("stock" in payload
-            ? inventory.set({ variantId: id, stock: payload.stock })
-            : inventory.adjust({ variantId: id, delta: payload.adjust }))))
+          call(
+            "stock" in payload
+              ? inventory.set({ variantId: id, stock: payload.stock })
+              : inventory.adjust({ variantId: id, delta: payload.adjust })
+          )
+        )
+      )
   })
 )
 

@@ -28,21 +28,31 @@ const allowedMethods = (url: string) => {
 }
 
 const isRouteNotFound = (error: unknown) =>
-  typeof error === "object" && error !== null && "_tag" in error && error._tag === "HttpServerError" &&
-  "reason" in error && typeof error.reason === "object" && error.reason !== null && "_tag" in error.reason &&
+  typeof error === "object" &&
+  error !== null &&
+  "_tag" in error &&
+  error._tag === "HttpServerError" &&
+  "reason" in error &&
+  typeof error.reason === "object" &&
+  error.reason !== null &&
+  "_tag" in error.reason &&
   error.reason._tag === "RouteNotFound"
 
 const isBodyTooLarge = (error: unknown) =>
-  typeof error === "object" && error !== null && "reason" in error &&
+  typeof error === "object" &&
+  error !== null &&
+  "reason" in error &&
   (error.reason === "BodyTooLarge" ||
-    (typeof error.reason === "object" && error.reason !== null && "reason" in error.reason &&
+    (typeof error.reason === "object" &&
+      error.reason !== null &&
+      "reason" in error.reason &&
       error.reason.reason === "BodyTooLarge"))
 
 // Turns whatever went wrong into the standard body with the right status.
 // Everything a client can provoke is a 4xx; only our own faults are a 500, and
 // those are logged with their cause but never described in the body.
 const renderFailure = (request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<unknown>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
     const defect = Cause.findDefect(cause)
     const error = failure ?? (defect._tag === "Success" ? defect.success : undefined)
@@ -77,7 +87,8 @@ const newRequestId = () => {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
 }
 
-const corsRequestHeaders = "authorization, content-type, idempotency-key, traceparent, tracestate, x-admin-secret, x-request-id"
+const corsRequestHeaders =
+  "authorization, content-type, idempotency-key, traceparent, tracestate, x-admin-secret, x-request-id"
 
 const corsHeaders = (origins: ReadonlyArray<string>, origin: string | undefined): Record<string, string> => {
   if (origin === undefined || origins.length === 0) return {}
@@ -93,10 +104,10 @@ const unhandled = <A, R>(effect: Effect.Effect<A, never, R>): Effect.Effect<A, T
 // The outermost layer of every request: request id, CORS, body limit, and
 // the error body for anything that escaped the endpoints.
 export const GlobalMiddleware = HttpRouter.middleware(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const config = yield* GatewayConfig
     return (httpEffect) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
         const incoming = request.headers["x-request-id"]
         const requestId = incoming !== undefined && requestIdPattern.test(incoming) ? incoming : newRequestId()
@@ -109,21 +120,25 @@ export const GlobalMiddleware = HttpRouter.middleware(
           })
 
         if (request.method === "OPTIONS") {
-          return finish(HttpServerResponse.empty({
-            status: 204,
-            headers: {
-              "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
-              "access-control-allow-headers": request.headers["access-control-request-headers"] ?? corsRequestHeaders,
-              "access-control-max-age": "600"
-            }
-          }))
+          return finish(
+            HttpServerResponse.empty({
+              status: 204,
+              headers: {
+                "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+                "access-control-allow-headers": request.headers["access-control-request-headers"] ?? corsRequestHeaders,
+                "access-control-max-age": "600"
+              }
+            })
+          )
         }
 
         const length = Number(request.headers["content-length"] ?? "0")
         if (Number.isFinite(length) && length > config.maxBodyBytes) {
-          return finish(errorResponse(413, "payload_too_large", "The request body is too large", {
-            maxBytes: config.maxBodyBytes
-          }))
+          return finish(
+            errorResponse(413, "payload_too_large", "The request body is too large", {
+              maxBytes: config.maxBodyBytes
+            })
+          )
         }
 
         const response = yield* httpEffect.pipe(
@@ -141,4 +156,3 @@ export const GlobalMiddleware = HttpRouter.middleware(
   }),
   { global: true }
 )
-

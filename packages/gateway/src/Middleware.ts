@@ -23,20 +23,22 @@ export const ApiErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(ApiErro
   const issue = error.cause.issue
   const formatted = formatIssue(issue)
   const location = where[error.kind]
-  return Effect.fail(new ValidationError({
-    message: `Invalid request ${location}`,
-    details: {
-      in: location,
-      issues: formatted.issues.map((i) => ({
-        path: (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p)).join("."),
-        message: i.message
-      }))
-    }
-  }))
+  return Effect.fail(
+    new ValidationError({
+      message: `Invalid request ${location}`,
+      details: {
+        in: location,
+        issues: formatted.issues.map((i) => ({
+          path: (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p)).join("."),
+          message: i.message
+        }))
+      }
+    })
+  )
 })
 
 const authenticate = (token: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const auth = yield* Auth
     const config = yield* GatewayConfig
     if (token.length === 0 || token.length > 4096) return yield* new Unauthorized({})
@@ -45,7 +47,7 @@ const authenticate = (token: string) =>
 
 export const AuthenticationLive = Layer.effect(
   Authentication,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const context = yield* Effect.context<Auth | GatewayConfig>()
     return Authentication.of({
       bearer: (httpEffect, { credential }) =>
@@ -59,11 +61,11 @@ export const AuthenticationLive = Layer.effect(
 
 export const AdminAuthenticationLive = Layer.effect(
   AdminAuthentication,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const context = yield* Effect.context<Auth | GatewayConfig>()
     return AdminAuthentication.of({
       bearer: (httpEffect, { credential }) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const principal = yield* authenticate(Redacted.value(credential)).pipe(Effect.provideContext(context))
           if (principal.role !== "admin") return yield* new Forbidden({})
           return yield* Effect.provideService(httpEffect, CurrentUser, principal)

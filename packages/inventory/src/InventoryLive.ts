@@ -9,17 +9,17 @@ const toLevel = (row: LevelRow): StockLevel => ({ ...row, available: row.stock -
 
 export const layer = Layer.effect(
   Inventory,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const repo = yield* InventoryRepository
 
-    const get = Effect.fn("Inventory.get")(function*(input: { variantId: VariantId }) {
+    const get = Effect.fn("Inventory.get")(function* (input: { variantId: VariantId }) {
       const row = yield* repo.find(input.variantId)
       if (Option.isNone(row)) return yield* new VariantNotFound({})
       return toLevel(row.value)
     })
 
     // The write is conditional; when it does not apply, a read says why.
-    const explainRefusal = Effect.fn("Inventory.explainRefusal")(function*(variantId: VariantId, requested: number) {
+    const explainRefusal = Effect.fn("Inventory.explainRefusal")(function* (variantId: VariantId, requested: number) {
       const row = yield* repo.find(variantId)
       if (Option.isNone(row)) return yield* new VariantNotFound({})
       return yield* new StockBelowReserved({
@@ -27,39 +27,44 @@ export const layer = Layer.effect(
       })
     })
 
-    const set = Effect.fn("Inventory.set")(function*(input: { variantId: VariantId; stock: number }) {
+    const set = Effect.fn("Inventory.set")(function* (input: { variantId: VariantId; stock: number }) {
       const row = yield* repo.setStock(input.variantId, input.stock, yield* Clock.currentTimeMillis)
       if (Option.isNone(row)) return yield* explainRefusal(input.variantId, input.stock)
       return toLevel(row.value)
     })
 
-    const adjust = Effect.fn("Inventory.adjust")(function*(input: { variantId: VariantId; delta: number }) {
+    const adjust = Effect.fn("Inventory.adjust")(function* (input: { variantId: VariantId; delta: number }) {
       const row = yield* repo.adjustStock(input.variantId, input.delta, yield* Clock.currentTimeMillis)
       if (Option.isNone(row)) {
         const current = yield* repo.find(input.variantId)
-        return yield* explainRefusal(input.variantId, Option.match(current, {
-          onNone: () => input.delta,
-          onSome: (r) => r.stock + input.delta
-        }))
+        return yield* explainRefusal(
+          input.variantId,
+          Option.match(current, {
+            onNone: () => input.delta,
+            onSome: (r) => r.stock + input.delta
+          })
+        )
       }
       return toLevel(row.value)
     })
 
-    const availability = Effect.fn("Inventory.availability")(function*(input: { variantIds: ReadonlyArray<VariantId> }) {
+    const availability = Effect.fn("Inventory.availability")(function* (input: {
+      variantIds: ReadonlyArray<VariantId>
+    }) {
       const unique = Array.from(new Set(input.variantIds))
       const rows = yield* repo.findMany(unique)
       const byId = new Map(rows.map((row) => [row.variantId, row.stock - row.reserved]))
       return unique.map((variantId) => ({ variantId, available: byId.get(variantId) ?? 0 }))
     })
 
-    const initialize = Effect.fn("Inventory.initialize")(function*(
-      input: { levels: ReadonlyArray<{ variantId: VariantId; stock: number }> }
-    ) {
+    const initialize = Effect.fn("Inventory.initialize")(function* (input: {
+      levels: ReadonlyArray<{ variantId: VariantId; stock: number }>
+    }) {
       if (input.levels.length === 0) return
       yield* repo.insertMany(input.levels, yield* Clock.currentTimeMillis)
     })
 
-    const remove = Effect.fn("Inventory.remove")(function*(input: { variantIds: ReadonlyArray<VariantId> }) {
+    const remove = Effect.fn("Inventory.remove")(function* (input: { variantIds: ReadonlyArray<VariantId> }) {
       if (input.variantIds.length === 0) return
       yield* repo.deleteMany(input.variantIds)
     })

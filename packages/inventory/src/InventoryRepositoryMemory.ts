@@ -14,10 +14,12 @@ export const layer = Layer.sync(InventoryRepository, () => {
   return InventoryRepository.of({
     find: (variantId) => Effect.sync(() => Option.fromNullishOr(levels.get(variantId))),
     findMany: (variantIds) =>
-      Effect.sync(() => variantIds.flatMap((id) => {
-        const row = levels.get(id)
-        return row ? [row] : []
-      })),
+      Effect.sync(() =>
+        variantIds.flatMap((id) => {
+          const row = levels.get(id)
+          return row ? [row] : []
+        })
+      ),
     setStock: (variantId, stock) => Effect.sync(() => write(variantId, stock)),
     adjustStock: (variantId, delta) =>
       Effect.sync(() => {

@@ -13,7 +13,7 @@ const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>
 
 export const layer = Layer.effect(
   InventoryRepository,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const columns = sql.literal("variant_id AS variantId, stock, reserved")
     const one = <E>(effect: Effect.Effect<ReadonlyArray<unknown>, E>) =>
@@ -29,10 +29,16 @@ export const layer = Layer.effect(
         variantIds.length === 0
           ? Effect.succeed([])
           : Effect.forEach(
-            chunk(variantIds, 90),
-            (ids) => sql`SELECT ${columns} FROM stock_levels WHERE ${sql.in("variant_id", ids)}`.pipe(Effect.flatMap(decodeRows)),
-            { concurrency: 1 }
-          ).pipe(Effect.map((parts) => parts.flat()), Effect.orDie),
+              chunk(variantIds, 90),
+              (ids) =>
+                sql`SELECT ${columns} FROM stock_levels WHERE ${sql.in("variant_id", ids)}`.pipe(
+                  Effect.flatMap(decodeRows)
+                ),
+              { concurrency: 1 }
+            ).pipe(
+              Effect.map((parts) => parts.flat()),
+              Effect.orDie
+            ),
       setStock: (variantId, stock, now) =>
         one(sql`
           UPDATE stock_levels SET stock = ${stock}, updated_at = ${now}

@@ -120,12 +120,14 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const spec = await api("GET", "/openapi.json")
         expect(spec.status).toBe(200)
         expect(spec.body.openapi).toMatch(/^3\.1/)
-        expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining([
-          "/api/auth/login",
-          "/api/products",
-          "/api/products/{productId}",
-          "/api/admin/inventory/{variantId}"
-        ]))
+        expect(Object.keys(spec.body.paths)).toEqual(
+          expect.arrayContaining([
+            "/api/auth/login",
+            "/api/products",
+            "/api/products/{productId}",
+            "/api/admin/inventory/{variantId}"
+          ])
+        )
         const docs = await api("GET", "/docs")
         expect(docs.status).toBe(200)
         expect(docs.headers.get("content-type")).toContain("text/html")
@@ -146,7 +148,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("malformed JSON is 400 validation_error", async () => {
-        expectError(await api("POST", "/api/auth/signup", { raw: "{\"email\": " }), 400, "validation_error")
+        expectError(await api("POST", "/api/auth/signup", { raw: '{"email": ' }), 400, "validation_error")
       })
 
       it("unknown fields are rejected", async () => {
@@ -158,13 +160,18 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("wrong types are rejected and name the field", async () => {
-        const reply = await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password: 12345678, name: "X" } })
+        const reply = await api("POST", "/api/auth/signup", {
+          body: { email: uniqueEmail(), password: 12345678, name: "X" }
+        })
         expectError(reply, 400, "validation_error")
         expect(JSON.stringify(reply.body.details)).toContain("password")
       })
 
       it("a non-JSON content type is 415", async () => {
-        const reply = await api("POST", "/api/auth/login", { raw: "email=a", headers: { "content-type": "text/plain" } })
+        const reply = await api("POST", "/api/auth/login", {
+          raw: "email=a",
+          headers: { "content-type": "text/plain" }
+        })
         expectError(reply, 415, "unsupported_media_type")
       })
 
@@ -189,14 +196,28 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
     describe("auth", () => {
       it("signs up, rejects a duplicate email case-insensitively", async () => {
         const { email } = await signup()
-        const again = await api("POST", "/api/auth/signup", { body: { email: email.toUpperCase(), password, name: "Dup" } })
+        const again = await api("POST", "/api/auth/signup", {
+          body: { email: email.toUpperCase(), password, name: "Dup" }
+        })
         expectError(again, 409, "email_exists")
       })
 
       it("validates email and password length", async () => {
-        expectError(await api("POST", "/api/auth/signup", { body: { email: "not-an-email", password, name: "X" } }), 400, "validation_error")
-        expectError(await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password: "short", name: "X" } }), 400, "validation_error")
-        expectError(await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password } }), 400, "validation_error")
+        expectError(
+          await api("POST", "/api/auth/signup", { body: { email: "not-an-email", password, name: "X" } }),
+          400,
+          "validation_error"
+        )
+        expectError(
+          await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password: "short", name: "X" } }),
+          400,
+          "validation_error"
+        )
+        expectError(
+          await api("POST", "/api/auth/signup", { body: { email: uniqueEmail(), password } }),
+          400,
+          "validation_error"
+        )
       })
 
       it("logs in with any case of the email and returns a token with its lifetime", async () => {
@@ -209,8 +230,16 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
       it("wrong password and unknown email are the same 401", async () => {
         const { email } = await signup()
-        expectError(await api("POST", "/api/auth/login", { body: { email, password: "wrong password" } }), 401, "invalid_credentials")
-        expectError(await api("POST", "/api/auth/login", { body: { email: uniqueEmail("ghost"), password } }), 401, "invalid_credentials")
+        expectError(
+          await api("POST", "/api/auth/login", { body: { email, password: "wrong password" } }),
+          401,
+          "invalid_credentials"
+        )
+        expectError(
+          await api("POST", "/api/auth/login", { body: { email: uniqueEmail("ghost"), password } }),
+          401,
+          "invalid_credentials"
+        )
       })
 
       it("me returns the profile with addresses", async () => {
@@ -223,7 +252,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       it("throttles repeated failures for one email with 429 and Retry-After, even for the right password", async () => {
         const { email } = await signup("throttled")
         for (let i = 0; i < 5; i++) {
-          expectError(await api("POST", "/api/auth/login", { body: { email, password: `wrong-${i}-password` } }), 401, "invalid_credentials")
+          expectError(
+            await api("POST", "/api/auth/login", { body: { email, password: `wrong-${i}-password` } }),
+            401,
+            "invalid_credentials"
+          )
         }
         const limited = await api("POST", "/api/auth/login", { body: { email, password } })
         expectError(limited, 429, "rate_limited")
@@ -254,7 +287,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         it("missing, garbage and non-bearer", async () => {
           expectError(await api("GET", "/api/auth/me"), 401, "unauthorized")
           expectError(await api("GET", "/api/auth/me", { token: "garbage" }), 401, "unauthorized")
-          expectError(await api("GET", "/api/auth/me", { headers: { authorization: `Basic ${user.token}` } }), 401, "unauthorized")
+          expectError(
+            await api("GET", "/api/auth/me", { headers: { authorization: `Basic ${user.token}` } }),
+            401,
+            "unauthorized"
+          )
         })
 
         it("tampered payload", async () => {
@@ -325,7 +362,10 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             401,
             "unauthorized"
           )
-          const ok = await api("POST", "/api/auth/admin/signup", { body, headers: { "x-admin-secret": target.adminSecret } })
+          const ok = await api("POST", "/api/auth/admin/signup", {
+            body,
+            headers: { "x-admin-secret": target.adminSecret }
+          })
           expect(ok.status).toBe(201)
           expect(ok.body).toMatchObject({ email: body.email, role: "admin" })
           const me = await api("GET", "/api/auth/me", { token: await login(body.email) })
@@ -337,7 +377,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           const byEmail = await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { email: a.email } })
           expect(byEmail.status).toBe(200)
           expect(byEmail.body).toEqual({ userId: a.userId, email: a.email, role: "admin" })
-          expectError(await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: a.userId } }), 409, "already_admin")
+          expectError(
+            await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: a.userId } }),
+            409,
+            "already_admin"
+          )
           const b = await signup("promote")
           const byId = await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: b.userId } })
           expect(byId.status).toBe(200)
@@ -346,14 +390,22 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             404,
             "user_not_found"
           )
-          expectError(await api("POST", "/api/auth/admin/promote", { token: admin.token, body: {} }), 400, "validation_error")
+          expectError(
+            await api("POST", "/api/auth/admin/promote", { token: admin.token, body: {} }),
+            400,
+            "validation_error"
+          )
         })
 
         it("a promotion takes effect on the user's existing token", async () => {
           const c = await newUser("promoted")
           expectError(await api("GET", "/api/admin/inventory/var_whatever", { token: c.token }), 403, "forbidden")
           await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: c.userId } })
-          expectError(await api("GET", "/api/admin/inventory/var_whatever", { token: c.token }), 404, "variant_not_found")
+          expectError(
+            await api("GET", "/api/admin/inventory/var_whatever", { token: c.token }),
+            404,
+            "variant_not_found"
+          )
         })
       })
     })
@@ -370,7 +422,10 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const list = await api("GET", "/api/addresses", { token: me.token })
         expect(list.body.addresses).toEqual([created.body.address])
 
-        const updated = await api("PUT", `/api/addresses/${id}`, { token: me.token, body: { city: "Cambridge", line2: "Flat 2" } })
+        const updated = await api("PUT", `/api/addresses/${id}`, {
+          token: me.token,
+          body: { city: "Cambridge", line2: "Flat 2" }
+        })
         expect(updated.status).toBe(200)
         expect(updated.body.address).toMatchObject({ ...address, city: "Cambridge", line2: "Flat 2", addressId: id })
 
@@ -385,20 +440,40 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("validates the address", async () => {
-        expectError(await api("POST", "/api/addresses", { token: user.token, body: { ...address, country: "Britain" } }), 400, "validation_error")
-        expectError(await api("POST", "/api/addresses", { token: user.token, body: { ...address, line1: undefined } }), 400, "validation_error")
-        expectError(await api("POST", "/api/addresses", { token: user.token, body: { ...address, zip: "1" } }), 400, "validation_error")
+        expectError(
+          await api("POST", "/api/addresses", { token: user.token, body: { ...address, country: "Britain" } }),
+          400,
+          "validation_error"
+        )
+        expectError(
+          await api("POST", "/api/addresses", { token: user.token, body: { ...address, line1: undefined } }),
+          400,
+          "validation_error"
+        )
+        expectError(
+          await api("POST", "/api/addresses", { token: user.token, body: { ...address, zip: "1" } }),
+          400,
+          "validation_error"
+        )
       })
 
       it("another user's address is not found, and untouched", async () => {
         const created = await api("POST", "/api/addresses", { token: user.token, body: address })
         const id = created.body.address.addressId as string
-        expectError(await api("PUT", `/api/addresses/${id}`, { token: other.token, body: { city: "Evil" } }), 404, "address_not_found")
+        expectError(
+          await api("PUT", `/api/addresses/${id}`, { token: other.token, body: { city: "Evil" } }),
+          404,
+          "address_not_found"
+        )
         expectError(await api("DELETE", `/api/addresses/${id}`, { token: other.token }), 404, "address_not_found")
         expect((await api("GET", "/api/addresses", { token: other.token })).body.addresses).toEqual([])
         const mine = await api("GET", "/api/addresses", { token: user.token })
         expect(mine.body.addresses).toContainEqual(created.body.address)
-        expectError(await api("PUT", "/api/addresses/not-an-id", { token: user.token, body: { city: "X" } }), 404, "address_not_found")
+        expectError(
+          await api("PUT", "/api/addresses/not-an-id", { token: user.token, body: { city: "X" } }),
+          404,
+          "address_not_found"
+        )
       })
     })
 
@@ -412,14 +487,32 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           stock: undefined,
           images: ["https://example.com/tee.png"],
           variants: [
-            { sku: `${sku}-S`, title: "Small", price: { amount: 1500, currency: "USD" }, attributes: { size: "S" }, weightGrams: 180, stock: 3 },
-            { sku: `${sku}-L`, title: "Large", price: { amount: 1700, currency: "USD" }, attributes: { size: "L" }, stock: 0 }
+            {
+              sku: `${sku}-S`,
+              title: "Small",
+              price: { amount: 1500, currency: "USD" },
+              attributes: { size: "S" },
+              weightGrams: 180,
+              stock: 3
+            },
+            {
+              sku: `${sku}-L`,
+              title: "Large",
+              price: { amount: 1700, currency: "USD" },
+              attributes: { size: "L" },
+              stock: 0
+            }
           ]
         })
         expect(product.productId).toMatch(/^prd_/)
         expect(product.price).toEqual({ amount: 1500, currency: "USD" })
         expect(product.variants).toHaveLength(2)
-        expect(product.variants[0]).toMatchObject({ sku: `${sku}-S`, available: 3, weightGrams: 180, attributes: { size: "S" } })
+        expect(product.variants[0]).toMatchObject({
+          sku: `${sku}-S`,
+          available: 3,
+          weightGrams: 180,
+          attributes: { size: "S" }
+        })
         expect(product.variants[1]).toMatchObject({ sku: `${sku}-L`, available: 0, weightGrams: 0 })
         const read = await api("GET", `/api/products/${product.productId}`)
         expect(read.status).toBe(200)
@@ -429,7 +522,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       it("accepts the one-variant shorthand", async () => {
         const product = await createProduct(admin.token, { stock: 4 })
         expect(product.variants).toHaveLength(1)
-        expect(product.variants[0]).toMatchObject({ sku: product.sku, price: { amount: 1299, currency: "USD" }, available: 4 })
+        expect(product.variants[0]).toMatchObject({
+          sku: product.sku,
+          price: { amount: 1299, currency: "USD" },
+          available: 4
+        })
       })
 
       it("refuses a duplicate SKU with 409 and writes nothing", async () => {
@@ -442,7 +539,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expectError(dup, 409, "sku_exists")
         const variantDup = await api("POST", "/api/admin/products", {
           token: admin.token,
-          body: { sku: uniqueSku(), title: "Dup", variants: [{ sku: first.variants[0].sku, price: { amount: 100, currency: "USD" } }] }
+          body: {
+            sku: uniqueSku(),
+            title: "Dup",
+            variants: [{ sku: first.variants[0].sku, price: { amount: 100, currency: "USD" } }]
+          }
         })
         expectError(variantDup, 409, "sku_exists")
         expect((await api("GET", `/api/products?q=${first.sku}`)).body.total).toBe(before)
@@ -455,7 +556,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           { ...base, price: { amount: -1, currency: "USD" } },
           { ...base, price: { amount: 100, currency: "usd" } },
           { ...base, price: 1299 },
-          { ...base, price: { amount: 100, currency: "USD" }, variants: [{ sku: uniqueSku(), price: { amount: 1, currency: "USD" } }] },
+          {
+            ...base,
+            price: { amount: 100, currency: "USD" },
+            variants: [{ sku: uniqueSku(), price: { amount: 1, currency: "USD" } }]
+          },
           { ...base, variants: [] },
           { ...base, price: { amount: 100, currency: "USD" }, qty: 3 }
         ]) {
@@ -484,11 +589,18 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             sku: newSku,
             title: "Renamed",
             category: "renamed",
-            variants: [{ variantId: product.variants[0].variantId, price: { amount: 999, currency: "USD" }, title: "Only" }]
+            variants: [
+              { variantId: product.variants[0].variantId, price: { amount: 999, currency: "USD" }, title: "Only" }
+            ]
           }
         })
         expect(updated.status).toBe(200)
-        expect(updated.body).toMatchObject({ sku: newSku, title: "Renamed", category: "renamed", price: { amount: 999, currency: "USD" } })
+        expect(updated.body).toMatchObject({
+          sku: newSku,
+          title: "Renamed",
+          category: "renamed",
+          price: { amount: 999, currency: "USD" }
+        })
         expect(updated.body.variants[0]).toMatchObject({ title: "Only", available: 7 })
         expect((await api("GET", `/api/products/${product.productId}`)).body).toEqual(updated.body)
         const shorthand = await api("PUT", `/api/admin/products/${product.productId}`, {
@@ -496,10 +608,24 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           body: { price: { amount: 1111, currency: "USD" } }
         })
         expect(shorthand.body.price).toEqual({ amount: 1111, currency: "USD" })
-        expectError(await api("PUT", "/api/admin/products/prd_missing0000000000000", { token: admin.token, body: { title: "X" } }), 404, "product_not_found")
-        expectError(await api("PUT", `/api/admin/products/${product.productId}`, { token: admin.token, body: { title: "" } }), 400, "validation_error")
         expectError(
-          await api("PUT", `/api/admin/products/${product.productId}`, { token: admin.token, body: { variants: [{ variantId: "var_notmine00000000000000" }] } }),
+          await api("PUT", "/api/admin/products/prd_missing0000000000000", {
+            token: admin.token,
+            body: { title: "X" }
+          }),
+          404,
+          "product_not_found"
+        )
+        expectError(
+          await api("PUT", `/api/admin/products/${product.productId}`, { token: admin.token, body: { title: "" } }),
+          400,
+          "validation_error"
+        )
+        expectError(
+          await api("PUT", `/api/admin/products/${product.productId}`, {
+            token: admin.token,
+            body: { variants: [{ variantId: "var_notmine00000000000000" }] }
+          }),
           400,
           "validation_error"
         )
@@ -508,7 +634,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       it("refuses an update to a taken SKU", async () => {
         const a = await createProduct(admin.token)
         const b = await createProduct(admin.token)
-        expectError(await api("PUT", `/api/admin/products/${b.productId}`, { token: admin.token, body: { sku: a.sku } }), 409, "sku_exists")
+        expectError(
+          await api("PUT", `/api/admin/products/${b.productId}`, { token: admin.token, body: { sku: a.sku } }),
+          409,
+          "sku_exists"
+        )
         expect((await api("GET", `/api/products/${b.productId}`)).body.sku).toBe(b.sku)
       })
 
@@ -517,8 +647,16 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const removed = await api("DELETE", `/api/admin/products/${product.productId}`, { token: admin.token })
         expect(removed.status).toBe(204)
         expectError(await api("GET", `/api/products/${product.productId}`), 404, "product_not_found")
-        expectError(await api("DELETE", `/api/admin/products/${product.productId}`, { token: admin.token }), 404, "product_not_found")
-        expectError(await api("GET", `/api/admin/inventory/${product.variants[0].variantId}`, { token: admin.token }), 404, "variant_not_found")
+        expectError(
+          await api("DELETE", `/api/admin/products/${product.productId}`, { token: admin.token }),
+          404,
+          "product_not_found"
+        )
+        expectError(
+          await api("GET", `/api/admin/inventory/${product.variants[0].variantId}`, { token: admin.token }),
+          404,
+          "variant_not_found"
+        )
       })
 
       it("unknown product is 404 product_not_found", async () => {
@@ -533,12 +671,20 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
         beforeAll(async () => {
           made = []
-          for (const [title, amount] of [["Banana", 300], ["apple", 100], ["Cherry", 200], ["date", 500], ["Elderberry", 400]] as const) {
-            made.push(await createProduct(admin.token, {
-              title: `${title} ${word}`,
-              category,
-              price: { amount, currency: "USD" }
-            }))
+          for (const [title, amount] of [
+            ["Banana", 300],
+            ["apple", 100],
+            ["Cherry", 200],
+            ["date", 500],
+            ["Elderberry", 400]
+          ] as const) {
+            made.push(
+              await createProduct(admin.token, {
+                title: `${title} ${word}`,
+                category,
+                price: { amount, currency: "USD" }
+              })
+            )
           }
         })
 
@@ -561,7 +707,13 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           const desc = await api("GET", `/api/products?category=${category}&sort=price_desc`)
           expect(desc.body.items.map((p: any) => p.price.amount)).toEqual([500, 400, 300, 200, 100])
           const title = await api("GET", `/api/products?category=${category}&sort=title`)
-          expect(title.body.items.map((p: any) => p.title.split(" ")[0])).toEqual(["apple", "Banana", "Cherry", "date", "Elderberry"])
+          expect(title.body.items.map((p: any) => p.title.split(" ")[0])).toEqual([
+            "apple",
+            "Banana",
+            "Cherry",
+            "date",
+            "Elderberry"
+          ])
         })
 
         it("filters by price range in minor units", async () => {
@@ -594,7 +746,15 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         })
 
         it("rejects bad query parameters", async () => {
-          for (const query of ["limit=0", "limit=101", "limit=abc", "offset=-1", "sort=random", "minPrice=1.5", "unknown=1"]) {
+          for (const query of [
+            "limit=0",
+            "limit=101",
+            "limit=abc",
+            "offset=-1",
+            "sort=random",
+            "minPrice=1.5",
+            "unknown=1"
+          ]) {
             expectError(await api("GET", `/api/products?${query}`), 400, "validation_error")
           }
         })
@@ -609,12 +769,31 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect(read.body).toEqual({ variantId, stock: 5, reserved: 0, available: 5 })
         const set = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 12 } })
         expect(set.body).toEqual({ variantId, stock: 12, reserved: 0, available: 12 })
-        const adjusted = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -2 } })
+        const adjusted = await api("PUT", `/api/admin/inventory/${variantId}`, {
+          token: admin.token,
+          body: { adjust: -2 }
+        })
         expect(adjusted.body).toMatchObject({ stock: 10, available: 10 })
-        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -11 } }), 409, "stock_below_reserved")
-        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: -1 } }), 400, "validation_error")
-        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 1, adjust: 1 } }), 400, "validation_error")
-        expectError(await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 1.5 } }), 400, "validation_error")
+        expectError(
+          await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -11 } }),
+          409,
+          "stock_below_reserved"
+        )
+        expectError(
+          await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: -1 } }),
+          400,
+          "validation_error"
+        )
+        expectError(
+          await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 1, adjust: 1 } }),
+          400,
+          "validation_error"
+        )
+        expectError(
+          await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 1.5 } }),
+          400,
+          "validation_error"
+        )
         expect((await api("GET", `/api/products/${product.productId}`)).body.variants[0].available).toBe(10)
       })
 
@@ -622,7 +801,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const product = await createProduct(admin.token, { stock: 100 })
         const variantId = product.variants[0].variantId as string
         const replies = await Promise.all(
-          Array.from({ length: 20 }, () => api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } }))
+          Array.from({ length: 20 }, () =>
+            api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } })
+          )
         )
         expect(replies.every((r) => r.status === 200)).toBe(true)
         expect((await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })).body.stock).toBe(40)
@@ -632,7 +813,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const product = await createProduct(admin.token, { stock: 10 })
         const variantId = product.variants[0].variantId as string
         const replies = await Promise.all(
-          Array.from({ length: 8 }, () => api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } }))
+          Array.from({ length: 8 }, () =>
+            api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } })
+          )
         )
         expect(replies.filter((r) => r.status === 200)).toHaveLength(3)
         expect(replies.filter((r) => r.status === 409)).toHaveLength(5)
@@ -640,8 +823,16 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("unknown variant is 404", async () => {
-        expectError(await api("GET", "/api/admin/inventory/var_doesnotexist00000000", { token: admin.token }), 404, "variant_not_found")
-        expectError(await api("PUT", "/api/admin/inventory/var_doesnotexist00000000", { token: admin.token, body: { stock: 1 } }), 404, "variant_not_found")
+        expectError(
+          await api("GET", "/api/admin/inventory/var_doesnotexist00000000", { token: admin.token }),
+          404,
+          "variant_not_found"
+        )
+        expectError(
+          await api("PUT", "/api/admin/inventory/var_doesnotexist00000000", { token: admin.token, body: { stock: 1 } }),
+          404,
+          "variant_not_found"
+        )
       })
     })
 
@@ -666,7 +857,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         it(`${method} ${path}: anonymous 401${who === "admin" ? ", user 403" : ""}`, async () => {
           expectError(await api(method, path, body === undefined ? {} : { body }), 401, "unauthorized")
           if (who === "admin") {
-            const reply = await api(method, path, body === undefined ? { token: other.token } : { body, token: other.token })
+            const reply = await api(
+              method,
+              path,
+              body === undefined ? { token: other.token } : { body, token: other.token }
+            )
             expectError(reply, 403, "forbidden")
           }
         })

@@ -24,13 +24,16 @@ export interface MemoryOptions {
 // Every service on in-memory stores. The services are the same Layers the
 // other runtimes use; only the repositories differ.
 export const services = (options: MemoryOptions = {}) => {
-  const authConfig = Layer.succeed(AuthConfig, AuthConfig.of({
-    jwtSecret: Redacted.make(options.jwtSecret ?? "memory-runtime-secret-0123456789abcdef"),
-    adminSecret: Option.map(Option.fromNullishOr(options.adminSecret), Redacted.make),
-    tokenTtlSeconds: 3600,
-    passwordIterations: options.passwordIterations ?? 100_000,
-    throttle: { ...defaultThrottle, ...options.throttle }
-  }))
+  const authConfig = Layer.succeed(
+    AuthConfig,
+    AuthConfig.of({
+      jwtSecret: Redacted.make(options.jwtSecret ?? "memory-runtime-secret-0123456789abcdef"),
+      adminSecret: Option.map(Option.fromNullishOr(options.adminSecret), Redacted.make),
+      tokenTtlSeconds: 3600,
+      passwordIterations: options.passwordIterations ?? 100_000,
+      throttle: { ...defaultThrottle, ...options.throttle }
+    })
+  )
   const inventory = InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer))
   const catalog = CatalogLive.layer.pipe(Layer.provide(CatalogRepositoryMemory.layer), Layer.provide(inventory))
   const auth = AuthLive.layer.pipe(Layer.provide(AuthRepositoryMemory.layer), Layer.provide(authConfig))
@@ -38,11 +41,16 @@ export const services = (options: MemoryOptions = {}) => {
 }
 
 export const gatewayConfig = (options: MemoryOptions = {}) =>
-  Layer.succeed(GatewayConfig, GatewayConfig.of({
-    ...GatewayConfig.defaults,
-    ...(options.serviceTimeout !== undefined ? { serviceTimeout: Duration.fromInputUnsafe(options.serviceTimeout) } : {}),
-    ...(options.corsOrigins !== undefined ? { corsOrigins: options.corsOrigins } : {})
-  }))
+  Layer.succeed(
+    GatewayConfig,
+    GatewayConfig.of({
+      ...GatewayConfig.defaults,
+      ...(options.serviceTimeout !== undefined
+        ? { serviceTimeout: Duration.fromInputUnsafe(options.serviceTimeout) }
+        : {}),
+      ...(options.corsOrigins !== undefined ? { corsOrigins: options.corsOrigins } : {})
+    })
+  )
 
 // The whole shop as a fetch function: requests go through the real HTTP
 // pipeline (routing, decoding, middleware, encoding) without a socket.

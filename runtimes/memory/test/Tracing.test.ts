@@ -17,11 +17,13 @@ describe("tracing through the gateway", () => {
     })
     try {
       const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-        shop.handler(new Request(`http://shop.test${path}`, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...headers },
-          body: JSON.stringify(body)
-        }))
+        shop.handler(
+          new Request(`http://shop.test${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...headers },
+            body: JSON.stringify(body)
+          })
+        )
       const credentials = { email: "traced@example.com", password: "correct horse battery" }
       expect((await post("/api/auth/signup", { ...credentials, name: "T" })).status).toBe(201)
       exporter.reset()
