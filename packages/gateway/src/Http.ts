@@ -58,7 +58,10 @@ const renderFailure = (request: HttpServerRequest.HttpServerRequest, cause: Caus
     const error = failure ?? (defect._tag === "Success" ? defect.success : undefined)
     if (error !== undefined && isRouteNotFound(error)) {
       const allowed = allowedMethods(request.url)
-      if (allowed.length > 0) {
+      // The path has the shape of a route for this very method, yet the
+      // router could not resolve it (bad percent-encoding, an over-long
+      // parameter): it names nothing.
+      if (allowed.length > 0 && !allowed.includes(request.method)) {
         return HttpServerResponse.setHeader(
           errorResponse(405, "method_not_allowed", `${request.method} is not allowed here`, { allowed }),
           "allow",

@@ -184,6 +184,32 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expectError(await api("POST", "/api/auth/login", { body: { email, password } }), 401, "invalid_credentials")
       })
 
+      it("nothing a client can send is a 500", async () => {
+        const cases: ReadonlyArray<readonly [string, string, Call]> = [
+          ["GET", "/api/products/%E0%A4%A", {}],
+          ["GET", `/api/products/${"a".repeat(3000)}`, {}],
+          ["GET", "/api/products?limit=1&limit=2", {}],
+          ["GET", "/api/products?q=%ZZ", {}],
+          ["GET", "/api/products?minPrice=99999999999999999999", {}],
+          ["POST", "/api/auth/signup", { raw: "null" }],
+          ["POST", "/api/auth/signup", { raw: "[]" }],
+          ["POST", "/api/auth/signup", { raw: "" }],
+          ["POST", "/api/auth/signup", { raw: "[".repeat(5000) + "]".repeat(5000) }],
+          ["POST", "/api/auth/signup", { raw: '{"email":"p@example.com","password":"password1","name":"A","__proto__":{"role":"admin"}}' }],
+          ["POST", "/api/auth/login", { body: { email: "a@example.com", password: "x".repeat(300) } }],
+          ["GET", "/api/auth/me", { headers: { authorization: `Bearer ${"a".repeat(5000)}` } }],
+          ["GET", "/api/auth/me", { headers: { authorization: "Bearer" } }],
+          ["PATCH", "/api/products", {}],
+          ["PUT", "/api/admin/inventory/%00", { body: { stock: 1 } }],
+          ["POST", "/api/admin/products", { raw: "{\"sku\": \"\u0000\"}" }]
+        ]
+        for (const [method, path, call] of cases) {
+          const reply = await api(method, path, call)
+          expect(reply.status, `${method} ${path.slice(0, 40)}`).toBeLessThan(500)
+          if (reply.status >= 400) expect(typeof reply.body.error).toBe("string")
+        }
+      })
+
       it("answers CORS preflight on any path with 204", async () => {
         const reply = await api("OPTIONS", "/api/anything/at/all", {
           headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" }
