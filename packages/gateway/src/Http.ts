@@ -85,9 +85,14 @@ const renderFailure = (request: HttpServerRequest.HttpServerRequest, cause: Caus
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/
 
+// A random prefix per process (drawn lazily: Workers forbid randomness at
+// module scope) plus a counter: unique, and far cheaper per request than
+// drawing fresh random bytes, which showed in the profile.
+let requestIdPrefix: string | undefined
+let requestCounter = 0
 const newRequestId = () => {
-  const bytes = crypto.getRandomValues(new Uint8Array(12))
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+  requestIdPrefix ??= Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("")
+  return `${requestIdPrefix}-${(requestCounter++).toString(36)}`
 }
 
 const corsRequestHeaders =
