@@ -57,7 +57,7 @@ class Samples {
   summary() {
     const sorted = this.values.subarray(0, this.length).sort()
     // Nearest-rank percentile: the smallest sample with at least p% of samples at or below it.
-    const at = (p: number) => sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil(p / 100 * sorted.length) - 1)]
+    const at = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)])
     let sum = 0
     for (const v of sorted) sum += v
     return {
@@ -116,6 +116,6 @@ const main = async () => {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`load: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.stderr.write(`load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
   process.exit(1)
 })

@@ -84,7 +84,9 @@ export const startProcess = (options: StartOptions): Child => {
         if (!exitedFlag) {
           signalGroup(pid, "SIGTERM")
           const graceful = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS, false)])
-          if (!graceful) process.stderr.write(`bench: ${options.name} ignored SIGTERM for ${STOP_GRACE_MS} ms, killing it\n`)
+          if (!graceful) {
+            process.stderr.write(`bench: ${options.name} ignored SIGTERM for ${STOP_GRACE_MS} ms, killing it\n`)
+          }
         }
         // Whatever the leader left behind in its group goes too.
         signalGroup(pid, "SIGKILL")
@@ -145,5 +147,7 @@ export const waitForHttp = async (url: string, child: Child, timeoutMs: number) 
     }
     await sleep(100)
   }
-  throw new Error(`${child.name} did not answer ${url} within ${timeoutMs} ms (last: ${last}):\n${child.tail() || "(no output)"}`)
+  throw new Error(
+    `${child.name} did not answer ${url} within ${timeoutMs} ms (last: ${last}):\n${child.tail() || "(no output)"}`
+  )
 }

@@ -70,9 +70,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 // ---- load ----
 
 const isLoadResult = (value: unknown): value is LoadResult =>
-  typeof value === "object" && value !== null &&
-  "requestsPerSecMean" in value && typeof value.requestsPerSecMean === "number" &&
-  "latencyMs" in value && typeof value.latencyMs === "object"
+  typeof value === "object" &&
+  value !== null &&
+  "requestsPerSecMean" in value &&
+  typeof value.requestsPerSecMean === "number" &&
+  "latencyMs" in value &&
+  typeof value.latencyMs === "object"
 
 // A request before the load makes a wrong path fail loudly, instead of
 // measuring how fast the server answers 404.
@@ -106,7 +109,8 @@ const load = async (name: string, config: LoadConfig): Promise<LoadResult> => {
   } catch {
     throw new Error(`load tool printed no result for ${name}:\n${child.tail() || "(no output)"}`)
   }
-  if (!isLoadResult(parsed)) throw new Error(`load tool printed an unexpected result for ${name}: ${lastLine.slice(0, 300)}`)
+  if (!isLoadResult(parsed))
+    throw new Error(`load tool printed an unexpected result for ${name}: ${lastLine.slice(0, 300)}`)
   if (parsed.requestsTotal === 0) {
     throw new Error(`no request completed for ${name} (errors: ${parsed.errors}, timeouts: ${parsed.timeouts})`)
   }
@@ -116,13 +120,13 @@ const load = async (name: string, config: LoadConfig): Promise<LoadResult> => {
 // ---- report ----
 
 const ms = (value: number) => value.toFixed(2)
-const percent = (ratio: number | undefined) => ratio === undefined ? "-" : `${(ratio * 100).toFixed(1)}%`
+const percent = (ratio: number | undefined) => (ratio === undefined ? "-" : `${(ratio * 100).toFixed(1)}%`)
 
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
   // The first column is text; the rest are numbers, right-aligned.
   const line = (cells: ReadonlyArray<string>) =>
-    cells.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join("  ")
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ")
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n")
 }
 
@@ -139,10 +143,18 @@ const judge = (goal: Goal, measured: Measured, ratio: number | undefined, connec
   const p99Ms = measured.result.latencyMs.p99
   const ratioOk = goal.minRatio === undefined || (ratio !== undefined && ratio >= goal.minRatio)
   const p99Ok = goal.maxP99Ms === undefined || p99Ms < goal.maxP99Ms
-  const note = connections === goal.connections
-    ? undefined
-    : `measured at ${connections} connections, the goal is set for ${goal.connections}`
-  return { goal: goal.label, scenario: measured.scenario.name, met: ratioOk && p99Ok, ratio, p99Ms, ...(note === undefined ? {} : { note }) }
+  const note =
+    connections === goal.connections
+      ? undefined
+      : `measured at ${connections} connections, the goal is set for ${goal.connections}`
+  return {
+    goal: goal.label,
+    scenario: measured.scenario.name,
+    met: ratioOk && p99Ok,
+    ratio,
+    p99Ms,
+    ...(note === undefined ? {} : { note })
+  }
 }
 
 // ---- main ----
@@ -156,21 +168,27 @@ const main = async () => {
   process.stderr.write(`bench: starting ${targets.map((t) => t.name).join(", ")}\n`)
   // Promise.all rejects on the first failure, so a server that cannot start
   // is reported at once; clean-up stops the ones still starting.
-  const started = await Promise.all(targets.map(async (target) => {
-    const runningTarget = await target.start(context)
-    running.push(runningTarget)
-    return { target, runningTarget }
-  }))
+  const started = await Promise.all(
+    targets.map(async (target) => {
+      const runningTarget = await target.start(context)
+      running.push(runningTarget)
+      return { target, runningTarget }
+    })
+  )
 
   const measured: Array<Measured> = []
   for (const { target, runningTarget } of started) {
     for (const scenario of runningTarget.scenarios) {
       const url = runningTarget.baseUrl + scenario.path
       await preflight(url)
-      process.stderr.write(`bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s at ${connections} connections\n`)
+      process.stderr.write(
+        `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s at ${connections} connections\n`
+      )
       const result = await load(scenario.name, { url, connections, duration, warmup: WARMUP_SEC })
       if (!runningTarget.alive()) {
-        throw new Error(`${target.name} died during ${scenario.name}:\n${runningTarget.describeExit() || "(no output)"}`)
+        throw new Error(
+          `${target.name} died during ${scenario.name}:\n${runningTarget.describeExit() || "(no output)"}`
+        )
       }
       measured.push({ target: target.name, scenario, url, result })
     }
@@ -178,7 +196,8 @@ const main = async () => {
 
   const baselineTarget = started.find(({ target }) => target.baseline === true)
   const baselineRps = measured.find((m) => m.target === baselineTarget?.target.name)?.result.requestsPerSecMean
-  const ratioOf = (m: Measured) => baselineRps === undefined || baselineRps === 0 ? undefined : m.result.requestsPerSecMean / baselineRps
+  const ratioOf = (m: Measured) =>
+    baselineRps === undefined || baselineRps === 0 ? undefined : m.result.requestsPerSecMean / baselineRps
 
   const rows = measured.map((m) => [
     m.scenario.name,
@@ -189,39 +208,52 @@ const main = async () => {
     String(m.result.errors),
     percent(ratioOf(m))
   ])
-  const verdicts = measured.flatMap((m) => m.scenario.goal === undefined ? [] : [judge(m.scenario.goal, m, ratioOf(m), connections)])
+  const verdicts = measured.flatMap((m) =>
+    m.scenario.goal === undefined ? [] : [judge(m.scenario.goal, m, ratioOf(m), connections)]
+  )
 
   const cpuModel = cpus()[0]?.model ?? "unknown CPU"
-  process.stdout.write([
-    "",
-    `${duration} s per scenario after a ${WARMUP_SEC} s warm-up, ${connections} connections, loopback; ` +
-      `Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel})`,
-    "",
-    table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline"], rows),
-    "",
-    "targets (informative, never fail the run):",
-    ...verdicts.map((v) =>
-      `  ${v.goal}: ${v.met ? "MET" : "NOT MET"} (${percent(v.ratio)} of baseline, p99 ${ms(v.p99Ms)} ms` +
-      `${v.note === undefined ? "" : `; ${v.note}`})`),
-    ""
-  ].join("\n") + "\n")
+  process.stdout.write(
+    [
+      "",
+      `${duration} s per scenario after a ${WARMUP_SEC} s warm-up, ${connections} connections, loopback; ` +
+        `Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel})`,
+      "",
+      table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline"], rows),
+      "",
+      "targets (informative, never fail the run):",
+      ...verdicts.map(
+        (v) =>
+          `  ${v.goal}: ${v.met ? "MET" : "NOT MET"} (${percent(v.ratio)} of baseline, p99 ${ms(v.p99Ms)} ms` +
+          `${v.note === undefined ? "" : `; ${v.note}`})`
+      ),
+      ""
+    ].join("\n") + "\n"
+  )
 
   const resultsPath = join(rootDir, "bench", "results.json")
-  await writeFile(resultsPath, JSON.stringify({
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: availableParallelism(),
-    cpuModel,
-    config: { durationSec: duration, warmupSec: WARMUP_SEC, connections, host: "127.0.0.1" },
-    scenarios: measured.map((m) => ({
-      target: m.target,
-      scenario: m.scenario.name,
-      path: m.scenario.path,
-      ratioToBaseline: ratioOf(m) ?? null,
-      ...m.result
-    })),
-    goals: verdicts
-  }, null, 2) + "\n")
+  await writeFile(
+    resultsPath,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: availableParallelism(),
+        cpuModel,
+        config: { durationSec: duration, warmupSec: WARMUP_SEC, connections, host: "127.0.0.1" },
+        scenarios: measured.map((m) => ({
+          target: m.target,
+          scenario: m.scenario.name,
+          path: m.scenario.path,
+          ratioToBaseline: ratioOf(m) ?? null,
+          ...m.result
+        })),
+        goals: verdicts
+      },
+      null,
+      2
+    ) + "\n"
+  )
   process.stderr.write(`bench: wrote ${resultsPath}\n`)
 }
 
