@@ -5,7 +5,10 @@ import { Config, Data, Effect, Layer, Option, Redacted } from "effect"
 import { AuthConfig, defaultPasswordIterations, defaultThrottle, defaultTokenTtlSeconds } from "@shop/auth/Auth"
 import { DataDir } from "./DataDir.ts"
 
-export class SecretError extends Data.TaggedError("SecretError")<{ readonly message: string; readonly cause?: unknown }> {}
+export class SecretError extends Data.TaggedError("SecretError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
 
 // HS256 is only as strong as its key: RFC 7518 asks for at least 256 bits.
 const minJwtSecretLength = 32
@@ -29,21 +32,25 @@ const optionalSecret = (name: string, minLength: number) =>
 const isErrno = (cause: unknown, code: string) =>
   typeof cause === "object" && cause !== null && "code" in cause && cause.code === code
 
-const readSecret = (path: string) =>
+const checkLength = (path: string) => (text: string) =>
+  text.length >= minJwtSecretLength
+    ? Effect.succeed(text)
+    : Effect.fail(
+        new SecretError({ message: `The JWT secret in ${path} is too short; delete the file to generate a new one` })
+      )
+
+// None when the file does not exist yet.
+const readSecret = (path: string): Effect.Effect<Option.Option<string>, SecretError> =>
   Effect.try({
-    try: () => readFileSync(path, "utf8").trim(),
+    try: () => Option.some(readFileSync(path, "utf8").trim()),
     catch: (cause) => cause
   }).pipe(
-    Effect.map(Option.some),
-    Effect.catchIf((cause) => isErrno(cause, "ENOENT"), () => Effect.succeedNone),
+    Effect.catchIf(
+      (cause) => isErrno(cause, "ENOENT"),
+      () => Effect.succeed(Option.none<string>())
+    ),
     Effect.mapError((cause) => new SecretError({ message: `Cannot read the JWT secret in ${path}`, cause })),
-    Effect.flatMap(Option.match({
-      onNone: () => Effect.succeedNone,
-      onSome: (text) =>
-        text.length >= minJwtSecretLength
-          ? Effect.succeedSome(text)
-          : Effect.fail(new SecretError({ message: `The JWT secret in ${path} is too short; delete the file to generate a new one` }))
-    }))
+    Effect.flatMap((text) => Effect.transposeOption(Option.map(text, checkLength(path))))
   )
 
 // `wx` refuses to overwrite: when two processes start at once on the same
@@ -54,7 +61,10 @@ const writeSecret = (path: string, secret: string) =>
     catch: (cause) => cause
   }).pipe(
     Effect.as(true),
-    Effect.catchIf((cause) => isErrno(cause, "EEXIST"), () => Effect.succeed(false)),
+    Effect.catchIf(
+      (cause) => isErrno(cause, "EEXIST"),
+      () => Effect.succeed(false)
+    ),
     Effect.mapError((cause) => new SecretError({ message: `Cannot write the JWT secret to ${path}`, cause }))
   )
 
@@ -62,7 +72,7 @@ const writeSecret = (path: string, secret: string) =>
  * The JWT secret kept in the data directory when JWT_SECRET is not set: made once
  * (32 random bytes) and reused on later starts, so tokens survive a restart.
  */
-export const persistedJwtSecret = Effect.fn("AuthSettings.persistedJwtSecret")(function*(dataDir: string) {
+export const persistedJwtSecret = Effect.fn("AuthSettings.persistedJwtSecret")(function* (dataDir: string) {
   const path = join(dataDir, jwtSecretFile)
   const existing = yield* readSecret(path)
   if (Option.isSome(existing)) {
@@ -83,7 +93,7 @@ export const persistedJwtSecret = Effect.fn("AuthSettings.persistedJwtSecret")(f
 /** AuthConfig from the environment: JWT_SECRET (or the persisted one), ADMIN_SECRET. */
 export const layer = Layer.effect(
   AuthConfig,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const configured = yield* optionalSecret("JWT_SECRET", minJwtSecretLength)
     const jwtSecret = Option.isSome(configured) ? configured.value : yield* persistedJwtSecret(yield* DataDir)
     const adminSecret = yield* optionalSecret("ADMIN_SECRET", minAdminSecretLength)

@@ -17,7 +17,7 @@ export class DataDir extends Context.Service<DataDir, string>()("@shop/runtime-n
   // `process.chdir` cannot move the databases.
   static readonly layer = Layer.effect(
     DataDir,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const configured = yield* Config.String("DATA_DIR").pipe(Config.withDefault("./data"))
       const path = resolve(configured)
       yield* Effect.try({

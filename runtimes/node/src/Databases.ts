@@ -21,7 +21,7 @@ export type StoreName = "auth" | "catalog" | "inventory"
  */
 export const layer = (name: StoreName) =>
   Layer.effectDiscard(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const applied = yield* migrate(join(migrationsRoot, name))
       if (applied.length > 0) {
         yield* Effect.logInfo("Applied migrations").pipe(

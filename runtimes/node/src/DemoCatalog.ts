@@ -75,7 +75,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Merino wool beanie with a fold-over cuff.",
     category: "apparel",
     images: [image("BEANIE-RIB")],
-    variants: grid("BEANIE-RIB", { sizes: ["One size"], colors: ["Mustard", "Charcoal", "Rust"], price: 2400, stock: 30, weightGrams: 90 })
+    variants: grid("BEANIE-RIB", {
+      sizes: ["One size"],
+      colors: ["Mustard", "Charcoal", "Rust"],
+      price: 2400,
+      stock: 30,
+      weightGrams: 90
+    })
   },
   {
     sku: "SOCKS-3PK",
@@ -108,7 +114,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Waterproof leather hiking boot with a grippy lugged outsole.",
     category: "footwear",
     images: [image("BOOT-TRAIL")],
-    variants: grid("BOOT-TRAIL", { sizes: ["41", "42", "43", "44", "45"], colors: ["Brown"], price: 14900, stock: 6, weightGrams: 1350 })
+    variants: grid("BOOT-TRAIL", {
+      sizes: ["41", "42", "43", "44", "45"],
+      colors: ["Brown"],
+      price: 14900,
+      stock: 6,
+      weightGrams: 1350
+    })
   },
   {
     sku: "SLIPPER-WOOL",
@@ -116,7 +128,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Warm boiled-wool slippers with a suede sole.",
     category: "footwear",
     images: [image("SLIPPER-WOOL")],
-    variants: grid("SLIPPER-WOOL", { sizes: ["S", "M", "L"], colors: ["Grey"], price: 3900, stock: 20, weightGrams: 400 })
+    variants: grid("SLIPPER-WOOL", {
+      sizes: ["S", "M", "L"],
+      colors: ["Grey"],
+      price: 3900,
+      stock: 20,
+      weightGrams: 400
+    })
   },
   // Kitchen
   {
@@ -125,7 +143,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Hand-glazed stoneware mug, 350 ml. Dishwasher safe.",
     category: "kitchen",
     images: [image("MUG-STONE")],
-    variants: grid("MUG-STONE", { sizes: ["350ml"], colors: ["Speckled White", "Ocean Blue", "Sage"], price: 1600, stock: 60, weightGrams: 380 })
+    variants: grid("MUG-STONE", {
+      sizes: ["350ml"],
+      colors: ["Speckled White", "Ocean Blue", "Sage"],
+      price: 1600,
+      stock: 60,
+      weightGrams: 380
+    })
   },
   {
     sku: "KNIFE-CHEF",
@@ -134,9 +158,30 @@ export const products: ReadonlyArray<DemoProduct> = [
     category: "kitchen",
     images: [image("KNIFE-CHEF")],
     variants: [
-      { sku: "KNIFE-CHEF-15", title: "15 cm", price: usd(6900), attributes: { length: "15 cm" }, weightGrams: 180, stock: 10 },
-      { sku: "KNIFE-CHEF-20", title: "20 cm", price: usd(8900), attributes: { length: "20 cm" }, weightGrams: 230, stock: 14 },
-      { sku: "KNIFE-CHEF-25", title: "25 cm", price: usd(10900), attributes: { length: "25 cm" }, weightGrams: 280, stock: 5 }
+      {
+        sku: "KNIFE-CHEF-15",
+        title: "15 cm",
+        price: usd(6900),
+        attributes: { length: "15 cm" },
+        weightGrams: 180,
+        stock: 10
+      },
+      {
+        sku: "KNIFE-CHEF-20",
+        title: "20 cm",
+        price: usd(8900),
+        attributes: { length: "20 cm" },
+        weightGrams: 230,
+        stock: 14
+      },
+      {
+        sku: "KNIFE-CHEF-25",
+        title: "25 cm",
+        price: usd(10900),
+        attributes: { length: "25 cm" },
+        weightGrams: 280,
+        stock: 5
+      }
     ]
   },
   {
@@ -146,8 +191,22 @@ export const products: ReadonlyArray<DemoProduct> = [
     category: "kitchen",
     images: [image("PAN-CAST")],
     variants: [
-      { sku: "PAN-CAST-20", title: "20 cm", price: usd(3400), attributes: { diameter: "20 cm" }, weightGrams: 1800, stock: 18 },
-      { sku: "PAN-CAST-26", title: "26 cm", price: usd(4600), attributes: { diameter: "26 cm" }, weightGrams: 2700, stock: 11 }
+      {
+        sku: "PAN-CAST-20",
+        title: "20 cm",
+        price: usd(3400),
+        attributes: { diameter: "20 cm" },
+        weightGrams: 1800,
+        stock: 18
+      },
+      {
+        sku: "PAN-CAST-26",
+        title: "26 cm",
+        price: usd(4600),
+        attributes: { diameter: "26 cm" },
+        weightGrams: 2700,
+        stock: 11
+      }
     ]
   },
   {
@@ -177,7 +236,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Stonewashed linen throw, 130 x 170 cm.",
     category: "home",
     images: [image("THROW-LINEN")],
-    variants: grid("THROW-LINEN", { sizes: ["130x170"], colors: ["Oat", "Terracotta", "Slate"], price: 7800, stock: 13, weightGrams: 900 })
+    variants: grid("THROW-LINEN", {
+      sizes: ["130x170"],
+      colors: ["Oat", "Terracotta", "Slate"],
+      price: 7800,
+      stock: 13,
+      weightGrams: 900
+    })
   },
   {
     sku: "CANDLE-SOY",
@@ -186,10 +251,38 @@ export const products: ReadonlyArray<DemoProduct> = [
     category: "home",
     images: [image("CANDLE-SOY")],
     variants: [
-      { sku: "CANDLE-SOY-CEDAR-S", title: "Cedar / Small", price: usd(1800), attributes: { scent: "Cedar", size: "Small" }, weightGrams: 250, stock: 35 },
-      { sku: "CANDLE-SOY-CEDAR-L", title: "Cedar / Large", price: usd(3200), attributes: { scent: "Cedar", size: "Large" }, weightGrams: 520, stock: 20 },
-      { sku: "CANDLE-SOY-FIG-S", title: "Fig / Small", price: usd(1800), attributes: { scent: "Fig", size: "Small" }, weightGrams: 250, stock: 28 },
-      { sku: "CANDLE-SOY-FIG-L", title: "Fig / Large", price: usd(3200), attributes: { scent: "Fig", size: "Large" }, weightGrams: 520, stock: 17 }
+      {
+        sku: "CANDLE-SOY-CEDAR-S",
+        title: "Cedar / Small",
+        price: usd(1800),
+        attributes: { scent: "Cedar", size: "Small" },
+        weightGrams: 250,
+        stock: 35
+      },
+      {
+        sku: "CANDLE-SOY-CEDAR-L",
+        title: "Cedar / Large",
+        price: usd(3200),
+        attributes: { scent: "Cedar", size: "Large" },
+        weightGrams: 520,
+        stock: 20
+      },
+      {
+        sku: "CANDLE-SOY-FIG-S",
+        title: "Fig / Small",
+        price: usd(1800),
+        attributes: { scent: "Fig", size: "Small" },
+        weightGrams: 250,
+        stock: 28
+      },
+      {
+        sku: "CANDLE-SOY-FIG-L",
+        title: "Fig / Large",
+        price: usd(3200),
+        attributes: { scent: "Fig", size: "Large" },
+        weightGrams: 520,
+        stock: 17
+      }
     ]
   },
   {
@@ -198,7 +291,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Steel desk lamp with a weighted base and a warm LED bulb included.",
     category: "home",
     images: [image("LAMP-DESK")],
-    variants: grid("LAMP-DESK", { sizes: ["Standard"], colors: ["Matte Black", "Cream"], price: 8900, stock: 8, weightGrams: 2100 })
+    variants: grid("LAMP-DESK", {
+      sizes: ["Standard"],
+      colors: ["Matte Black", "Cream"],
+      price: 8900,
+      stock: 8,
+      weightGrams: 2100
+    })
   },
   {
     sku: "PLANTER-TERRA",
@@ -207,9 +306,30 @@ export const products: ReadonlyArray<DemoProduct> = [
     category: "home",
     images: [image("PLANTER-TERRA")],
     variants: [
-      { sku: "PLANTER-TERRA-12", title: "12 cm", price: usd(1200), attributes: { diameter: "12 cm" }, weightGrams: 600, stock: 50 },
-      { sku: "PLANTER-TERRA-18", title: "18 cm", price: usd(1900), attributes: { diameter: "18 cm" }, weightGrams: 1300, stock: 30 },
-      { sku: "PLANTER-TERRA-24", title: "24 cm", price: usd(2900), attributes: { diameter: "24 cm" }, weightGrams: 2400, stock: 15 }
+      {
+        sku: "PLANTER-TERRA-12",
+        title: "12 cm",
+        price: usd(1200),
+        attributes: { diameter: "12 cm" },
+        weightGrams: 600,
+        stock: 50
+      },
+      {
+        sku: "PLANTER-TERRA-18",
+        title: "18 cm",
+        price: usd(1900),
+        attributes: { diameter: "18 cm" },
+        weightGrams: 1300,
+        stock: 30
+      },
+      {
+        sku: "PLANTER-TERRA-24",
+        title: "24 cm",
+        price: usd(2900),
+        attributes: { diameter: "24 cm" },
+        weightGrams: 2400,
+        stock: 15
+      }
     ]
   },
   // Outdoors
@@ -220,10 +340,38 @@ export const products: ReadonlyArray<DemoProduct> = [
     category: "outdoors",
     images: [image("BOTTLE-STEEL")],
     variants: [
-      { sku: "BOTTLE-STEEL-500-SAND", title: "500 ml / Sand", price: usd(2800), attributes: { capacity: "500 ml", color: "Sand" }, weightGrams: 320, stock: 45 },
-      { sku: "BOTTLE-STEEL-500-MOSS", title: "500 ml / Moss", price: usd(2800), attributes: { capacity: "500 ml", color: "Moss" }, weightGrams: 320, stock: 38 },
-      { sku: "BOTTLE-STEEL-750-SAND", title: "750 ml / Sand", price: usd(3400), attributes: { capacity: "750 ml", color: "Sand" }, weightGrams: 410, stock: 25 },
-      { sku: "BOTTLE-STEEL-750-MOSS", title: "750 ml / Moss", price: usd(3400), attributes: { capacity: "750 ml", color: "Moss" }, weightGrams: 410, stock: 22 }
+      {
+        sku: "BOTTLE-STEEL-500-SAND",
+        title: "500 ml / Sand",
+        price: usd(2800),
+        attributes: { capacity: "500 ml", color: "Sand" },
+        weightGrams: 320,
+        stock: 45
+      },
+      {
+        sku: "BOTTLE-STEEL-500-MOSS",
+        title: "500 ml / Moss",
+        price: usd(2800),
+        attributes: { capacity: "500 ml", color: "Moss" },
+        weightGrams: 320,
+        stock: 38
+      },
+      {
+        sku: "BOTTLE-STEEL-750-SAND",
+        title: "750 ml / Sand",
+        price: usd(3400),
+        attributes: { capacity: "750 ml", color: "Sand" },
+        weightGrams: 410,
+        stock: 25
+      },
+      {
+        sku: "BOTTLE-STEEL-750-MOSS",
+        title: "750 ml / Moss",
+        price: usd(3400),
+        attributes: { capacity: "750 ml", color: "Moss" },
+        weightGrams: 410,
+        stock: 22
+      }
     ]
   },
   {
@@ -242,7 +390,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Recycled nylon daypack with a padded laptop sleeve.",
     category: "outdoors",
     images: [image("PACK-DAY")],
-    variants: grid("PACK-DAY", { sizes: ["22L"], colors: ["Black", "Ochre", "Teal"], price: 7400, stock: 19, weightGrams: 650 })
+    variants: grid("PACK-DAY", {
+      sizes: ["22L"],
+      colors: ["Black", "Ochre", "Teal"],
+      price: 7400,
+      stock: 19,
+      weightGrams: 650
+    })
   },
   {
     sku: "HEADLAMP-USB",
@@ -261,7 +415,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "Bluetooth earbuds with active noise cancelling and a charging case.",
     category: "electronics",
     images: [image("EARBUDS-WL")],
-    variants: grid("EARBUDS-WL", { sizes: ["Standard"], colors: ["Black", "White"], price: 12900, stock: 21, weightGrams: 60 })
+    variants: grid("EARBUDS-WL", {
+      sizes: ["Standard"],
+      colors: ["Black", "White"],
+      price: 12900,
+      stock: 21,
+      weightGrams: 60
+    })
   },
   {
     sku: "CHARGER-65W",
@@ -280,9 +440,30 @@ export const products: ReadonlyArray<DemoProduct> = [
     category: "electronics",
     images: [image("KEYBOARD-MECH")],
     variants: [
-      { sku: "KEYBOARD-MECH-LINEAR", title: "Linear switches", price: usd(11900), attributes: { switches: "Linear" }, weightGrams: 900, stock: 7 },
-      { sku: "KEYBOARD-MECH-TACTILE", title: "Tactile switches", price: usd(11900), attributes: { switches: "Tactile" }, weightGrams: 900, stock: 9 },
-      { sku: "KEYBOARD-MECH-CLICKY", title: "Clicky switches", price: usd(12400), attributes: { switches: "Clicky" }, weightGrams: 900, stock: 3 }
+      {
+        sku: "KEYBOARD-MECH-LINEAR",
+        title: "Linear switches",
+        price: usd(11900),
+        attributes: { switches: "Linear" },
+        weightGrams: 900,
+        stock: 7
+      },
+      {
+        sku: "KEYBOARD-MECH-TACTILE",
+        title: "Tactile switches",
+        price: usd(11900),
+        attributes: { switches: "Tactile" },
+        weightGrams: 900,
+        stock: 9
+      },
+      {
+        sku: "KEYBOARD-MECH-CLICKY",
+        title: "Clicky switches",
+        price: usd(12400),
+        attributes: { switches: "Clicky" },
+        weightGrams: 900,
+        stock: 3
+      }
     ]
   },
   // Stationery
@@ -292,7 +473,13 @@ export const products: ReadonlyArray<DemoProduct> = [
     description: "A5 notebook, 192 numbered pages of 100 gsm paper, lay-flat binding.",
     category: "stationery",
     images: [image("NOTEBOOK-DOT")],
-    variants: grid("NOTEBOOK-DOT", { sizes: ["A5"], colors: ["Black", "Kraft", "Red"], price: 1900, stock: 70, weightGrams: 340 })
+    variants: grid("NOTEBOOK-DOT", {
+      sizes: ["A5"],
+      colors: ["Black", "Kraft", "Red"],
+      price: 1900,
+      stock: 70,
+      weightGrams: 340
+    })
   },
   {
     sku: "PEN-FOUNTAIN",
@@ -301,9 +488,30 @@ export const products: ReadonlyArray<DemoProduct> = [
     category: "stationery",
     images: [image("PEN-FOUNTAIN")],
     variants: [
-      { sku: "PEN-FOUNTAIN-F", title: "Fine nib", price: usd(3500), attributes: { nib: "Fine" }, weightGrams: 30, stock: 24 },
-      { sku: "PEN-FOUNTAIN-M", title: "Medium nib", price: usd(3500), attributes: { nib: "Medium" }, weightGrams: 30, stock: 26 },
-      { sku: "PEN-FOUNTAIN-B", title: "Broad nib", price: usd(3800), attributes: { nib: "Broad" }, weightGrams: 30, stock: 10 }
+      {
+        sku: "PEN-FOUNTAIN-F",
+        title: "Fine nib",
+        price: usd(3500),
+        attributes: { nib: "Fine" },
+        weightGrams: 30,
+        stock: 24
+      },
+      {
+        sku: "PEN-FOUNTAIN-M",
+        title: "Medium nib",
+        price: usd(3500),
+        attributes: { nib: "Medium" },
+        weightGrams: 30,
+        stock: 26
+      },
+      {
+        sku: "PEN-FOUNTAIN-B",
+        title: "Broad nib",
+        price: usd(3800),
+        attributes: { nib: "Broad" },
+        weightGrams: 30,
+        stock: 10
+      }
     ]
   }
 ]

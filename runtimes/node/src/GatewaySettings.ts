@@ -14,14 +14,21 @@ const isOrigin = (entry: string) => {
 
 const corsOrigins = Config.String("CORS_ORIGINS").pipe(
   Config.withDefault(""),
-  Config.map((text) => text.split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0)),
+  Config.map((text) =>
+    text
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0)
+  ),
   Effect.flatMap((entries) => {
     const invalid = entries.filter((entry) => !isOrigin(entry))
     return invalid.length === 0
       ? Effect.succeed(entries)
-      : Effect.fail(new GatewaySettingsError({
-        message: `CORS_ORIGINS must list origins such as https://shop.example, or *; not: ${invalid.join(", ")}`
-      }))
+      : Effect.fail(
+          new GatewaySettingsError({
+            message: `CORS_ORIGINS must list origins such as https://shop.example, or *; not: ${invalid.join(", ")}`
+          })
+        )
   })
 )
 
@@ -33,13 +40,16 @@ const serviceTimeout = Config.schema(
 /** GatewayConfig from the environment (CORS_ORIGINS, SERVICE_TIMEOUT_MS) over the gateway's defaults. */
 export const layer = Layer.effect(
   GatewayConfig,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const origins = yield* corsOrigins
     const timeout = yield* serviceTimeout
     return GatewayConfig.of({
       ...GatewayConfig.defaults,
       corsOrigins: origins,
-      serviceTimeout: Option.match(timeout, { onNone: () => GatewayConfig.defaults.serviceTimeout, onSome: Duration.millis }),
+      serviceTimeout: Option.match(timeout, {
+        onNone: () => GatewayConfig.defaults.serviceTimeout,
+        onSome: Duration.millis
+      }),
       // Nothing in front of this process vouches for a client address header.
       clientIpHeader: Option.none()
     })

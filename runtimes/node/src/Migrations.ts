@@ -32,7 +32,7 @@ const run = Migrator.make({})
  * A file is handed whole to SQLite, which runs its statements in order: it may hold several
  * statements and `--` comments, as D1 migrations do.
  */
-export const migrate = Effect.fn("Migrations.migrate")(function*(dir: string) {
+export const migrate = Effect.fn("Migrations.migrate")(function* (dir: string) {
   const client = yield* SqliteClient
   const files = yield* readMigrations(dir)
   const migrations = Object.fromEntries(files.map(({ body, key }) => [key, client.exec(body)]))

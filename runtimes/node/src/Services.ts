@@ -26,9 +26,7 @@ const catalog = CatalogLive.layer.pipe(
   Layer.provide(inventory)
 )
 
-const auth = AuthLive.layer.pipe(
-  Layer.provide(AuthRepositorySql.layer.pipe(Layer.provide(Databases.layer("auth"))))
-)
+const auth = AuthLive.layer.pipe(Layer.provide(AuthRepositorySql.layer.pipe(Layer.provide(Databases.layer("auth")))))
 
 /** Auth, Catalog and Inventory; needs AuthConfig and DataDir. */
 export const layer = Layer.mergeAll(auth, catalog, inventory)

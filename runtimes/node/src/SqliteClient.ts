@@ -46,8 +46,7 @@ const nativeCode = (cause: unknown): number | undefined =>
     ? cause.errcode
     : undefined
 
-const nativeMessage = (cause: unknown): string =>
-  cause instanceof Error ? cause.message : String(cause)
+const nativeMessage = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
 // effect's `classifySqliteError` reads `code`/`errno`, but node:sqlite puts the generic
 // "ERR_SQLITE_ERROR" in `code` and SQLite's extended result code in `errcode`, so everything
@@ -74,9 +73,7 @@ const classify = (cause: unknown, operation: string): SqlError.SqlErrorReason =>
     case 23:
       return new SqlError.AuthenticationError(props)
     case 1:
-      return /syntax error/.test(props.message)
-        ? new SqlError.SqlSyntaxError(props)
-        : new SqlError.UnknownError(props)
+      return /syntax error/.test(props.message) ? new SqlError.SqlSyntaxError(props) : new SqlError.UnknownError(props)
     default:
       return new SqlError.UnknownError(props)
   }
@@ -180,13 +177,11 @@ const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
  * transaction holds it until COMMIT or ROLLBACK, so statements from other fibers wait rather
  * than land inside someone else's transaction.
  */
-export const make = Effect.fnUntraced(function*(options: SqliteClientOptions) {
-  const db = yield* Effect.acquireRelease(
-    openDatabase(options.filename),
-    (db) =>
-      Effect.sync(() => {
-        if (db.isOpen) db.close()
-      })
+export const make = Effect.fnUntraced(function* (options: SqliteClientOptions) {
+  const db = yield* Effect.acquireRelease(openDatabase(options.filename), (db) =>
+    Effect.sync(() => {
+      if (db.isOpen) db.close()
+    })
   )
   const connection = makeConnection(db)
   const semaphore = yield* Semaphore.make(1)
@@ -219,10 +214,12 @@ export const make = Effect.fnUntraced(function*(options: SqliteClientOptions) {
   // waiting for the semaphore again would deadlock.
   const exec = (sql: string) =>
     Effect.serviceOption(client.transactionService).pipe(
-      Effect.flatMap(Option.match({
-        onNone: () => acquirers.borrower(() => execNow(sql)),
-        onSome: () => execNow(sql)
-      })),
+      Effect.flatMap(
+        Option.match({
+          onNone: () => acquirers.borrower(() => execNow(sql)),
+          onSome: () => execNow(sql)
+        })
+      ),
       Effect.withSpan("SqliteClient.exec", { attributes: { "db.system.name": "sqlite" } })
     )
 
@@ -235,5 +232,6 @@ export const layer = (
 ): Layer.Layer<SqliteClient | SqlClient.SqlClient, SqlError.SqlError> =>
   Layer.effectContext(
     Effect.map(make(options), (client) =>
-      Context.make(SqliteClient, client).pipe(Context.add(SqlClient.SqlClient, client)))
+      Context.make(SqliteClient, client).pipe(Context.add(SqlClient.SqlClient, client))
+    )
   ).pipe(Layer.provide(Reactivity.layer))

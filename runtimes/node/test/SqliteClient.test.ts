@@ -20,7 +20,7 @@ const writeFiles = (dir: string, files: Record<string, string>) =>
 
 layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
   it.effect("binds parameters and returns rows as plain objects", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE params (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL)`
       yield* sql`INSERT INTO params (name, price) VALUES (${"tea"}, ${300}), (${"it's"}, ${450})`
@@ -35,28 +35,30 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
 
       const some = yield* sql`SELECT name FROM params WHERE ${sql.in("id", [2, 3])}`
       assert.deepStrictEqual(some, [{ name: "it's" }])
-    }))
+    })
+  )
 
   it.effect("inserts records with sql.insert and returns them", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE products (sku TEXT PRIMARY KEY, title TEXT NOT NULL, stock INTEGER NOT NULL)`
-      const inserted = yield* sql`INSERT INTO products ${
-        sql.insert([
+      const inserted = yield* sql`INSERT INTO products ${sql
+        .insert([
           { sku: "a-1", title: "Mug", stock: 3 },
           { sku: "b-2", title: "Pot", stock: 0 }
-        ]).returning("*")
-      }`
+        ])
+        .returning("*")}`
       assert.deepStrictEqual(inserted, [
         { sku: "a-1", title: "Mug", stock: 3 },
         { sku: "b-2", title: "Pot", stock: 0 }
       ])
       const titles = yield* sql`SELECT title FROM products ORDER BY sku`.values
       assert.deepStrictEqual(titles, [["Mug"], ["Pot"]])
-    }))
+    })
+  )
 
   it.effect("exposes driver results through raw, values and stream", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       assert.strictEqual(sql.driver, "node-sqlite")
       yield* sql`CREATE TABLE raw (id INTEGER PRIMARY KEY, v TEXT)`
@@ -67,10 +69,11 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       assert.deepStrictEqual(pairs, [[1, 2]])
       const streamed = yield* Stream.runCollect(sql<{ v: string }>`SELECT v FROM raw ORDER BY id`.stream)
       assert.deepStrictEqual(Array.from(streamed), [{ v: "x" }, { v: "y" }])
-    }))
+    })
+  )
 
   it.effect("fails with a classified SqlError", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE uniq (email TEXT PRIMARY KEY)`
       yield* sql`INSERT INTO uniq ${sql.insert({ email: "a@example.com" })}`
@@ -83,19 +86,21 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       // node:sqlite would bind an object in first position as a name map and leave `?` NULL.
       const date = yield* Effect.flip(sql`SELECT ${new Date(0)} AS d`)
       assert.strictEqual(date._tag, "SqlError")
-    }))
+    })
+  )
 
   it.effect("enforces foreign keys", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE parents (id INTEGER PRIMARY KEY)`
       yield* sql`CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents (id))`
       const error = yield* Effect.flip(sql`INSERT INTO children (parent_id) VALUES (${42})`)
       assert.strictEqual(error.reason._tag, "ConstraintError")
-    }))
+    })
+  )
 
   it.effect("commits a transaction", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE committed (id INTEGER PRIMARY KEY)`
       yield* sql`INSERT INTO committed (id) VALUES (${1}), (${2})`.pipe(
@@ -104,10 +109,11 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       )
       const rows = yield* sql`SELECT count(*) AS n FROM committed`
       assert.deepStrictEqual(rows, [{ n: 3 }])
-    }))
+    })
+  )
 
   it.effect("rolls a failed transaction back", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE rolled_back (id INTEGER PRIMARY KEY)`
       const error = yield* sql`INSERT INTO rolled_back (id) VALUES (${1})`.pipe(
@@ -118,13 +124,14 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       assert.strictEqual(error, "out of stock")
       const rows = yield* sql`SELECT id FROM rolled_back`
       assert.deepStrictEqual(rows, [])
-    }))
+    })
+  )
 
   it.effect("rolls a nested transaction back to its savepoint only", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE nested (id INTEGER PRIMARY KEY)`
-      yield* Effect.gen(function*() {
+      yield* Effect.gen(function* () {
         yield* sql`INSERT INTO nested (id) VALUES (${1})`
         yield* sql`INSERT INTO nested (id) VALUES (${2})`.pipe(
           Effect.andThen(Effect.fail("inner")),
@@ -135,10 +142,11 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       }).pipe(sql.withTransaction)
       const rows = yield* sql`SELECT id FROM nested ORDER BY id`.values
       assert.deepStrictEqual(rows, [[1], [3]])
-    }))
+    })
+  )
 
   it.effect("runs concurrent transactions one after another", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`
       yield* sql`INSERT INTO counter (id, n) VALUES (1, 0)`
@@ -147,7 +155,7 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       // A read-modify-write that gives way to other fibers halfway: if two transactions
       // shared the connection at once, increments would be lost and the log would interleave.
       const increment = (i: number) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           log.push(`begin ${i}`)
           const [row] = yield* sql<{ n: number }>`SELECT n FROM counter WHERE id = 1`
           yield* Effect.yieldNow
@@ -162,10 +170,11 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       for (let i = 0; i < log.length; i += 2) {
         assert.strictEqual(log[i]?.replace("begin", "end"), log[i + 1])
       }
-    }))
+    })
+  )
 
   it.effect("keeps statements from other fibers out of an open transaction", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE isolated (id INTEGER PRIMARY KEY)`
       const inside = yield* Deferred.make<void>()
@@ -181,33 +190,33 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
       const rows = yield* sql`SELECT id FROM isolated`
       assert.deepStrictEqual(rows, [])
       yield* Fiber.await(writer)
-    }))
+    })
+  )
 
   it.effect("exec runs several statements, inside a transaction too", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sqlite = yield* SqliteClient.SqliteClient
       yield* sqlite.exec(`
         -- two statements in one text
         CREATE TABLE execd (id INTEGER PRIMARY KEY);
         INSERT INTO execd (id) VALUES (1);
       `)
-      const error = yield* sqlite.exec("INSERT INTO execd (id) VALUES (2); INSERT INTO execd (id) VALUES (3)").pipe(
-        Effect.andThen(Effect.fail("undo")),
-        sqlite.withTransaction,
-        Effect.flip
-      )
+      const error = yield* sqlite
+        .exec("INSERT INTO execd (id) VALUES (2); INSERT INTO execd (id) VALUES (3)")
+        .pipe(Effect.andThen(Effect.fail("undo")), sqlite.withTransaction, Effect.flip)
       assert.strictEqual(error, "undo")
       const rows = yield* sqlite`SELECT id FROM execd`.values
       assert.deepStrictEqual(rows, [[1]])
-    }))
+    })
+  )
 })
 
 describe("SqliteClient lifecycle", () => {
   it.effect("opens a file database in WAL mode and closes it with its scope", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const filename = join(dir, "shop.db")
-      const [sql, settings] = yield* Effect.gen(function*() {
+      const [sql, settings] = yield* Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         const [journal] = yield* sql`PRAGMA journal_mode`.values
         const [foreignKeys] = yield* sql`PRAGMA foreign_keys`.values
@@ -226,36 +235,43 @@ describe("SqliteClient lifecycle", () => {
         Effect.provide(SqliteClient.layer({ filename }))
       )
       assert.deepStrictEqual(reopened, [{ id: 7 }])
-    }))
+    })
+  )
 
   it.effect("fails to open a database it cannot create", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const error = yield* SqlClient.SqlClient.pipe(
         Effect.provide(SqliteClient.layer({ filename: join(dir, "missing", "shop.db") })),
         Effect.flip
       )
       assert.strictEqual(error.reason._tag, "ConnectionError")
-    }))
+    })
+  )
 })
 
 describe("Migrations", () => {
   const files = {
     // Lexical order would run 10 before 2; the migrator sorts numerically.
     "10_seed.sql": "INSERT INTO items (name, price) VALUES ('mug', 300);\n",
-    "2_add_price.sql": "-- D1 style: comments and several statements\nALTER TABLE items ADD COLUMN price INTEGER NOT NULL DEFAULT 0;\nCREATE INDEX items_price ON items (price);\n",
+    "2_add_price.sql":
+      "-- D1 style: comments and several statements\nALTER TABLE items ADD COLUMN price INTEGER NOT NULL DEFAULT 0;\nCREATE INDEX items_price ON items (price);\n",
     "1_create_items.sql": "CREATE TABLE items (\n  id INTEGER PRIMARY KEY,\n  name TEXT NOT NULL -- display name\n);\n",
     "README.md": "not a migration"
   }
 
   it.effect("applies pending files once, in numeric order", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       yield* writeFiles(dir, files)
       const sql = yield* SqlClient.SqlClient
 
       const first = yield* migrate(dir)
-      assert.deepStrictEqual(first, [[1, "create_items"], [2, "add_price"], [10, "seed"]])
+      assert.deepStrictEqual(first, [
+        [1, "create_items"],
+        [2, "add_price"],
+        [10, "seed"]
+      ])
       const second = yield* migrate(dir)
       assert.deepStrictEqual(second, [])
 
@@ -267,10 +283,11 @@ describe("Migrations", () => {
       assert.deepStrictEqual(third, [[11, "more"]])
       const count = yield* sql`SELECT count(*) AS n FROM items`
       assert.deepStrictEqual(count, [{ n: 2 }])
-    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" }))))
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" })))
+  )
 
   it.effect("leaves the database untouched when a file fails", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       yield* writeFiles(dir, {
         "0001_create.sql": "CREATE TABLE things (id INTEGER PRIMARY KEY);",
@@ -284,12 +301,14 @@ describe("Migrations", () => {
       assert.deepStrictEqual(tables, [])
       const applied = yield* sql`SELECT migration_id FROM effect_sql_migrations`
       assert.deepStrictEqual(applied, [])
-    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" }))))
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" })))
+  )
 
   it.effect("fails with a MigrationError when the folder is missing", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const error = yield* Effect.flip(migrate(join(dir, "nope")))
       assert.strictEqual(error._tag, "MigrationError")
-    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" }))))
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" })))
+  )
 })
