@@ -28,9 +28,3 @@ CREATE TABLE variants (
   weight_grams INTEGER NOT NULL
 );
 CREATE INDEX variants_product ON variants (product_id, position);
-
--- Product and variant SKUs share one namespace.
-CREATE TABLE skus (
-  sku TEXT PRIMARY KEY,
-  product_id TEXT NOT NULL
-);

@@ -137,6 +137,10 @@ export const layer = Layer.effect(
       Effect.gen(function* () {
         const price = minPrice(product.variants)
         const statements = [
+          // Variants of one product may trade SKUs in one update. Moving every
+          // variant of the product to a placeholder first (no real SKU contains
+          // "~") keeps the per-row UNIQUE check from seeing a half-done swap.
+          sql`UPDATE variants SET sku = '~' || variant_id WHERE product_id = ${product.productId}`,
           sql`
             UPDATE products SET sku = ${product.sku}, title = ${product.title}, description = ${product.description},
               category = ${product.category}, images = ${JSON.stringify(product.images)}, min_price = ${price.amount},

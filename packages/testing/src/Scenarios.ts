@@ -657,6 +657,27 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         )
       })
 
+      it("lets two variants of one product trade SKUs in one update", async () => {
+        const sku = uniqueSku("SWAP")
+        const product = await createProduct(admin.token, {
+          sku,
+          price: undefined,
+          stock: undefined,
+          variants: [
+            { sku: `${sku}-A`, price: { amount: 100, currency: "USD" } },
+            { sku: `${sku}-B`, price: { amount: 200, currency: "USD" } }
+          ]
+        })
+        const [a, b] = product.variants
+        const swapped = await api("PUT", `/api/admin/products/${product.productId}`, {
+          token: admin.token,
+          body: { variants: [{ variantId: a.variantId, sku: b.sku }, { variantId: b.variantId, sku: a.sku }] }
+        })
+        expect(swapped.status).toBe(200)
+        expect(swapped.body.variants.map((v: any) => v.sku)).toEqual([b.sku, a.sku])
+        expect((await api("GET", `/api/products/${product.productId}`)).body.variants.map((v: any) => v.sku)).toEqual([b.sku, a.sku])
+      })
+
       it("refuses an update to a taken SKU", async () => {
         const a = await createProduct(admin.token)
         const b = await createProduct(admin.token)
