@@ -48,6 +48,10 @@ export class CatalogRepository extends Context.Service<
 export const minPrice = (variants: ReadonlyArray<VariantRecord>) =>
   variants.reduce((min, v) => (v.price.amount < min.price.amount ? v : min), variants[0]!).price
 
-// Shared by the memory and SQL stores so that both order identically:
-// ties are always broken by id.
-export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+// Shared by the memory and SQL stores so that search, category match and
+// title order agree on every runtime. SQLite's NOCASE and LIKE fold ASCII
+// only, so the folded keys are computed here and stored beside the row.
+export const fold = (text: string) => text.toLowerCase()
+
+export const searchText = (product: { readonly title: string; readonly description: string; readonly sku: string }) =>
+  fold(`${product.title}\n${product.description}\n${product.sku}`)

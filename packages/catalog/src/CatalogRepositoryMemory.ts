@@ -1,9 +1,7 @@
 import { Effect, Layer, Option } from "effect"
 import type { ListProducts } from "@shop/domain/Catalog"
 import type { ProductId } from "@shop/domain/Ids"
-import { CatalogRepository, minPrice, type ProductRecord, SkuConflict } from "./CatalogRepository.ts"
-
-const lower = (s: string) => s.toLowerCase()
+import { CatalogRepository, fold, minPrice, type ProductRecord, SkuConflict, searchText } from "./CatalogRepository.ts"
 
 // Mirrors the SQL store's semantics: case-insensitive substring search over
 // title, description and SKU; case-insensitive category; price filters on the
@@ -20,8 +18,8 @@ const compareBy =
       case "price_desc":
         return minPrice(b.variants).amount - minPrice(a.variants).amount || byId
       case "title": {
-        const ta = lower(a.title)
-        const tb = lower(b.title)
+        const ta = fold(a.title)
+        const tb = fold(b.title)
         return ta < tb ? -1 : ta > tb ? 1 : byId
       }
     }
@@ -65,17 +63,12 @@ export const layer = Layer.sync(CatalogRepository, () => {
     find: (productId) => Effect.sync(() => Option.fromNullishOr(products.get(productId))),
     list: (query) =>
       Effect.sync(() => {
-        const q = query.q === undefined ? undefined : lower(query.q)
-        const category = query.category === undefined ? undefined : lower(query.category)
+        const q = query.q === undefined ? undefined : fold(query.q)
+        const category = query.category === undefined ? undefined : fold(query.category)
         const matching = Array.from(products.values()).filter((p) => {
           const price = minPrice(p.variants).amount
-          if (
-            q !== undefined &&
-            !(lower(p.title).includes(q) || lower(p.description).includes(q) || lower(p.sku).includes(q))
-          ) {
-            return false
-          }
-          if (category !== undefined && lower(p.category) !== category) return false
+          if (q !== undefined && !searchText(p).includes(q)) return false
+          if (category !== undefined && fold(p.category) !== category) return false
           if (query.minPrice !== undefined && price < query.minPrice) return false
           if (query.maxPrice !== undefined && price > query.maxPrice) return false
           return true

@@ -3,7 +3,7 @@ import { SqlClient, type SqlError } from "effect/sql"
 import type { ListProducts } from "@shop/domain/Catalog"
 import type { ProductId } from "@shop/domain/Ids"
 import { SqlBatch } from "@shop/domain/SqlBatch"
-import { CatalogRepository, escapeLike, minPrice, ProductRecord, SkuConflict } from "./CatalogRepository.ts"
+import { CatalogRepository, fold, minPrice, ProductRecord, SkuConflict, searchText } from "./CatalogRepository.ts"
 
 interface ProductRow {
   readonly productId: string
@@ -33,7 +33,7 @@ const orderBy: Record<ListProducts["sort"], string> = {
   newest: "created_at DESC, product_id DESC",
   price_asc: "min_price ASC, product_id ASC",
   price_desc: "min_price DESC, product_id ASC",
-  title: "title COLLATE NOCASE ASC, product_id ASC"
+  title: "title_key ASC, product_id ASC"
 }
 
 // Works on node:sqlite and D1 alike. Multi-statement writes go through
@@ -119,6 +119,9 @@ export const layer = Layer.effect(
           title: product.title,
           description: product.description,
           category: product.category,
+          category_key: fold(product.category),
+          title_key: fold(product.title),
+          search_text: searchText(product),
           images: JSON.stringify(product.images),
           min_price: price.amount,
           currency: price.currency,
@@ -143,7 +146,8 @@ export const layer = Layer.effect(
           sql`UPDATE variants SET sku = '~' || variant_id WHERE product_id = ${product.productId}`,
           sql`
             UPDATE products SET sku = ${product.sku}, title = ${product.title}, description = ${product.description},
-              category = ${product.category}, images = ${JSON.stringify(product.images)}, min_price = ${price.amount},
+              category = ${product.category}, category_key = ${fold(product.category)}, title_key = ${fold(product.title)},
+              search_text = ${searchText(product)}, images = ${JSON.stringify(product.images)}, min_price = ${price.amount},
               currency = ${price.currency}, updated_at = ${product.updatedAt}
             WHERE product_id = ${product.productId}
           `,
@@ -174,13 +178,9 @@ export const layer = Layer.effect(
         Effect.gen(function* () {
           const conditions = []
           if (query.q !== undefined) {
-            // LIKE is case-insensitive for ASCII in SQLite and D1.
-            const pattern = `%${escapeLike(query.q)}%`
-            conditions.push(
-              sql`(title LIKE ${pattern} ESCAPE '\\' OR description LIKE ${pattern} ESCAPE '\\' OR sku LIKE ${pattern} ESCAPE '\\')`
-            )
+            conditions.push(sql`instr(search_text, ${fold(query.q)}) > 0`)
           }
-          if (query.category !== undefined) conditions.push(sql`category = ${query.category} COLLATE NOCASE`)
+          if (query.category !== undefined) conditions.push(sql`category_key = ${fold(query.category)}`)
           if (query.minPrice !== undefined) conditions.push(sql`min_price >= ${query.minPrice}`)
           if (query.maxPrice !== undefined) conditions.push(sql`min_price <= ${query.maxPrice}`)
           const where = conditions.length === 0 ? sql.literal("1 = 1") : sql.and(conditions)

@@ -70,7 +70,7 @@ const clientMethod = <M extends ServiceMethod<Codec, Codec, Codec>>(
 ) => {
   const encodePayload = Schema.encodeUnknownEffect(Schema.toCodecJson(m.payload))
   const decodeExit = Schema.decodeUnknownEffect(exitCodec(m))
-  return Effect.fn(`${service}Client.${name}`, { kind: "client" })(function*(input: M["payload"]["Type"]) {
+  return Effect.fn(`${service}Client.${name}`, { kind: "client" })(function* (input: M["payload"]["Type"]) {
     const payload = yield* Effect.orDie(encodePayload(input))
     const span = yield* Effect.option(Effect.currentSpan)
     const encoded = yield* transport({
@@ -137,7 +137,7 @@ export const makeServer = <C extends ServiceContract>(
     handlers.set(name, serverMethod(contract[name], implementation[name]))
   }
   return (input: unknown): Effect.Effect<unknown> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const call = yield* Effect.option(decodeCall(input))
       if (Option.isNone(call)) return encodeDefect(Exit.die(new Error(`Malformed call to ${service}`)))
       const { method, payload, traceparent } = call.value

@@ -91,7 +91,9 @@ const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/
 let requestIdPrefix: string | undefined
 let requestCounter = 0
 const newRequestId = () => {
-  requestIdPrefix ??= Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("")
+  requestIdPrefix ??= Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) =>
+    b.toString(16).padStart(2, "0")
+  ).join("")
   return `${requestIdPrefix}-${(requestCounter++).toString(36)}`
 }
 

@@ -195,13 +195,17 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           ["POST", "/api/auth/signup", { raw: "[]" }],
           ["POST", "/api/auth/signup", { raw: "" }],
           ["POST", "/api/auth/signup", { raw: "[".repeat(5000) + "]".repeat(5000) }],
-          ["POST", "/api/auth/signup", { raw: '{"email":"p@example.com","password":"password1","name":"A","__proto__":{"role":"admin"}}' }],
+          [
+            "POST",
+            "/api/auth/signup",
+            { raw: '{"email":"p@example.com","password":"password1","name":"A","__proto__":{"role":"admin"}}' }
+          ],
           ["POST", "/api/auth/login", { body: { email: "a@example.com", password: "x".repeat(300) } }],
           ["GET", "/api/auth/me", { headers: { authorization: `Bearer ${"a".repeat(5000)}` } }],
           ["GET", "/api/auth/me", { headers: { authorization: "Bearer" } }],
           ["PATCH", "/api/products", {}],
           ["PUT", "/api/admin/inventory/%00", { body: { stock: 1 } }],
-          ["POST", "/api/admin/products", { raw: "{\"sku\": \"\u0000\"}" }]
+          ["POST", "/api/admin/products", { raw: '{"sku": "\u0000"}' }]
         ]
         for (const [method, path, call] of cases) {
           const reply = await api(method, path, call)
@@ -671,11 +675,19 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const [a, b] = product.variants
         const swapped = await api("PUT", `/api/admin/products/${product.productId}`, {
           token: admin.token,
-          body: { variants: [{ variantId: a.variantId, sku: b.sku }, { variantId: b.variantId, sku: a.sku }] }
+          body: {
+            variants: [
+              { variantId: a.variantId, sku: b.sku },
+              { variantId: b.variantId, sku: a.sku }
+            ]
+          }
         })
         expect(swapped.status).toBe(200)
         expect(swapped.body.variants.map((v: any) => v.sku)).toEqual([b.sku, a.sku])
-        expect((await api("GET", `/api/products/${product.productId}`)).body.variants.map((v: any) => v.sku)).toEqual([b.sku, a.sku])
+        expect((await api("GET", `/api/products/${product.productId}`)).body.variants.map((v: any) => v.sku)).toEqual([
+          b.sku,
+          a.sku
+        ])
       })
 
       it("refuses an update to a taken SKU", async () => {
@@ -776,6 +788,23 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           expect(one.body.items.map((p: any) => p.productId)).toEqual([made[2].productId])
           const none = await api("GET", `/api/products?q=${word}%25`)
           expect(none.body.total).toBe(0)
+        })
+
+        it("folds case beyond ASCII the same way on every store", async () => {
+          const tag = Math.random().toString(36).slice(2, 8)
+          const cat = `Épicerie${tag}`
+          const first = await createProduct(admin.token, { title: `Émile Crème ${tag}`, category: cat })
+          const second = await createProduct(admin.token, { title: `élan ${tag}`, category: cat })
+          const found = await api(
+            "GET",
+            `/api/products?q=${encodeURIComponent(`ÉMILE CRÈME ${tag}`.toLowerCase().toUpperCase())}`
+          )
+          expect(found.body.items.map((p: any) => p.productId)).toEqual([first.productId])
+          const byCategory = await api(
+            "GET",
+            `/api/products?category=${encodeURIComponent(cat.toLowerCase())}&sort=title`
+          )
+          expect(byCategory.body.items.map((p: any) => p.productId)).toEqual([second.productId, first.productId])
         })
 
         it("pages with limit and offset without overlap", async () => {
