@@ -1,4 +1,4 @@
-import { ByteSize, Cause, Effect, Option, type Types } from "effect"
+import { ByteSize, Cause, Clock, Effect, Option, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
@@ -111,57 +111,84 @@ const corsHeaders = (origins: ReadonlyArray<string>, origin: string | undefined)
 // `unhandled` error in its type even when, as here, it handles everything.
 const unhandled = <A, R>(effect: Effect.Effect<A, never, R>): Effect.Effect<A, Types.unhandled, R> => effect
 
-// The outermost layer of every request: request id, CORS, body limit, and
-// the error body for anything that escaped the endpoints.
+const traceparentPattern = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/
+
+const respond = <E, R>(
+  config: GatewayConfig["Service"],
+  request: HttpServerRequest.HttpServerRequest,
+  requestId: string,
+  httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+) =>
+  Effect.gen(function* () {
+    const cors = corsHeaders(config.corsOrigins, request.headers["origin"])
+    const finish = (response: HttpServerResponse.HttpServerResponse) =>
+      HttpServerResponse.setHeaders(response, {
+        ...cors,
+        ...(Object.keys(cors).length > 0 ? { "access-control-expose-headers": "x-request-id, retry-after" } : {}),
+        "x-request-id": requestId
+      })
+
+    if (request.method === "OPTIONS") {
+      return finish(
+        HttpServerResponse.empty({
+          status: 204,
+          headers: {
+            "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+            "access-control-allow-headers": request.headers["access-control-request-headers"] ?? corsRequestHeaders,
+            "access-control-max-age": "600"
+          }
+        })
+      )
+    }
+
+    const length = Number(request.headers["content-length"] ?? "0")
+    if (Number.isFinite(length) && length > config.maxBodyBytes) {
+      return finish(
+        errorResponse(413, "payload_too_large", "The request body is too large", { maxBytes: config.maxBodyBytes })
+      )
+    }
+
+    const response = yield* httpEffect.pipe(
+      // Also bounds bodies sent without a content-length (chunked).
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
+      Effect.catchCause((cause) => renderFailure(request, cause))
+    )
+    // HttpApi answers an unsupported content type with a plain-text 415.
+    if (response.status === 415) {
+      return finish(errorResponse(415, "unsupported_media_type", "The request body must be application/json"))
+    }
+    return finish(response)
+  })
+
+// The outermost layer of every request: request id, CORS, body limit, the
+// error body for anything that escaped the endpoints, and the access log line.
+// It runs inside the server span when tracing is on. Runtimes should not add a
+// server-level middleware of their own: that forces a span and a slower request
+// path on every request even with tracing off (measured: 2.5x fewer req/s).
 export const GlobalMiddleware = HttpRouter.middleware(
   Effect.gen(function* () {
     const config = yield* GatewayConfig
     return (httpEffect) =>
       Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
+        const started = yield* Clock.currentTimeMillis
         const incoming = request.headers["x-request-id"]
         const requestId = incoming !== undefined && requestIdPattern.test(incoming) ? incoming : newRequestId()
-        const cors = corsHeaders(config.corsOrigins, request.headers["origin"])
-        const finish = (response: HttpServerResponse.HttpServerResponse) =>
-          HttpServerResponse.setHeaders(response, {
-            ...cors,
-            ...(Object.keys(cors).length > 0 ? { "access-control-expose-headers": "x-request-id, retry-after" } : {}),
-            "x-request-id": requestId
-          })
-
-        if (request.method === "OPTIONS") {
-          return finish(
-            HttpServerResponse.empty({
-              status: 204,
-              headers: {
-                "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
-                "access-control-allow-headers": request.headers["access-control-request-headers"] ?? corsRequestHeaders,
-                "access-control-max-age": "600"
-              }
+        // With tracing off there is no span to read a trace id from; the
+        // caller's traceparent still ties these lines to its trace.
+        const traceId = traceparentPattern.exec(request.headers["traceparent"] ?? "")?.[1]
+        return yield* Effect.gen(function* () {
+          const response = yield* respond(config, request, requestId, httpEffect)
+          yield* Effect.logInfo("Sent HTTP response").pipe(
+            Effect.annotateLogs({
+              method: request.method,
+              path: request.url.split("?")[0] ?? request.url,
+              status: response.status,
+              durationMs: (yield* Clock.currentTimeMillis) - started
             })
           )
-        }
-
-        const length = Number(request.headers["content-length"] ?? "0")
-        if (Number.isFinite(length) && length > config.maxBodyBytes) {
-          return finish(
-            errorResponse(413, "payload_too_large", "The request body is too large", {
-              maxBytes: config.maxBodyBytes
-            })
-          )
-        }
-
-        const response = yield* httpEffect.pipe(
-          // Also bounds bodies sent without a content-length (chunked).
-          Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
-          Effect.catchCause((cause) => renderFailure(request, cause)),
-          Effect.annotateLogs({ requestId })
-        )
-        // HttpApi answers an unsupported content type with a plain-text 415.
-        if (response.status === 415) {
-          return finish(errorResponse(415, "unsupported_media_type", "The request body must be application/json"))
-        }
-        return finish(response)
+          return response
+        }).pipe(Effect.annotateLogs(traceId === undefined ? { requestId } : { requestId, traceId }))
       }).pipe(unhandled)
   }),
   { global: true }

@@ -27,8 +27,10 @@ export const serviceName = "shop-node"
 export const traceServiceName = "shop"
 
 // Keys the logger owns; an annotation with one of these names is dropped
-// rather than allowed to overwrite the line's own field.
-const reserved = new Set(["timestamp", "level", "service", "message", "traceId", "spanId", "data", "cause"])
+// rather than allowed to overwrite the line's own field. `traceId` may come
+// from an annotation (the caller's traceparent when tracing is off); the
+// current span's id, written after the annotations, wins when there is one.
+const reserved = new Set(["timestamp", "level", "service", "message", "spanId", "data", "cause"])
 
 /**
  * One JSON object per log entry: timestamp, level, service, message, the log
