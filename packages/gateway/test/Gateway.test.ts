@@ -1,0 +1,125 @@
+import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
+import { afterAll, describe, expect, it } from "vitest"
+import { AuthConfig, defaultThrottle } from "@shop/auth/Auth"
+import * as AuthLive from "@shop/auth/AuthLive"
+import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
+import { Catalog } from "@shop/catalog/Catalog"
+import * as InventoryLive from "@shop/inventory/InventoryLive"
+import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
+import * as Gateway from "../src/Gateway.ts"
+import { GatewayConfig } from "../src/GatewayConfig.ts"
+
+// A catalog that misbehaves on purpose: `get` never answers, `list` dies.
+const BrokenCatalog = Layer.succeed(
+  Catalog,
+  Catalog.of({
+    list: () => Effect.die(new Error("secret internal detail: connection string postgres://admin:hunter2@db")),
+    get: () => Effect.never,
+    create: () => Effect.never,
+    update: () => Effect.never,
+    remove: () => Effect.never
+  })
+)
+
+const logged: Array<string> = []
+const CapturingLogger = Logger.layer([
+  Logger.make(({ message, cause, fiber }) => {
+    const annotations = fiber.getRef(References.CurrentLogAnnotations)
+    logged.push(`${String(message)} ${JSON.stringify(annotations)} ${cause.reasons.length > 0 ? String(cause) : ""}`)
+  })
+])
+
+const auth = AuthLive.layer.pipe(
+  Layer.provide(AuthRepositoryMemory.layer),
+  Layer.provide(
+    Layer.succeed(
+      AuthConfig,
+      AuthConfig.of({
+        jwtSecret: Redacted.make("gateway-test-secret-0123456789abcdef"),
+        adminSecret: Option.none(),
+        tokenTtlSeconds: 60,
+        passwordIterations: 1_000,
+        throttle: defaultThrottle
+      })
+    )
+  )
+)
+
+const shop = HttpRouter.toWebHandler(
+  Gateway.layer.pipe(
+    Layer.provide(
+      Layer.mergeAll(auth, BrokenCatalog, InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer)))
+    ),
+    Layer.provide(
+      Layer.succeed(
+        GatewayConfig,
+        GatewayConfig.of({
+          ...GatewayConfig.defaults,
+          serviceTimeout: Duration.millis(50),
+          corsOrigins: ["https://shop.example"]
+        })
+      )
+    ),
+    Layer.provide(HttpServer.layerServices),
+    Layer.provideMerge(CapturingLogger)
+  ),
+  { disableLogger: true }
+)
+
+afterAll(() => shop.dispose())
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  shop.handler(new Request(`http://shop.test${path}`, { headers }))
+
+describe("gateway", () => {
+  it("a service that does not answer in time is 504 upstream_timeout", async () => {
+    const started = Date.now()
+    const response = await get("/api/products/prd_0000000000000000000000")
+    expect(response.status).toBe(504)
+    expect(await response.json()).toEqual({
+      error: "upstream_timeout",
+      message: "A service this request depends on did not answer in time"
+    })
+    expect(Date.now() - started).toBeLessThan(2_000)
+  })
+
+  it("a defect is 500 internal_error: logged with its cause, never described in the body", async () => {
+    logged.length = 0
+    const response = await get("/api/products")
+    expect(response.status).toBe(500)
+    const text = await response.text()
+    expect(JSON.parse(text)).toEqual({ error: "internal_error", message: "Something went wrong on our side" })
+    expect(text).not.toContain("hunter2")
+    expect(response.headers.get("x-request-id")).toBeTruthy()
+    expect(logged.some((line) => line.includes("hunter2"))).toBe(true)
+  })
+
+  it("CORS: allowed origins are echoed, others are not", async () => {
+    const allowed = await get("/health", { origin: "https://shop.example" })
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://shop.example")
+    expect(allowed.headers.get("access-control-expose-headers")).toContain("x-request-id")
+    const other = await get("/health", { origin: "https://evil.example" })
+    expect(other.headers.get("access-control-allow-origin")).toBeNull()
+    const preflight = await shop.handler(
+      new Request("http://shop.test/api/cart/anything", {
+        method: "OPTIONS",
+        headers: { origin: "https://shop.example", "access-control-request-headers": "authorization, content-type" }
+      })
+    )
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://shop.example")
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization, content-type")
+  })
+
+  it("every response carries a request id, and access log lines carry it", async () => {
+    logged.length = 0
+    const response = await get("/health", { "x-request-id": "abc-123" })
+    expect(response.headers.get("x-request-id")).toBe("abc-123")
+    const line = logged.find((l) => l.startsWith("Sent HTTP response"))
+    expect(line).toContain('"requestId":"abc-123"')
+    expect(line).toContain('"status":200')
+    const spoofed = await get("/health", { "x-request-id": "bad id with spaces\n" })
+    expect(spoofed.headers.get("x-request-id")).toMatch(/^[0-9a-f]+-[0-9a-z]+$/)
+  })
+})
