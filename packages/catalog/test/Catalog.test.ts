@@ -5,8 +5,11 @@ import { Currency } from "@shop/domain/Money"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
+import { TestClock } from "effect/testing"
 import { Catalog } from "../src/Catalog.ts"
 import * as CatalogLive from "../src/CatalogLive.ts"
+import { CatalogRepository } from "../src/CatalogRepository.ts"
+import * as CatalogRepositoryCached from "../src/CatalogRepositoryCached.ts"
 import * as CatalogRepositoryMemory from "../src/CatalogRepositoryMemory.ts"
 
 const usd = Currency.make("USD")
@@ -162,6 +165,75 @@ describe("Catalog", () => {
         const stock = yield* Effect.flip(inventory.get({ variantId: created.variants[0]!.variantId }))
         assert.strictEqual(stock._tag, "VariantNotFound")
       }).pipe(withCatalog(calls))
+    })
+  )
+})
+
+describe("CatalogRepositoryCached", () => {
+  const cachedCatalog = (reads: Ref.Ref<number>) =>
+    Effect.provide(
+      CatalogLive.layer.pipe(
+        Layer.provide(
+          CatalogRepositoryCached.layer({ ttlMillis: 60_000, maxEntries: 2 }).pipe(
+            Layer.provide(
+              Layer.effect(
+                CatalogRepository,
+                Effect.gen(function* () {
+                  const real = yield* CatalogRepository
+                  return CatalogRepository.of({
+                    ...real,
+                    find: (id) =>
+                      Effect.andThen(
+                        Ref.update(reads, (n) => n + 1),
+                        real.find(id)
+                      )
+                  })
+                })
+              ).pipe(Layer.provide(CatalogRepositoryMemory.layer))
+            )
+          )
+        ),
+        Layer.provide(InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer)))
+      )
+    )
+
+  it.effect("serves repeated reads from memory and never serves a record older than this process's last write", () =>
+    Effect.gen(function* () {
+      const reads = yield* Ref.make(0)
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog
+        const created = yield* catalog.create(product("CACHE", 100))
+        yield* Ref.set(reads, 0)
+        yield* catalog.get({ productId: created.productId })
+        yield* catalog.get({ productId: created.productId })
+        assert.strictEqual(yield* Ref.get(reads), 1)
+        yield* catalog.update({ productId: created.productId, patch: { title: "Renamed" } })
+        assert.strictEqual((yield* catalog.get({ productId: created.productId })).title, "Renamed")
+        yield* catalog.remove({ productId: created.productId })
+        assert.strictEqual((yield* Effect.flip(catalog.get({ productId: created.productId })))._tag, "ProductNotFound")
+      }).pipe(cachedCatalog(reads))
+    })
+  )
+
+  it.effect("expires entries after the TTL and bounds its size", () =>
+    Effect.gen(function* () {
+      const reads = yield* Ref.make(0)
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog
+        const a = yield* catalog.create(product("TTL-A", 100))
+        const b = yield* catalog.create(product("TTL-B", 100))
+        const c = yield* catalog.create(product("TTL-C", 100))
+        yield* Ref.set(reads, 0)
+        for (const p of [a, b, c]) yield* catalog.get({ productId: p.productId })
+        // maxEntries 2: the oldest (a) was evicted.
+        yield* catalog.get({ productId: a.productId })
+        assert.strictEqual(yield* Ref.get(reads), 4)
+        yield* catalog.get({ productId: c.productId })
+        assert.strictEqual(yield* Ref.get(reads), 4)
+        yield* TestClock.adjust("61 seconds")
+        yield* catalog.get({ productId: c.productId })
+        assert.strictEqual(yield* Ref.get(reads), 5)
+      }).pipe(cachedCatalog(reads))
     })
   )
 })

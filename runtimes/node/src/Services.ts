@@ -2,6 +2,7 @@ import { Layer } from "effect"
 import * as AuthLive from "@shop/auth/AuthLive"
 import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
+import * as CatalogRepositoryCached from "@shop/catalog/CatalogRepositoryCached"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { SqlBatch } from "@shop/domain/SqlBatch"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
@@ -15,9 +16,13 @@ const inventory = InventoryLive.layer.pipe(
   Layer.provide(InventoryRepositorySql.layer.pipe(Layer.provide(Databases.layer("inventory"))))
 )
 
+// This process is the only writer of the catalog file, so a product read
+// cache invalidated on every write stays coherent; the TTL only bounds it.
+const catalogCache = CatalogRepositoryCached.layer({ ttlMillis: 60_000, maxEntries: 10_000 })
+
 const catalog = CatalogLive.layer.pipe(
   Layer.provide(
-    CatalogRepositorySql.layer.pipe(
+    catalogCache.pipe(Layer.provide(CatalogRepositorySql.layer)).pipe(
       // Multi-statement writes run in a transaction on the catalog's own connection.
       Layer.provide(SqlBatch.layerTransaction),
       Layer.provide(Databases.layer("catalog"))

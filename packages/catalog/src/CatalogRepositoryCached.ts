@@ -1,0 +1,57 @@
+import { Clock, Effect, Layer, Option } from "effect"
+import type { ProductId } from "@shop/domain/Ids"
+import { CatalogRepository, type ProductRecord } from "./CatalogRepository.ts"
+
+export interface CacheOptions {
+  // Upper bound on how long an entry is trusted, in case a write happens
+  // somewhere this process does not see.
+  readonly ttlMillis: number
+  readonly maxEntries: number
+}
+
+// A read-through cache of product records in front of another repository, for
+// runtimes where one process owns the catalog store (node). Every write in
+// this process invalidates its product; a per-product version keeps a read
+// that raced a write from caching what it read before the write.
+// Availability is not cached: it is inventory's and always read live.
+export const layer = (options: CacheOptions) =>
+  Layer.effect(
+    CatalogRepository,
+    Effect.gen(function* () {
+      const inner = yield* CatalogRepository
+      const entries = new Map<ProductId, { readonly record: ProductRecord; readonly expiresAt: number }>()
+      const versions = new Map<ProductId, number>()
+      const versionOf = (id: ProductId) => versions.get(id) ?? 0
+      const invalidate = (id: ProductId) => {
+        versions.set(id, versionOf(id) + 1)
+        entries.delete(id)
+      }
+      const store = (record: ProductRecord, now: number) => {
+        // A Map iterates in insertion order: the first key is the oldest entry.
+        if (entries.size >= options.maxEntries) {
+          const oldest = entries.keys().next()
+          if (oldest.done !== true) entries.delete(oldest.value)
+        }
+        entries.set(record.productId, { record, expiresAt: now + options.ttlMillis })
+      }
+
+      return CatalogRepository.of({
+        find: (productId) =>
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            const hit = entries.get(productId)
+            if (hit !== undefined && hit.expiresAt > now) return Option.some(hit.record)
+            const version = versionOf(productId)
+            const found = yield* inner.find(productId)
+            if (Option.isSome(found) && versionOf(productId) === version) store(found.value, now)
+            return found
+          }),
+        list: inner.list,
+        insert: (product) =>
+          inner.insert(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
+        replace: (product) =>
+          inner.replace(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
+        remove: (productId) => inner.remove(productId).pipe(Effect.ensuring(Effect.sync(() => invalidate(productId))))
+      })
+    })
+  )
