@@ -16,5 +16,6 @@ export default [
   project("packages/inventory"),
   project("packages/gateway"),
   project("runtimes/memory"),
-  project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 })
+  project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 }),
+  project("runtimes/cloudflare", { testTimeout: 120_000, hookTimeout: 180_000 })
 ]

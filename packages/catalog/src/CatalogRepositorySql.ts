@@ -29,6 +29,16 @@ interface VariantRow {
 
 const decodeProducts = Schema.decodeUnknownEffect(Schema.Array(ProductRecord))
 
+// D1 refuses a statement with more than 100 bound parameters; every statement
+// built from a list stays under it on every store.
+const maxParameters = 100
+
+const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {
+  const out: Array<Array<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
 const orderBy: Record<ListProducts["sort"], string> = {
   newest: "created_at DESC, product_id DESC",
   price_asc: "min_price ASC, product_id ASC",
@@ -86,12 +96,21 @@ export const layer = Layer.effect(
     // After a refused write, find which SKU is owned by another product.
     const findConflict = (product: ProductRecord, cause: SqlError.SqlError) =>
       Effect.gen(function* () {
-        const skus = product.variants.map((v) => v.sku)
-        const owners = yield* sql<{ sku: string }>`
-          SELECT sku FROM products WHERE sku = ${product.sku} AND product_id <> ${product.productId}
-          UNION ALL
-          SELECT sku FROM variants WHERE ${sql.in("sku", skus)} AND product_id <> ${product.productId}
-        `
+        const owners: Array<{ readonly sku: string }> = [
+          ...(yield* sql<{ sku: string }>`
+            SELECT sku FROM products WHERE sku = ${product.sku} AND product_id <> ${product.productId}
+          `)
+        ]
+        for (const skus of chunk(
+          product.variants.map((v) => v.sku),
+          maxParameters - 1
+        )) {
+          owners.push(
+            ...(yield* sql<{ sku: string }>`
+              SELECT sku FROM variants WHERE ${sql.in("sku", skus)} AND product_id <> ${product.productId}
+            `)
+          )
+        }
         if (owners.length > 0) return yield* new SkuConflict({ sku: owners[0]!.sku })
         return yield* Effect.die(cause)
       })
@@ -128,7 +147,11 @@ export const layer = Layer.effect(
           created_at: product.createdAt,
           updated_at: product.updatedAt
         })}`,
-        ...(Arr.isReadonlyArrayNonEmpty(variants) ? [sql`INSERT INTO variants ${sql.insert(variants)}`] : [])
+        // Several statements when needed: D1 refuses more than 100 bound
+        // parameters in one statement (9 per variant row).
+        ...chunk(variants, Math.floor(maxParameters / 9)).flatMap((rows) =>
+          Arr.isReadonlyArrayNonEmpty(rows) ? [sql`INSERT INTO variants ${sql.insert(rows)}`] : []
+        )
       ]
       return batch.run(statements).pipe(
         Effect.catch((cause) => findConflict(product, cause)),

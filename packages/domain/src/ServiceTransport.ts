@@ -43,6 +43,17 @@ export const WireCall = Schema.Struct({
 })
 export type WireCall = typeof WireCall.Type
 
+// The defect of a transport that got no usable answer from a service (binding
+// failure, network error, refused or garbled reply). The gateway answers it
+// with 502 upstream_error rather than 500: the fault is another service's.
+export class ServiceUnreachable extends Error {
+  readonly _tag = "ServiceUnreachable"
+  override readonly name = "ServiceUnreachable"
+}
+
+export const isServiceUnreachable = (u: unknown): u is ServiceUnreachable =>
+  typeof u === "object" && u !== null && "_tag" in u && u._tag === "ServiceUnreachable"
+
 // Sends one call and returns the encoded Exit. A transport that cannot get an
 // answer dies: the service interfaces have no failure for "unreachable", and
 // the caller's timeout and error rendering handle a defect.

@@ -2,6 +2,7 @@ import { ByteSize, Cause, Clock, Effect, Option, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
+import { isServiceUnreachable } from "@shop/domain/ServiceTransport"
 import { GatewayConfig } from "./GatewayConfig.ts"
 
 // Standard error body of API.md, built where no HttpApi endpoint is involved
@@ -75,6 +76,10 @@ const renderFailure = (request: HttpServerRequest.HttpServerRequest, cause: Caus
     }
     if (HttpApiError.HttpApiPayloadTooLarge.is(error) || isBodyTooLarge(error)) {
       return errorResponse(413, "payload_too_large", "The request body is too large")
+    }
+    if (isServiceUnreachable(error)) {
+      yield* Effect.logError("A service did not answer", cause)
+      return errorResponse(502, "upstream_error", "A service this request depends on failed")
     }
     if (Cause.hasInterruptsOnly(cause)) {
       return errorResponse(503, "service_unavailable", "The request was interrupted")

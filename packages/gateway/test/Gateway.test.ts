@@ -5,6 +5,7 @@ import { AuthConfig, defaultThrottle } from "@shop/auth/Auth"
 import * as AuthLive from "@shop/auth/AuthLive"
 import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
 import { Catalog } from "@shop/catalog/Catalog"
+import { ServiceUnreachable } from "@shop/domain/ServiceTransport"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
 import * as Gateway from "../src/Gateway.ts"
@@ -15,7 +16,10 @@ const BrokenCatalog = Layer.succeed(
   Catalog,
   Catalog.of({
     list: () => Effect.die(new Error("secret internal detail: connection string postgres://admin:hunter2@db")),
-    get: () => Effect.never,
+    get: ({ productId }) =>
+      productId.includes("Unreachable")
+        ? Effect.die(new ServiceUnreachable("The catalog service did not answer"))
+        : Effect.never,
     create: () => Effect.never,
     update: () => Effect.never,
     remove: () => Effect.never
@@ -82,6 +86,15 @@ describe("gateway", () => {
       message: "A service this request depends on did not answer in time"
     })
     expect(Date.now() - started).toBeLessThan(2_000)
+  })
+
+  it("a service that cannot be reached is 502 upstream_error", async () => {
+    const response = await get("/api/products/prd_Unreachable000000000000")
+    expect(response.status).toBe(502)
+    expect(await response.json()).toEqual({
+      error: "upstream_error",
+      message: "A service this request depends on failed"
+    })
   })
 
   it("a defect is 500 internal_error: logged with its cause, never described in the body", async () => {

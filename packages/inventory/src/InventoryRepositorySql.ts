@@ -4,7 +4,8 @@ import { InventoryRepository, LevelRow } from "./InventoryRepository.ts"
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
 
-// SQLite limits bound parameters per statement; large id lists go in chunks.
+// D1 refuses a statement with more than 100 bound parameters; large lists go
+// in chunks that stay under it (4 parameters per inserted row).
 const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
@@ -53,7 +54,7 @@ export const layer = Layer.effect(
         `),
       insertMany: (levels, now) =>
         Effect.forEach(
-          chunk(levels, 30),
+          chunk(levels, 25),
           (rows) => {
             const values: Array<Record<string, unknown>> = rows.map((r) => ({
               variant_id: r.variantId,

@@ -549,6 +549,31 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect(read.body).toEqual(product)
       })
 
+      it("creates a product with 100 variants, the most the API allows, and refuses 101", async () => {
+        const sku = uniqueSku("WIDE")
+        const variants = Array.from({ length: 100 }, (_, i) => ({
+          sku: `${sku}-${i}`,
+          price: { amount: 100 + i, currency: "USD" },
+          stock: i
+        }))
+        const product = await createProduct(admin.token, { sku, price: undefined, stock: undefined, variants })
+        expect(product.variants).toHaveLength(100)
+        const read = await api("GET", `/api/products/${product.productId}`)
+        expect(read.body.variants.map((v: any) => v.available)).toEqual(variants.map((v) => v.stock))
+        const tooMany = [...variants, { sku: `${sku}-X`, price: { amount: 1, currency: "USD" } }].map((v) => ({
+          ...v,
+          sku: `${v.sku}Y`
+        }))
+        expectError(
+          await api("POST", "/api/admin/products", {
+            token: admin.token,
+            body: { sku: uniqueSku(), title: "Too wide", variants: tooMany }
+          }),
+          400,
+          "validation_error"
+        )
+      })
+
       it("accepts the one-variant shorthand", async () => {
         const product = await createProduct(admin.token, { stock: 4 })
         expect(product.variants).toHaveLength(1)

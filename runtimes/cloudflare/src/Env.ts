@@ -1,0 +1,52 @@
+import type { WireCall } from "@shop/domain/ServiceTransport"
+
+// The bindings and variables each Worker reads. Written by hand rather than
+// taken from `wrangler types`: secrets are not in the wrangler files, and
+// every service binding is optional because a client falls back to the
+// service's URL when its binding is absent.
+
+// A service binding to one of our service Workers: the RPC method of
+// ServiceWorker.ts. Plain data in, plain data out.
+export interface ServiceBinding {
+  readonly call: (call: WireCall) => Promise<unknown>
+}
+
+// Strings the Effect configuration reads (through ConfigProvider).
+interface Observability {
+  // OTLP/HTTP base URL; spans are exported only when it is set.
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string
+  readonly LOG_LEVEL?: string
+}
+
+export interface ServiceEnv extends Observability {
+  readonly DB: D1Database
+  // Signs and checks calls that arrive by URL instead of a binding.
+  readonly INTERNAL_SECRET?: string
+}
+
+export interface AuthEnv extends ServiceEnv {
+  readonly JWT_SECRET?: string
+  readonly ADMIN_SECRET?: string
+}
+
+export interface CatalogEnv extends ServiceEnv {
+  readonly INVENTORY?: ServiceBinding
+  readonly INVENTORY_URL?: string
+}
+
+export interface GatewayEnv extends Observability {
+  readonly AUTH?: ServiceBinding
+  readonly CATALOG?: ServiceBinding
+  readonly INVENTORY?: ServiceBinding
+  readonly AUTH_URL?: string
+  readonly CATALOG_URL?: string
+  readonly INVENTORY_URL?: string
+  readonly INTERNAL_SECRET?: string
+  readonly CLIENT_IP_HEADER?: string
+  readonly CORS_ORIGINS?: string
+}
+
+// Only the string values of an env become configuration; bindings are
+// passed to the layers that use them.
+export const configValues = (env: object): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === "string"))

@@ -1,0 +1,167 @@
+import { WorkerEntrypoint } from "cloudflare:workers"
+import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Option, type Redacted, Schema } from "effect"
+import type { SqlClient } from "effect/sql"
+import * as D1Client from "@effect/sql-d1/D1Client"
+import { NotFound, PayloadTooLarge, Unauthorized } from "@shop/domain/Errors"
+import { type Implementation, makeServer, type ServiceContract, WireCall } from "@shop/domain/ServiceTransport"
+import type { ServiceEnv } from "./Env.ts"
+import { NonceStore } from "./NonceStore.ts"
+import * as Observability from "./Observability.ts"
+import { maxSkewMillis, noncePattern, SignatureHeaders, verify } from "./Signing.ts"
+import type { ServiceName } from "./Transports.ts"
+
+// A service Worker: one service Layer (the same one the other runtimes use)
+// behind two doors.
+//
+// - `call`, a Workers RPC method, is reachable only through a service binding
+//   (bindings are not on the internet), so it takes unsigned calls.
+// - `fetch` is what a URL reaches. It answers only signed, fresh, first-seen
+//   calls, and refuses everything else before looking at the request.
+//
+// The doors cannot be confused: a binding's `fetch()` lands in `fetch` and
+// needs a signature like any URL call, and no URL reaches `call`.
+
+const maxBodyBytes = 1024 * 1024
+
+const UrlBody = Schema.Struct({ payload: Schema.Unknown, traceparent: WireCall.fields.traceparent })
+const decodeUrlBody = Schema.decodeUnknownEffect(Schema.fromJsonString(UrlBody))
+class InternalServer extends Context.Service<
+  InternalServer,
+  {
+    readonly serve: (call: unknown) => Effect.Effect<unknown>
+    readonly secret: Redacted.Redacted<string>
+  }
+>()("@shop/runtime-cloudflare/InternalServer") {}
+
+const errorResponse = (status: number, body: unknown) => Response.json(body, { status })
+const encodeUnauthorized = Schema.encodeSync(Unauthorized)
+const refuse = (message: string) => errorResponse(401, encodeUnauthorized(new Unauthorized({ message })))
+
+const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (service: ServiceName, request: Request) {
+  const { secret, serve } = yield* InternalServer
+  const nonces = yield* NonceStore
+  const timestampHeader = request.headers.get(SignatureHeaders.timestamp)
+  const nonce = request.headers.get(SignatureHeaders.nonce)
+  const signature = request.headers.get(SignatureHeaders.signature)
+  if (timestampHeader === null || nonce === null || signature === null) {
+    return refuse("Internal calls must be signed")
+  }
+  const timestamp = Number(timestampHeader)
+  const now = yield* Clock.currentTimeMillis
+  if (!/^\d{1,16}$/.test(timestampHeader) || Math.abs(now - timestamp) > maxSkewMillis) {
+    return refuse("The signature has expired")
+  }
+  if (!noncePattern.test(nonce)) return refuse("The signature is not valid")
+  const length = Number(request.headers.get("content-length") ?? "0")
+  if (!(length <= maxBodyBytes)) {
+    return errorResponse(413, Schema.encodeSync(PayloadTooLarge)(new PayloadTooLarge({})))
+  }
+  const body = new Uint8Array(yield* Effect.promise(() => request.arrayBuffer()))
+  if (body.length > maxBodyBytes) return errorResponse(413, Schema.encodeSync(PayloadTooLarge)(new PayloadTooLarge({})))
+  const url = new URL(request.url)
+  const valid = yield* verify(
+    secret,
+    {
+      method: request.method,
+      pathAndQuery: url.pathname + url.search,
+      timestamp,
+      nonce,
+      body
+    },
+    signature
+  )
+  if (!valid) return refuse("The signature is not valid")
+  // Only a well-signed request gets this far, so nobody without the secret
+  // can fill the nonce table.
+  if (!(yield* nonces.remember(nonce, now))) return refuse("This call was already made")
+
+  const route = /^\/internal\/([a-z]+)\/([A-Za-z][A-Za-z0-9]{0,63})$/.exec(url.pathname)
+  if (request.method !== "POST" || route === null || route[1] !== service) {
+    return errorResponse(404, Schema.encodeSync(NotFound)(new NotFound({})))
+  }
+  const decoded = yield* Effect.option(decodeUrlBody(new TextDecoder().decode(body)))
+  if (Option.isNone(decoded))
+    return errorResponse(400, { error: "validation_error", message: "Malformed internal call" })
+  const { payload, traceparent } = decoded.value
+  const call: WireCall = { method: route[2]!, payload, ...(traceparent === undefined ? {} : { traceparent }) }
+  return Response.json(yield* serve(call).pipe(Effect.annotateLogs({ via: "url" })))
+})
+
+export interface ServiceWorkerOptions<
+  C extends ServiceContract,
+  I,
+  S extends Implementation<C>,
+  Env extends ServiceEnv
+> {
+  readonly name: ServiceName
+  readonly contract: C
+  readonly tag: Context.Key<I, S>
+  // The service with its store; D1 (SqlClient and D1Client) is provided here.
+  readonly layer: (env: Env) => Layer.Layer<I, never, SqlClient.SqlClient | D1Client.D1Client>
+}
+
+export const make = <C extends ServiceContract, I, S extends Implementation<C>, Env extends ServiceEnv>(
+  options: ServiceWorkerOptions<C, I, S, Env>
+) => {
+  const serviceName = `shop-${options.name}`
+  const serverName = options.name.charAt(0).toUpperCase() + options.name.slice(1)
+
+  const makeRuntime = (env: Env) => {
+    const server = Layer.effect(
+      InternalServer,
+      Effect.gen(function* () {
+        const implementation = yield* options.tag
+        const secret = yield* Config.Redacted("INTERNAL_SECRET").pipe(
+          Effect.mapError(
+            (error) => new Error(`INTERNAL_SECRET is not set (wrangler secret put INTERNAL_SECRET): ${error.message}`)
+          ),
+          Effect.orDie
+        )
+        return InternalServer.of({ serve: makeServer(serverName, options.contract, implementation), secret })
+      })
+    )
+    const app = Layer.mergeAll(server, NonceStore.layerD1).pipe(
+      Layer.provide(options.layer(env)),
+      Layer.provide(D1Client.layer({ db: env.DB }).pipe(Layer.orDie)),
+      Layer.provideMerge(Observability.layer(env, serviceName))
+    )
+    return ManagedRuntime.make(app)
+  }
+
+  // Built once per isolate, on the first call (a Worker may not do I/O or
+  // draw random numbers at module scope), and kept for the isolate's life.
+  let runtime: ReturnType<typeof makeRuntime> | undefined
+
+  // The response goes out first; the isolate stays up (waitUntil) until the
+  // call's spans are exported.
+  const run = <A>(env: Env, ctx: ExecutionContext, program: Effect.Effect<A, never, InternalServer | NonceStore>) => {
+    const current = (runtime ??= makeRuntime(env))
+    const result = current.runPromise(program)
+    if (Observability.exporting(env)) {
+      const flush = () => current.runPromise(Observability.flush)
+      ctx.waitUntil(result.then(flush, flush))
+    }
+    return result
+  }
+
+  const Entrypoint: new (ctx: ExecutionContext, env: Env) => ServiceEntrypoint = class extends WorkerEntrypoint<Env> {
+    // Through a service binding.
+    call(call: unknown): Promise<unknown> {
+      const program = Effect.flatMap(InternalServer, ({ serve }) => serve(call))
+      return run(this.env, this.ctx, program.pipe(Effect.annotateLogs({ via: "binding" })))
+    }
+
+    // Through a URL: signed calls only.
+    override fetch(request: Request): Promise<Response> {
+      return run(this.env, this.ctx, handleUrlCall(options.name, request))
+    }
+  }
+  return Entrypoint
+}
+
+// What a service Worker's default export is, for the declaration emit (an
+// anonymous class with protected members cannot be named in a .d.ts).
+export interface ServiceEntrypoint extends Rpc.WorkerEntrypointBranded {
+  readonly call: (call: unknown) => Promise<unknown>
+  readonly fetch: (request: Request) => Promise<Response>
+}

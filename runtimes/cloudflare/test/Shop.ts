@@ -1,0 +1,179 @@
+import { randomBytes } from "node:crypto"
+import { mkdtemp, rm } from "node:fs/promises"
+import { createServer, type IncomingMessage, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { createTestHarness, type TestHarness } from "wrangler"
+
+// The Workers set (gateway, auth, catalog, inventory) under one local
+// workerd, started by the tests: wrangler's test harness reads the same
+// wrangler.jsonc files as `wrangler dev` and `wrangler deploy`.
+//
+// Beside it runs a second gateway with no service bindings at all, so that
+// it must use the URL fallback: its AUTH_URL, CATALOG_URL and INVENTORY_URL
+// point at a relay on 127.0.0.1 that hands each request to the service
+// Worker's own fetch handler (the door a URL reaches). The service Workers
+// have no URL of their own to point at, by design.
+
+export const root = fileURLToPath(new URL("..", import.meta.url))
+
+export const workerNames = {
+  gateway: "shop-gateway",
+  urlGateway: "shop-gateway-by-url",
+  auth: "shop-auth",
+  catalog: "shop-catalog",
+  inventory: "shop-inventory"
+}
+
+export interface Secrets {
+  readonly JWT_SECRET: string
+  readonly ADMIN_SECRET: string
+  readonly INTERNAL_SECRET: string
+}
+
+export interface Shop {
+  readonly harness: TestHarness
+  // The gateway, on a real loopback socket.
+  readonly fetch: (request: Request) => Promise<Response>
+  // One Worker's own fetch handler (its URL door), without a socket.
+  readonly workerFetch: (name: string) => (request: Request) => Promise<Response>
+  // The URL calls the relay passed on: path and whether they were signed.
+  readonly relayed: () => ReadonlyArray<{ readonly path: string; readonly signed: boolean }>
+  readonly url: URL
+  readonly secrets: Secrets
+  readonly close: () => Promise<void>
+}
+
+// Miniflare has its own undici: requests and responses are copied across
+// rather than handed over.
+const viaWorker =
+  (harness: TestHarness, name: string) =>
+  async (request: Request): Promise<Response> => {
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer()
+    const response = await harness.getWorker(name).fetch(request.url, {
+      method: request.method,
+      headers: Object.fromEntries(request.headers),
+      ...(body === undefined ? {} : { body: new Uint8Array(body) })
+    })
+    return new Response(await response.arrayBuffer(), {
+      status: response.status,
+      headers: Object.fromEntries(response.headers)
+    })
+  }
+
+const readBody = (request: IncomingMessage) =>
+  new Promise<Buffer>((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => resolve(Buffer.concat(chunks)))
+    request.on("error", reject)
+  })
+
+const startRelay = async (target: () => TestHarness | undefined) => {
+  const relayed: Array<{ path: string; signed: boolean }> = []
+  const server: Server = createServer(async (request, response) => {
+    const harness = target()
+    const service = /^\/internal\/(auth|catalog|inventory)\//.exec(request.url ?? "")?.[1]
+    if (harness === undefined || service === undefined) {
+      response.writeHead(404).end()
+      return
+    }
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).flatMap(([key, value]) => (typeof value === "string" ? [[key, value]] : []))
+    )
+    relayed.push({ path: request.url ?? "", signed: "x-shop-signature" in headers })
+    const body = await readBody(request)
+    const forwarded = new Request(`http://${service}.internal${request.url}`, {
+      method: request.method ?? "POST",
+      headers,
+      body: new Uint8Array(body)
+    })
+    const answer = await viaWorker(harness, `shop-${service}`)(forwarded)
+    response.writeHead(answer.status, Object.fromEntries(answer.headers)).end(Buffer.from(await answer.arrayBuffer()))
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    relayed: () => relayed.slice(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  }
+}
+
+const secret = () => randomBytes(32).toString("hex")
+
+export const startShop = async (options: { readonly vars?: Record<string, string> } = {}): Promise<Shop> => {
+  // STACK.md sharp edge 7: offline, no metrics, and a registry of our own so
+  // that a `wrangler dev` running beside the tests cannot see these Workers.
+  const configHome = await mkdtemp(join(tmpdir(), "shop-wrangler-"))
+  process.env["XDG_CONFIG_HOME"] = configHome
+  process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false"
+  process.env["WRANGLER_SEND_METRICS"] = "false"
+
+  let started: TestHarness | undefined
+  const relay = await startRelay(() => started)
+  const secrets: Secrets = { JWT_SECRET: secret(), ADMIN_SECRET: secret(), INTERNAL_SECRET: secret() }
+  const vars = { ...options.vars }
+  const internal = { INTERNAL_SECRET: secrets.INTERNAL_SECRET }
+  const config = (worker: string) => join(root, worker, "wrangler.jsonc")
+  const harness = createTestHarness({
+    // Not this folder: the inline Worker below would pick up a developer's
+    // runtimes/cloudflare/.dev.vars, whose values would beat its vars.
+    root: configHome,
+    workers: [
+      { configPath: config("gateway"), vars, secrets: internal },
+      { configPath: config("auth"), vars, secrets: { ...secrets } },
+      { configPath: config("catalog"), vars, secrets: internal },
+      { configPath: config("inventory"), vars, secrets: internal },
+      {
+        // Test-only: the gateway's code with no bindings. An inline config
+        // has no secrets, so INTERNAL_SECRET goes in as a variable here.
+        config: {
+          name: workerNames.urlGateway,
+          main: join(root, "src", "gateway.ts"),
+          compatibility_date: "2026-11-01",
+          vars: {
+            ...vars,
+            ...internal,
+            AUTH_URL: relay.url,
+            CATALOG_URL: relay.url,
+            INVENTORY_URL: relay.url
+          }
+        }
+      }
+    ]
+  })
+  const close = async () => {
+    await harness.close()
+    await relay.close()
+    await rm(configHome, { recursive: true, force: true })
+  }
+  try {
+    const { url } = await harness.listen()
+    for (const name of [workerNames.auth, workerNames.catalog, workerNames.inventory]) {
+      await harness.getWorker(name).applyD1Migrations("DB")
+    }
+    started = harness
+    return {
+      harness,
+      fetch: (request) => {
+        const target = new URL(request.url)
+        return fetch(new Request(new URL(target.pathname + target.search, url), request))
+      },
+      workerFetch: (name) => viaWorker(harness, name),
+      relayed: relay.relayed,
+      url,
+      secrets,
+      close
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}

@@ -1,0 +1,379 @@
+import { assert, it as effectIt } from "@effect/vitest"
+import { Effect, Exit, Redacted } from "effect"
+import { EmailExists } from "@shop/domain/Errors"
+import { AuthContract } from "@shop/domain/ServiceContracts"
+import { makeClient } from "@shop/domain/ServiceTransport"
+import { describeScenarios } from "@shop/testing/Scenarios"
+import { unstable_readConfig } from "wrangler"
+import { afterAll, describe, expect, it } from "vitest"
+import { newNonce, SignatureHeaders, sign } from "../src/Signing.ts"
+import * as Transports from "../src/Transports.ts"
+import { type OtlpReceiver, startOtlpReceiver } from "./Otlp.ts"
+import { root, type Shop, startShop, workerNames } from "./Shop.ts"
+
+// One workerd for the whole file (the machine is small and it takes seconds
+// to start): the black-box suite, the signing rules of URL calls, and tracing
+// across Workers all run against the same Workers set, which exports its
+// spans to a local OTLP receiver.
+
+let started: Promise<{ readonly shop: Shop; readonly otlp: OtlpReceiver }> | undefined
+
+const start = () =>
+  (started ??= (async () => {
+    const otlp = await startOtlpReceiver()
+    try {
+      const shop = await startShop({ vars: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint } })
+      return { shop, otlp }
+    } catch (error) {
+      await otlp.close()
+      throw error
+    }
+  })())
+
+afterAll(async () => {
+  if (started === undefined) return
+  const { shop, otlp } = await started
+  await shop.close()
+  await otlp.close()
+})
+
+describeScenarios("cloudflare workers (local workerd)", {
+  start: async () => {
+    const { shop } = await start()
+    return {
+      fetch: shop.fetch,
+      adminSecret: shop.secrets.ADMIN_SECRET,
+      jwtSecret: shop.secrets.JWT_SECRET
+    }
+  },
+  // The Workers stay up for the tests below; afterAll stops them.
+  stop: async () => {}
+})
+
+const encoder = new TextEncoder()
+
+interface SignedCall {
+  readonly path?: string
+  readonly body?: string
+  readonly secret?: string
+  readonly timestamp?: number
+  readonly nonce?: string
+  // Signs this body but sends `body`.
+  readonly signedBody?: string
+}
+
+const signupBody = (email: string) =>
+  JSON.stringify({ payload: { email, password: "correct horse battery", name: "Signed" } })
+
+const uniqueEmail = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${newNonce().slice(0, 8)}@example.com`
+
+// A URL call to a service Worker, signed by hand so that each part can be
+// got wrong on purpose.
+const signedRequest = async (shop: Shop, call: SignedCall) => {
+  const path = call.path ?? "/internal/auth/signup"
+  const body = call.body ?? signupBody(uniqueEmail("signed"))
+  const timestamp = call.timestamp ?? Date.now()
+  const nonce = call.nonce ?? newNonce()
+  const signature = await Effect.runPromise(
+    sign(Redacted.make(call.secret ?? shop.secrets.INTERNAL_SECRET), {
+      method: "POST",
+      pathAndQuery: path,
+      timestamp,
+      nonce,
+      body: encoder.encode(call.signedBody ?? body)
+    })
+  )
+  return {
+    url: `http://auth.internal${path}`,
+    init: {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        [SignatureHeaders.timestamp]: String(timestamp),
+        [SignatureHeaders.nonce]: nonce,
+        [SignatureHeaders.signature]: signature
+      }
+    }
+  }
+}
+
+const send = async (shop: Shop, worker: string, request: { url: string; init: RequestInit }) => {
+  const response = await shop.workerFetch(worker)(new Request(request.url, request.init))
+  return { status: response.status, body: (await response.json()) as { error?: string; message?: string } }
+}
+
+describe("service Workers answer URL calls only when signed", () => {
+  it("refuses an unsigned call", async () => {
+    const { shop } = await start()
+    const response = await shop.workerFetch(workerNames.auth)(
+      new Request("http://auth.internal/internal/auth/signup", {
+        method: "POST",
+        body: signupBody(uniqueEmail("unsigned"))
+      })
+    )
+    expect(response.status).toBe(401)
+    expect(await response.json()).toMatchObject({ error: "unauthorized" })
+  })
+
+  it("refuses a call signed with another secret", async () => {
+    const { shop } = await start()
+    const reply = await send(shop, workerNames.auth, await signedRequest(shop, { secret: "not-the-internal-secret" }))
+    expect(reply).toMatchObject({ status: 401, body: { error: "unauthorized", message: "The signature is not valid" } })
+  })
+
+  it("refuses a call whose body is not the one signed", async () => {
+    const { shop } = await start()
+    const reply = await send(
+      shop,
+      workerNames.auth,
+      await signedRequest(shop, { signedBody: signupBody(uniqueEmail("original")) })
+    )
+    expect(reply).toMatchObject({ status: 401, body: { message: "The signature is not valid" } })
+  })
+
+  it("refuses a call signed more than 60 s ago, or more than 60 s ahead", async () => {
+    const { shop } = await start()
+    const old = await send(shop, workerNames.auth, await signedRequest(shop, { timestamp: Date.now() - 61_000 }))
+    expect(old).toMatchObject({ status: 401, body: { message: "The signature has expired" } })
+    const ahead = await send(shop, workerNames.auth, await signedRequest(shop, { timestamp: Date.now() + 61_000 }))
+    expect(ahead).toMatchObject({ status: 401, body: { message: "The signature has expired" } })
+  })
+
+  it("answers a signed call once, and refuses its replay inside the window", async () => {
+    const { shop } = await start()
+    const request = await signedRequest(shop, {})
+    const first = await send(shop, workerNames.auth, request)
+    expect(first.status).toBe(200)
+    expect(first.body).toMatchObject({ _tag: "Success" })
+    const replay = await send(shop, workerNames.auth, request)
+    expect(replay).toMatchObject({ status: 401, body: { message: "This call was already made" } })
+  })
+
+  it("refuses a call signed for one service when sent to another", async () => {
+    const { shop } = await start()
+    // Same secret, but the signed path names auth: catalog will not run it.
+    const request = await signedRequest(shop, { path: "/internal/auth/signup" })
+    const reply = await send(shop, workerNames.catalog, request)
+    expect(reply.status).toBe(404)
+  })
+
+  effectIt.live("serves the client layer over a signed URL, typed failures included", () =>
+    Effect.gen(function* () {
+      const { shop } = yield* Effect.promise(start)
+      // The same client the gateway uses, on the URL transport instead of a
+      // binding; `fetch` reaches the auth Worker's URL door without a socket.
+      const auth = makeClient(
+        "Auth",
+        AuthContract,
+        Transports.url({
+          service: "auth",
+          baseUrl: new URL("http://auth.internal"),
+          secret: Redacted.make(shop.secrets.INTERNAL_SECRET),
+          fetch: shop.workerFetch(workerNames.auth)
+        })
+      )
+      const input = { email: uniqueEmail("client"), password: "correct horse battery", name: "Client" }
+      const created = yield* auth.signup(input)
+      assert.strictEqual(created.email, input.email)
+      const again = yield* Effect.exit(auth.signup(input))
+      assert.isTrue(Exit.isFailure(again))
+      const error = yield* Effect.flip(auth.signup(input))
+      assert.instanceOf(error, EmailExists)
+      assert.strictEqual(error.error, "email_exists")
+    })
+  )
+})
+
+describe("URL fallback", () => {
+  it("a gateway without bindings reaches every service by signed URL calls, typed failures included", async () => {
+    const { shop } = await start()
+    const gateway = shop.workerFetch(workerNames.urlGateway)
+    const before = shop.relayed().length
+    const post = (path: string, body: unknown) =>
+      gateway(
+        new Request(`http://shop.test${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body)
+        })
+      )
+    const account = { email: uniqueEmail("by-url"), password: "correct horse battery", name: "By URL" }
+    expect((await post("/api/auth/signup", account)).status).toBe(201)
+    const again = await post("/api/auth/signup", account)
+    expect(again.status).toBe(409)
+    expect(await again.json()).toMatchObject({ error: "email_exists" })
+    const login = await post("/api/auth/login", { email: account.email, password: account.password })
+    expect(login.status).toBe(200)
+    expect((await gateway(new Request("http://shop.test/api/products?limit=1"))).status).toBe(200)
+
+    const calls = shop.relayed().slice(before)
+    expect(calls.map((c) => c.path)).toEqual(
+      expect.arrayContaining(["/internal/auth/signup", "/internal/auth/login", "/internal/catalog/list"])
+    )
+    expect(calls.every((c) => c.signed)).toBe(true)
+  })
+})
+
+describe("only the gateway is reachable", () => {
+  it("declares no route, workers.dev or preview URL for the service Workers", () => {
+    for (const service of ["auth", "catalog", "inventory"]) {
+      const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
+      expect(config.workers_dev, service).toBe(false)
+      expect(config.preview_urls, service).toBe(false)
+      expect(config.routes ?? [], service).toEqual([])
+      expect(config.route, service).toBeUndefined()
+    }
+  })
+
+  it("gives each service its own D1 database", () => {
+    const ids = ["auth", "catalog", "inventory"].map((service) => {
+      const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
+      expect(config.d1_databases.map((d: { readonly binding: string }) => d.binding)).toEqual(["DB"])
+      return config.d1_databases[0]!.database_id
+    })
+    // Local D1 storage is keyed by the id: a shared id would be one database.
+    expect(new Set(ids).size).toBe(3)
+  })
+
+  it("does not forward internal paths from the public URL", async () => {
+    const { shop } = await start()
+    const response = await fetch(new URL("/internal/auth/signup", shop.url), {
+      method: "POST",
+      body: signupBody(uniqueEmail("public"))
+    })
+    expect(response.status).toBe(404)
+  })
+})
+
+describe("D1 limits", () => {
+  const call = async (
+    shop: Shop,
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {}
+  ) => {
+    const response = await shop.fetch(
+      new Request(`http://shop.test${path}`, {
+        method,
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body)
+      })
+    )
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+  }
+  let token = ""
+
+  it("has an admin to create products with", async () => {
+    const { shop } = await start()
+    const email = uniqueEmail("d1-admin")
+    const password = "correct horse battery"
+    const headers = { "x-admin-secret": shop.secrets.ADMIN_SECRET }
+    expect(
+      (await call(shop, "POST", "/api/auth/admin/signup", { email, password, name: "Admin" }, headers)).status
+    ).toBe(201)
+    const login = await call(shop, "POST", "/api/auth/login", { email, password })
+    expect(login.status).toBe(200)
+    token = String(login.body["accessToken"])
+  })
+
+  // D1 allows at most 100 bound parameters per statement; the SQL
+  // repositories split long lists into several statements of one batch.
+  it("creates a product with 100 variants, the most the API allows", async () => {
+    const { shop } = await start()
+    const sku = `WIDE-${newNonce().slice(0, 10).toUpperCase()}`
+    const variants = Array.from({ length: 100 }, (_, i) => ({
+      sku: `${sku}-${i}`,
+      price: { amount: 100 + i, currency: "USD" },
+      stock: 1
+    }))
+    const created = await call(
+      shop,
+      "POST",
+      "/api/admin/products",
+      { sku, title: "Wide", variants },
+      {
+        authorization: `Bearer ${token}`
+      }
+    )
+    expect(created.status).toBe(201)
+  })
+})
+
+describe("tracing across Workers", () => {
+  it("one login is one trace from the gateway into the auth Worker, continuing traceparent", async () => {
+    const { shop, otlp } = await start()
+    const email = uniqueEmail("traced")
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      shop.fetch(
+        new Request(`http://shop.test${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify(body)
+        })
+      )
+    expect((await post("/api/auth/signup", { email, password: "correct horse battery", name: "T" })).status).toBe(201)
+
+    const traceId = newNonce()
+    const incoming = "00f067aa0ba902b7"
+    const response = await post(
+      "/api/auth/login",
+      { email, password: "correct horse battery" },
+      {
+        traceparent: `00-${traceId}-${incoming}-01`
+      }
+    )
+    expect(response.status).toBe(200)
+
+    // Spans leave each Worker after its response (waitUntil): wait for both.
+    const deadline = Date.now() + 15_000
+    let spans = otlp.spans().filter((s) => s.traceId === traceId)
+    while (
+      Date.now() < deadline &&
+      !(
+        spans.some((s) => s.service === workerNames.auth && s.name === "Auth.login") &&
+        spans.some((s) => s.service === workerNames.gateway && s.kind === 2)
+      )
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      spans = otlp.spans().filter((s) => s.traceId === traceId)
+    }
+    const names = spans.map((s) => `${s.service}:${s.name}`)
+    const server = spans.find((s) => s.service === workerNames.gateway && s.kind === 2)
+    expect(server, names.join(", ")).toBeDefined()
+    expect(server!.parentSpanId).toBe(incoming)
+    expect(names).toContain(`${workerNames.gateway}:AuthClient.login`)
+    expect(names).toContain(`${workerNames.auth}:AuthServer.login`)
+    expect(names).toContain(`${workerNames.auth}:Auth.login`)
+
+    // Auth.login hangs, through the binding, under the gateway's request span.
+    const byId = new Map(spans.map((s) => [s.spanId, s]))
+    const chain: Array<string> = []
+    let parent = spans.find((s) => s.name === "Auth.login")!.parentSpanId
+    while (parent !== undefined && byId.has(parent)) {
+      chain.push(`${byId.get(parent)!.service}:${byId.get(parent)!.name}`)
+      parent = byId.get(parent)!.parentSpanId
+    }
+    expect(chain).toEqual([
+      `${workerNames.auth}:AuthServer.login`,
+      `${workerNames.gateway}:AuthClient.login`,
+      ...chain.slice(2)
+    ])
+    expect(chain).toContain(`${workerNames.gateway}:${server!.name}`)
+    expect(parent).toBe(incoming)
+
+    // The JSON log lines of both Workers carry the same trace id.
+    const lines = shop.harness
+      .getLogs()
+      .flatMap((log) => {
+        try {
+          return [JSON.parse(log.message) as { service?: string; traceId?: string }]
+        } catch {
+          return []
+        }
+      })
+      .filter((line) => line.traceId === traceId)
+    expect(new Set(lines.map((line) => line.service))).toEqual(new Set([workerNames.gateway, workerNames.auth]))
+  })
+})
