@@ -19,6 +19,7 @@
 import { randomBytes } from "node:crypto"
 import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
+import { setTimeout as sleep } from "node:timers/promises"
 import { freePort, startProcess, waitForHttp } from "./processes.ts"
 
 export interface Goal {
@@ -152,4 +153,38 @@ const nodeRuntime: Target = {
   }
 }
 
-export const targets: ReadonlyArray<Target> = [baseline, nodeRuntime]
+// The whole Workers set (gateway + auth, catalog, inventory over service
+// bindings, local D1) under workerd, started by the same script as
+// `npm run dev:workers`, with its own secrets and state in the temp dir.
+const workersRuntime: Target = {
+  name: "workers runtime (local workerd)",
+  start: async ({ rootDir, tempDir, node }) => {
+    const port = await freePort()
+    const child = startProcess({
+      name: "workers runtime",
+      command: node,
+      args: [join(rootDir, "runtimes", "cloudflare", "scripts", "dev.ts")],
+      cwd: rootDir,
+      env: { PORT: String(port), WORKERS_DEV_HOME: join(tempDir, "workers"), LOG_LEVEL: "Warn", WRANGLER_LOG: "warn" },
+      keepStdout: true
+    })
+    const baseUrl = `http://127.0.0.1:${port}`
+    // Ready once seeded, which is after /health first answers.
+    const deadline = Date.now() + 180_000
+    while (!child.stdout().includes("shop ready on")) {
+      if (child.hasExited()) throw new Error(`workers runtime exited before it was ready:\n${child.tail()}`)
+      if (Date.now() > deadline) throw new Error(`workers runtime not ready after 180 s:\n${child.tail()}`)
+      await sleep(200)
+    }
+    const productId = await firstProductId(baseUrl)
+    return {
+      baseUrl,
+      scenarios: [{ name: "workers GET /api/products/:id", path: `/api/products/${encodeURIComponent(productId)}` }],
+      alive: () => !child.hasExited(),
+      describeExit: child.tail,
+      stop: child.stop
+    }
+  }
+}
+
+export const targets: ReadonlyArray<Target> = [baseline, nodeRuntime, workersRuntime]
