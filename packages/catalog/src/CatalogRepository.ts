@@ -39,6 +39,12 @@ export class CatalogRepository extends Context.Service<
     readonly list: (
       query: ListProducts
     ) => Effect.Effect<{ readonly items: ReadonlyArray<ProductRecord>; readonly total: number }>
+    // The same page as `list`, ids only: a cache in front can fill in the records.
+    readonly listIds: (
+      query: ListProducts
+    ) => Effect.Effect<{ readonly ids: ReadonlyArray<ProductId>; readonly total: number }>
+    // The records that exist among `ids`, in any order.
+    readonly findMany: (ids: ReadonlyArray<ProductId>) => Effect.Effect<ReadonlyArray<ProductRecord>>
     // Replaces the stored product (same id, same variant ids) in one atomic step.
     readonly replace: (product: ProductRecord) => Effect.Effect<boolean, SkuConflict>
     readonly remove: (productId: ProductId) => Effect.Effect<boolean>

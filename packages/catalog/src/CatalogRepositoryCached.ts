@@ -46,7 +46,35 @@ export const layer = (options: CacheOptions) =>
             if (Option.isSome(found) && versionOf(productId) === version) store(found.value, now)
             return found
           }),
-        list: inner.list,
+        // The page's ids come from the store (order and filters are its job);
+        // the records come from the cache, the misses in one read.
+        list: (query) =>
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            const { ids, total } = yield* inner.listIds(query)
+            const hits = new Map<ProductId, ProductRecord>()
+            const misses: Array<ProductId> = []
+            for (const id of ids) {
+              const hit = entries.get(id)
+              if (hit !== undefined && hit.expiresAt > now) hits.set(id, hit.record)
+              else misses.push(id)
+            }
+            if (misses.length > 0) {
+              const before = new Map(misses.map((id) => [id, versionOf(id)]))
+              for (const record of yield* inner.findMany(misses)) {
+                hits.set(record.productId, record)
+                if (versionOf(record.productId) === before.get(record.productId)) store(record, now)
+              }
+            }
+            // A product deleted between the two reads is simply left out.
+            const items = ids.flatMap((id) => {
+              const record = hits.get(id)
+              return record === undefined ? [] : [record]
+            })
+            return { items, total }
+          }),
+        listIds: inner.listIds,
+        findMany: inner.findMany,
         insert: (product) =>
           inner.insert(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
         replace: (product) =>

@@ -51,6 +51,21 @@ export const layer = Layer.sync(CatalogRepository, () => {
     for (const variant of product.variants) variantSkus.set(variant.sku, product.productId)
   }
 
+  const page = (query: ListProducts) => {
+    const q = query.q === undefined ? undefined : fold(query.q)
+    const category = query.category === undefined ? undefined : fold(query.category)
+    const matching = Array.from(products.values()).filter((p) => {
+      const price = minPrice(p.variants).amount
+      if (q !== undefined && !searchText(p).includes(q)) return false
+      if (category !== undefined && fold(p.category) !== category) return false
+      if (query.minPrice !== undefined && price < query.minPrice) return false
+      if (query.maxPrice !== undefined && price > query.maxPrice) return false
+      return true
+    })
+    matching.sort(compareBy(query.sort))
+    return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length }
+  }
+
   return CatalogRepository.of({
     insert: (product) =>
       Effect.suspend(() => {
@@ -61,21 +76,19 @@ export const layer = Layer.sync(CatalogRepository, () => {
         return Effect.void
       }),
     find: (productId) => Effect.sync(() => Option.fromNullishOr(products.get(productId))),
-    list: (query) =>
+    list: (query) => Effect.sync(() => page(query)),
+    listIds: (query) =>
       Effect.sync(() => {
-        const q = query.q === undefined ? undefined : fold(query.q)
-        const category = query.category === undefined ? undefined : fold(query.category)
-        const matching = Array.from(products.values()).filter((p) => {
-          const price = minPrice(p.variants).amount
-          if (q !== undefined && !searchText(p).includes(q)) return false
-          if (category !== undefined && fold(p.category) !== category) return false
-          if (query.minPrice !== undefined && price < query.minPrice) return false
-          if (query.maxPrice !== undefined && price > query.maxPrice) return false
-          return true
-        })
-        matching.sort(compareBy(query.sort))
-        return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length }
+        const { items, total } = page(query)
+        return { ids: items.map((p) => p.productId), total }
       }),
+    findMany: (ids) =>
+      Effect.sync(() =>
+        ids.flatMap((id) => {
+          const found = products.get(id)
+          return found === undefined ? [] : [found]
+        })
+      ),
     replace: (product) =>
       Effect.suspend(() => {
         const existing = products.get(product.productId)

@@ -189,6 +189,20 @@ export const layer = Layer.effect(
         return true
       }).pipe(Effect.catchTag("SqlError", Effect.die))
 
+    const whereOf = (query: ListProducts) => {
+      const conditions = []
+      if (query.q !== undefined) conditions.push(sql`instr(search_text, ${fold(query.q)}) > 0`)
+      if (query.category !== undefined) conditions.push(sql`category_key = ${fold(query.category)}`)
+      if (query.minPrice !== undefined) conditions.push(sql`min_price >= ${query.minPrice}`)
+      if (query.maxPrice !== undefined) conditions.push(sql`min_price <= ${query.maxPrice}`)
+      return conditions.length === 0 ? sql.literal("1 = 1") : sql.and(conditions)
+    }
+
+    const count = (where: ReturnType<typeof whereOf>) =>
+      sql<{ total: number }>`SELECT COUNT(*) AS total FROM products WHERE ${where}`.pipe(
+        Effect.map((rows) => rows[0]?.total ?? 0)
+      )
+
     return CatalogRepository.of({
       insert: (product) => insert(product),
       find: (productId: ProductId) =>
@@ -199,25 +213,42 @@ export const layer = Layer.effect(
         ),
       list: (query) =>
         Effect.gen(function* () {
-          const conditions = []
-          if (query.q !== undefined) {
-            conditions.push(sql`instr(search_text, ${fold(query.q)}) > 0`)
-          }
-          if (query.category !== undefined) conditions.push(sql`category_key = ${fold(query.category)}`)
-          if (query.minPrice !== undefined) conditions.push(sql`min_price >= ${query.minPrice}`)
-          if (query.maxPrice !== undefined) conditions.push(sql`min_price <= ${query.maxPrice}`)
-          const where = conditions.length === 0 ? sql.literal("1 = 1") : sql.and(conditions)
-          const [rows, count] = yield* Effect.all([
+          const where = whereOf(query)
+          const [rows, total] = yield* Effect.all([
             sql<ProductRow>`
               SELECT ${productColumns} FROM products WHERE ${where}
               ORDER BY ${sql.literal(orderBy[query.sort])}
               LIMIT ${query.limit} OFFSET ${query.offset}
             `,
-            sql<{ total: number }>`SELECT COUNT(*) AS total FROM products WHERE ${where}`
+            count(where)
           ])
-          const items = yield* assemble(rows)
-          return { items, total: count[0]?.total ?? 0 }
+          return { items: yield* assemble(rows), total }
         }).pipe(Effect.orDie),
+      listIds: (query) =>
+        Effect.gen(function* () {
+          const where = whereOf(query)
+          const [rows, total] = yield* Effect.all([
+            sql<{ productId: ProductId }>`
+              SELECT product_id AS productId FROM products WHERE ${where}
+              ORDER BY ${sql.literal(orderBy[query.sort])}
+              LIMIT ${query.limit} OFFSET ${query.offset}
+            `,
+            count(where)
+          ])
+          return { ids: rows.map((row) => row.productId), total }
+        }).pipe(Effect.orDie),
+      findMany: (ids) =>
+        Effect.forEach(
+          chunk(ids, maxParameters),
+          (part) =>
+            sql<ProductRow>`SELECT ${productColumns} FROM products WHERE ${sql.in("product_id", part)}`.pipe(
+              Effect.flatMap(assemble)
+            ),
+          { concurrency: 1 }
+        ).pipe(
+          Effect.map((parts) => parts.flat()),
+          Effect.orDie
+        ),
       replace,
       remove: (productId) =>
         // Variants go with their product (ON DELETE CASCADE needs foreign keys

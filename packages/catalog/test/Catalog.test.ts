@@ -186,6 +186,11 @@ describe("CatalogRepositoryCached", () => {
                       Effect.andThen(
                         Ref.update(reads, (n) => n + 1),
                         real.find(id)
+                      ),
+                    findMany: (ids) =>
+                      Effect.andThen(
+                        Ref.update(reads, (n) => n + ids.length),
+                        real.findMany(ids)
                       )
                   })
                 })
@@ -211,6 +216,31 @@ describe("CatalogRepositoryCached", () => {
         assert.strictEqual((yield* catalog.get({ productId: created.productId })).title, "Renamed")
         yield* catalog.remove({ productId: created.productId })
         assert.strictEqual((yield* Effect.flip(catalog.get({ productId: created.productId })))._tag, "ProductNotFound")
+      }).pipe(cachedCatalog(reads))
+    })
+  )
+
+  it.effect("a list page reads only the records it has not cached, and shows the latest write", () =>
+    Effect.gen(function* () {
+      const reads = yield* Ref.make(0)
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog
+        const a = yield* catalog.create(product("LIST-A", 100))
+        yield* catalog.create(product("LIST-B", 200))
+        yield* Ref.set(reads, 0)
+        const query = { limit: 10, offset: 0, sort: "price_asc" as const }
+        assert.deepStrictEqual(
+          (yield* catalog.list(query)).items.map((p) => p.sku),
+          ["LIST-A", "LIST-B"]
+        )
+        assert.strictEqual(yield* Ref.get(reads), 2)
+        yield* catalog.list(query)
+        assert.strictEqual(yield* Ref.get(reads), 2)
+        yield* catalog.update({ productId: a.productId, patch: { title: "Changed" } })
+        const page = yield* catalog.list(query)
+        assert.strictEqual(page.items[0]!.title, "Changed")
+        assert.strictEqual(page.total, 2)
+        assert.strictEqual(yield* Ref.get(reads), 3)
       }).pipe(cachedCatalog(reads))
     })
   )
