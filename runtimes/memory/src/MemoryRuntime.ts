@@ -1,4 +1,4 @@
-import { Duration, Layer, Option, Redacted } from "effect"
+import { Duration, Layer, type LogLevel, Option, Redacted, References } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { AuthConfig, defaultThrottle } from "@shop/auth/Auth"
 import * as AuthLive from "@shop/auth/AuthLive"
@@ -19,6 +19,8 @@ export interface MemoryOptions {
   readonly throttle?: Partial<typeof defaultThrottle>
   // Extra layers for the whole app, such as a tracer in the tracing tests.
   readonly observability?: Layer.Layer<never>
+  // Default "Warn": the per-request access log would drown test output.
+  readonly logLevel?: LogLevel.LogLevel
 }
 
 // Every service on in-memory stores. The services are the same Layers the
@@ -62,7 +64,8 @@ export const make = (options: MemoryOptions = {}) =>
       Layer.provide(HttpServer.layerServices),
       // provideMerge: request fibers start from the built context, so the
       // tracer must be part of it for the per-request server span.
-      Layer.provideMerge(options.observability ?? Layer.empty)
+      Layer.provideMerge(options.observability ?? Layer.empty),
+      Layer.provideMerge(Layer.succeed(References.MinimumLogLevel, options.logLevel ?? "Warn"))
     ),
     { disableLogger: true }
   )
