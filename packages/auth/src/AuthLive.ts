@@ -65,8 +65,11 @@ export const layerNoDeps = Layer.effect(
       name: string
       secret: string | undefined
     }) {
+      // An empty configured secret counts as none: it must never match an
+      // empty header, whatever a runtime's configuration layer let through.
       const expected = Option.getOrUndefined(config.adminSecret)
-      if (expected === undefined || input.secret === undefined) return yield* new Unauthorized({})
+      if (expected === undefined || Redacted.value(expected).length === 0) return yield* new Unauthorized({})
+      if (input.secret === undefined || input.secret.length === 0) return yield* new Unauthorized({})
       const matches = constantTimeEqual(encoder.encode(input.secret), encoder.encode(Redacted.value(expected)))
       if (!matches) return yield* new Unauthorized({})
       const user = yield* createUser(input, "admin")

@@ -6,12 +6,12 @@ import * as AuthLive from "../src/AuthLive.ts"
 import * as AuthRepositoryMemory from "../src/AuthRepositoryMemory.ts"
 import { hash, verify } from "../src/Passwords.ts"
 
-const config = (adminSecret: string | undefined) =>
+const config = (adminSecret: string | null) =>
   Layer.succeed(
     AuthConfig,
     AuthConfig.of({
       jwtSecret: Redacted.make("unit-test-secret-0123456789abcdef"),
-      adminSecret: Option.map(Option.fromNullishOr(adminSecret), Redacted.make),
+      adminSecret: adminSecret === null ? Option.none() : Option.some(Redacted.make(adminSecret)),
       tokenTtlSeconds: 3600,
       // Fewer iterations keep the unit tests fast; the stored parameters make
       // the count a per-hash property (see the Passwords tests).
@@ -21,7 +21,8 @@ const config = (adminSecret: string | undefined) =>
   )
 
 // A fresh store per test: each test builds its own service.
-const withAuth = (adminSecret: string | undefined = "let-me-in") =>
+// null: no admin secret configured at all.
+const withAuth = (adminSecret: string | null = "let-me-in") =>
   Effect.provide(AuthLive.layer.pipe(Layer.provide(AuthRepositoryMemory.layer), Layer.provide(config(adminSecret))))
 
 const credentials = { email: "Ada@Example.com", password: "correct horse battery", name: "Ada" }
@@ -142,6 +143,14 @@ describe("Auth", () => {
       const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "" }))
       assert.strictEqual(error._tag, "Unauthorized")
     }).pipe(withAuth(undefined))
+  )
+
+  it.effect("an empty configured admin secret disables admin signup, even for an empty header", () =>
+    Effect.gen(function* () {
+      const auth = yield* Auth
+      const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "" }))
+      assert.strictEqual(error._tag, "Unauthorized")
+    }).pipe(withAuth(""))
   )
 
   it.effect("promotes once; the role change is seen by existing sessions", () =>
