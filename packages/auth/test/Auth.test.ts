@@ -140,9 +140,11 @@ describe("Auth", () => {
   it.effect("admin signup is disabled when no secret is configured", () =>
     Effect.gen(function* () {
       const auth = yield* Auth
-      const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "" }))
-      assert.strictEqual(error._tag, "Unauthorized")
-    }).pipe(withAuth(undefined))
+      for (const secret of ["", "let-me-in", undefined]) {
+        const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret }))
+        assert.strictEqual(error._tag, "Unauthorized")
+      }
+    }).pipe(withAuth(null))
   )
 
   it.effect("an empty configured admin secret disables admin signup, even for an empty header", () =>
