@@ -76,22 +76,27 @@ export const layerNoDeps = Layer.effect(
       return { userId: user.userId, email: user.email, role: user.role }
     })
 
-    const checkThrottle = Effect.fn("Auth.checkThrottle")(function* (keys: ReadonlyArray<readonly [string, number]>) {
+    // Counts this attempt against each key before the password is checked, in
+    // one atomic step per key, and refuses it when a key is over its limit.
+    // Counting first is what holds under concurrency: a check-then-count would
+    // let every attempt in flight through before the first failure landed.
+    const reserveAttempt = Effect.fn("Auth.checkThrottle")(function* (keys: ReadonlyArray<readonly [string, number]>) {
       const now = yield* Clock.currentTimeMillis
+      let retryAfter = 0
       for (const [key, max] of keys) {
-        const attempts = yield* repo.findAttempts(key)
-        if (Option.isSome(attempts) && attempts.value.count >= max && attempts.value.windowStart > now - windowMs) {
-          const retryAfter = Math.max(1, Math.ceil((attempts.value.windowStart + windowMs - now) / 1000))
-          return yield* new RateLimited({ details: { retryAfter } })
+        const attempts = yield* repo.recordAttempt(key, now, windowMs)
+        if (attempts.count > max) {
+          retryAfter = Math.max(retryAfter, Math.ceil((attempts.windowStart + windowMs - now) / 1000), 1)
         }
       }
+      if (retryAfter > 0) return yield* new RateLimited({ details: { retryAfter } })
     })
 
     const login = Effect.fn("Auth.login")(function* (input: { email: string; password: string; client: string }) {
       const email = normalizeEmail(input.email)
       const emailKey = `email:${email}`
       const clientKey = `client:${input.client}`
-      yield* checkThrottle([
+      yield* reserveAttempt([
         [emailKey, config.throttle.maxFailuresPerEmail],
         [clientKey, config.throttle.maxFailuresPerClient]
       ])
@@ -100,12 +105,9 @@ export const layerNoDeps = Layer.effect(
         Option.match(user, { onNone: () => dummyHash, onSome: (u) => u.passwordHash }),
         input.password
       )
-      if (Option.isNone(user) || !ok) {
-        const now = yield* Clock.currentTimeMillis
-        yield* repo.recordFailure(emailKey, now, windowMs)
-        yield* repo.recordFailure(clientKey, now, windowMs)
-        return yield* new InvalidCredentials({})
-      }
+      // A failure stays counted; a success gives its attempt back.
+      if (Option.isNone(user) || !ok) return yield* new InvalidCredentials({})
+      yield* repo.releaseAttempt(clientKey)
       yield* repo.clearAttempts(emailKey)
       const now = yield* Clock.currentTimeMillis
       const sessionId = SessionId.make(yield* ids.make(IdPrefixes.session))

@@ -55,10 +55,12 @@ export class AuthRepository extends Context.Service<
       patch: AddressPatch
     ) => Effect.Effect<Option.Option<Address>>
     readonly deleteAddress: (userId: UserId, addressId: AddressId) => Effect.Effect<boolean>
-    // Counts one failed login for `key` inside a fixed window starting at the
-    // first failure; a failure after the window starts a new one.
-    readonly recordFailure: (key: string, now: number, windowMs: number) => Effect.Effect<Attempts>
-    readonly findAttempts: (key: string) => Effect.Effect<Option.Option<Attempts>>
+    // Counts one login attempt for `key` inside a fixed window starting at the
+    // first attempt, and returns the new count; an attempt after the window
+    // starts a new one. Atomic: concurrent attempts each get their own count.
+    readonly recordAttempt: (key: string, now: number, windowMs: number) => Effect.Effect<Attempts>
+    // Gives one attempt back (a login that succeeded), never below zero.
+    readonly releaseAttempt: (key: string) => Effect.Effect<void>
     readonly clearAttempts: (key: string) => Effect.Effect<void>
   }
 >()("@shop/auth/AuthRepository") {}

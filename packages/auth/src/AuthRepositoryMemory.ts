@@ -89,7 +89,7 @@ export const layer = Layer.sync(AuthRepository, () => {
         list.splice(index, 1)
         return true
       }),
-    recordFailure: (key, now, windowMs) =>
+    recordAttempt: (key, now, windowMs) =>
       Effect.sync(() => {
         const current = attempts.get(key)
         const next =
@@ -99,7 +99,11 @@ export const layer = Layer.sync(AuthRepository, () => {
         attempts.set(key, next)
         return next
       }),
-    findAttempts: (key) => Effect.sync(() => Option.fromNullishOr(attempts.get(key))),
+    releaseAttempt: (key) =>
+      Effect.sync(() => {
+        const current = attempts.get(key)
+        if (current) attempts.set(key, { ...current, count: Math.max(0, current.count - 1) })
+      }),
     clearAttempts: (key) =>
       Effect.sync(() => {
         attempts.delete(key)

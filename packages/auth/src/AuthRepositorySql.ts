@@ -113,7 +113,7 @@ export const layer = Layer.effect(
           Effect.map((rows) => rows.length === 1),
           Effect.orDie
         ),
-      recordFailure: (key, now, windowMs) =>
+      recordAttempt: (key, now, windowMs) =>
         sql`
           INSERT INTO login_attempts (key, count, window_start) VALUES (${key}, 1, ${now})
           ON CONFLICT (key) DO UPDATE SET
@@ -125,12 +125,8 @@ export const layer = Layer.effect(
           Effect.map((rows) => rows[0] ?? { count: 1, windowStart: now }),
           Effect.orDie
         ),
-      findAttempts: (key) =>
-        sql`SELECT count, window_start AS windowStart FROM login_attempts WHERE key = ${key}`.pipe(
-          Effect.flatMap(attempts),
-          Effect.map(first),
-          Effect.orDie
-        ),
+      releaseAttempt: (key) =>
+        sql`UPDATE login_attempts SET count = MAX(count - 1, 0) WHERE key = ${key}`.pipe(Effect.asVoid, Effect.orDie),
       clearAttempts: (key) => sql`DELETE FROM login_attempts WHERE key = ${key}`.pipe(Effect.asVoid, Effect.orDie)
     })
   })

@@ -98,6 +98,21 @@ describe("Auth", () => {
     }).pipe(withAuth())
   )
 
+  it.effect("concurrent wrong guesses cannot outrun the throttle", () =>
+    Effect.gen(function* () {
+      const auth = yield* Auth
+      yield* auth.signup(credentials)
+      const results = yield* Effect.all(
+        Array.from({ length: 20 }, (_, i) =>
+          Effect.flip(auth.login({ ...credentials, password: `wrong guess ${i}`, client: `c${i}` }))
+        ),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(results.filter((e) => e._tag === "InvalidCredentials").length, 3)
+      assert.strictEqual(results.filter((e) => e._tag === "RateLimited").length, 17)
+    }).pipe(withAuth())
+  )
+
   it.effect("throttles one client across many emails", () =>
     Effect.gen(function* () {
       const auth = yield* Auth

@@ -293,6 +293,17 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0)
       })
 
+      it("parallel wrong guesses for one email cannot outrun the throttle", async () => {
+        const { email } = await signup("parallel")
+        const replies = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            api("POST", "/api/auth/login", { body: { email, password: `wrong-guess-${i}` } })
+          )
+        )
+        expect(replies.filter((r) => r.status === 401)).toHaveLength(5)
+        expect(replies.filter((r) => r.status === 429)).toHaveLength(7)
+      })
+
       it("logout revokes the token everywhere", async () => {
         const fresh = await newUser("logout")
         expect((await api("GET", "/api/auth/me", { token: fresh.token })).status).toBe(200)
