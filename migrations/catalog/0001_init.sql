@@ -16,7 +16,10 @@ CREATE TABLE products (
   min_price INTEGER NOT NULL,
   currency TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  -- A fresh random token per write: an update applies only over the revision
+  -- it read, so two concurrent admin edits cannot silently overwrite each other.
+  revision TEXT NOT NULL
 );
 CREATE INDEX products_created ON products (created_at DESC, product_id);
 CREATE INDEX products_category ON products (category_key);

@@ -1,6 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { CreateProductInput, ListProducts, Product, ProductPage, UpdateProductInput } from "@shop/domain/Catalog"
-import type { ProductNotFound, SkuExists, ValidationError } from "@shop/domain/Errors"
+import type { ProductNotFound, SkuExists, UpdateConflict, ValidationError } from "@shop/domain/Errors"
 import type { ProductId } from "@shop/domain/Ids"
 
 // The interface of the catalog service (implementation: CatalogLive.ts).
@@ -13,7 +13,7 @@ export class Catalog extends Context.Service<
     readonly update: (input: {
       readonly productId: ProductId
       readonly patch: UpdateProductInput
-    }) => Effect.Effect<Product, ProductNotFound | SkuExists | ValidationError>
+    }) => Effect.Effect<Product, ProductNotFound | SkuExists | UpdateConflict | ValidationError>
     readonly remove: (input: { readonly productId: ProductId }) => Effect.Effect<void, ProductNotFound>
   }
 >()("@shop/catalog/Catalog") {}

@@ -1,6 +1,6 @@
 import { Clock, Effect, Layer, Option } from "effect"
 import type { CreateProductInput, ListProducts, Product, UpdateProductInput, VariantInput } from "@shop/domain/Catalog"
-import { ProductNotFound, SkuExists, ValidationError } from "@shop/domain/Errors"
+import { ProductNotFound, SkuExists, UpdateConflict, ValidationError } from "@shop/domain/Errors"
 import { IdGenerator } from "@shop/domain/IdGenerator"
 import { IdPrefixes, ProductId, VariantId } from "@shop/domain/Ids"
 import { Inventory } from "@shop/inventory/Inventory"
@@ -110,7 +110,8 @@ export const layerNoDeps = Layer.effect(
         images: input.images ?? [],
         variants: variants.map(({ stock: _, ...v }) => v),
         createdAt: now,
-        updatedAt: now
+        updatedAt: now,
+        revision: yield* ids.secret("rev")
       }
       yield* repo
         .insert(record)
@@ -123,11 +124,11 @@ export const layerNoDeps = Layer.effect(
       return toProduct(record, new Map(variants.map((v) => [v.variantId as string, v.stock])))
     })
 
-    const update = Effect.fn("Catalog.update")(function* (input: { productId: ProductId; patch: UpdateProductInput }) {
-      const found = yield* repo.find(input.productId)
-      if (Option.isNone(found)) return yield* new ProductNotFound({})
-      const current = found.value
-      const { patch } = input
+    // Applies the patch to the product as last read. The write only lands over
+    // the revision it was computed from; if another edit landed in between,
+    // the patch is applied again to the fresh product, so
+    // concurrent edits of different fields or variants all survive.
+    const applyPatch = Effect.fn("Catalog.applyPatch")(function* (current: ProductRecord, patch: UpdateProductInput) {
       let variants = current.variants
       if (patch.price !== undefined) {
         if (variants.length !== 1) {
@@ -158,14 +159,30 @@ export const layerNoDeps = Layer.effect(
         category: patch.category ?? current.category,
         images: patch.images ?? current.images,
         variants,
-        updatedAt: Math.max(yield* Clock.currentTimeMillis, current.updatedAt)
+        updatedAt: Math.max(yield* Clock.currentTimeMillis, current.updatedAt),
+        revision: yield* ids.secret("rev")
       }
-      const replaced = yield* repo
-        .replace(record)
-        .pipe(Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } }))))
-      if (!replaced) return yield* new ProductNotFound({})
-      const [product] = yield* withAvailability([record])
-      return product!
+      return record
+    })
+
+    const update = Effect.fn("Catalog.update")(function* (input: { productId: ProductId; patch: UpdateProductInput }) {
+      // Every round lets at least one of the racing edits land, so n
+      // concurrent edits need at most n rounds; the bound only stops a
+      // pathological stream of edits from holding this one forever.
+      for (let attempt = 0; attempt < 16; attempt++) {
+        const found = yield* repo.find(input.productId)
+        if (Option.isNone(found)) return yield* new ProductNotFound({})
+        const record = yield* applyPatch(found.value, input.patch)
+        const outcome = yield* repo
+          .replace(record, found.value.revision)
+          .pipe(Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } }))))
+        if (outcome === "missing") return yield* new ProductNotFound({})
+        if (outcome === "replaced") {
+          const [product] = yield* withAvailability([record])
+          return product!
+        }
+      }
+      return yield* new UpdateConflict({})
     })
 
     const remove = Effect.fn("Catalog.remove")(function* (input: { productId: ProductId }) {

@@ -23,7 +23,9 @@ export const ProductRecord = Schema.Struct({
   images: Schema.Array(Schema.String),
   variants: Schema.Array(VariantRecord),
   createdAt: Schema.Number,
-  updatedAt: Schema.Number
+  updatedAt: Schema.Number,
+  // Changes on every write; see `replace`.
+  revision: Schema.String
 })
 export type ProductRecord = typeof ProductRecord.Type
 
@@ -45,8 +47,13 @@ export class CatalogRepository extends Context.Service<
     ) => Effect.Effect<{ readonly ids: ReadonlyArray<ProductId>; readonly total: number }>
     // The records that exist among `ids`, in any order.
     readonly findMany: (ids: ReadonlyArray<ProductId>) => Effect.Effect<ReadonlyArray<ProductRecord>>
-    // Replaces the stored product (same id, same variant ids) in one atomic step.
-    readonly replace: (product: ProductRecord) => Effect.Effect<boolean, SkuConflict>
+    // Replaces the stored product (same id, same variant ids) in one atomic
+    // step, only if its stored revision is still `expectedRevision`: an edit
+    // made from a stale read is refused ("conflict") rather than applied.
+    readonly replace: (
+      product: ProductRecord,
+      expectedRevision: string
+    ) => Effect.Effect<"replaced" | "missing" | "conflict", SkuConflict>
     readonly remove: (productId: ProductId) => Effect.Effect<boolean>
   }
 >()("@shop/catalog/CatalogRepository") {}

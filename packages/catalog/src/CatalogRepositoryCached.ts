@@ -77,8 +77,10 @@ export const layer = (options: CacheOptions) =>
         findMany: inner.findMany,
         insert: (product) =>
           inner.insert(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
-        replace: (product) =>
-          inner.replace(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
+        replace: (product, expectedRevision) =>
+          inner
+            .replace(product, expectedRevision)
+            .pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
         remove: (productId) => inner.remove(productId).pipe(Effect.ensuring(Effect.sync(() => invalidate(productId))))
       })
     })

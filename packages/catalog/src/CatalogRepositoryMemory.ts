@@ -89,16 +89,17 @@ export const layer = Layer.sync(CatalogRepository, () => {
           return found === undefined ? [] : [found]
         })
       ),
-    replace: (product) =>
+    replace: (product, expectedRevision) =>
       Effect.suspend(() => {
         const existing = products.get(product.productId)
-        if (!existing) return Effect.succeed(false)
+        if (!existing) return Effect.succeed("missing" as const)
+        if (existing.revision !== expectedRevision) return Effect.succeed("conflict" as const)
         const taken = conflict(product)
         if (Option.isSome(taken)) return Effect.fail(new SkuConflict({ sku: taken.value }))
         unindex(existing)
         products.set(product.productId, product)
         index(product)
-        return Effect.succeed(true)
+        return Effect.succeed("replaced" as const)
       }),
     remove: (productId) =>
       Effect.sync(() => {

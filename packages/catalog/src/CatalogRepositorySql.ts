@@ -14,6 +14,7 @@ interface ProductRow {
   readonly images: string
   readonly createdAt: number
   readonly updatedAt: number
+  readonly revision: string
 }
 
 interface VariantRow {
@@ -54,7 +55,7 @@ export const layer = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     const batch = yield* SqlBatch
     const productColumns = sql.literal(
-      "product_id AS productId, sku, title, description, category, images, created_at AS createdAt, updated_at AS updatedAt"
+      "product_id AS productId, sku, title, description, category, images, created_at AS createdAt, updated_at AS updatedAt, revision"
     )
     const variantColumns = sql.literal(
       "variant_id AS variantId, product_id AS productId, sku, title, price, currency, attributes, weight_grams AS weightGrams"
@@ -81,6 +82,7 @@ export const layer = Layer.effect(
           images: JSON.parse(row.images),
           createdAt: row.createdAt,
           updatedAt: row.updatedAt,
+          revision: row.revision,
           variants: (byProduct[row.productId] ?? []).map((v) => ({
             variantId: v.variantId,
             sku: v.sku,
@@ -145,7 +147,8 @@ export const layer = Layer.effect(
           min_price: price.amount,
           currency: price.currency,
           created_at: product.createdAt,
-          updated_at: product.updatedAt
+          updated_at: product.updatedAt,
+          revision: product.revision
         })}`,
         // Several statements when needed: D1 refuses more than 100 bound
         // parameters in one statement (9 per variant row).
@@ -159,34 +162,42 @@ export const layer = Layer.effect(
       )
     }
 
-    const replace = (product: ProductRecord) =>
+    const replace = (product: ProductRecord, expectedRevision: string) =>
       Effect.gen(function* () {
         const price = minPrice(product.variants)
+        // Every statement applies only while the stored revision is the one
+        // the edit was made from, and the product row (which changes the
+        // revision) is written last: all of the batch lands, or none of it.
+        const current = sql`EXISTS (SELECT 1 FROM products WHERE product_id = ${product.productId} AND revision = ${expectedRevision})`
         const statements = [
           // Variants of one product may trade SKUs in one update. Moving every
           // variant of the product to a placeholder first (no real SKU contains
           // "~") keeps the per-row UNIQUE check from seeing a half-done swap.
-          sql`UPDATE variants SET sku = '~' || variant_id WHERE product_id = ${product.productId}`,
-          sql`
-            UPDATE products SET sku = ${product.sku}, title = ${product.title}, description = ${product.description},
-              category = ${product.category}, category_key = ${fold(product.category)}, title_key = ${fold(product.title)},
-              search_text = ${searchText(product)}, images = ${JSON.stringify(product.images)}, min_price = ${price.amount},
-              currency = ${price.currency}, updated_at = ${product.updatedAt}
-            WHERE product_id = ${product.productId}
-          `,
+          sql`UPDATE variants SET sku = '~' || variant_id WHERE product_id = ${product.productId} AND ${current}`,
           ...product.variants.map(
             (v) =>
               sql`
               UPDATE variants SET sku = ${v.sku}, title = ${v.title}, price = ${v.price.amount}, currency = ${v.price.currency},
                 attributes = ${JSON.stringify(v.attributes)}, weight_grams = ${v.weightGrams}
-              WHERE variant_id = ${v.variantId} AND product_id = ${product.productId}
+              WHERE variant_id = ${v.variantId} AND product_id = ${product.productId} AND ${current}
             `
-          )
+          ),
+          sql`
+            UPDATE products SET sku = ${product.sku}, title = ${product.title}, description = ${product.description},
+              category = ${product.category}, category_key = ${fold(product.category)}, title_key = ${fold(product.title)},
+              search_text = ${searchText(product)}, images = ${JSON.stringify(product.images)}, min_price = ${price.amount},
+              currency = ${price.currency}, updated_at = ${product.updatedAt}, revision = ${product.revision}
+            WHERE product_id = ${product.productId} AND revision = ${expectedRevision}
+          `
         ]
-        const exists = yield* sql`SELECT 1 AS one FROM products WHERE product_id = ${product.productId}`
-        if (exists.length === 0) return false
         yield* batch.run(statements).pipe(Effect.catch((cause) => findConflict(product, cause)))
-        return true
+        // The revision is a fresh random token, so reading it back tells
+        // whether this write is the one that landed.
+        const stored = yield* sql<{
+          revision: string
+        }>`SELECT revision FROM products WHERE product_id = ${product.productId}`
+        if (stored.length === 0) return "missing" as const
+        return stored[0]!.revision === product.revision ? ("replaced" as const) : ("conflict" as const)
       }).pipe(Effect.catchTag("SqlError", Effect.die))
 
     const whereOf = (query: ListProducts) => {

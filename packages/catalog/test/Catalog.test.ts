@@ -152,6 +152,58 @@ describe("Catalog", () => {
     })
   )
 
+  it.effect("concurrent edits of different variants all survive", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog
+        const created = yield* catalog.create(product("EDITS", 1000, 10))
+        yield* Effect.all(
+          created.variants.map((v, i) =>
+            catalog.update({
+              productId: created.productId,
+              patch: { variants: [{ variantId: v.variantId, price: { amount: 5000 + i, currency: usd } }] }
+            })
+          ),
+          { concurrency: "unbounded" }
+        )
+        const read = yield* catalog.get({ productId: created.productId })
+        assert.deepStrictEqual(
+          read.variants.map((v) => v.price.amount),
+          created.variants.map((_, i) => 5000 + i)
+        )
+      }).pipe(withCatalog(calls))
+    })
+  )
+
+  it.effect("the store refuses a write made from a stale revision", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog
+        const repo = yield* CatalogRepository
+        const created = yield* catalog.create(product("STALE", 100))
+        const before = yield* repo.find(created.productId)
+        assert.isTrue(before._tag === "Some")
+        if (before._tag !== "Some") return
+        yield* catalog.update({ productId: created.productId, patch: { title: "First" } })
+        const outcome = yield* repo.replace(
+          { ...before.value, title: "Stale", revision: "rev_x" },
+          before.value.revision
+        )
+        assert.strictEqual(outcome, "conflict")
+        assert.strictEqual((yield* catalog.get({ productId: created.productId })).title, "First")
+      }).pipe(
+        Effect.provide(
+          CatalogLive.layer.pipe(
+            Layer.provideMerge(CatalogRepositoryMemory.layer),
+            Layer.provide(countingInventory(calls, false))
+          )
+        )
+      )
+    })
+  )
+
   it.effect("remove deletes the product and its stock rows", () =>
     Effect.gen(function* () {
       const calls = yield* Ref.make(0)

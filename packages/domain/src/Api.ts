@@ -35,6 +35,7 @@ import {
   StockBelowReserved,
   Unauthorized,
   UpstreamError,
+  UpdateConflict,
   UpstreamTimeout,
   UserNotFound,
   ValidationError,
@@ -155,7 +156,7 @@ export class AdminProductsApi extends HttpApiGroup.make("adminProducts")
       params: { productId: PathId },
       payload: UpdateProductInput,
       success: Product,
-      error: [ProductNotFound, SkuExists, ValidationError]
+      error: [ProductNotFound, SkuExists, UpdateConflict, ValidationError]
     }),
     HttpApiEndpoint.delete("remove", "/:productId", {
       params: { productId: PathId },

@@ -146,6 +146,13 @@ export class SkuExists extends Schema.Error<SkuExists>("SkuExists")(
   { httpApiStatus: 409 }
 ) {}
 
+export class UpdateConflict extends Schema.Error<UpdateConflict>("UpdateConflict")(
+  {
+    ...body("UpdateConflict", "update_conflict", "The resource kept changing while this update was applied; try again")
+  },
+  { httpApiStatus: 409 }
+) {}
+
 // Inventory
 
 export class VariantNotFound extends Schema.Error<VariantNotFound>("VariantNotFound")(

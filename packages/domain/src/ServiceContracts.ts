@@ -23,6 +23,7 @@ import {
   SkuExists,
   StockBelowReserved,
   Unauthorized,
+  UpdateConflict,
   UserNotFound,
   ValidationError,
   VariantNotFound
@@ -74,7 +75,7 @@ export const CatalogContract = {
   update: method(
     Schema.Struct({ productId: ProductId, patch: UpdateProductInput }),
     Product,
-    Schema.Union([ProductNotFound, SkuExists, ValidationError])
+    Schema.Union([ProductNotFound, SkuExists, UpdateConflict, ValidationError])
   ),
   remove: method(ByProduct, Schema.Void, ProductNotFound)
 }

@@ -726,6 +726,32 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         ])
       })
 
+      it("concurrent edits of different variants all survive", async () => {
+        const sku = uniqueSku("EDITS")
+        const product = await createProduct(admin.token, {
+          sku,
+          price: undefined,
+          stock: undefined,
+          variants: Array.from({ length: 8 }, (_, i) => ({
+            sku: `${sku}-${i}`,
+            price: { amount: 100, currency: "USD" }
+          }))
+        })
+        const replies = await Promise.all(
+          product.variants.map((v: any, i: number) =>
+            api("PUT", `/api/admin/products/${product.productId}`, {
+              token: admin.token,
+              body: { variants: [{ variantId: v.variantId, price: { amount: 1000 + i, currency: "USD" } }] }
+            })
+          )
+        )
+        expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200))
+        const read = await api("GET", `/api/products/${product.productId}`)
+        expect(read.body.variants.map((v: any) => v.price.amount)).toEqual(
+          product.variants.map((_: any, i: number) => 1000 + i)
+        )
+      })
+
       it("refuses an update to a taken SKU", async () => {
         const a = await createProduct(admin.token)
         const b = await createProduct(admin.token)
