@@ -113,14 +113,32 @@ export const layerNoDeps = Layer.effect(
         updatedAt: now,
         revision: yield* ids.secret("rev")
       }
-      yield* repo
-        .insert(record)
-        .pipe(Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } }))))
-      // Stock lives in inventory. If it cannot be set up, the product is taken
-      // back out so that no product exists without its stock rows.
-      yield* inventory
-        .initialize({ levels: variants.map((v) => ({ variantId: v.variantId, stock: v.stock })) })
-        .pipe(Effect.onError(() => Effect.ignore(repo.remove(productId))))
+      // The two writes (product here, stock in inventory) run as one
+      // uninterruptible step, so a caller giving up (a gateway timeout) cannot
+      // leave a product without its stock rows. If stock cannot be set up, the
+      // product is taken back out; a failure to do that is logged, not hidden.
+      yield* Effect.uninterruptible(
+        Effect.gen(function* () {
+          yield* repo
+            .insert(record)
+            .pipe(Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } }))))
+          yield* inventory
+            .initialize({ levels: variants.map((v) => ({ variantId: v.variantId, stock: v.stock })) })
+            .pipe(
+              Effect.onError(() =>
+                repo
+                  .remove(productId)
+                  .pipe(
+                    Effect.catchCause((cause) =>
+                      Effect.logError("Could not take back a product whose stock failed to set up", cause).pipe(
+                        Effect.annotateLogs({ productId })
+                      )
+                    )
+                  )
+              )
+            )
+        })
+      )
       return toProduct(record, new Map(variants.map((v) => [v.variantId as string, v.stock])))
     })
 
@@ -188,9 +206,25 @@ export const layerNoDeps = Layer.effect(
     const remove = Effect.fn("Catalog.remove")(function* (input: { productId: ProductId }) {
       const found = yield* repo.find(input.productId)
       if (Option.isNone(found)) return yield* new ProductNotFound({})
-      const removed = yield* repo.remove(input.productId)
-      if (!removed) return yield* new ProductNotFound({})
-      yield* inventory.remove({ variantIds: found.value.variants.map((v) => v.variantId) })
+      // The product goes first: once it is gone the delete has happened. Its
+      // stock rows are unreachable from the catalog after that, so a failure
+      // to remove them is logged for clean-up instead of failing a delete
+      // that did take place. Uninterruptible for the same reason as create.
+      yield* Effect.uninterruptible(
+        Effect.gen(function* () {
+          const removed = yield* repo.remove(input.productId)
+          if (!removed) return yield* new ProductNotFound({})
+          yield* inventory
+            .remove({ variantIds: found.value.variants.map((v) => v.variantId) })
+            .pipe(
+              Effect.catchCause((cause) =>
+                Effect.logError("Stock rows of a deleted product were left behind", cause).pipe(
+                  Effect.annotateLogs({ productId: input.productId })
+                )
+              )
+            )
+        })
+      )
     })
 
     return Catalog.of({ list, get, create, update, remove })

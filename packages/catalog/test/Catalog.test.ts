@@ -16,7 +16,7 @@ const usd = Currency.make("USD")
 
 // Wraps the real inventory to count calls across the service boundary and to
 // make initialize fail on demand.
-const countingInventory = (calls: Ref.Ref<number>, failInitialize: boolean) =>
+const countingInventory = (calls: Ref.Ref<number>, failInitialize: boolean, failRemove = false) =>
   Layer.effect(
     Inventory,
     Effect.gen(function* () {
@@ -28,17 +28,18 @@ const countingInventory = (calls: Ref.Ref<number>, failInitialize: boolean) =>
             Ref.update(calls, (n) => n + 1),
             real.availability(input)
           ),
-        initialize: (input) => (failInitialize ? Effect.die(new Error("inventory is down")) : real.initialize(input))
+        initialize: (input) => (failInitialize ? Effect.die(new Error("inventory is down")) : real.initialize(input)),
+        remove: (input) => (failRemove ? Effect.die(new Error("inventory is down")) : real.remove(input))
       })
     })
   ).pipe(Layer.provide(InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer))))
 
-const withCatalog = (calls: Ref.Ref<number>, failInitialize = false) =>
+const withCatalog = (calls: Ref.Ref<number>, failInitialize = false, failRemove = false) =>
   // provideMerge: the test sees the same Inventory instance the catalog uses.
   Effect.provide(
     CatalogLive.layer.pipe(
       Layer.provide(CatalogRepositoryMemory.layer),
-      Layer.provideMerge(countingInventory(calls, failInitialize))
+      Layer.provideMerge(countingInventory(calls, failInitialize, failRemove))
     )
   )
 
@@ -134,6 +135,18 @@ describe("Catalog", () => {
         const page = yield* catalog.list({ limit: 10, offset: 0, sort: "newest" })
         assert.strictEqual(page.total, 0)
       }).pipe(withCatalog(calls, true))
+    })
+  )
+
+  it.effect("a delete that happened succeeds even if the stock clean-up fails", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog
+        const created = yield* catalog.create(product("CLEANUP", 100))
+        yield* catalog.remove({ productId: created.productId })
+        assert.strictEqual((yield* Effect.flip(catalog.get({ productId: created.productId })))._tag, "ProductNotFound")
+      }).pipe(withCatalog(calls, false, true))
     })
   )
 
