@@ -1,15 +1,16 @@
 import { Schema } from "effect"
+import { PlainString } from "./Text.ts"
 import { AddressId, SessionId, UserId } from "./Ids.ts"
 
-const bounded = (min: number, max: number) => Schema.String.pipe(Schema.check(Schema.isBetweenLength(min, max)))
+const bounded = (min: number, max: number) => PlainString.pipe(Schema.check(Schema.isBetweenLength(min, max)))
 
 const NonBlank = (max: number) =>
-  Schema.String.pipe(
+  PlainString.pipe(
     Schema.check(Schema.isMaxLength(max)),
     Schema.check(Schema.isPattern(/\S/, { message: "must not be blank" }))
   )
 
-export const Email = Schema.String.pipe(
+export const Email = PlainString.pipe(
   Schema.check(Schema.isMaxLength(254)),
   Schema.check(Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: "must be a valid email address" }))
 )
@@ -19,20 +20,20 @@ export const Password = bounded(8, 256)
 export const Role = Schema.Literals(["user", "admin"])
 export type Role = typeof Role.Type
 
-export const Country = Schema.String.pipe(
+export const Country = PlainString.pipe(
   Schema.check(Schema.isPattern(/^[A-Z]{2}$/, { message: "must be an ISO 3166-1 alpha-2 code" }))
 )
 
 export const AddressFields = {
   name: Schema.optional(NonBlank(200)),
   line1: NonBlank(200),
-  line2: Schema.optional(Schema.String.pipe(Schema.check(Schema.isMaxLength(200)))),
+  line2: Schema.optional(PlainString.pipe(Schema.check(Schema.isMaxLength(200)))),
   city: NonBlank(100),
-  region: Schema.optional(Schema.String.pipe(Schema.check(Schema.isMaxLength(100)))),
+  region: Schema.optional(PlainString.pipe(Schema.check(Schema.isMaxLength(100)))),
   postalCode: NonBlank(20),
   country: Country,
   phone: Schema.optional(
-    Schema.String.pipe(Schema.check(Schema.isPattern(/^\+?[0-9 ()-]{3,30}$/, { message: "must be a phone number" })))
+    PlainString.pipe(Schema.check(Schema.isPattern(/^\+?[0-9 ()-]{3,30}$/, { message: "must be a phone number" })))
   )
 }
 
@@ -71,8 +72,8 @@ export const AdminUserResult = Schema.Struct({ userId: UserId, email: Schema.Str
 export type AdminUserResult = typeof AdminUserResult.Type
 
 export const LoginInput = Schema.Struct({
-  email: Schema.String.pipe(Schema.check(Schema.isMaxLength(254))),
-  password: Schema.String.pipe(Schema.check(Schema.isMaxLength(256)))
+  email: PlainString.pipe(Schema.check(Schema.isMaxLength(254))),
+  password: PlainString.pipe(Schema.check(Schema.isMaxLength(256)))
 })
 export type LoginInput = typeof LoginInput.Type
 

@@ -1,21 +1,25 @@
 import { Schema } from "effect"
+import { PlainString } from "./Text.ts"
 import { ProductId, VariantId } from "./Ids.ts"
 import { Currency, Price } from "./Money.ts"
 
-const Text = (min: number, max: number) => Schema.String.pipe(Schema.check(Schema.isBetweenLength(min, max)))
+const Text = (min: number, max: number) => PlainString.pipe(Schema.check(Schema.isBetweenLength(min, max)))
 
-export const Sku = Schema.String.pipe(
+export const Sku = PlainString.pipe(
   Schema.check(
     Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: "must be 1-64 letters, digits, '.', '_' or '-'" })
   )
 )
 
-export const ImageUrl = Schema.String.pipe(
+export const ImageUrl = PlainString.pipe(
   Schema.check(Schema.isMaxLength(2048)),
   Schema.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "must be an http(s) URL" }))
 )
 
-export const Attributes = Schema.Record(Schema.String, Schema.String).pipe(Schema.check(Schema.isMaxProperties(32)))
+export const Attributes = Schema.Record(
+  PlainString.pipe(Schema.check(Schema.isMaxLength(100))),
+  PlainString.pipe(Schema.check(Schema.isMaxLength(500)))
+).pipe(Schema.check(Schema.isMaxProperties(32)))
 
 export const WeightGrams = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })))
 export const StockQuantity = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 })))

@@ -232,6 +232,16 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expectError(again, 409, "email_exists")
       })
 
+      it("refuses text that is not well-formed Unicode or carries control characters", async () => {
+        for (const body of [
+          { email: uniqueEmail(), password: "\ud800".repeat(8), name: "X" },
+          { email: uniqueEmail(), password, name: "tab\tis fine but nul\u0000 is not" },
+          { email: `x\ud801${uniqueEmail()}`, password, name: "X" }
+        ]) {
+          expectError(await api("POST", "/api/auth/signup", { body }), 400, "validation_error")
+        }
+      })
+
       it("validates email and password length", async () => {
         expectError(
           await api("POST", "/api/auth/signup", { body: { email: "not-an-email", password, name: "X" } }),
@@ -628,7 +638,10 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             variants: [{ sku: uniqueSku(), price: { amount: 1, currency: "USD" } }]
           },
           { ...base, variants: [] },
-          { ...base, price: { amount: 100, currency: "USD" }, qty: 3 }
+          { ...base, price: { amount: 100, currency: "USD" }, qty: 3 },
+          { ...base, title: "half \ud800 a character", price: { amount: 100, currency: "USD" } },
+          { ...base, title: "nul \u0000 inside", price: { amount: 100, currency: "USD" } },
+          { ...base, price: { amount: 100, currency: "USD" }, attributes: { size: "\udfff" } }
         ]) {
           expectError(await api("POST", "/api/admin/products", { token: admin.token, body }), 400, "validation_error")
         }
