@@ -179,7 +179,7 @@ export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
       params: { variantId: PathId },
       payload: SetStockInput,
       success: StockLevel,
-      error: [VariantNotFound, StockBelowReserved]
+      error: [VariantNotFound, StockBelowReserved, ValidationError]
     })
   )
   .middleware(AdminAuthentication)

@@ -1,6 +1,9 @@
 import { Schema } from "effect"
 import { VariantId } from "./Ids.ts"
 
+// The most stock one variant may hold; set and adjust both respect it.
+export const maxStock = 1_000_000_000
+
 export const StockLevel = Schema.Struct({
   variantId: VariantId,
   stock: Schema.Int,
@@ -10,9 +13,9 @@ export const StockLevel = Schema.Struct({
 export type StockLevel = typeof StockLevel.Type
 
 export const SetStockInput = Schema.Union([
-  Schema.Struct({ stock: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 }))) }),
+  Schema.Struct({ stock: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: maxStock }))) }),
   Schema.Struct({
-    adjust: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: -1_000_000_000, maximum: 1_000_000_000 })))
+    adjust: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: -maxStock, maximum: maxStock })))
   })
 ])
 export type SetStockInput = typeof SetStockInput.Type

@@ -88,12 +88,12 @@ export const InventoryContract = {
   set: method(
     Schema.Struct({ variantId: VariantId, stock: Schema.Int }),
     StockLevel,
-    Schema.Union([VariantNotFound, StockBelowReserved])
+    Schema.Union([VariantNotFound, StockBelowReserved, ValidationError])
   ),
   adjust: method(
     Schema.Struct({ variantId: VariantId, delta: Schema.Int }),
     StockLevel,
-    Schema.Union([VariantNotFound, StockBelowReserved])
+    Schema.Union([VariantNotFound, StockBelowReserved, ValidationError])
   ),
   availability: method(Variants, Schema.Array(Availability), Schema.Never),
   initialize: method(

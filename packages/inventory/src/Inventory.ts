@@ -1,5 +1,5 @@
 import { Context, type Effect } from "effect"
-import type { StockBelowReserved, VariantNotFound } from "@shop/domain/Errors"
+import type { StockBelowReserved, ValidationError, VariantNotFound } from "@shop/domain/Errors"
 import type { VariantId } from "@shop/domain/Ids"
 import type { Availability, StockLevel } from "@shop/domain/Inventory"
 
@@ -11,11 +11,11 @@ export class Inventory extends Context.Service<
     readonly set: (input: {
       readonly variantId: VariantId
       readonly stock: number
-    }) => Effect.Effect<StockLevel, VariantNotFound | StockBelowReserved>
+    }) => Effect.Effect<StockLevel, VariantNotFound | StockBelowReserved | ValidationError>
     readonly adjust: (input: {
       readonly variantId: VariantId
       readonly delta: number
-    }) => Effect.Effect<StockLevel, VariantNotFound | StockBelowReserved>
+    }) => Effect.Effect<StockLevel, VariantNotFound | StockBelowReserved | ValidationError>
     // One call for any number of variants, so a product page or list costs one
     // round trip to this service. Unknown variants are reported with 0.
     readonly availability: (input: {

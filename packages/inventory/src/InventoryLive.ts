@@ -1,7 +1,7 @@
 import { Clock, Effect, Layer, Option } from "effect"
-import { StockBelowReserved, VariantNotFound } from "@shop/domain/Errors"
+import { StockBelowReserved, ValidationError, VariantNotFound } from "@shop/domain/Errors"
 import type { VariantId } from "@shop/domain/Ids"
-import type { StockLevel } from "@shop/domain/Inventory"
+import { maxStock, type StockLevel } from "@shop/domain/Inventory"
 import { Inventory } from "./Inventory.ts"
 import { InventoryRepository, type LevelRow } from "./InventoryRepository.ts"
 
@@ -22,6 +22,12 @@ export const layer = Layer.effect(
     const explainRefusal = Effect.fn("Inventory.explainRefusal")(function* (variantId: VariantId, requested: number) {
       const row = yield* repo.find(variantId)
       if (Option.isNone(row)) return yield* new VariantNotFound({})
+      if (requested > maxStock) {
+        return yield* new ValidationError({
+          message: `Stock cannot exceed ${maxStock}`,
+          details: { stock: row.value.stock, requested, max: maxStock }
+        })
+      }
       return yield* new StockBelowReserved({
         details: { stock: row.value.stock, reserved: row.value.reserved, requested }
       })

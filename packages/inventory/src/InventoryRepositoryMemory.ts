@@ -1,12 +1,13 @@
 import { Effect, Layer, Option } from "effect"
 import type { VariantId } from "@shop/domain/Ids"
+import { maxStock } from "@shop/domain/Inventory"
 import { InventoryRepository, type LevelRow } from "./InventoryRepository.ts"
 
 export const layer = Layer.sync(InventoryRepository, () => {
   const levels = new Map<VariantId, LevelRow>()
   const write = (variantId: VariantId, stock: number) => {
     const row = levels.get(variantId)
-    if (!row || stock < row.reserved || stock < 0) return Option.none<LevelRow>()
+    if (!row || stock < row.reserved || stock < 0 || stock > maxStock) return Option.none<LevelRow>()
     const next = { ...row, stock }
     levels.set(variantId, next)
     return Option.some(next)

@@ -1,5 +1,6 @@
 import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
+import { maxStock } from "@shop/domain/Inventory"
 import { InventoryRepository, LevelRow } from "./InventoryRepository.ts"
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
@@ -50,6 +51,7 @@ export const layer = Layer.effect(
         one(sql`
           UPDATE stock_levels SET stock = stock + ${delta}, updated_at = ${now}
           WHERE variant_id = ${variantId} AND stock + ${delta} >= reserved AND stock + ${delta} >= 0
+            AND stock + ${delta} <= ${maxStock}
           RETURNING ${columns}
         `),
       insertMany: (levels, now) =>

@@ -948,6 +948,18 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect((await api("GET", `/api/products/${product.productId}`)).body.variants[0].available).toBe(10)
       })
 
+      it("adjust cannot take stock past the maximum that set allows", async () => {
+        const product = await createProduct(admin.token, { stock: 999_999_999 })
+        const variantId = product.variants[0].variantId as string
+        const over = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: 2 } })
+        expectError(over, 400, "validation_error")
+        expect((await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })).body.stock).toBe(
+          999_999_999
+        )
+        const fits = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: 1 } })
+        expect(fits.body.stock).toBe(1_000_000_000)
+      })
+
       it("concurrent adjustments all apply exactly once", async () => {
         const product = await createProduct(admin.token, { stock: 100 })
         const variantId = product.variants[0].variantId as string
