@@ -6,6 +6,21 @@ import { CatalogRepository, fold, minPrice, type ProductRecord, SkuConflict, sea
 // Mirrors the SQL store's semantics: case-insensitive substring search over
 // title, description and SKU; case-insensitive category; price filters on the
 // lowest variant price; every sort ends with the id to be stable.
+// SQLite's BINARY collation compares UTF-8 bytes, which orders like code
+// points; JavaScript's `<` compares UTF-16 units, which differs above U+FFFF.
+const compareCodePoints = (a: string, b: string): number => {
+  const left = a[Symbol.iterator]()
+  const right = b[Symbol.iterator]()
+  for (;;) {
+    const x = left.next()
+    const y = right.next()
+    if (x.done === true || y.done === true) return x.done === y.done ? 0 : x.done === true ? -1 : 1
+    const cx = x.value.codePointAt(0) ?? 0
+    const cy = y.value.codePointAt(0) ?? 0
+    if (cx !== cy) return cx < cy ? -1 : 1
+  }
+}
+
 const compareBy =
   (sort: ListProducts["sort"]) =>
   (a: ProductRecord, b: ProductRecord): number => {
@@ -20,7 +35,7 @@ const compareBy =
       case "title": {
         const ta = fold(a.title)
         const tb = fold(b.title)
-        return ta < tb ? -1 : ta > tb ? 1 : byId
+        return compareCodePoints(ta, tb) || byId
       }
     }
   }

@@ -882,6 +882,22 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           expect(byCategory.body.items.map((p: any) => p.productId)).toEqual([second.productId, first.productId])
         })
 
+        it("orders titles by code point on every store, emoji and full-width letters included", async () => {
+          const tag = Math.random().toString(36).slice(2, 8)
+          const cat = `order${tag}`
+          const made = []
+          for (const title of ["😀 smile", "Ａ fullwidth", "zebra"]) {
+            made.push(await createProduct(admin.token, { title: `${title} ${tag}`, category: cat }))
+          }
+          const page = await api("GET", `/api/products?category=${cat}&sort=title`)
+          // zebra (U+007A) < Ａ (U+FF21) < 😀 (U+1F600)
+          expect(page.body.items.map((p: any) => p.productId)).toEqual([
+            made[2].productId,
+            made[1].productId,
+            made[0].productId
+          ])
+        })
+
         it("pages with limit and offset without overlap", async () => {
           const first = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=0`)
           const second = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=2`)
