@@ -177,8 +177,10 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
       it("an oversized body is 413 and writes nothing", async () => {
         const email = uniqueEmail("big")
+        // A valid signup padded past the 64 KiB limit with JSON whitespace: only
+        // the size is wrong, so a missing limit would show as a 201.
         const reply = await api("POST", "/api/auth/signup", {
-          body: { email, password, name: "x".repeat(200_000) }
+          raw: `{"email": ${JSON.stringify(email)}, "password": ${JSON.stringify(password)},${" ".repeat(70_000)}"name": "Big"}`
         })
         expectError(reply, 413, "payload_too_large")
         expectError(await api("POST", "/api/auth/login", { body: { email, password } }), 401, "invalid_credentials")
@@ -613,16 +615,19 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           body: { sku: first.sku, title: "Dup", price: { amount: 100, currency: "USD" } }
         })
         expectError(dup, 409, "sku_exists")
+        const freshSku = uniqueSku()
         const variantDup = await api("POST", "/api/admin/products", {
           token: admin.token,
           body: {
-            sku: uniqueSku(),
+            sku: freshSku,
             title: "Dup",
             variants: [{ sku: first.variants[0].sku, price: { amount: 100, currency: "USD" } }]
           }
         })
         expectError(variantDup, 409, "sku_exists")
         expect((await api("GET", `/api/products?q=${first.sku}`)).body.total).toBe(before)
+        // The refused product's own SKU names nothing.
+        expect((await api("GET", `/api/products?q=${freshSku}`)).body.total).toBe(0)
       })
 
       it("validates product input: no floats for money, no mixed currencies, not both forms", async () => {
@@ -1016,30 +1021,51 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
     })
 
     describe("authorization matrix", () => {
+      // Refused calls aim at real things, so that a check made after a write
+      // would show up as a changed product, stock level, address or role.
+      const target = { productId: "", variantId: "", addressId: "", promotable: "", promotableToken: "" }
+      beforeAll(async () => {
+        const product = await createProduct(admin.token, { title: "Authz target", stock: 5 })
+        target.productId = product.productId
+        target.variantId = product.variants[0].variantId
+        const created = await api("POST", "/api/addresses", { token: user.token, body: address })
+        target.addressId = created.body.address.addressId
+        const promotable = await newUser("authz")
+        target.promotable = promotable.email
+        target.promotableToken = promotable.token
+      })
+
       // [method, path, body, who may call it]
-      const routes: ReadonlyArray<readonly [string, string, unknown, "user" | "admin"]> = [
-        ["GET", "/api/auth/me", undefined, "user"],
-        ["POST", "/api/auth/logout", undefined, "user"],
-        ["GET", "/api/addresses", undefined, "user"],
-        ["POST", "/api/addresses", address, "user"],
-        ["PUT", "/api/addresses/adr_x00000000000000000000", { city: "X" }, "user"],
-        ["DELETE", "/api/addresses/adr_x00000000000000000000", undefined, "user"],
-        ["POST", "/api/auth/admin/promote", { email: "nobody@example.com" }, "admin"],
-        ["POST", "/api/admin/products", { sku: "AUTHZ-1", title: "X", price: { amount: 1, currency: "USD" } }, "admin"],
-        ["PUT", "/api/admin/products/prd_x00000000000000000000", { title: "X" }, "admin"],
-        ["DELETE", "/api/admin/products/prd_x00000000000000000000", undefined, "admin"],
-        ["GET", "/api/admin/inventory/var_x00000000000000000000", undefined, "admin"],
-        ["PUT", "/api/admin/inventory/var_x00000000000000000000", { stock: 1 }, "admin"]
+      const routes: ReadonlyArray<readonly [string, () => string, () => unknown, "user" | "admin"]> = [
+        ["GET", () => "/api/auth/me", () => undefined, "user"],
+        ["POST", () => "/api/auth/logout", () => undefined, "user"],
+        ["GET", () => "/api/addresses", () => undefined, "user"],
+        ["POST", () => "/api/addresses", () => address, "user"],
+        ["PUT", () => `/api/addresses/${target.addressId}`, () => ({ city: "Changed" }), "user"],
+        ["DELETE", () => `/api/addresses/${target.addressId}`, () => undefined, "user"],
+        ["POST", () => "/api/auth/admin/promote", () => ({ email: target.promotable }), "admin"],
+        [
+          "POST",
+          () => "/api/admin/products",
+          () => ({ sku: "AUTHZ-1", title: "X", price: { amount: 1, currency: "USD" } }),
+          "admin"
+        ],
+        ["PUT", () => `/api/admin/products/${target.productId}`, () => ({ title: "Changed" }), "admin"],
+        ["DELETE", () => `/api/admin/products/${target.productId}`, () => undefined, "admin"],
+        ["GET", () => `/api/admin/inventory/${target.variantId}`, () => undefined, "admin"],
+        ["PUT", () => `/api/admin/inventory/${target.variantId}`, () => ({ stock: 1 }), "admin"]
       ]
 
       for (const [method, path, body, who] of routes) {
-        it(`${method} ${path}: anonymous 401${who === "admin" ? ", user 403" : ""}`, async () => {
-          expectError(await api(method, path, body === undefined ? {} : { body }), 401, "unauthorized")
+        const name = path().replace(/\/$/, "/:id")
+        it(`${method} ${name}: anonymous 401${who === "admin" ? ", user 403" : ""}`, async () => {
+          const payload = body()
+          expectError(await api(method, path(), payload === undefined ? {} : { body: payload }), 401, "unauthorized")
           if (who === "admin") {
             const reply = await api(
               method,
-              path,
-              body === undefined ? { token: other.token } : { body, token: other.token }
+              path(),
+              payload === undefined ? { token: other.token } : { body: payload, token: other.token }
             )
             expectError(reply, 403, "forbidden")
           }
@@ -1047,8 +1073,30 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       }
 
       it("nothing was written by refused calls", async () => {
-        const found = await api("GET", "/api/products?q=AUTHZ-1")
-        expect(found.body.total).toBe(0)
+        expect((await api("GET", "/api/products?q=AUTHZ-1")).body.total).toBe(0)
+        const product = await api("GET", `/api/products/${target.productId}`)
+        expect(product.status).toBe(200)
+        expect(product.body.title).toBe("Authz target")
+        const stock = await api("GET", `/api/admin/inventory/${target.variantId}`, { token: admin.token })
+        expect(stock.body.stock).toBe(5)
+        const addresses = await api("GET", "/api/addresses", { token: user.token })
+        expect(addresses.body.addresses.find((a: any) => a.addressId === target.addressId)).toMatchObject({
+          city: address.city
+        })
+        expect((await api("GET", "/api/auth/me", { token: target.promotableToken })).body.role).toBe("user")
+      })
+
+      it("another user cannot touch the address either", async () => {
+        expectError(
+          await api("PUT", `/api/addresses/${target.addressId}`, { token: other.token, body: { city: "X" } }),
+          404,
+          "address_not_found"
+        )
+        expectError(
+          await api("DELETE", `/api/addresses/${target.addressId}`, { token: other.token }),
+          404,
+          "address_not_found"
+        )
       })
     })
   })
