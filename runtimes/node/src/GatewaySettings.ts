@@ -37,12 +37,21 @@ const serviceTimeout = Config.schema(
   "SERVICE_TIMEOUT_MS"
 ).pipe(Config.option)
 
-/** GatewayConfig from the environment (CORS_ORIGINS, SERVICE_TIMEOUT_MS) over the gateway's defaults. */
+// Only for a deployment behind a reverse proxy that sets this header itself
+// (overwriting what the client sent): then the login throttle keys on the real
+// client instead of the proxy's address. Unset: the socket peer is the client.
+const clientIpHeader = Config.schema(
+  Schema.String.check(Schema.isPattern(/^[A-Za-z0-9-]{1,64}$/)),
+  "CLIENT_IP_HEADER"
+).pipe(Config.option)
+
+/** GatewayConfig from the environment (CORS_ORIGINS, SERVICE_TIMEOUT_MS, CLIENT_IP_HEADER) over the gateway's defaults. */
 export const layer = Layer.effect(
   GatewayConfig,
   Effect.gen(function* () {
     const origins = yield* corsOrigins
     const timeout = yield* serviceTimeout
+    const ipHeader = yield* clientIpHeader
     return GatewayConfig.of({
       ...GatewayConfig.defaults,
       corsOrigins: origins,
@@ -50,8 +59,7 @@ export const layer = Layer.effect(
         onNone: () => GatewayConfig.defaults.serviceTimeout,
         onSome: Duration.millis
       }),
-      // Nothing in front of this process vouches for a client address header.
-      clientIpHeader: Option.none()
+      clientIpHeader: Option.map(ipHeader, (header) => header.toLowerCase())
     })
   })
 )
