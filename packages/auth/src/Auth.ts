@@ -31,8 +31,8 @@ export class Auth extends Context.Service<
   {
     readonly signup: (input: SignupInput) => Effect.Effect<SignupResult, EmailExists>
     readonly adminSignup: (
-      input: SignupInput & { readonly secret: string | undefined }
-    ) => Effect.Effect<AdminUserResult, Unauthorized | EmailExists>
+      input: SignupInput & { readonly secret: string | undefined; readonly client: string }
+    ) => Effect.Effect<AdminUserResult, Unauthorized | EmailExists | RateLimited>
     readonly login: (
       input: LoginInput & { readonly client: string }
     ) => Effect.Effect<LoginResult, InvalidCredentials | RateLimited>

@@ -26,6 +26,20 @@ export const layerNoDeps = Layer.effect(
     const repo = yield* AuthRepository
     const config = yield* AuthConfig
     const ids = yield* IdGenerator
+    // Fail at start, on every runtime, rather than sign tokens with a key
+    // short enough to guess, or accept an admin secret that is.
+    if (Redacted.value(config.jwtSecret).length < 32) {
+      return yield* Effect.die(new Error("The JWT secret must be at least 32 characters"))
+    }
+    const adminSecretLength = Option.match(config.adminSecret, {
+      onNone: () => 0,
+      onSome: (s) => Redacted.value(s).length
+    })
+    if (adminSecretLength > 0 && adminSecretLength < 16) {
+      return yield* Effect.die(
+        new Error("The admin secret must be at least 16 characters (or unset, to disable admin signup)")
+      )
+    }
     const secretKey = encoder.encode(Redacted.value(config.jwtSecret))
     const windowMs = config.throttle.windowSeconds * 1000
 
@@ -59,23 +73,6 @@ export const layerNoDeps = Layer.effect(
       return { userId: user.userId, email: user.email }
     })
 
-    const adminSignup = Effect.fn("Auth.adminSignup")(function* (input: {
-      email: string
-      password: string
-      name: string
-      secret: string | undefined
-    }) {
-      // An empty configured secret counts as none: it must never match an
-      // empty header, whatever a runtime's configuration layer let through.
-      const expected = Option.getOrUndefined(config.adminSecret)
-      if (expected === undefined || Redacted.value(expected).length === 0) return yield* new Unauthorized({})
-      if (input.secret === undefined || input.secret.length === 0) return yield* new Unauthorized({})
-      const matches = constantTimeEqual(encoder.encode(input.secret), encoder.encode(Redacted.value(expected)))
-      if (!matches) return yield* new Unauthorized({})
-      const user = yield* createUser(input, "admin")
-      return { userId: user.userId, email: user.email, role: user.role }
-    })
-
     // Counts this attempt against each key before the password is checked, in
     // one atomic step per key, and refuses it when a key is over its limit.
     // Counting first is what holds under concurrency: a check-then-count would
@@ -90,6 +87,41 @@ export const layerNoDeps = Layer.effect(
         }
       }
       if (retryAfter > 0) return yield* new RateLimited({ details: { retryAfter } })
+    })
+
+    // The admin secret is compared as a SHA-256 digest: equal-length inputs,
+    // so the comparison's time says nothing about the secret's length either.
+    const sha256 = (text: string) =>
+      Effect.promise(() => crypto.subtle.digest("SHA-256", encoder.encode(text))).pipe(
+        Effect.map((buffer) => new Uint8Array(buffer))
+      )
+    const expectedAdminDigest = yield* Option.match(config.adminSecret, {
+      onNone: () => Effect.succeed(Option.none<Uint8Array>()),
+      // An empty configured secret counts as none: it must never match an
+      // empty header, whatever a runtime's configuration layer let through.
+      onSome: (secret) =>
+        Redacted.value(secret).length === 0
+          ? Effect.succeed(Option.none<Uint8Array>())
+          : Effect.map(sha256(Redacted.value(secret)), Option.some)
+    })
+
+    const adminSignup = Effect.fn("Auth.adminSignup")(function* (input: {
+      email: string
+      password: string
+      name: string
+      secret: string | undefined
+      client: string
+    }) {
+      if (Option.isNone(expectedAdminDigest)) return yield* new Unauthorized({})
+      // Guesses at the secret are throttled per client like logins.
+      const key = `admin:${input.client}`
+      yield* reserveAttempt([[key, config.throttle.maxFailuresPerEmail]])
+      if (input.secret === undefined || input.secret.length === 0) return yield* new Unauthorized({})
+      const matches = constantTimeEqual(yield* sha256(input.secret), expectedAdminDigest.value)
+      if (!matches) return yield* new Unauthorized({})
+      yield* repo.releaseAttempt(key)
+      const user = yield* createUser(input, "admin")
+      return { userId: user.userId, email: user.email, role: user.role }
     })
 
     const login = Effect.fn("Auth.login")(function* (input: { email: string; password: string; client: string }) {

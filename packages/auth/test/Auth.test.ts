@@ -22,7 +22,7 @@ const config = (adminSecret: string | null) =>
 
 // A fresh store per test: each test builds its own service.
 // null: no admin secret configured at all.
-const withAuth = (adminSecret: string | null = "let-me-in") =>
+const withAuth = (adminSecret: string | null = "let-me-in-please-now") =>
   Effect.provide(AuthLive.layer.pipe(Layer.provide(AuthRepositoryMemory.layer), Layer.provide(config(adminSecret))))
 
 const credentials = { email: "Ada@Example.com", password: "correct horse battery", name: "Ada" }
@@ -143,20 +143,70 @@ describe("Auth", () => {
   it.effect("admin signup requires the configured secret", () =>
     Effect.gen(function* () {
       const auth = yield* Auth
-      const missing = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: undefined }))
-      const wrong = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "let-me-inn" }))
+      const missing = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: undefined, client: "c" }))
+      const wrong = yield* Effect.flip(
+        auth.adminSignup({ ...credentials, secret: "let-me-in-please-nowx", client: "c" })
+      )
       assert.strictEqual(missing._tag, "Unauthorized")
       assert.strictEqual(wrong._tag, "Unauthorized")
-      const admin = yield* auth.adminSignup({ ...credentials, secret: "let-me-in" })
+      const admin = yield* auth.adminSignup({ ...credentials, secret: "let-me-in-please-now", client: "c" })
       assert.strictEqual(admin.role, "admin")
     }).pipe(withAuth())
+  )
+
+  it.effect("guesses at the admin secret are throttled per client", () =>
+    Effect.gen(function* () {
+      const auth = yield* Auth
+      for (let i = 0; i < 3; i++) {
+        const wrong = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: `guess-${i}`, client: "x" }))
+        assert.strictEqual(wrong._tag, "Unauthorized")
+      }
+      const limited = yield* Effect.flip(
+        auth.adminSignup({ ...credentials, secret: "let-me-in-please-now", client: "x" })
+      )
+      assert.strictEqual(limited._tag, "RateLimited")
+      const other = yield* auth.adminSignup({ ...credentials, secret: "let-me-in-please-now", client: "y" })
+      assert.strictEqual(other.role, "admin")
+    }).pipe(withAuth())
+  )
+
+  it.effect("refuses to start with a short JWT secret or a short admin secret", () =>
+    Effect.gen(function* () {
+      const build = (jwtSecret: string, adminSecret: string | null) =>
+        Effect.exit(
+          Effect.provide(
+            Effect.gen(function* () {
+              return yield* Auth
+            }),
+            AuthLive.layer.pipe(
+              Layer.provide(AuthRepositoryMemory.layer),
+              Layer.provide(
+                Layer.succeed(
+                  AuthConfig,
+                  AuthConfig.of({
+                    jwtSecret: Redacted.make(jwtSecret),
+                    adminSecret: adminSecret === null ? Option.none() : Option.some(Redacted.make(adminSecret)),
+                    tokenTtlSeconds: 60,
+                    passwordIterations: 1_000,
+                    throttle: defaultThrottle
+                  })
+                )
+              )
+            )
+          )
+        )
+      assert.strictEqual((yield* build("short", null))._tag, "Failure")
+      assert.strictEqual((yield* build("x".repeat(32), "short-secret"))._tag, "Failure")
+      assert.strictEqual((yield* build("x".repeat(32), null))._tag, "Success")
+      assert.strictEqual((yield* build("x".repeat(32), ""))._tag, "Success")
+    })
   )
 
   it.effect("admin signup is disabled when no secret is configured", () =>
     Effect.gen(function* () {
       const auth = yield* Auth
-      for (const secret of ["", "let-me-in", undefined]) {
-        const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret }))
+      for (const secret of ["", "let-me-in-please-now", undefined]) {
+        const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret, client: "c" }))
         assert.strictEqual(error._tag, "Unauthorized")
       }
     }).pipe(withAuth(null))
@@ -165,7 +215,7 @@ describe("Auth", () => {
   it.effect("an empty configured admin secret disables admin signup, even for an empty header", () =>
     Effect.gen(function* () {
       const auth = yield* Auth
-      const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "" }))
+      const error = yield* Effect.flip(auth.adminSignup({ ...credentials, secret: "", client: "c" }))
       assert.strictEqual(error._tag, "Unauthorized")
     }).pipe(withAuth(""))
   )

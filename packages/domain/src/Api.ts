@@ -99,7 +99,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       headers: { "x-admin-secret": Schema.optional(Schema.String) },
       payload: SignupInput,
       success: AdminUserResult.pipe(HttpApiSchema.status(201)),
-      error: [Unauthorized, EmailExists]
+      error: [Unauthorized, EmailExists, RateLimited]
     }),
     HttpApiEndpoint.post("promote", "/admin/promote", {
       payload: PromoteInput,

@@ -43,9 +43,9 @@ const ByUser = Schema.Struct({ userId: UserId })
 export const AuthContract = {
   signup: method(SignupInput, SignupResult, EmailExists),
   adminSignup: method(
-    Schema.Struct({ ...SignupInput.fields, secret: Schema.UndefinedOr(Schema.String) }),
+    Schema.Struct({ ...SignupInput.fields, secret: Schema.UndefinedOr(Schema.String), client: Schema.String }),
     AdminUserResult,
-    Schema.Union([Unauthorized, EmailExists])
+    Schema.Union([Unauthorized, EmailExists, RateLimited])
   ),
   login: method(
     Schema.Struct({ ...LoginInput.fields, client: Schema.String }),

@@ -2,7 +2,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { HttpEffect, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentUser, ShopApi } from "@shop/domain/Api"
-import { AddressNotFound, ProductNotFound, VariantNotFound } from "@shop/domain/Errors"
+import { AddressNotFound, ProductNotFound, RateLimited, VariantNotFound } from "@shop/domain/Errors"
 import { AddressId, ProductId, VariantId } from "@shop/domain/Ids"
 import { Auth } from "@shop/auth/Auth"
 import { Catalog } from "@shop/catalog/Catalog"
@@ -25,6 +25,20 @@ const clientOf = (
     onSome: (name) => request.headers[name] ?? Option.getOrElse(request.remoteAddress, () => "unknown")
   })
 
+// API.md: a 429 carries Retry-After, taken from the error's details.
+const withRetryAfter = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.tapError(effect, (error) =>
+    typeof error === "object" &&
+    error !== null &&
+    "_tag" in error &&
+    error._tag === "RateLimited" &&
+    error instanceof RateLimited
+      ? HttpEffect.appendPreResponseHandler((_request, response) =>
+          Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.details.retryAfter)))
+        )
+      : Effect.void
+  )
+
 export const SystemHandlers = HttpApiBuilder.group(ShopApi, "system", (handlers) =>
   Effect.succeed(handlers.handle("health", () => Effect.succeed({ status: "ok" as const })))
 )
@@ -39,13 +53,7 @@ export const AuthHandlers = HttpApiBuilder.group(
     return handlers
       .handle("signup", ({ payload }) => call(auth.signup(payload)))
       .handle("login", ({ payload, request }) =>
-        call(auth.login({ ...payload, client: clientOf(request, config.clientIpHeader) })).pipe(
-          Effect.tapErrorTag("RateLimited", (error) =>
-            HttpEffect.appendPreResponseHandler((_request, response) =>
-              Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.details.retryAfter)))
-            )
-          )
-        )
+        call(auth.login({ ...payload, client: clientOf(request, config.clientIpHeader) })).pipe(withRetryAfter)
       )
       .handle("logout", () =>
         Effect.gen(function* () {
@@ -60,8 +68,14 @@ export const AuthHandlers = HttpApiBuilder.group(
           return yield* call(auth.me({ userId: user.userId }))
         })
       )
-      .handle("adminSignup", ({ payload, headers }) =>
-        call(auth.adminSignup({ ...payload, secret: headers["x-admin-secret"] }))
+      .handle("adminSignup", ({ payload, headers, request }) =>
+        call(
+          auth.adminSignup({
+            ...payload,
+            secret: headers["x-admin-secret"],
+            client: clientOf(request, config.clientIpHeader)
+          })
+        ).pipe(withRetryAfter)
       )
       .handle("promote", ({ payload }) => call(auth.promote(payload)))
   })

@@ -1,5 +1,5 @@
 import { WorkerEntrypoint } from "cloudflare:workers"
-import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Option, type Redacted, Schema } from "effect"
+import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Option, Redacted, Schema } from "effect"
 import type { SqlClient } from "effect/sql"
 import * as D1Client from "@effect/sql-d1/D1Client"
 import { NotFound, PayloadTooLarge, Unauthorized } from "@shop/domain/Errors"
@@ -117,6 +117,10 @@ export const make = <C extends ServiceContract, I, S extends Implementation<C>, 
           ),
           Effect.orDie
         )
+        // A short key would make the signatures guessable.
+        if (Redacted.value(secret).length < 32) {
+          return yield* Effect.die(new Error("INTERNAL_SECRET must be at least 32 characters"))
+        }
         return InternalServer.of({ serve: makeServer(serverName, options.contract, implementation), secret })
       })
     )

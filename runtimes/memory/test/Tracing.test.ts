@@ -8,7 +8,7 @@ describe("tracing through the gateway", () => {
   it("one login is one trace holding the gateway span and the auth service spans, continuing traceparent", async () => {
     const exporter = new InMemorySpanExporter()
     const shop = Memory.make({
-      adminSecret: "x",
+      adminSecret: "tracing-admin-secret-0123",
       passwordIterations: 1_000,
       observability: NodeSdk.layer(() => ({
         resource: { serviceName: "shop-test" },
