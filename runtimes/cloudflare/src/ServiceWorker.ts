@@ -37,6 +37,33 @@ const errorResponse = (status: number, body: unknown) => Response.json(body, { s
 const encodeUnauthorized = Schema.encodeSync(Unauthorized)
 const refuse = (message: string) => errorResponse(401, encodeUnauthorized(new Unauthorized({ message })))
 
+// Reads the body up to `max` bytes and stops there: a caller without a
+// content-length (chunked) cannot make an unauthenticated request buffer more.
+const readCapped = (request: Request, max: number) =>
+  Effect.promise(async (): Promise<Uint8Array | undefined> => {
+    const reader = request.body?.getReader()
+    if (reader === undefined) return new Uint8Array(0)
+    const chunks: Array<Uint8Array> = []
+    let total = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (total > max) {
+        await reader.cancel()
+        return undefined
+      }
+      chunks.push(value)
+    }
+    const out = new Uint8Array(total)
+    let offset = 0
+    for (const chunk of chunks) {
+      out.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    return out
+  })
+
 const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (service: ServiceName, request: Request) {
   const { secret, serve } = yield* InternalServer
   const nonces = yield* NonceStore
@@ -56,8 +83,8 @@ const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (servic
   if (!(length <= maxBodyBytes)) {
     return errorResponse(413, Schema.encodeSync(PayloadTooLarge)(new PayloadTooLarge({})))
   }
-  const body = new Uint8Array(yield* Effect.promise(() => request.arrayBuffer()))
-  if (body.length > maxBodyBytes) return errorResponse(413, Schema.encodeSync(PayloadTooLarge)(new PayloadTooLarge({})))
+  const body = yield* readCapped(request, maxBodyBytes)
+  if (body === undefined) return errorResponse(413, Schema.encodeSync(PayloadTooLarge)(new PayloadTooLarge({})))
   const url = new URL(request.url)
   const valid = yield* verify(
     secret,

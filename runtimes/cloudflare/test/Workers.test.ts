@@ -132,6 +132,46 @@ describe("service Workers answer URL calls only when signed", () => {
     expect(reply).toMatchObject({ status: 401, body: { message: "The signature is not valid" } })
   })
 
+  it("refuses a call whose timestamp, nonce or path is not the one signed", async () => {
+    const { shop } = await start()
+    const tamper = async (change: (request: { url: string; init: RequestInit }) => void) => {
+      const request = await signedRequest(shop, {})
+      change(request)
+      return send(shop, workerNames.auth, request)
+    }
+    const headers = (request: { init: RequestInit }) => request.init.headers as Record<string, string>
+    const timestamp = await tamper((request) => {
+      headers(request)[SignatureHeaders.timestamp] = String(Number(headers(request)[SignatureHeaders.timestamp]) - 1000)
+    })
+    const nonce = await tamper((request) => {
+      headers(request)[SignatureHeaders.nonce] = newNonce()
+    })
+    const path = await tamper((request) => {
+      request.url = "http://auth.internal/internal/auth/adminSignup"
+    })
+    for (const reply of [timestamp, nonce, path]) {
+      expect(reply).toMatchObject({ status: 401, body: { message: "The signature is not valid" } })
+    }
+  })
+
+  it("refuses an oversized streamed body with 413", async () => {
+    const { shop } = await start()
+    const chunk = new TextEncoder().encode(" ".repeat(64 * 1024))
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 64) return controller.close()
+        sent++
+        controller.enqueue(chunk)
+      }
+    })
+    const request = await signedRequest(shop, {})
+    const response = await shop.workerFetch(workerNames.auth)(
+      new Request(request.url, { ...request.init, body, duplex: "half" } as RequestInit)
+    )
+    expect(response.status).toBe(413)
+  })
+
   it("refuses a call signed more than 60 s ago, or more than 60 s ahead", async () => {
     const { shop } = await start()
     const old = await send(shop, workerNames.auth, await signedRequest(shop, { timestamp: Date.now() - 61_000 }))
