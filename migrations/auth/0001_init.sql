@@ -16,6 +16,7 @@ CREATE TABLE sessions (
   revoked_at INTEGER
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expires ON sessions (expires_at);
 
 CREATE TABLE addresses (
   address_id TEXT PRIMARY KEY,
@@ -37,3 +38,4 @@ CREATE TABLE login_attempts (
   count INTEGER NOT NULL,
   window_start INTEGER NOT NULL
 );
+CREATE INDEX login_attempts_window ON login_attempts (window_start);

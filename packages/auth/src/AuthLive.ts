@@ -77,8 +77,19 @@ export const layerNoDeps = Layer.effect(
     // one atomic step per key, and refuses it when a key is over its limit.
     // Counting first is what holds under concurrency: a check-then-count would
     // let every attempt in flight through before the first failure landed.
+    // Expired attempt windows and sessions are cleared at most once per
+    // throttle window per process, on the login path, so neither table grows
+    // without bound and no scheduler is needed on any runtime.
+    let lastPurge = 0
+    const purgeIfDue = Effect.fn("Auth.purge")(function* (now: number) {
+      if (now - lastPurge < windowMs) return
+      lastPurge = now
+      yield* repo.purge(now - windowMs, now)
+    })
+
     const reserveAttempt = Effect.fn("Auth.checkThrottle")(function* (keys: ReadonlyArray<readonly [string, number]>) {
       const now = yield* Clock.currentTimeMillis
+      yield* purgeIfDue(now)
       let retryAfter = 0
       for (const [key, max] of keys) {
         const attempts = yield* repo.recordAttempt(key, now, windowMs)

@@ -62,6 +62,9 @@ export class AuthRepository extends Context.Service<
     // Gives one attempt back (a login that succeeded), never below zero.
     readonly releaseAttempt: (key: string) => Effect.Effect<void>
     readonly clearAttempts: (key: string) => Effect.Effect<void>
+    // Forgets attempt windows that started before `attemptsBefore` and
+    // sessions that expired before `sessionsBefore`: both only grow otherwise.
+    readonly purge: (attemptsBefore: number, sessionsBefore: number) => Effect.Effect<void>
   }
 >()("@shop/auth/AuthRepository") {}
 

@@ -104,6 +104,11 @@ export const layer = Layer.sync(AuthRepository, () => {
         const current = attempts.get(key)
         if (current) attempts.set(key, { ...current, count: Math.max(0, current.count - 1) })
       }),
+    purge: (attemptsBefore, sessionsBefore) =>
+      Effect.sync(() => {
+        for (const [key, value] of attempts) if (value.windowStart < attemptsBefore) attempts.delete(key)
+        for (const [id, session] of sessions) if (session.expiresAt < sessionsBefore) sessions.delete(id)
+      }),
     clearAttempts: (key) =>
       Effect.sync(() => {
         attempts.delete(key)

@@ -127,6 +127,14 @@ export const layer = Layer.effect(
         ),
       releaseAttempt: (key) =>
         sql`UPDATE login_attempts SET count = MAX(count - 1, 0) WHERE key = ${key}`.pipe(Effect.asVoid, Effect.orDie),
+      purge: (attemptsBefore, sessionsBefore) =>
+        Effect.all(
+          [
+            sql`DELETE FROM login_attempts WHERE window_start < ${attemptsBefore}`,
+            sql`DELETE FROM sessions WHERE expires_at < ${sessionsBefore}`
+          ],
+          { discard: true }
+        ).pipe(Effect.orDie),
       clearAttempts: (key) => sql`DELETE FROM login_attempts WHERE key = ${key}`.pipe(Effect.asVoid, Effect.orDie)
     })
   })

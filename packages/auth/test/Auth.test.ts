@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { TestClock } from "effect/testing"
+import { SessionId, UserId } from "@shop/domain/Ids"
 import { Auth, AuthConfig, defaultThrottle } from "../src/Auth.ts"
 import * as AuthLive from "../src/AuthLive.ts"
+import { AuthRepository } from "../src/AuthRepository.ts"
 import * as AuthRepositoryMemory from "../src/AuthRepositoryMemory.ts"
 import { hash, verify } from "../src/Passwords.ts"
 
@@ -310,5 +312,35 @@ describe("Passwords", () => {
       assert.isFalse(yield* verify("md5$abc", "x"))
       assert.isFalse(yield* verify("pbkdf2-sha256$-1$AA==$AA==", "x"))
     })
+  )
+})
+
+describe("AuthRepository (memory)", () => {
+  it.effect("purge forgets old attempt windows and expired sessions only", () =>
+    Effect.gen(function* () {
+      const repo = yield* AuthRepository
+      yield* repo.recordAttempt("k", 1_000, 60_000)
+      yield* repo.recordAttempt("k", 1_000, 60_000)
+      yield* repo.recordAttempt("fresh", 5_000, 60_000)
+      const userId = UserId.make("usr_purgetest000000000000")
+      yield* repo.insertUser({
+        userId,
+        email: "p@example.com",
+        name: "P",
+        role: "user",
+        passwordHash: "x",
+        createdAt: 0
+      })
+      const old = SessionId.make("ses_old000000000000000000")
+      const live = SessionId.make("ses_live00000000000000000")
+      yield* repo.insertSession({ sessionId: old, userId, createdAt: 0, expiresAt: 2_000 })
+      yield* repo.insertSession({ sessionId: live, userId, createdAt: 0, expiresAt: 90_000 })
+      yield* repo.purge(2_000, 3_000)
+      // The purged window starts again at 1; the fresh one keeps counting.
+      assert.strictEqual((yield* repo.recordAttempt("k", 1_000, 60_000)).count, 1)
+      assert.strictEqual((yield* repo.recordAttempt("fresh", 5_000, 60_000)).count, 2)
+      assert.isTrue(Option.isNone(yield* repo.findSession(old)))
+      assert.isTrue(Option.isSome(yield* repo.findSession(live)))
+    }).pipe(Effect.provide(AuthRepositoryMemory.layer))
   )
 })
