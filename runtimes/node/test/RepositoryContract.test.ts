@@ -1,0 +1,299 @@
+// The repositories behind every service come in two kinds: memory (tests,
+// the memory runtime) and SQL (node:sqlite here, D1 on Workers). These tests
+// hold both to one contract, so the runtimes cannot drift apart.
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import { AuthRepository } from "@shop/auth/AuthRepository"
+import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
+import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
+import { CatalogRepository, type ProductRecord } from "@shop/catalog/CatalogRepository"
+import * as CatalogRepositoryMemory from "@shop/catalog/CatalogRepositoryMemory"
+import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
+import type { ListProducts } from "@shop/domain/Catalog"
+import { AddressId, ProductId, SessionId, UserId, VariantId } from "@shop/domain/Ids"
+import { Currency } from "@shop/domain/Money"
+import { SqlBatch } from "@shop/domain/SqlBatch"
+import { InventoryRepository } from "@shop/inventory/InventoryRepository"
+import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
+import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
+import { migrate } from "../src/Migrations.ts"
+import * as SqliteClient from "../src/SqliteClient.ts"
+
+const migrations = (service: string) => fileURLToPath(new URL(`../../../migrations/${service}/`, import.meta.url))
+
+// A fresh in-memory SQLite database with the service's migrations applied.
+const sqlite = (service: string) =>
+  Layer.effectDiscard(migrate(migrations(service))).pipe(
+    Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" }))
+  )
+
+const stores = {
+  auth: {
+    memory: AuthRepositoryMemory.layer,
+    sql: AuthRepositorySql.layer.pipe(Layer.provide(sqlite("auth")))
+  },
+  catalog: {
+    memory: CatalogRepositoryMemory.layer,
+    sql: CatalogRepositorySql.layer.pipe(Layer.provide(SqlBatch.layerTransaction), Layer.provide(sqlite("catalog")))
+  },
+  inventory: {
+    memory: InventoryRepositoryMemory.layer,
+    sql: InventoryRepositorySql.layer.pipe(Layer.provide(sqlite("inventory")))
+  }
+}
+
+const usd = Currency.make("USD")
+const userId = UserId.make("usr_contract0000000000000")
+
+const productRecord = (n: number, overrides: Partial<ProductRecord> = {}): ProductRecord => ({
+  productId: ProductId.make(`prd_contract${String(n).padStart(12, "0")}`),
+  sku: `P-${n}`,
+  title: `Product ${n}`,
+  description: `Description ${n}`,
+  category: n % 2 === 0 ? "even" : "odd",
+  images: [`https://example.com/${n}.png`],
+  variants: [
+    {
+      variantId: VariantId.make(`var_contract${String(n).padStart(12, "0")}a`),
+      sku: `P-${n}-A`,
+      title: "A",
+      price: { amount: 100 * n, currency: usd },
+      attributes: { size: "S" },
+      weightGrams: 10
+    },
+    {
+      variantId: VariantId.make(`var_contract${String(n).padStart(12, "0")}b`),
+      sku: `P-${n}-B`,
+      title: "B",
+      price: { amount: 100 * n + 50, currency: usd },
+      attributes: {},
+      weightGrams: 20
+    }
+  ],
+  createdAt: 1_000 + n,
+  updatedAt: 1_000 + n,
+  revision: `rev_${n}`,
+  ...overrides
+})
+
+for (const kind of ["memory", "sql"] as const) {
+  describe(`AuthRepository (${kind})`, () => {
+    const provide = Effect.provide(stores.auth[kind])
+    const user = { userId, email: "c@example.com", name: "C", role: "user" as const, passwordHash: "h", createdAt: 1 }
+
+    it.effect("refuses a second user with the same email, and promotes exactly once under concurrency", () =>
+      Effect.gen(function* () {
+        const repo = yield* AuthRepository
+        assert.isTrue(yield* repo.insertUser(user))
+        assert.isFalse(yield* repo.insertUser({ ...user, userId: UserId.make("usr_contract0000000000001") }))
+        const results = yield* Effect.all(
+          Array.from({ length: 10 }, () => repo.promote(userId)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(results.filter(Boolean).length, 1)
+        assert.strictEqual(Option.getOrThrow(yield* repo.findUserById(userId)).role, "admin")
+      }).pipe(provide)
+    )
+
+    it.effect("sessions are found with their user's current role and revoked once", () =>
+      Effect.gen(function* () {
+        const repo = yield* AuthRepository
+        yield* repo.insertUser(user)
+        const sessionId = SessionId.make("ses_contract0000000000000")
+        yield* repo.insertSession({ sessionId, userId, createdAt: 1, expiresAt: 100 })
+        const found = Option.getOrThrow(yield* repo.findSession(sessionId))
+        assert.deepStrictEqual(found, {
+          sessionId,
+          userId,
+          email: "c@example.com",
+          role: "user",
+          expiresAt: 100,
+          revokedAt: null
+        })
+        yield* repo.revokeSession(sessionId, 5)
+        yield* repo.revokeSession(sessionId, 9)
+        assert.strictEqual(Option.getOrThrow(yield* repo.findSession(sessionId)).revokedAt, 5)
+      }).pipe(provide)
+    )
+
+    it.effect("addresses: optional fields absent, patched field by field, owned by one user", () =>
+      Effect.gen(function* () {
+        const repo = yield* AuthRepository
+        yield* repo.insertUser(user)
+        const addressId = AddressId.make("adr_contract0000000000000")
+        const address = { addressId, line1: "1 Main", city: "Town", postalCode: "1", country: "US" }
+        yield* repo.insertAddress(userId, address, 1)
+        assert.deepStrictEqual(yield* repo.listAddresses(userId), [address])
+        const patched = yield* repo.updateAddress(userId, addressId, { city: "City", phone: "+1 555" })
+        assert.deepStrictEqual(Option.getOrThrow(patched), { ...address, city: "City", phone: "+1 555" })
+        const stranger = UserId.make("usr_contract0000000000009")
+        assert.isTrue(Option.isNone(yield* repo.updateAddress(stranger, addressId, { city: "X" })))
+        assert.isFalse(yield* repo.deleteAddress(stranger, addressId))
+        assert.isTrue(yield* repo.deleteAddress(userId, addressId))
+        assert.deepStrictEqual(yield* repo.listAddresses(userId), [])
+      }).pipe(provide)
+    )
+
+    it.effect("login attempts: counted atomically, window restarts, released never below zero", () =>
+      Effect.gen(function* () {
+        const repo = yield* AuthRepository
+        const counts = yield* Effect.all(
+          Array.from({ length: 8 }, () => repo.recordAttempt("k", 1_000, 100)),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(
+          counts.map((c) => c.count).sort((a, b) => a - b),
+          [1, 2, 3, 4, 5, 6, 7, 8]
+        )
+        assert.deepStrictEqual(yield* repo.recordAttempt("k", 1_050, 100), { count: 9, windowStart: 1_000 })
+        assert.deepStrictEqual(yield* repo.recordAttempt("k", 1_100, 100), { count: 1, windowStart: 1_100 })
+        yield* repo.releaseAttempt("k")
+        yield* repo.releaseAttempt("k")
+        assert.strictEqual((yield* repo.recordAttempt("k", 1_110, 100)).count, 1)
+      }).pipe(provide)
+    )
+  })
+
+  describe(`CatalogRepository (${kind})`, () => {
+    const provide = Effect.provide(stores.catalog[kind])
+
+    it.effect("stores and reads back a product exactly", () =>
+      Effect.gen(function* () {
+        const repo = yield* CatalogRepository
+        const record = productRecord(1)
+        yield* repo.insert(record)
+        assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(record.productId)), record)
+        assert.deepStrictEqual(yield* repo.findMany([record.productId, ProductId.make("prd_nothere000000000000")]), [
+          record
+        ])
+      }).pipe(provide)
+    )
+
+    it.effect("a SKU taken by another product refuses the whole write", () =>
+      Effect.gen(function* () {
+        const repo = yield* CatalogRepository
+        yield* repo.insert(productRecord(1))
+        const byProductSku = yield* Effect.flip(repo.insert(productRecord(2, { sku: "P-1" })))
+        assert.strictEqual(byProductSku.sku, "P-1")
+        const second = productRecord(2)
+        const byVariantSku = yield* Effect.flip(
+          repo.insert({ ...second, variants: [second.variants[0]!, { ...second.variants[1]!, sku: "P-1-A" }] })
+        )
+        assert.strictEqual(byVariantSku.sku, "P-1-A")
+        assert.isTrue(Option.isNone(yield* repo.find(second.productId)))
+        assert.strictEqual((yield* repo.list({ limit: 10, offset: 0, sort: "newest" })).total, 1)
+      }).pipe(provide)
+    )
+
+    it.effect("replace applies only over the expected revision, and lets variants trade SKUs", () =>
+      Effect.gen(function* () {
+        const repo = yield* CatalogRepository
+        const record = productRecord(1)
+        yield* repo.insert(record)
+        const [a, b] = record.variants
+        const swapped = {
+          ...record,
+          revision: "rev_2",
+          variants: [
+            { ...a!, sku: b!.sku },
+            { ...b!, sku: a!.sku }
+          ]
+        }
+        assert.strictEqual(yield* repo.replace(swapped, "rev_stale"), "conflict")
+        assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(record.productId)), record)
+        assert.strictEqual(yield* repo.replace(swapped, "rev_1"), "replaced")
+        assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(record.productId)), swapped)
+        assert.strictEqual(yield* repo.replace(productRecord(9), "rev_9"), "missing")
+      }).pipe(provide)
+    )
+
+    it.effect("lists, filters, sorts and pages identically", () =>
+      Effect.gen(function* () {
+        const repo = yield* CatalogRepository
+        for (let n = 1; n <= 7; n++) yield* repo.insert(productRecord(n, n === 3 ? { title: "Ünïcode 3" } : {}))
+        const page = (query: Partial<ListProducts>) =>
+          repo
+            .list({ limit: 20, offset: 0, sort: "newest", ...query })
+            .pipe(Effect.map(({ items, total }) => ({ ids: items.map((p) => p.sku), total })))
+        assert.deepStrictEqual(yield* page({}), { ids: ["P-7", "P-6", "P-5", "P-4", "P-3", "P-2", "P-1"], total: 7 })
+        assert.deepStrictEqual((yield* page({ sort: "price_desc", limit: 2, offset: 1 })).ids, ["P-6", "P-5"])
+        assert.deepStrictEqual(yield* page({ category: "EVEN", sort: "price_asc" }), {
+          ids: ["P-2", "P-4", "P-6"],
+          total: 3
+        })
+        assert.deepStrictEqual((yield* page({ minPrice: 250, maxPrice: 500, sort: "price_asc" })).ids, [
+          "P-3",
+          "P-4",
+          "P-5"
+        ])
+        assert.deepStrictEqual((yield* page({ q: "ÜNÏCODE" })).ids, ["P-3"])
+        assert.deepStrictEqual((yield* page({ q: "p-6-b" })).ids, [])
+        assert.deepStrictEqual((yield* page({ q: "description 5" })).ids, ["P-5"])
+        assert.deepStrictEqual((yield* page({ sort: "title" })).ids, ["P-1", "P-2", "P-4", "P-5", "P-6", "P-7", "P-3"])
+        const ids = yield* repo.listIds({ limit: 3, offset: 0, sort: "price_asc" })
+        assert.deepStrictEqual(ids.total, 7)
+        assert.deepStrictEqual(ids.ids, [
+          productRecord(1).productId,
+          productRecord(2).productId,
+          productRecord(3).productId
+        ])
+      }).pipe(provide)
+    )
+
+    it.effect("remove deletes a product and its variants", () =>
+      Effect.gen(function* () {
+        const repo = yield* CatalogRepository
+        yield* repo.insert(productRecord(1))
+        assert.isTrue(yield* repo.remove(productRecord(1).productId))
+        assert.isFalse(yield* repo.remove(productRecord(1).productId))
+        // Its SKUs are free again.
+        yield* repo.insert({ ...productRecord(2), variants: productRecord(1).variants })
+      }).pipe(provide)
+    )
+  })
+
+  describe(`InventoryRepository (${kind})`, () => {
+    const provide = Effect.provide(stores.inventory[kind])
+    const a = VariantId.make("var_contractinv00000000a")
+    const b = VariantId.make("var_contractinv00000000b")
+
+    it.effect("initialises once, sets and adjusts within reserved and the maximum", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany([{ variantId: a, stock: 5 }], 1)
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: 99 },
+            { variantId: b, stock: 2 }
+          ],
+          1
+        )
+        assert.deepStrictEqual(yield* repo.findMany([a, b]), [
+          { variantId: a, stock: 5, reserved: 0 },
+          { variantId: b, stock: 2, reserved: 0 }
+        ])
+        assert.strictEqual(Option.getOrThrow(yield* repo.adjustStock(a, -5, 2)).stock, 0)
+        assert.isTrue(Option.isNone(yield* repo.adjustStock(a, -1, 2)))
+        assert.isTrue(Option.isNone(yield* repo.adjustStock(a, 1_000_000_001, 2)))
+        assert.isTrue(Option.isNone(yield* repo.setStock(VariantId.make("var_contractinvmissing0"), 1, 2)))
+        assert.strictEqual(Option.getOrThrow(yield* repo.setStock(b, 7, 2)).stock, 7)
+        yield* repo.deleteMany([a])
+        assert.deepStrictEqual(yield* repo.findMany([a, b]), [{ variantId: b, stock: 7, reserved: 0 }])
+      }).pipe(provide)
+    )
+
+    it.effect("concurrent decrements never take stock below zero", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany([{ variantId: a, stock: 10 }], 1)
+        const results = yield* Effect.all(
+          Array.from({ length: 25 }, () => repo.adjustStock(a, -1, 2)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(results.filter(Option.isSome).length, 10)
+        assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).stock, 0)
+      }).pipe(provide)
+    )
+  })
+}
