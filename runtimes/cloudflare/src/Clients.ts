@@ -28,6 +28,12 @@ const transport = Effect.fn("Clients.transport")(function* (
     ),
     Effect.orDie
   )
+  // The calls carry passwords and tokens, and only requests are signed, not
+  // replies: anything but a loopback address must be reached over TLS.
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(settings.baseUrl.hostname)
+  if (settings.baseUrl.protocol !== "https:" && !loopback) {
+    return yield* Effect.die(new Error(`${name} must be an https:// URL (plain http only to a loopback address)`))
+  }
   return Transports.url({ service, ...settings })
 })
 
