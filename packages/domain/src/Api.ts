@@ -29,11 +29,13 @@ import {
   EmailExists,
   Forbidden,
   InvalidCredentials,
+  PayloadTooLarge,
   ProductNotFound,
   RateLimited,
   SkuExists,
   StockBelowReserved,
   Unauthorized,
+  UnsupportedMediaType,
   UpstreamError,
   UpdateConflict,
   UpstreamTimeout,
@@ -50,9 +52,10 @@ const PathId = Schema.String.pipe(Schema.check(Schema.isMaxLength(128)))
 export class CurrentUser extends Context.Service<CurrentUser, Principal>()("@shop/domain/Api/CurrentUser") {}
 
 // Applied to every endpoint: turns request decoding failures into our 400 body
-// and declares the gateway's own upstream failures.
+// and declares the failures the gateway itself answers (oversized or non-JSON
+// bodies, upstream failures), so that the OpenAPI document lists them.
 export class ApiErrors extends HttpApiMiddleware.Service<ApiErrors>()("@shop/domain/Api/ApiErrors", {
-  error: [ValidationError, UpstreamError, UpstreamTimeout]
+  error: [ValidationError, PayloadTooLarge, UnsupportedMediaType, UpstreamError, UpstreamTimeout]
 }) {}
 
 export class Authentication extends HttpApiMiddleware.Service<
