@@ -1,6 +1,6 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import { Address, Role } from "@shop/domain/Auth"
-import type { AddressInput, AddressPatch } from "@shop/domain/Auth"
+import type { AddressPatch } from "@shop/domain/Auth"
 import { AddressId, SessionId, UserId } from "@shop/domain/Ids"
 
 export const UserRow = Schema.Struct({
@@ -67,7 +67,3 @@ export class AuthRepository extends Context.Service<
     readonly purge: (attemptsBefore: number, sessionsBefore: number) => Effect.Effect<void>
   }
 >()("@shop/auth/AuthRepository") {}
-
-export type AddressFieldsInput = AddressInput
-
-export { Address }

@@ -8,11 +8,11 @@ import { AuthRepository } from "../src/AuthRepository.ts"
 import * as AuthRepositoryMemory from "../src/AuthRepositoryMemory.ts"
 import { hash, verify } from "../src/Passwords.ts"
 
-const config = (adminSecret: string | null) =>
+const config = (adminSecret: string | null, jwtSecret = "unit-test-secret-0123456789abcdef") =>
   Layer.succeed(
     AuthConfig,
     AuthConfig.of({
-      jwtSecret: Redacted.make("unit-test-secret-0123456789abcdef"),
+      jwtSecret: Redacted.make(jwtSecret),
       adminSecret: adminSecret === null ? Option.none() : Option.some(Redacted.make(adminSecret)),
       tokenTtlSeconds: 3600,
       // Fewer iterations keep the unit tests fast; the stored parameters make
@@ -22,10 +22,12 @@ const config = (adminSecret: string | null) =>
     })
   )
 
+const authLayer = (adminSecret: string | null, jwtSecret?: string) =>
+  AuthLive.layer.pipe(Layer.provide(AuthRepositoryMemory.layer), Layer.provide(config(adminSecret, jwtSecret)))
+
 // A fresh store per test: each test builds its own service.
 // null: no admin secret configured at all.
-const withAuth = (adminSecret: string | null = "let-me-in-please-now") =>
-  Effect.provide(AuthLive.layer.pipe(Layer.provide(AuthRepositoryMemory.layer), Layer.provide(config(adminSecret))))
+const withAuth = (adminSecret: string | null = "let-me-in-please-now") => Effect.provide(authLayer(adminSecret))
 
 const credentials = { email: "Ada@Example.com", password: "correct horse battery", name: "Ada" }
 
@@ -180,21 +182,7 @@ describe("Auth", () => {
             Effect.gen(function* () {
               return yield* Auth
             }),
-            AuthLive.layer.pipe(
-              Layer.provide(AuthRepositoryMemory.layer),
-              Layer.provide(
-                Layer.succeed(
-                  AuthConfig,
-                  AuthConfig.of({
-                    jwtSecret: Redacted.make(jwtSecret),
-                    adminSecret: adminSecret === null ? Option.none() : Option.some(Redacted.make(adminSecret)),
-                    tokenTtlSeconds: 60,
-                    passwordIterations: 1_000,
-                    throttle: defaultThrottle
-                  })
-                )
-              )
-            )
+            authLayer(adminSecret, jwtSecret)
           )
         )
       assert.strictEqual((yield* build("short", null))._tag, "Failure")

@@ -2,7 +2,7 @@ import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import type { ListProducts } from "@shop/domain/Catalog"
 import type { ProductId } from "@shop/domain/Ids"
-import { SqlBatch } from "@shop/domain/SqlBatch"
+import { chunk, maxSqlParameters, SqlBatch } from "@shop/domain/SqlBatch"
 import { CatalogRepository, fold, minPrice, ProductRecord, SkuConflict, searchText } from "./CatalogRepository.ts"
 
 interface ProductRow {
@@ -29,16 +29,6 @@ interface VariantRow {
 }
 
 const decodeProducts = Schema.decodeUnknownEffect(Schema.Array(ProductRecord))
-
-// D1 refuses a statement with more than 100 bound parameters; every statement
-// built from a list stays under it on every store.
-const maxParameters = 100
-
-const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {
-  const out: Array<Array<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
 
 const orderBy: Record<ListProducts["sort"], string> = {
   newest: "created_at DESC, product_id DESC",
@@ -105,7 +95,7 @@ export const layer = Layer.effect(
         ]
         for (const skus of chunk(
           product.variants.map((v) => v.sku),
-          maxParameters - 1
+          maxSqlParameters - 1
         )) {
           owners.push(
             ...(yield* sql<{ sku: string }>`
@@ -152,7 +142,7 @@ export const layer = Layer.effect(
         })}`,
         // Several statements when needed: D1 refuses more than 100 bound
         // parameters in one statement (9 per variant row).
-        ...chunk(variants, Math.floor(maxParameters / 9)).flatMap((rows) =>
+        ...chunk(variants, Math.floor(maxSqlParameters / 9)).flatMap((rows) =>
           Arr.isReadonlyArrayNonEmpty(rows) ? [sql`INSERT INTO variants ${sql.insert(rows)}`] : []
         )
       ]
@@ -250,7 +240,7 @@ export const layer = Layer.effect(
         }).pipe(Effect.orDie),
       findMany: (ids) =>
         Effect.forEach(
-          chunk(ids, maxParameters),
+          chunk(ids, maxSqlParameters),
           (part) =>
             sql<ProductRow>`SELECT ${productColumns} FROM products WHERE ${sql.in("product_id", part)}`.pipe(
               Effect.flatMap(assemble)

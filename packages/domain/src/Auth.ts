@@ -1,8 +1,6 @@
 import { Schema } from "effect"
-import { PlainString } from "./Text.ts"
+import { BoundedText, PlainString } from "./Text.ts"
 import { AddressId, SessionId, UserId } from "./Ids.ts"
-
-const bounded = (min: number, max: number) => PlainString.pipe(Schema.check(Schema.isBetweenLength(min, max)))
 
 const NonBlank = (max: number) =>
   PlainString.pipe(
@@ -15,7 +13,7 @@ export const Email = PlainString.pipe(
   Schema.check(Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: "must be a valid email address" }))
 )
 
-export const Password = bounded(8, 256)
+export const Password = BoundedText(8, 256)
 
 export const Role = Schema.Literals(["user", "admin"])
 export type Role = typeof Role.Type

@@ -1,9 +1,7 @@
 import { Schema } from "effect"
-import { PlainString } from "./Text.ts"
+import { BoundedText, PlainString } from "./Text.ts"
 import { ProductId, VariantId } from "./Ids.ts"
-import { Currency, Price } from "./Money.ts"
-
-const Text = (min: number, max: number) => PlainString.pipe(Schema.check(Schema.isBetweenLength(min, max)))
+import { Price } from "./Money.ts"
 
 export const Sku = PlainString.pipe(
   Schema.check(
@@ -58,8 +56,8 @@ const IntFromString = Schema.NumberFromString.pipe(Schema.check(Schema.isInt()))
 export const ProductQuery = Schema.Struct({
   limit: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
   offset: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })))),
-  q: Schema.optional(Text(1, 200)),
-  category: Schema.optional(Text(1, 100)),
+  q: Schema.optional(BoundedText(1, 200)),
+  category: Schema.optional(BoundedText(1, 100)),
   minPrice: Schema.optional(IntFromString.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))),
   maxPrice: Schema.optional(IntFromString.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))),
   sort: Schema.optional(ProductSort)
@@ -87,7 +85,7 @@ export type ProductPage = typeof ProductPage.Type
 
 export const VariantInput = Schema.Struct({
   sku: Sku,
-  title: Schema.optional(Text(1, 200)),
+  title: Schema.optional(BoundedText(1, 200)),
   price: Price,
   attributes: Schema.optional(Attributes),
   weightGrams: Schema.optional(WeightGrams),
@@ -97,9 +95,9 @@ export type VariantInput = typeof VariantInput.Type
 
 const productFields = {
   sku: Sku,
-  title: Text(1, 200),
-  description: Schema.optional(Text(0, 10_000)),
-  category: Schema.optional(Text(1, 100)),
+  title: BoundedText(1, 200),
+  description: Schema.optional(BoundedText(0, 10_000)),
+  category: Schema.optional(BoundedText(1, 100)),
   images: Schema.optional(Schema.Array(ImageUrl).pipe(Schema.check(Schema.isMaxLength(20))))
 }
 
@@ -123,7 +121,7 @@ export type CreateProductInput = typeof CreateProductInput.Type
 export const VariantPatch = Schema.Struct({
   variantId: VariantId,
   sku: Schema.optional(Sku),
-  title: Schema.optional(Text(1, 200)),
+  title: Schema.optional(BoundedText(1, 200)),
   price: Schema.optional(Price),
   attributes: Schema.optional(Attributes),
   weightGrams: Schema.optional(WeightGrams)
@@ -132,14 +130,12 @@ export type VariantPatch = typeof VariantPatch.Type
 
 export const UpdateProductInput = Schema.Struct({
   sku: Schema.optional(Sku),
-  title: Schema.optional(Text(1, 200)),
-  description: Schema.optional(Text(0, 10_000)),
-  category: Schema.optional(Text(1, 100)),
+  title: Schema.optional(BoundedText(1, 200)),
+  description: Schema.optional(BoundedText(0, 10_000)),
+  category: Schema.optional(BoundedText(1, 100)),
   images: Schema.optional(Schema.Array(ImageUrl).pipe(Schema.check(Schema.isMaxLength(20)))),
   // Shorthand for a one-variant product, mirroring create.
   price: Schema.optional(Price),
   variants: Schema.optional(Schema.Array(VariantPatch).pipe(Schema.check(Schema.isMaxLength(100))))
 })
 export type UpdateProductInput = typeof UpdateProductInput.Type
-
-export { Currency }

@@ -23,3 +23,14 @@ export class SqlBatch extends Context.Service<
     })
   )
 }
+
+// D1 refuses a statement with more than 100 bound parameters. Repositories
+// that build one statement from a list split the list with `chunk` so that
+// every store, SQLite included, runs the same statements.
+export const maxSqlParameters = 100
+
+export const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {
+  const out: Array<Array<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}

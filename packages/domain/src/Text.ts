@@ -18,3 +18,7 @@ export const isPlainText = Schema.makeFilter<string>(
 )
 
 export const PlainString = Schema.String.pipe(Schema.check(isPlainText))
+
+// Plain text of a bounded length, the shape of most input fields.
+export const BoundedText = (min: number, max: number) =>
+  PlainString.pipe(Schema.check(Schema.isBetweenLength(min, max)))

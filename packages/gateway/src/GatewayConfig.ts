@@ -1,4 +1,4 @@
-import { Context, Duration, Layer, Option } from "effect"
+import { Context, Duration, Option } from "effect"
 
 export class GatewayConfig extends Context.Service<
   GatewayConfig,
@@ -19,6 +19,4 @@ export class GatewayConfig extends Context.Service<
     maxBodyBytes: 64 * 1024,
     clientIpHeader: Option.none<string>()
   }
-
-  static readonly layerDefaults = Layer.succeed(GatewayConfig, GatewayConfig.of(GatewayConfig.defaults))
 }

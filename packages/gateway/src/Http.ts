@@ -1,5 +1,5 @@
 import { ByteSize, Cause, Clock, Effect, Option, type Types } from "effect"
-import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
 import { isServiceUnreachable } from "@shop/domain/ServiceTransport"
@@ -28,26 +28,14 @@ const allowedMethods = (url: string) => {
   return Array.from(new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method)))
 }
 
-const isRouteNotFound = (error: unknown) =>
-  typeof error === "object" &&
-  error !== null &&
-  "_tag" in error &&
-  error._tag === "HttpServerError" &&
-  "reason" in error &&
-  typeof error.reason === "object" &&
-  error.reason !== null &&
-  "_tag" in error.reason &&
-  error.reason._tag === "RouteNotFound"
+const reasonOf = (error: unknown) => (HttpServerError.isHttpServerError(error) ? error.reason : undefined)
 
-const isBodyTooLarge = (error: unknown) =>
-  typeof error === "object" &&
-  error !== null &&
-  "reason" in error &&
-  (error.reason === "BodyTooLarge" ||
-    (typeof error.reason === "object" &&
-      error.reason !== null &&
-      "reason" in error.reason &&
-      error.reason.reason === "BodyTooLarge"))
+const isRouteNotFound = (error: unknown) => reasonOf(error)?._tag === "RouteNotFound"
+
+const isBodyTooLarge = (error: unknown) => {
+  const reason = reasonOf(error)
+  return reason?._tag === "RequestParseError" && reason.reason === "BodyTooLarge"
+}
 
 // Turns whatever went wrong into the standard body with the right status.
 // Everything a client can provoke is a 4xx; only our own faults are a 500, and

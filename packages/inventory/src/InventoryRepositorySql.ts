@@ -1,17 +1,10 @@
 import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { maxStock } from "@shop/domain/Inventory"
+import { chunk, maxSqlParameters } from "@shop/domain/SqlBatch"
 import { InventoryRepository, LevelRow } from "./InventoryRepository.ts"
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
-
-// D1 refuses a statement with more than 100 bound parameters; large lists go
-// in chunks that stay under it (4 parameters per inserted row).
-const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
 
 export const layer = Layer.effect(
   InventoryRepository,
@@ -31,7 +24,7 @@ export const layer = Layer.effect(
         variantIds.length === 0
           ? Effect.succeed([])
           : Effect.forEach(
-              chunk(variantIds, 90),
+              chunk(variantIds, maxSqlParameters),
               (ids) =>
                 sql`SELECT ${columns} FROM stock_levels WHERE ${sql.in("variant_id", ids)}`.pipe(
                   Effect.flatMap(decodeRows)
@@ -56,7 +49,7 @@ export const layer = Layer.effect(
         `),
       insertMany: (levels, now) =>
         Effect.forEach(
-          chunk(levels, 25),
+          chunk(levels, Math.floor(maxSqlParameters / 4)),
           (rows) => {
             const values: Array<Record<string, unknown>> = rows.map((r) => ({
               variant_id: r.variantId,
@@ -72,7 +65,7 @@ export const layer = Layer.effect(
         ).pipe(Effect.orDie),
       deleteMany: (variantIds) =>
         Effect.forEach(
-          chunk(variantIds, 90),
+          chunk(variantIds, maxSqlParameters),
           (ids) => sql`DELETE FROM stock_levels WHERE ${sql.in("variant_id", ids)}`,
           { discard: true }
         ).pipe(Effect.orDie)
