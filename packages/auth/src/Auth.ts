@@ -1,4 +1,4 @@
-import { Context, type Effect, type Redacted, type Option } from "effect"
+import { Context, type Effect } from "effect"
 import type {
   Address,
   AddressInput,
@@ -56,31 +56,3 @@ export class Auth extends Context.Service<
     }) => Effect.Effect<void, AddressNotFound>
   }
 >()("@shop/auth/Auth") {}
-
-// Configuration of the auth service, supplied by each runtime from its own
-// configuration source. No secret has a default.
-export class AuthConfig extends Context.Service<
-  AuthConfig,
-  {
-    readonly jwtSecret: Redacted.Redacted<string>
-    // None disables admin signup altogether.
-    readonly adminSecret: Option.Option<Redacted.Redacted<string>>
-    readonly tokenTtlSeconds: number
-    readonly passwordIterations: number
-    readonly throttle: {
-      readonly windowSeconds: number
-      readonly maxFailuresPerEmail: number
-      readonly maxFailuresPerClient: number
-    }
-  }
->()("@shop/auth/AuthConfig") {}
-
-export const defaultThrottle = {
-  windowSeconds: 15 * 60,
-  maxFailuresPerEmail: 5,
-  maxFailuresPerClient: 50
-}
-
-// PBKDF2-SHA-256 at 100,000 iterations: the most WebCrypto allows in Workers.
-export const defaultPasswordIterations = 100_000
-export const defaultTokenTtlSeconds = 24 * 60 * 60

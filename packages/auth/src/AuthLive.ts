@@ -12,8 +12,10 @@ import {
 } from "@shop/domain/Errors"
 import { IdGenerator } from "@shop/domain/IdGenerator"
 import { AddressId, IdPrefixes, SessionId, UserId } from "@shop/domain/Ids"
-import { Auth, AuthConfig } from "./Auth.ts"
+import { Auth } from "./Auth.ts"
+import { AuthConfig } from "./AuthConfig.ts"
 import { AuthRepository, type UserRow } from "./AuthRepository.ts"
+import * as AuthRepositoryMemory from "./AuthRepositoryMemory.ts"
 import { constantTimeEqual, hash, verify } from "./Passwords.ts"
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase()
@@ -275,3 +277,6 @@ export const layerNoDeps = Layer.effect(
 // The service with its standard dependencies; the runtime supplies the store
 // (memory or SQL) and the configuration.
 export const layer = layerNoDeps.pipe(Layer.provide(IdGenerator.layer))
+
+/** Auth on its in-memory store (one per layer build); needs AuthConfig. */
+export const layerMemory = layer.pipe(Layer.provide(AuthRepositoryMemory.layer))

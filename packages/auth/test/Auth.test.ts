@@ -2,28 +2,25 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { SessionId, UserId } from "@shop/domain/Ids"
-import { Auth, AuthConfig, defaultThrottle } from "../src/Auth.ts"
+import { Auth } from "../src/Auth.ts"
+import { AuthConfig, defaultThrottle } from "../src/AuthConfig.ts"
 import * as AuthLive from "../src/AuthLive.ts"
 import { AuthRepository } from "../src/AuthRepository.ts"
 import * as AuthRepositoryMemory from "../src/AuthRepositoryMemory.ts"
 import { hash, verify } from "../src/Passwords.ts"
 
+// Fewer iterations keep the unit tests fast (layerTest); the stored
+// parameters make the count a per-hash property (see the Passwords tests).
 const config = (adminSecret: string | null, jwtSecret = "unit-test-secret-0123456789abcdef") =>
-  Layer.succeed(
-    AuthConfig,
-    AuthConfig.of({
-      jwtSecret: Redacted.make(jwtSecret),
-      adminSecret: adminSecret === null ? Option.none() : Option.some(Redacted.make(adminSecret)),
-      tokenTtlSeconds: 3600,
-      // Fewer iterations keep the unit tests fast; the stored parameters make
-      // the count a per-hash property (see the Passwords tests).
-      passwordIterations: 1_000,
-      throttle: { ...defaultThrottle, maxFailuresPerEmail: 3, maxFailuresPerClient: 5 }
-    })
-  )
+  AuthConfig.layerTest({
+    jwtSecret: Redacted.make(jwtSecret),
+    adminSecret: adminSecret === null ? Option.none() : Option.some(Redacted.make(adminSecret)),
+    tokenTtlSeconds: 3600,
+    throttle: { ...defaultThrottle, maxFailuresPerEmail: 3, maxFailuresPerClient: 5 }
+  })
 
 const authLayer = (adminSecret: string | null, jwtSecret?: string) =>
-  AuthLive.layer.pipe(Layer.provide(AuthRepositoryMemory.layer), Layer.provide(config(adminSecret, jwtSecret)))
+  AuthLive.layerMemory.pipe(Layer.provide(config(adminSecret, jwtSecret)))
 
 // A fresh store per test: each test builds its own service.
 // null: no admin secret configured at all.

@@ -6,6 +6,7 @@ import { IdPrefixes, ProductId, VariantId } from "@shop/domain/Ids"
 import { Inventory } from "@shop/inventory/Inventory"
 import { Catalog } from "./Catalog.ts"
 import { CatalogRepository, minPrice, type ProductRecord, type VariantRecord } from "./CatalogRepository.ts"
+import * as CatalogRepositoryMemory from "./CatalogRepositoryMemory.ts"
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
@@ -232,3 +233,6 @@ export const layerNoDeps = Layer.effect(
 )
 
 export const layer = layerNoDeps.pipe(Layer.provide(IdGenerator.layer))
+
+/** Catalog on its in-memory store (one per layer build); needs Inventory. */
+export const layerMemory = layer.pipe(Layer.provide(CatalogRepositoryMemory.layer))

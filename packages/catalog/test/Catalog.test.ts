@@ -4,7 +4,6 @@ import type { CreateProductInput } from "@shop/domain/Catalog"
 import { Currency } from "@shop/domain/Money"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
-import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
 import { TestClock } from "effect/testing"
 import { Catalog } from "../src/Catalog.ts"
 import * as CatalogLive from "../src/CatalogLive.ts"
@@ -32,16 +31,11 @@ const countingInventory = (calls: Ref.Ref<number>, failInitialize: boolean, fail
         remove: (input) => (failRemove ? Effect.die(new Error("inventory is down")) : real.remove(input))
       })
     })
-  ).pipe(Layer.provide(InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer))))
+  ).pipe(Layer.provide(InventoryLive.layerMemory))
 
 const withCatalog = (calls: Ref.Ref<number>, failInitialize = false, failRemove = false) =>
   // provideMerge: the test sees the same Inventory instance the catalog uses.
-  Effect.provide(
-    CatalogLive.layer.pipe(
-      Layer.provide(CatalogRepositoryMemory.layer),
-      Layer.provideMerge(countingInventory(calls, failInitialize, failRemove))
-    )
-  )
+  Effect.provide(CatalogLive.layerMemory.pipe(Layer.provideMerge(countingInventory(calls, failInitialize, failRemove))))
 
 const product = (sku: string, amount: number, variants = 1): CreateProductInput => ({
   sku,
@@ -263,7 +257,7 @@ describe("CatalogRepositoryCached", () => {
             )
           )
         ),
-        Layer.provide(InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer)))
+        Layer.provide(InventoryLive.layerMemory)
       )
     )
 

@@ -1,4 +1,24 @@
-import { Context, Duration, Option } from "effect"
+import { Context, Duration, Effect, Layer, Option } from "effect"
+import * as Settings from "@shop/observability/Settings"
+
+// A browser sends `Origin: https://shop.example` (no path, no trailing slash);
+// an entry written any other way would never match, so it is refused at start.
+const isOrigin = (entry: string) => {
+  if (entry === "*") return true
+  if (!URL.canParse(entry)) return false
+  const url = new URL(entry)
+  return (url.protocol === "http:" || url.protocol === "https:") && url.origin === entry
+}
+
+const parseOrigins = (value: string) => {
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+  return entries.every(isOrigin) ? entries : undefined
+}
+
+const parseHeaderName = (value: string) => (/^[A-Za-z0-9-]{1,64}$/.test(value) ? value.toLowerCase() : undefined)
 
 export class GatewayConfig extends Context.Service<
   GatewayConfig,
@@ -19,4 +39,43 @@ export class GatewayConfig extends Context.Service<
     maxBodyBytes: 64 * 1024,
     clientIpHeader: Option.none<string>()
   }
+
+  /**
+   * From configuration: CORS_ORIGINS, SERVICE_TIMEOUT_MS, CLIENT_IP_HEADER.
+   * `clientIpHeader` is the runtime's own default for the last: on Cloudflare
+   * the edge sets `cf-connecting-ip` and a client cannot forge it; on node the
+   * socket peer is the client unless a reverse proxy says otherwise.
+   */
+  static readonly layerConfigWith = (runtime: { readonly clientIpHeader?: string }) =>
+    Layer.effect(
+      GatewayConfig,
+      Effect.gen(function* () {
+        const corsOrigins = yield* Settings.parsed(
+          "CORS_ORIGINS",
+          parseOrigins,
+          "must list origins such as https://shop.example separated by commas, or *"
+        )
+        const timeoutMs = yield* Settings.int("SERVICE_TIMEOUT_MS", {
+          min: 1,
+          max: 10 * 60 * 1000,
+          fallback: Duration.toMillis(GatewayConfig.defaults.serviceTimeout)
+        })
+        // Only for a deployment behind a proxy that sets this header itself
+        // (overwriting what the client sent): the login throttle then keys on
+        // the real client instead of the proxy's address.
+        const clientIpHeader = yield* Settings.parsed(
+          "CLIENT_IP_HEADER",
+          parseHeaderName,
+          "must be an HTTP header name such as x-real-ip"
+        )
+        return GatewayConfig.of({
+          ...GatewayConfig.defaults,
+          corsOrigins: Option.getOrElse(corsOrigins, () => GatewayConfig.defaults.corsOrigins),
+          serviceTimeout: Duration.millis(timeoutMs),
+          clientIpHeader: Option.orElse(clientIpHeader, () => Option.fromNullishOr(runtime.clientIpHeader))
+        })
+      })
+    )
+
+  static readonly layerConfig = GatewayConfig.layerConfigWith({})
 }

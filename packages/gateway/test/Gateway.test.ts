@@ -1,13 +1,11 @@
-import { Duration, Effect, Layer, Logger, Option, Redacted, References } from "effect"
+import { Duration, Effect, Layer, Logger, References } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { afterAll, describe, expect, it } from "vitest"
-import { AuthConfig, defaultThrottle } from "@shop/auth/Auth"
+import { AuthConfig } from "@shop/auth/AuthConfig"
 import * as AuthLive from "@shop/auth/AuthLive"
-import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
 import { Catalog } from "@shop/catalog/Catalog"
 import { ServiceUnreachable } from "@shop/domain/ServiceTransport"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
-import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
 import * as Gateway from "../src/Gateway.ts"
 import { GatewayConfig } from "../src/GatewayConfig.ts"
 
@@ -34,27 +32,11 @@ const CapturingLogger = Logger.layer([
   })
 ])
 
-const auth = AuthLive.layer.pipe(
-  Layer.provide(AuthRepositoryMemory.layer),
-  Layer.provide(
-    Layer.succeed(
-      AuthConfig,
-      AuthConfig.of({
-        jwtSecret: Redacted.make("gateway-test-secret-0123456789abcdef"),
-        adminSecret: Option.none(),
-        tokenTtlSeconds: 60,
-        passwordIterations: 1_000,
-        throttle: defaultThrottle
-      })
-    )
-  )
-)
+const auth = AuthLive.layerMemory.pipe(Layer.provide(AuthConfig.layerTest({ tokenTtlSeconds: 60 })))
 
 const shop = HttpRouter.toWebHandler(
   Gateway.layer.pipe(
-    Layer.provide(
-      Layer.mergeAll(auth, BrokenCatalog, InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer)))
-    ),
+    Layer.provide(Layer.mergeAll(auth, BrokenCatalog, InventoryLive.layerMemory)),
     Layer.provide(
       Layer.succeed(
         GatewayConfig,

@@ -4,6 +4,7 @@ import type { VariantId } from "@shop/domain/Ids"
 import { maxStock, type StockLevel } from "@shop/domain/Inventory"
 import { Inventory } from "./Inventory.ts"
 import { InventoryRepository, type LevelRow } from "./InventoryRepository.ts"
+import * as InventoryRepositoryMemory from "./InventoryRepositoryMemory.ts"
 
 const toLevel = (row: LevelRow): StockLevel => ({ ...row, available: row.stock - row.reserved })
 
@@ -78,3 +79,6 @@ export const layer = Layer.effect(
     return Inventory.of({ get, set, adjust, availability, initialize, remove })
   })
 )
+
+/** Inventory on its in-memory store (one per layer build); needs nothing. */
+export const layerMemory = layer.pipe(Layer.provide(InventoryRepositoryMemory.layer))

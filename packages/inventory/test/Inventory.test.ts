@@ -1,11 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { VariantId } from "@shop/domain/Ids"
 import { Inventory } from "../src/Inventory.ts"
 import * as InventoryLive from "../src/InventoryLive.ts"
-import * as InventoryRepositoryMemory from "../src/InventoryRepositoryMemory.ts"
 
-const withInventory = Effect.provide(InventoryLive.layer.pipe(Layer.provide(InventoryRepositoryMemory.layer)))
+const withInventory = Effect.provide(InventoryLive.layerMemory)
 const a = VariantId.make("var_aaaaaaaaaaaa")
 const b = VariantId.make("var_bbbbbbbbbbbb")
 

@@ -45,8 +45,3 @@ export interface GatewayEnv extends Observability {
   readonly CLIENT_IP_HEADER?: string
   readonly CORS_ORIGINS?: string
 }
-
-// Only the string values of an env become configuration; bindings are
-// passed to the layers that use them.
-export const configValues = (env: object): Record<string, string> =>
-  Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === "string"))

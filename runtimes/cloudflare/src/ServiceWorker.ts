@@ -7,6 +7,7 @@ import { type Implementation, makeServer, type ServiceContract, WireCall } from 
 import type { ServiceEnv } from "./Env.ts"
 import { NonceStore } from "./NonceStore.ts"
 import * as Observability from "./Observability.ts"
+import * as Settings from "./Settings.ts"
 import { maxSkewMillis, noncePattern, SignatureHeaders, verify } from "./Signing.ts"
 import type { ServiceName } from "./Transports.ts"
 
@@ -123,8 +124,11 @@ export interface ServiceWorkerOptions<
   readonly name: ServiceName
   readonly contract: C
   readonly tag: Context.Key<I, S>
-  // The service with its store; D1 (SqlClient and D1Client) is provided here.
+  // The service with its store; D1 (SqlClient and D1Client) and the env as
+  // ConfigProvider are provided here.
   readonly layer: (env: Env) => Layer.Layer<I, never, SqlClient.SqlClient | D1Client.D1Client>
+  // The service's own settings (Settings.ts), checked before anything runs.
+  readonly settings?: Layer.Layer<never, Config.ConfigError>
 }
 
 export const make = <C extends ServiceContract, I, S extends Implementation<C>, Env extends ServiceEnv>(
@@ -138,23 +142,19 @@ export const make = <C extends ServiceContract, I, S extends Implementation<C>, 
       InternalServer,
       Effect.gen(function* () {
         const implementation = yield* options.tag
-        const secret = yield* Config.Redacted("INTERNAL_SECRET").pipe(
-          Effect.mapError(
-            (error) => new Error(`INTERNAL_SECRET is not set (wrangler secret put INTERNAL_SECRET): ${error.message}`)
-          ),
-          Effect.orDie
-        )
-        // A short key would make the signatures guessable.
-        if (Redacted.value(secret).length < 32) {
-          return yield* Effect.die(new Error("INTERNAL_SECRET must be at least 32 characters"))
-        }
+        const secret = yield* Effect.orDie(Settings.internalSecret)
         return InternalServer.of({ serve: makeServer(serverName, options.contract, implementation), secret })
       })
     )
     const app = Layer.mergeAll(server, NonceStore.layerD1).pipe(
       Layer.provide(options.layer(env)),
       Layer.provide(D1Client.layer({ db: env.DB }).pipe(Layer.orDie)),
-      Layer.provideMerge(Observability.layer(env, serviceName))
+      Layer.provideMerge(
+        Observability.layer(serviceName).pipe(
+          Layer.provideMerge(Settings.service),
+          Layer.provideMerge(Settings.provider(env))
+        )
+      )
     )
     return ManagedRuntime.make(app)
   }
@@ -162,6 +162,11 @@ export const make = <C extends ServiceContract, I, S extends Implementation<C>, 
   // Built once per isolate, on the first call (a Worker may not do I/O or
   // draw random numbers at module scope), and kept for the isolate's life.
   let runtime: ReturnType<typeof makeRuntime> | undefined
+  // Refused settings are found once, before the runtime is built: every call
+  // then fails with one log line naming the setting.
+  const settings = Layer.mergeAll(options.settings ?? Settings.service, Settings.layerInternalSecret)
+  let settingsProblem: Promise<string | undefined> | undefined
+  const checkSettings = (env: Env) => (settingsProblem ??= Settings.check(settings, env))
 
   // The response goes out first; the isolate stays up (waitUntil) until the
   // call's spans are exported.
@@ -177,13 +182,18 @@ export const make = <C extends ServiceContract, I, S extends Implementation<C>, 
 
   const Entrypoint: new (ctx: ExecutionContext, env: Env) => ServiceEntrypoint = class extends WorkerEntrypoint<Env> {
     // Through a service binding.
-    call(call: unknown): Promise<unknown> {
+    async call(call: unknown): Promise<unknown> {
+      const problem = await checkSettings(this.env)
+      // The caller's binding call fails: the gateway answers 502 upstream_error.
+      if (problem !== undefined) throw new Error(Settings.refuseCall(serviceName, problem))
       const program = Effect.flatMap(InternalServer, ({ serve }) => serve(call))
       return run(this.env, this.ctx, program.pipe(Effect.annotateLogs({ via: "binding" })))
     }
 
     // Through a URL: signed calls only.
-    override fetch(request: Request): Promise<Response> {
+    override async fetch(request: Request): Promise<Response> {
+      const problem = await checkSettings(this.env)
+      if (problem !== undefined) return Settings.refuseRequest(serviceName, problem)
       return run(this.env, this.ctx, handleUrlCall(options.name, request))
     }
   }

@@ -1,39 +1,12 @@
-import { Config, Duration, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as Gateway from "@shop/gateway/Gateway"
-import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Clients from "./Clients.ts"
 import type { GatewayEnv } from "./Env.ts"
 import * as Observability from "./Observability.ts"
+import * as Settings from "./Settings.ts"
 
-const gatewayConfig = Layer.effect(
-  GatewayConfig,
-  Effect.gen(function* () {
-    const settings = yield* Config.all({
-      serviceTimeoutMs: Config.Int("SERVICE_TIMEOUT_MS").pipe(Config.option),
-      corsOrigins: Config.String("CORS_ORIGINS").pipe(Config.option),
-      clientIpHeader: Config.String("CLIENT_IP_HEADER").pipe(Config.option)
-    }).pipe(Effect.orDie)
-    return GatewayConfig.of({
-      ...GatewayConfig.defaults,
-      serviceTimeout: Option.match(settings.serviceTimeoutMs, {
-        onNone: () => GatewayConfig.defaults.serviceTimeout,
-        onSome: Duration.millis
-      }),
-      corsOrigins: Option.match(settings.corsOrigins, {
-        onNone: () => GatewayConfig.defaults.corsOrigins,
-        onSome: (origins) =>
-          origins
-            .split(",")
-            .map((origin) => origin.trim())
-            .filter((origin) => origin.length > 0)
-      }),
-      // Cloudflare's edge sets cf-connecting-ip on every request and a client
-      // cannot forge it; without it every shopper would share one throttle key.
-      clientIpHeader: Option.some(Option.getOrElse(settings.clientIpHeader, () => "cf-connecting-ip").toLowerCase())
-    })
-  })
-)
+const serviceName = "shop-gateway"
 
 // The same router layer as the node and memory runtimes; only the
 // implementations of Auth, Catalog and Inventory differ: clients over the
@@ -42,7 +15,12 @@ const makeApp = (env: GatewayEnv) => {
   // Shared by the web handler and the flushing runtime, so both see the same
   // exporter (a layer is built once per memo map).
   const memoMap = Layer.makeMemoMapUnsafe()
-  const observability = Observability.layer(env, "shop-gateway")
+  // The settings (and the env as ConfigProvider) are part of it, so the
+  // service clients read theirs from the same env.
+  const observability = Observability.layer(serviceName).pipe(
+    Layer.provideMerge(Settings.gateway),
+    Layer.provideMerge(Settings.provider(env))
+  )
   const services = Layer.mergeAll(
     Clients.auth(env.AUTH),
     Clients.catalog(env.CATALOG),
@@ -51,7 +29,6 @@ const makeApp = (env: GatewayEnv) => {
   const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(
       Layer.provide(services),
-      Layer.provide(gatewayConfig),
       Layer.provide(HttpServer.layerServices),
       Layer.provideMerge(observability)
     ),
@@ -72,17 +49,21 @@ const makeApp = (env: GatewayEnv) => {
 // Built on the first request (a Worker may not do I/O or draw random numbers
 // at module scope) and kept for the isolate's life: never per request.
 let app: ReturnType<typeof makeApp> | undefined
+// The settings are checked first, once: refused settings answer every request
+// with 500 and one log line naming the setting.
+let settingsProblem: Promise<string | undefined> | undefined
 
 export default {
   async fetch(request, env, ctx) {
+    const problem = await (settingsProblem ??= Settings.check(Settings.gateway, env))
+    if (problem !== undefined) return Settings.refuseRequest(serviceName, problem)
     const current = (app ??= makeApp(env))
     try {
       return await current.handler(request)
     } catch (error) {
       // Only a failed start-up gets here (a missing binding or secret); the
       // handler itself turns every failure into a response.
-      console.error(JSON.stringify({ level: "ERROR", service: "shop-gateway", message: String(error) }))
-      return Response.json({ error: "internal_error", message: "Something went wrong on our side" }, { status: 500 })
+      return Settings.refuseRequest(serviceName, `Start-up failed: ${String(error)}`)
     } finally {
       if (current.flush !== undefined) ctx.waitUntil(current.flush())
     }

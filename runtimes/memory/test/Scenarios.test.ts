@@ -7,7 +7,7 @@ let runtime: ReturnType<typeof Memory.make> | undefined
 
 describeScenarios("memory", {
   start: async () => {
-    runtime = Memory.make({ jwtSecret, adminSecret })
+    runtime = Memory.make({ settings: { JWT_SECRET: jwtSecret, ADMIN_SECRET: adminSecret } })
     const handler = runtime.handler
     return { fetch: (request) => handler(request), jwtSecret, adminSecret }
   },

@@ -8,8 +8,7 @@ describe("tracing through the gateway", () => {
   it("one login is one trace holding the gateway span and the auth service spans, continuing traceparent", async () => {
     const exporter = new InMemorySpanExporter()
     const shop = Memory.make({
-      adminSecret: "tracing-admin-secret-0123",
-      passwordIterations: 1_000,
+      settings: { ADMIN_SECRET: "tracing-admin-secret-0123", PASSWORD_ITERATIONS: "1000" },
       observability: NodeSdk.layer(() => ({
         resource: { serviceName: "shop-test" },
         spanProcessor: new SimpleSpanProcessor(exporter)

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Config, Data, Effect, Layer, Option, Redacted } from "effect"
-import { AuthConfig, defaultPasswordIterations, defaultThrottle, defaultTokenTtlSeconds } from "@shop/auth/Auth"
+import { Data, Effect, Option, Redacted } from "effect"
+import { AuthConfig } from "@shop/auth/AuthConfig"
 import { DataDir } from "./DataDir.ts"
 
 export class SecretError extends Data.TaggedError("SecretError")<{
@@ -12,22 +12,8 @@ export class SecretError extends Data.TaggedError("SecretError")<{
 
 // HS256 is only as strong as its key: RFC 7518 asks for at least 256 bits.
 const minJwtSecretLength = 32
-// Admin signup is not throttled, so its secret must not be guessable.
-const minAdminSecretLength = 16
 
 export const jwtSecretFile = "jwt-secret"
-
-// An empty variable (`ADMIN_SECRET=` in a compose file) means "not set": an
-// empty admin secret would otherwise match an empty header.
-const optionalSecret = (name: string, minLength: number) =>
-  Config.Redacted(name).pipe(
-    Config.option,
-    Config.map(Option.filter((secret) => Redacted.value(secret).length > 0)),
-    Effect.filterOrFail(
-      (secret) => Option.isNone(secret) || Redacted.value(secret.value).length >= minLength,
-      () => new SecretError({ message: `${name} must be at least ${minLength} characters long` })
-    )
-  )
 
 const isErrno = (cause: unknown, code: string) =>
   typeof cause === "object" && cause !== null && "code" in cause && cause.code === code
@@ -90,22 +76,13 @@ export const persistedJwtSecret = Effect.fn("AuthSettings.persistedJwtSecret")(f
   return Redacted.make(secret.value)
 })
 
-/** AuthConfig from the environment: JWT_SECRET (or the persisted one), ADMIN_SECRET. */
-export const layer = Layer.effect(
-  AuthConfig,
+/**
+ * AuthConfig as every runtime reads it (@shop/auth/AuthConfig), plus what only
+ * this runtime has: when JWT_SECRET is unset, the secret generated and kept in
+ * DATA_DIR.
+ */
+export const layer = AuthConfig.layerConfigWith(
   Effect.gen(function* () {
-    const configured = yield* optionalSecret("JWT_SECRET", minJwtSecretLength)
-    const jwtSecret = Option.isSome(configured) ? configured.value : yield* persistedJwtSecret(yield* DataDir)
-    const adminSecret = yield* optionalSecret("ADMIN_SECRET", minAdminSecretLength)
-    yield* Option.isSome(adminSecret)
-      ? Effect.logInfo("Admin signup is enabled (ADMIN_SECRET is set)")
-      : Effect.logInfo("Admin signup is disabled (ADMIN_SECRET is not set)")
-    return AuthConfig.of({
-      jwtSecret,
-      adminSecret,
-      tokenTtlSeconds: defaultTokenTtlSeconds,
-      passwordIterations: defaultPasswordIterations,
-      throttle: defaultThrottle
-    })
+    return yield* persistedJwtSecret(yield* DataDir)
   })
 )
