@@ -1,0 +1,149 @@
+import { Duration, Effect, Exit, type Layer, Option, Redacted } from "effect"
+import { describe, expect, it } from "vitest"
+import { AuthConfig } from "@shop/auth/AuthConfig"
+import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import { ObservabilityConfig } from "@shop/observability/Observability"
+import { describeFailure } from "@shop/observability/Settings"
+
+// One table of settings, run through each runtime's own configuration (the
+// layers its entry point uses, over its own kind of ConfigProvider), so that
+// a value means the same and is refused the same way on every runtime.
+
+/** What a runtime made of its settings, in plain values. */
+export interface Summary {
+  readonly logLevel: string
+  readonly corsOrigins: ReadonlyArray<string>
+  readonly serviceTimeoutMs: number
+  readonly clientIpHeader: string | null
+  readonly adminSignup: boolean
+  readonly jwtSecret: string
+  readonly tokenTtlSeconds: number
+  readonly passwordIterations: number
+  readonly maxFailuresPerEmail: number
+  readonly otlpEndpoint: string | null
+}
+
+export type Outcome = { readonly accepted: Partial<Summary> } | { readonly refused: string }
+
+export interface SettingsCase {
+  readonly settings: Readonly<Record<string, string>>
+  readonly outcome: Outcome
+}
+
+const jwtSecret = "table-jwt-secret-0123456789abcdef0123"
+
+/** Set in every case unless the case says otherwise; settings a runtime does not read are ignored by it. */
+export const baseSettings: Readonly<Record<string, string>> = {
+  JWT_SECRET: jwtSecret,
+  INTERNAL_SECRET: "table-internal-secret-0123456789abcdef",
+  LOG_LEVEL: "info"
+}
+
+const accepted = (summary: Partial<Summary>): Outcome => ({ accepted: summary })
+const refused = (setting: string): Outcome => ({ refused: setting })
+
+export const settingsTable: ReadonlyArray<SettingsCase> = [
+  {
+    settings: {},
+    outcome: accepted({
+      logLevel: "Info",
+      corsOrigins: [],
+      serviceTimeoutMs: 10_000,
+      adminSignup: false,
+      jwtSecret,
+      tokenTtlSeconds: 86_400,
+      passwordIterations: 100_000,
+      maxFailuresPerEmail: 5,
+      otlpEndpoint: null
+    })
+  },
+  // Log levels in any case: the value the README documents is lower case.
+  { settings: { LOG_LEVEL: "info" }, outcome: accepted({ logLevel: "Info" }) },
+  { settings: { LOG_LEVEL: "INFO" }, outcome: accepted({ logLevel: "Info" }) },
+  { settings: { LOG_LEVEL: "Warn" }, outcome: accepted({ logLevel: "Warn" }) },
+  { settings: { LOG_LEVEL: " debug " }, outcome: accepted({ logLevel: "Debug" }) },
+  { settings: { LOG_LEVEL: "none" }, outcome: accepted({ logLevel: "None" }) },
+  { settings: { LOG_LEVEL: "warning" }, outcome: refused("LOG_LEVEL") },
+  { settings: { LOG_LEVEL: "verbose" }, outcome: refused("LOG_LEVEL") },
+  // CORS origins as a browser sends them, or *.
+  { settings: { CORS_ORIGINS: "*" }, outcome: accepted({ corsOrigins: ["*"] }) },
+  {
+    settings: { CORS_ORIGINS: "https://shop.example, http://localhost:3000" },
+    outcome: accepted({ corsOrigins: ["https://shop.example", "http://localhost:3000"] })
+  },
+  { settings: { CORS_ORIGINS: "https://shop.example/" }, outcome: refused("CORS_ORIGINS") },
+  { settings: { CORS_ORIGINS: "shop.example" }, outcome: refused("CORS_ORIGINS") },
+  { settings: { CORS_ORIGINS: "ftp://files.example" }, outcome: refused("CORS_ORIGINS") },
+  // The gateway's wait for a service.
+  { settings: { SERVICE_TIMEOUT_MS: "2500" }, outcome: accepted({ serviceTimeoutMs: 2500 }) },
+  { settings: { SERVICE_TIMEOUT_MS: "0" }, outcome: refused("SERVICE_TIMEOUT_MS") },
+  { settings: { SERVICE_TIMEOUT_MS: "-5" }, outcome: refused("SERVICE_TIMEOUT_MS") },
+  { settings: { SERVICE_TIMEOUT_MS: "1.5" }, outcome: refused("SERVICE_TIMEOUT_MS") },
+  { settings: { SERVICE_TIMEOUT_MS: "soon" }, outcome: refused("SERVICE_TIMEOUT_MS") },
+  { settings: { SERVICE_TIMEOUT_MS: "600001" }, outcome: refused("SERVICE_TIMEOUT_MS") },
+  { settings: { CLIENT_IP_HEADER: "X-Real-IP" }, outcome: accepted({ clientIpHeader: "x-real-ip" }) },
+  { settings: { CLIENT_IP_HEADER: "x real ip" }, outcome: refused("CLIENT_IP_HEADER") },
+  // Secrets: long enough or refused; empty means unset.
+  { settings: { JWT_SECRET: "too-short" }, outcome: refused("JWT_SECRET") },
+  { settings: { ADMIN_SECRET: "" }, outcome: accepted({ adminSignup: false }) },
+  { settings: { ADMIN_SECRET: "short" }, outcome: refused("ADMIN_SECRET") },
+  { settings: { ADMIN_SECRET: "a-long-enough-admin-secret" }, outcome: accepted({ adminSignup: true }) },
+  // Auth knobs.
+  { settings: { TOKEN_TTL_SECONDS: "3600" }, outcome: accepted({ tokenTtlSeconds: 3600 }) },
+  { settings: { TOKEN_TTL_SECONDS: "10" }, outcome: refused("TOKEN_TTL_SECONDS") },
+  { settings: { PASSWORD_ITERATIONS: "50000" }, outcome: accepted({ passwordIterations: 50_000 }) },
+  { settings: { PASSWORD_ITERATIONS: "200000" }, outcome: refused("PASSWORD_ITERATIONS") },
+  { settings: { LOGIN_MAX_FAILURES_PER_EMAIL: "10" }, outcome: accepted({ maxFailuresPerEmail: 10 }) },
+  { settings: { LOGIN_MAX_FAILURES_PER_EMAIL: "0" }, outcome: refused("LOGIN_MAX_FAILURES_PER_EMAIL") },
+  { settings: { LOGIN_THROTTLE_WINDOW_SECONDS: "many" }, outcome: refused("LOGIN_THROTTLE_WINDOW_SECONDS") },
+  // Tracing export.
+  {
+    settings: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" },
+    outcome: accepted({ otlpEndpoint: "http://127.0.0.1:4318" })
+  },
+  { settings: { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, outcome: refused("OTEL_EXPORTER_OTLP_ENDPOINT") },
+  { settings: { OTEL_EXPORTER_OTLP_HEADERS: "api-key" }, outcome: refused("OTEL_EXPORTER_OTLP_HEADERS") }
+]
+
+const summarize = Effect.gen(function* () {
+  const gateway = yield* GatewayConfig
+  const auth = yield* AuthConfig
+  const observability = yield* ObservabilityConfig
+  const summary: Summary = {
+    logLevel: observability.logLevel,
+    corsOrigins: gateway.corsOrigins,
+    serviceTimeoutMs: Duration.toMillis(gateway.serviceTimeout),
+    clientIpHeader: Option.getOrNull(gateway.clientIpHeader),
+    adminSignup: Option.isSome(auth.adminSecret),
+    jwtSecret: Redacted.value(auth.jwtSecret),
+    tokenTtlSeconds: auth.tokenTtlSeconds,
+    passwordIterations: auth.passwordIterations,
+    maxFailuresPerEmail: auth.throttle.maxFailuresPerEmail,
+    otlpEndpoint: Option.getOrNull(observability.otlpEndpoint)
+  }
+  return summary
+})
+
+/** The settings a runtime reads, as its entry point reads them, from `settings` given the way that runtime is given them. */
+export type ReadSettings = (
+  settings: Readonly<Record<string, string>>
+) => Layer.Layer<AuthConfig | GatewayConfig | ObservabilityConfig, unknown>
+
+export const describeSettings = (runtime: string, read: ReadSettings) =>
+  describe(`settings: ${runtime}`, () => {
+    for (const { outcome, settings } of settingsTable) {
+      const label = Object.keys(settings).length === 0 ? "(defaults)" : JSON.stringify(settings)
+      it(`${label} is ${"refused" in outcome ? `refused, naming ${outcome.refused}` : "accepted"}`, async () => {
+        const exit = await Effect.runPromiseExit(summarize.pipe(Effect.provide(read({ ...baseSettings, ...settings }))))
+        if ("refused" in outcome) {
+          expect(Exit.isFailure(exit), "expected a refusal").toBe(true)
+          if (Exit.isFailure(exit)) {
+            expect(describeFailure(exit.cause)).toMatch(new RegExp(`^Invalid configuration: ${outcome.refused}: `))
+          }
+        } else {
+          if (Exit.isFailure(exit)) expect.fail(describeFailure(exit.cause))
+          if (Exit.isSuccess(exit)) expect(exit.value).toMatchObject(outcome.accepted)
+        }
+      })
+    }
+  })

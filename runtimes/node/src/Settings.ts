@@ -1,0 +1,20 @@
+import { ConfigProvider, Layer } from "effect"
+import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import * as Observability from "@shop/observability/Observability"
+import * as AuthSettings from "./AuthSettings.ts"
+import { DataDir } from "./DataDir.ts"
+import { serviceName } from "./Observability.ts"
+
+/**
+ * Every setting of the node process, through each service's own declaration,
+ * with JSON logs at LOG_LEVEL from the start; plus DATA_DIR, which only this
+ * runtime has (PORT and HOST are read by Server.ts). Needs a ConfigProvider.
+ */
+export const layer = Layer.mergeAll(AuthSettings.layer, GatewayConfig.layerConfig).pipe(
+  Layer.provideMerge(DataDir.layer),
+  Layer.provideMerge(Observability.layer(serviceName)),
+  Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
+)
+
+/** The node runtime's ConfigProvider: the process environment. */
+export const provider = ConfigProvider.layer(ConfigProvider.fromEnv())
