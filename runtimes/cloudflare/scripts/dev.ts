@@ -119,10 +119,25 @@ const perWorker: Record<string, ReadonlyArray<string>> = {
   catalog: ["INTERNAL_SECRET"],
   inventory: ["INTERNAL_SECRET"]
 }
+// The optional settings each Worker reads (README, "Configuration").
+const everyWorker = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "LOG_LEVEL"]
+const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
+  gateway: [...everyWorker, "CORS_ORIGINS", "SERVICE_TIMEOUT_MS", "CLIENT_IP_HEADER"],
+  auth: [
+    ...everyWorker,
+    "TOKEN_TTL_SECONDS",
+    "PASSWORD_ITERATIONS",
+    "LOGIN_THROTTLE_WINDOW_SECONDS",
+    "LOGIN_MAX_FAILURES_PER_EMAIL",
+    "LOGIN_MAX_FAILURES_PER_CLIENT"
+  ],
+  catalog: everyWorker,
+  inventory: everyWorker
+}
 for (const [worker, names] of Object.entries(perWorker)) {
   // Optional settings, from .dev.vars or else from this process's environment
-  // (e.g. `LOG_LEVEL=Warn npm run dev:workers`).
-  const optional = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "LOG_LEVEL"].flatMap((name) => {
+  // (e.g. `LOG_LEVEL=info npm run dev:workers`).
+  const optional = (optionalPerWorker[worker] ?? everyWorker).flatMap((name) => {
     const value = vars[name] ?? process.env[name]
     return value === undefined || value.length === 0 ? [] : [`${name}=${value}`]
   })
