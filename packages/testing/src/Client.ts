@@ -47,7 +47,7 @@ export const client =
 // Decodes a reply's body with a schema, usually the domain's own response
 // schema: the scenario gets a typed value, and a body that breaks the contract
 // fails the test with the schema's message instead of a later `undefined`.
-export const json = <S extends Schema.ConstraintDecoder<unknown>>(reply: Reply, schema: S): S["Type"] =>
+export const json = <S extends Schema.ConstraintDecoder<unknown>>(reply: Pick<Reply, "body">, schema: S): S["Type"] =>
   Schema.decodeUnknownSync(schema)(reply.body)
 
 // API.md: every error body is `{ error, message, details? }` and nothing else.
@@ -61,7 +61,7 @@ export type ErrorBody = typeof ErrorBody.Type
 const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody, { onExcessProperty: "error" })
 
 // The reply's error body; anything else fails the test showing what came back.
-export const errorBody = (reply: Reply): ErrorBody =>
+export const errorBody = (reply: Pick<Reply, "status" | "body">): ErrorBody =>
   Option.getOrThrowWith(
     decodeErrorBody(reply.body),
     () => new Error(`expected an error body, got ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 500)}`)
