@@ -1,7 +1,7 @@
 import { EmailExists, ProductNotFound, Unauthorized } from "@shop/domain/Errors"
 import { Currency } from "@shop/domain/Money"
 import * as Memory from "@shop/runtime-memory/MemoryRuntime"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import * as ShopClient from "../src/ShopClient.ts"
 
@@ -69,6 +69,28 @@ describe("the Promise client", () => {
     const page = await client.catalog.list({ query: { q: sku } })
     expect(page.items.map((p) => p.productId)).toEqual([product.productId])
     await expect(client.catalog.get({ params: { productId: "prd_missing" } })).rejects.toBeInstanceOf(ProductNotFound)
+  })
+
+  it("rejects with the domain error, and refuses invalid input before sending it", async () => {
+    let sent = 0
+    const client = ShopClient.makePromise({
+      ...options,
+      fetch: (request) => {
+        sent++
+        return shop.handler(request)
+      }
+    })
+    const email = `${unique("promise")}@example.com`
+    await client.auth.signup({ payload: { email, password, name: "First" } })
+    await expect(client.auth.signup({ payload: { email, password, name: "Again" } })).rejects.toBeInstanceOf(
+      EmailExists
+    )
+    expect(sent).toBe(2)
+    const short = client.auth.signup({
+      payload: { email: `${unique("short")}@example.com`, password: "short", name: "X" }
+    })
+    await expect(short).rejects.toBeInstanceOf(Schema.SchemaError)
+    expect(sent).toBe(2)
   })
 
   it("sends the token only where the contract asks for it", async () => {
