@@ -15,6 +15,7 @@ export default [
   project("packages/catalog"),
   project("packages/inventory"),
   project("packages/gateway"),
+  project("packages/client"),
   project("runtimes/memory"),
   project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 }),
   project("runtimes/cloudflare", { testTimeout: 120_000, hookTimeout: 180_000 })

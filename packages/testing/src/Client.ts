@@ -1,9 +1,12 @@
+import { Option, Schema } from "effect"
 import type { Target } from "./Scenarios.ts"
 
 export interface Reply {
   readonly status: number
   readonly headers: Headers
-  readonly body: any
+  // Whatever came back: parsed JSON, the text of a non-JSON body, or
+  // undefined. Scenarios narrow it with `json` or `errorBody`.
+  readonly body: unknown
 }
 
 export interface Call {
@@ -14,9 +17,13 @@ export interface Call {
   readonly headers?: Record<string, string>
 }
 
-// A tiny HTTP client over whatever `fetch` the target gives: a real socket or
-// an in-process handler. The base URL is irrelevant to in-process targets and
-// rewritten by socket targets.
+// The base URL of every request the suite makes. It is irrelevant to
+// in-process targets and rewritten by socket targets.
+export const baseUrl = "http://shop.test"
+
+// A tiny raw HTTP client over whatever `fetch` the target gives: a real socket
+// or an in-process handler. Scenarios use it where the exact status, headers or
+// body are the point; setup goes through the typed client (Fixtures.ts).
 export const client =
   (target: Target) =>
   async (method: string, path: string, call: Call = {}): Promise<Reply> => {
@@ -26,7 +33,7 @@ export const client =
     if (call.raw !== undefined) body = call.raw
     else if (call.body !== undefined) body = JSON.stringify(call.body)
     if (body !== undefined && headers["content-type"] === undefined) headers["content-type"] = "application/json"
-    const response = await target.fetch(new Request(`http://shop.test${path}`, { method, headers, body: body ?? null }))
+    const response = await target.fetch(new Request(`${baseUrl}${path}`, { method, headers, body: body ?? null }))
     const text = await response.text()
     let parsed: unknown = text
     try {
@@ -36,6 +43,29 @@ export const client =
     }
     return { status: response.status, headers: response.headers, body: parsed }
   }
+
+// Decodes a reply's body with a schema, usually the domain's own response
+// schema: the scenario gets a typed value, and a body that breaks the contract
+// fails the test with the schema's message instead of a later `undefined`.
+export const json = <S extends Schema.ConstraintDecoder<unknown>>(reply: Pick<Reply, "body">, schema: S): S["Type"] =>
+  Schema.decodeUnknownSync(schema)(reply.body)
+
+// API.md: every error body is `{ error, message, details? }` and nothing else.
+export const ErrorBody = Schema.Struct({
+  error: Schema.String,
+  message: Schema.String,
+  details: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
+})
+export type ErrorBody = typeof ErrorBody.Type
+
+const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody, { onExcessProperty: "error" })
+
+// The reply's error body; anything else fails the test showing what came back.
+export const errorBody = (reply: Pick<Reply, "status" | "body">): ErrorBody =>
+  Option.getOrThrowWith(
+    decodeErrorBody(reply.body),
+    () => new Error(`expected an error body, got ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 500)}`)
+  )
 
 export const uniqueEmail = (prefix = "user") =>
   `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}@example.com`

@@ -1,6 +1,11 @@
+import { Address, Me } from "@shop/domain/Auth"
+import { Product, ProductPage } from "@shop/domain/Catalog"
+import { StockLevel } from "@shop/domain/Inventory"
+import { Schema } from "effect"
 import * as Jose from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Call, client, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
+import { type Call, client, errorBody, json, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
+import { type Account, type Fixtures, fixtures, password, usd } from "./Fixtures.ts"
 
 // What the black-box suite needs from a running shop: a way to send HTTP
 // requests (a real socket or an in-process handler) and the two secrets the
@@ -17,16 +22,26 @@ export interface Runtime {
   readonly stop: () => Promise<void>
 }
 
+// The status, the code, and a body that is exactly `{ error, message, details? }`.
 const expectError = (reply: Reply, status: number, error: string) => {
-  expect({ status: reply.status, error: reply.body?.error }).toEqual({ status, error })
-  expect(typeof reply.body.message).toBe("string")
-  const keys = Object.keys(reply.body).sort()
-  expect(keys.every((k) => ["details", "error", "message"].includes(k))).toBe(true)
+  expect({ status: reply.status, error: errorBody(reply).error }).toEqual({ status, error })
 }
 
-const password = "correct horse battery"
+// Response bodies the contract gives no named schema for.
+const OpenApiDocument = Schema.Struct({ openapi: Schema.String, paths: Schema.Record(Schema.String, Schema.Unknown) })
+const Addresses = Schema.Struct({ addresses: Schema.Array(Address) })
+const AddressReply = Schema.Struct({ address: Address })
+const Login = Schema.Struct({ accessToken: Schema.String, expiresIn: Schema.Number })
+// The rest (iat) is kept, so a tampered token differs only where it is meant to.
+const Claims = Schema.fromJsonString(
+  Schema.StructWithRest(Schema.Struct({ sid: Schema.String, sub: Schema.String, exp: Schema.Number }), [
+    Schema.Record(Schema.String, Schema.Unknown)
+  ])
+)
+const decodeClaims = Schema.decodeUnknownSync(Claims)
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url")
+const claimsOf = (token: string) => decodeClaims(Buffer.from(token.split(".")[1] ?? "", "base64url").toString())
 
 // The one black-box suite: every runtime (memory, node, Workers) runs exactly
 // these scenarios against its own HTTP surface.
@@ -34,51 +49,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
   describe(`scenarios: ${label}`, () => {
     let target: Target
     let api: (method: string, path: string, call?: Call) => Promise<Reply>
-
-    const signup = async (prefix = "user") => {
-      const email = uniqueEmail(prefix)
-      const reply = await api("POST", "/api/auth/signup", { body: { email, password, name: "Test User" } })
-      expect(reply.status).toBe(201)
-      return { email, userId: reply.body.userId as string }
-    }
-
-    const login = async (email: string, pass = password) => {
-      const reply = await api("POST", "/api/auth/login", { body: { email, password: pass } })
-      expect(reply.status).toBe(200)
-      return reply.body.accessToken as string
-    }
-
-    const newUser = async (prefix = "user") => {
-      const user = await signup(prefix)
-      return { ...user, token: await login(user.email) }
-    }
-
-    const newAdmin = async () => {
-      const email = uniqueEmail("admin")
-      const reply = await api("POST", "/api/auth/admin/signup", {
-        body: { email, password, name: "Admin" },
-        headers: { "x-admin-secret": target.adminSecret }
-      })
-      expect(reply.status).toBe(201)
-      return { email, userId: reply.body.userId as string, token: await login(email) }
-    }
-
-    const createProduct = async (adminToken: string, body: Record<string, unknown> = {}) => {
-      const reply = await api("POST", "/api/admin/products", {
-        token: adminToken,
-        body: {
-          sku: uniqueSku(),
-          title: "Scenario Widget",
-          description: "A widget made for the scenario suite",
-          category: "scenario",
-          price: { amount: 1299, currency: "USD" },
-          stock: 7,
-          ...body
-        }
-      })
-      expect(reply.status).toBe(201)
-      return reply.body
-    }
+    let shop: Fixtures
 
     const address = {
       name: "Ada Lovelace",
@@ -88,16 +59,17 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       country: "GB"
     }
 
-    let user: { email: string; userId: string; token: string }
-    let other: { email: string; userId: string; token: string }
-    let admin: { email: string; userId: string; token: string }
+    let user: Account
+    let other: Account
+    let admin: Account
 
     beforeAll(async () => {
       target = await runtime.start()
       api = client(target)
-      user = await newUser()
-      other = await newUser("other")
-      admin = await newAdmin()
+      shop = fixtures(target)
+      user = await shop.newUser()
+      other = await shop.newUser("other")
+      admin = await shop.newAdmin()
     })
     afterAll(async () => {
       await runtime.stop()
@@ -119,8 +91,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       it("serves the OpenAPI document and a docs page", async () => {
         const spec = await api("GET", "/openapi.json")
         expect(spec.status).toBe(200)
-        expect(spec.body.openapi).toMatch(/^3\.1/)
-        expect(Object.keys(spec.body.paths)).toEqual(
+        const document = json(spec, OpenApiDocument)
+        expect(document.openapi).toMatch(/^3\.1/)
+        expect(Object.keys(document.paths)).toEqual(
           expect.arrayContaining([
             "/api/auth/login",
             "/api/products",
@@ -131,8 +104,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const docs = await api("GET", "/docs")
         expect(docs.status).toBe(200)
         expect(docs.headers.get("content-type")).toContain("text/html")
-        expect(String(docs.body)).toContain("openapi.json")
-        expect(String(docs.body)).not.toMatch(/https?:\/\/(cdn|unpkg)/)
+        const page = json(docs, Schema.String)
+        expect(page).toContain("openapi.json")
+        expect(page).not.toMatch(/https?:\/\/(cdn|unpkg)/)
       })
     })
 
@@ -156,7 +130,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           body: { email: uniqueEmail(), password, name: "X", role: "admin" }
         })
         expectError(reply, 400, "validation_error")
-        expect(JSON.stringify(reply.body.details)).toContain("role")
+        expect(JSON.stringify(errorBody(reply).details)).toContain("role")
       })
 
       it("wrong types are rejected and name the field", async () => {
@@ -164,7 +138,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           body: { email: uniqueEmail(), password: 12345678, name: "X" }
         })
         expectError(reply, 400, "validation_error")
-        expect(JSON.stringify(reply.body.details)).toContain("password")
+        expect(JSON.stringify(errorBody(reply).details)).toContain("password")
       })
 
       it("a non-JSON content type is 415", async () => {
@@ -212,7 +186,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         for (const [method, path, call] of cases) {
           const reply = await api(method, path, call)
           expect(reply.status, `${method} ${path.slice(0, 40)}`).toBeLessThan(500)
-          if (reply.status >= 400) expect(typeof reply.body.error).toBe("string")
+          if (reply.status >= 400) expect(typeof errorBody(reply).error).toBe("string")
         }
       })
 
@@ -227,7 +201,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
     describe("auth", () => {
       it("signs up, rejects a duplicate email case-insensitively", async () => {
-        const { email } = await signup()
+        const { email } = await shop.signup()
         const again = await api("POST", "/api/auth/signup", {
           body: { email: email.toUpperCase(), password, name: "Dup" }
         })
@@ -263,15 +237,14 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("logs in with any case of the email and returns a token with its lifetime", async () => {
-        const { email } = await signup()
+        const { email } = await shop.signup()
         const reply = await api("POST", "/api/auth/login", { body: { email: email.toUpperCase(), password } })
         expect(reply.status).toBe(200)
-        expect(typeof reply.body.accessToken).toBe("string")
-        expect(reply.body.expiresIn).toBeGreaterThan(0)
+        expect(json(reply, Login).expiresIn).toBeGreaterThan(0)
       })
 
       it("wrong password and unknown email are the same 401", async () => {
-        const { email } = await signup()
+        const { email } = await shop.signup()
         expectError(
           await api("POST", "/api/auth/login", { body: { email, password: "wrong password" } }),
           401,
@@ -287,12 +260,16 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       it("me returns the profile with addresses", async () => {
         const reply = await api("GET", "/api/auth/me", { token: user.token })
         expect(reply.status).toBe(200)
-        expect(reply.body).toMatchObject({ userId: user.userId, email: user.email, role: "user", name: "Test User" })
-        expect(Array.isArray(reply.body.addresses)).toBe(true)
+        expect(json(reply, Me)).toMatchObject({
+          userId: user.userId,
+          email: user.email,
+          role: "user",
+          name: "Test User"
+        })
       })
 
       it("throttles repeated failures for one email with 429 and Retry-After, even for the right password", async () => {
-        const { email } = await signup("throttled")
+        const { email } = await shop.signup("throttled")
         for (let i = 0; i < 5; i++) {
           expectError(
             await api("POST", "/api/auth/login", { body: { email, password: `wrong-${i}-password` } }),
@@ -306,7 +283,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("parallel wrong guesses for one email cannot outrun the throttle", async () => {
-        const { email } = await signup("parallel")
+        const { email } = await shop.signup("parallel")
         const replies = await Promise.all(
           Array.from({ length: 12 }, (_, i) =>
             api("POST", "/api/auth/login", { body: { email, password: `wrong-guess-${i}` } })
@@ -317,7 +294,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("logout revokes the token everywhere", async () => {
-        const fresh = await newUser("logout")
+        const fresh = await shop.newUser("logout")
         expect((await api("GET", "/api/auth/me", { token: fresh.token })).status).toBe(200)
         const out = await api("POST", "/api/auth/logout", { token: fresh.token })
         expect(out.status).toBe(200)
@@ -326,16 +303,13 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expectError(await api("GET", "/api/addresses", { token: fresh.token }), 401, "unauthorized")
         expectError(await api("POST", "/api/auth/logout", { token: fresh.token }), 401, "unauthorized")
         // A new login still works and is independent of the revoked session.
-        const again = await login(fresh.email)
+        const again = await shop.login(fresh.email)
         expect((await api("GET", "/api/auth/me", { token: again })).status).toBe(200)
       })
 
       describe("rejects bad tokens", () => {
         const secret = () => new TextEncoder().encode(target.jwtSecret)
-        const claims = () => {
-          const [, payload] = user.token.split(".")
-          return JSON.parse(Buffer.from(payload!, "base64url").toString()) as { sid: string; sub: string; exp: number }
-        }
+        const claims = () => claimsOf(user.token)
 
         it("missing, garbage and non-bearer", async () => {
           expectError(await api("GET", "/api/auth/me"), 401, "unauthorized")
@@ -396,8 +370,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         })
 
         it("well signed for another user's session id", async () => {
-          const otherSid = JSON.parse(Buffer.from(other.token.split(".")[1]!, "base64url").toString()).sid
-          const token = await new Jose.SignJWT({ sid: otherSid })
+          const token = await new Jose.SignJWT({ sid: claimsOf(other.token).sid })
             .setProtectedHeader({ alg: "HS256", typ: "JWT" })
             .setSubject(user.userId)
             .setExpirationTime("1h")
@@ -421,12 +394,12 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           })
           expect(ok.status).toBe(201)
           expect(ok.body).toMatchObject({ email: body.email, role: "admin" })
-          const me = await api("GET", "/api/auth/me", { token: await login(body.email) })
-          expect(me.body.role).toBe("admin")
+          const me = await api("GET", "/api/auth/me", { token: await shop.login(body.email) })
+          expect(json(me, Me).role).toBe("admin")
         })
 
         it("promotes by email and by id; 404 and 409 otherwise", async () => {
-          const a = await signup("promote")
+          const a = await shop.signup("promote")
           const byEmail = await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { email: a.email } })
           expect(byEmail.status).toBe(200)
           expect(byEmail.body).toEqual({ userId: a.userId, email: a.email, role: "admin" })
@@ -435,7 +408,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             409,
             "already_admin"
           )
-          const b = await signup("promote")
+          const b = await shop.signup("promote")
           const byId = await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: b.userId } })
           expect(byId.status).toBe(200)
           expectError(
@@ -451,9 +424,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         })
 
         it("a promotion takes effect on the user's existing token", async () => {
-          const c = await newUser("promoted")
+          const c = await shop.newUser("promoted")
           expectError(await api("GET", "/api/admin/inventory/var_whatever", { token: c.token }), 403, "forbidden")
-          await api("POST", "/api/auth/admin/promote", { token: admin.token, body: { userId: c.userId } })
+          await shop.promote(admin.token, c.userId)
           expectError(
             await api("GET", "/api/admin/inventory/var_whatever", { token: c.token }),
             404,
@@ -465,30 +438,32 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
     describe("addresses", () => {
       it("creates, lists, updates and deletes the caller's addresses", async () => {
-        const me = await newUser("addr")
+        const me = await shop.newUser("addr")
         const created = await api("POST", "/api/addresses", { token: me.token, body: address })
         expect(created.status).toBe(201)
-        expect(created.body.address).toMatchObject(address)
-        const id = created.body.address.addressId as string
+        const made = json(created, AddressReply).address
+        expect(made).toMatchObject(address)
+        const id = made.addressId
         expect(id.startsWith("adr_")).toBe(true)
 
         const list = await api("GET", "/api/addresses", { token: me.token })
-        expect(list.body.addresses).toEqual([created.body.address])
+        expect(json(list, Addresses).addresses).toEqual([made])
 
         const updated = await api("PUT", `/api/addresses/${id}`, {
           token: me.token,
           body: { city: "Cambridge", line2: "Flat 2" }
         })
         expect(updated.status).toBe(200)
-        expect(updated.body.address).toMatchObject({ ...address, city: "Cambridge", line2: "Flat 2", addressId: id })
+        const changed = json(updated, AddressReply).address
+        expect(changed).toMatchObject({ ...address, city: "Cambridge", line2: "Flat 2", addressId: id })
 
         const profile = await api("GET", "/api/auth/me", { token: me.token })
-        expect(profile.body.addresses).toEqual([updated.body.address])
+        expect(json(profile, Me).addresses).toEqual([changed])
 
         const removed = await api("DELETE", `/api/addresses/${id}`, { token: me.token })
         expect(removed.status).toBe(200)
         expect(removed.body).toEqual({ ok: true })
-        expect((await api("GET", "/api/addresses", { token: me.token })).body.addresses).toEqual([])
+        expect(json(await api("GET", "/api/addresses", { token: me.token }), Addresses).addresses).toEqual([])
         expectError(await api("DELETE", `/api/addresses/${id}`, { token: me.token }), 404, "address_not_found")
       })
 
@@ -511,17 +486,17 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("another user's address is not found, and untouched", async () => {
-        const created = await api("POST", "/api/addresses", { token: user.token, body: address })
-        const id = created.body.address.addressId as string
+        const created = await shop.addAddress(user.token, address)
+        const id = created.addressId
         expectError(
           await api("PUT", `/api/addresses/${id}`, { token: other.token, body: { city: "Evil" } }),
           404,
           "address_not_found"
         )
         expectError(await api("DELETE", `/api/addresses/${id}`, { token: other.token }), 404, "address_not_found")
-        expect((await api("GET", "/api/addresses", { token: other.token })).body.addresses).toEqual([])
+        expect(json(await api("GET", "/api/addresses", { token: other.token }), Addresses).addresses).toEqual([])
         const mine = await api("GET", "/api/addresses", { token: user.token })
-        expect(mine.body.addresses).toContainEqual(created.body.address)
+        expect(json(mine, Addresses).addresses).toContainEqual(created)
         expectError(
           await api("PUT", "/api/addresses/not-an-id", { token: user.token, body: { city: "X" } }),
           404,
@@ -533,17 +508,15 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
     describe("catalog", () => {
       it("creates a product with variants and reads it back", async () => {
         const sku = uniqueSku("TEE")
-        const product = await createProduct(admin.token, {
+        const product = await shop.createProductWithVariants(admin.token, {
           sku,
           title: "Scenario Tee",
-          price: undefined,
-          stock: undefined,
           images: ["https://example.com/tee.png"],
           variants: [
             {
               sku: `${sku}-S`,
               title: "Small",
-              price: { amount: 1500, currency: "USD" },
+              price: usd(1500),
               attributes: { size: "S" },
               weightGrams: 180,
               stock: 3
@@ -551,7 +524,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             {
               sku: `${sku}-L`,
               title: "Large",
-              price: { amount: 1700, currency: "USD" },
+              price: usd(1700),
               attributes: { size: "L" },
               stock: 0
             }
@@ -574,15 +547,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
       it("creates a product with 100 variants, the most the API allows, and refuses 101", async () => {
         const sku = uniqueSku("WIDE")
-        const variants = Array.from({ length: 100 }, (_, i) => ({
-          sku: `${sku}-${i}`,
-          price: { amount: 100 + i, currency: "USD" },
-          stock: i
-        }))
-        const product = await createProduct(admin.token, { sku, price: undefined, stock: undefined, variants })
+        const variants = Array.from({ length: 100 }, (_, i) => ({ sku: `${sku}-${i}`, price: usd(100 + i), stock: i }))
+        const product = await shop.createProductWithVariants(admin.token, { sku, variants })
         expect(product.variants).toHaveLength(100)
         const read = await api("GET", `/api/products/${product.productId}`)
-        expect(read.body.variants.map((v: any) => v.available)).toEqual(variants.map((v) => v.stock))
+        expect(json(read, Product).variants.map((v) => v.available)).toEqual(variants.map((v) => v.stock))
         const tooMany = [...variants, { sku: `${sku}-X`, price: { amount: 1, currency: "USD" } }].map((v) => ({
           ...v,
           sku: `${v.sku}Y`
@@ -598,7 +567,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("accepts the one-variant shorthand", async () => {
-        const product = await createProduct(admin.token, { stock: 4 })
+        const product = await shop.createProduct(admin.token, { stock: 4 })
         expect(product.variants).toHaveLength(1)
         expect(product.variants[0]).toMatchObject({
           sku: product.sku,
@@ -608,8 +577,8 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
 
       it("refuses a duplicate SKU with 409 and writes nothing", async () => {
-        const first = await createProduct(admin.token)
-        const before = (await api("GET", `/api/products?q=${first.sku}`)).body.total
+        const first = await shop.createProduct(admin.token)
+        const before = json(await api("GET", `/api/products?q=${first.sku}`), ProductPage).total
         const dup = await api("POST", "/api/admin/products", {
           token: admin.token,
           body: { sku: first.sku, title: "Dup", price: { amount: 100, currency: "USD" } }
@@ -625,9 +594,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           }
         })
         expectError(variantDup, 409, "sku_exists")
-        expect((await api("GET", `/api/products?q=${first.sku}`)).body.total).toBe(before)
+        expect(json(await api("GET", `/api/products?q=${first.sku}`), ProductPage).total).toBe(before)
         // The refused product's own SKU names nothing.
-        expect((await api("GET", `/api/products?q=${freshSku}`)).body.total).toBe(0)
+        expect(json(await api("GET", `/api/products?q=${freshSku}`), ProductPage).total).toBe(0)
       })
 
       it("validates product input: no floats for money, no mixed currencies, not both forms", async () => {
@@ -661,11 +630,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           }
         })
         expectError(mixed, 400, "validation_error")
-        expect((await api("GET", `/api/products?q=${base.sku}`)).body.total).toBe(0)
+        expect(json(await api("GET", `/api/products?q=${base.sku}`), ProductPage).total).toBe(0)
       })
 
       it("updates product fields and variants; 404 for unknown", async () => {
-        const product = await createProduct(admin.token)
+        const product = await shop.createProduct(admin.token)
         const newSku = uniqueSku("RENAMED")
         const updated = await api("PUT", `/api/admin/products/${product.productId}`, {
           token: admin.token,
@@ -679,19 +648,20 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           }
         })
         expect(updated.status).toBe(200)
-        expect(updated.body).toMatchObject({
+        const renamed = json(updated, Product)
+        expect(renamed).toMatchObject({
           sku: newSku,
           title: "Renamed",
           category: "renamed",
           price: { amount: 999, currency: "USD" }
         })
-        expect(updated.body.variants[0]).toMatchObject({ title: "Only", available: 7 })
+        expect(renamed.variants[0]).toMatchObject({ title: "Only", available: 7 })
         expect((await api("GET", `/api/products/${product.productId}`)).body).toEqual(updated.body)
         const shorthand = await api("PUT", `/api/admin/products/${product.productId}`, {
           token: admin.token,
           body: { price: { amount: 1111, currency: "USD" } }
         })
-        expect(shorthand.body.price).toEqual({ amount: 1111, currency: "USD" })
+        expect(json(shorthand, Product).price).toEqual({ amount: 1111, currency: "USD" })
         expectError(
           await api("PUT", "/api/admin/products/prd_missing0000000000000", {
             token: admin.token,
@@ -717,13 +687,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
       it("lets two variants of one product trade SKUs in one update", async () => {
         const sku = uniqueSku("SWAP")
-        const product = await createProduct(admin.token, {
+        const product = await shop.createProductWithVariants(admin.token, {
           sku,
-          price: undefined,
-          stock: undefined,
           variants: [
-            { sku: `${sku}-A`, price: { amount: 100, currency: "USD" } },
-            { sku: `${sku}-B`, price: { amount: 200, currency: "USD" } }
+            { sku: `${sku}-A`, price: usd(100) },
+            { sku: `${sku}-B`, price: usd(200) }
           ]
         })
         const [a, b] = product.variants
@@ -737,26 +705,19 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           }
         })
         expect(swapped.status).toBe(200)
-        expect(swapped.body.variants.map((v: any) => v.sku)).toEqual([b.sku, a.sku])
-        expect((await api("GET", `/api/products/${product.productId}`)).body.variants.map((v: any) => v.sku)).toEqual([
-          b.sku,
-          a.sku
-        ])
+        expect(json(swapped, Product).variants.map((v) => v.sku)).toEqual([b.sku, a.sku])
+        const read = json(await api("GET", `/api/products/${product.productId}`), Product)
+        expect(read.variants.map((v) => v.sku)).toEqual([b.sku, a.sku])
       })
 
       it("concurrent edits of different variants all survive", async () => {
         const sku = uniqueSku("EDITS")
-        const product = await createProduct(admin.token, {
+        const product = await shop.createProductWithVariants(admin.token, {
           sku,
-          price: undefined,
-          stock: undefined,
-          variants: Array.from({ length: 8 }, (_, i) => ({
-            sku: `${sku}-${i}`,
-            price: { amount: 100, currency: "USD" }
-          }))
+          variants: Array.from({ length: 8 }, (_, i) => ({ sku: `${sku}-${i}`, price: usd(100) }))
         })
         const replies = await Promise.all(
-          product.variants.map((v: any, i: number) =>
+          product.variants.map((v, i) =>
             api("PUT", `/api/admin/products/${product.productId}`, {
               token: admin.token,
               body: { variants: [{ variantId: v.variantId, price: { amount: 1000 + i, currency: "USD" } }] }
@@ -765,24 +726,24 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         )
         expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200))
         const read = await api("GET", `/api/products/${product.productId}`)
-        expect(read.body.variants.map((v: any) => v.price.amount)).toEqual(
-          product.variants.map((_: any, i: number) => 1000 + i)
+        expect(json(read, Product).variants.map((v) => v.price.amount)).toEqual(
+          product.variants.map((_, i) => 1000 + i)
         )
       })
 
       it("refuses an update to a taken SKU", async () => {
-        const a = await createProduct(admin.token)
-        const b = await createProduct(admin.token)
+        const a = await shop.createProduct(admin.token)
+        const b = await shop.createProduct(admin.token)
         expectError(
           await api("PUT", `/api/admin/products/${b.productId}`, { token: admin.token, body: { sku: a.sku } }),
           409,
           "sku_exists"
         )
-        expect((await api("GET", `/api/products/${b.productId}`)).body.sku).toBe(b.sku)
+        expect(json(await api("GET", `/api/products/${b.productId}`), Product).sku).toBe(b.sku)
       })
 
       it("deletes a product and its stock", async () => {
-        const product = await createProduct(admin.token)
+        const product = await shop.createProduct(admin.token)
         const removed = await api("DELETE", `/api/admin/products/${product.productId}`, { token: admin.token })
         expect(removed.status).toBe(204)
         expectError(await api("GET", `/api/products/${product.productId}`), 404, "product_not_found")
@@ -806,7 +767,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       describe("listing", () => {
         const category = `cat${Math.random().toString(36).slice(2, 8)}`
         const word = `zq${Math.random().toString(36).slice(2, 8)}`
-        let made: Array<any> = []
+        let made: Array<Product> = []
+        const ids = (page: ProductPage) => page.items.map((p) => p.productId)
+        const amounts = (page: ProductPage) => page.items.map((p) => p.price.amount)
+        // A page read raw and held to the contract's schema.
+        const list = async (query: string) => json(await api("GET", `/api/products?${query}`), ProductPage)
 
         beforeAll(async () => {
           made = []
@@ -818,35 +783,29 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             ["Elderberry", 400]
           ] as const) {
             made.push(
-              await createProduct(admin.token, {
-                title: `${title} ${word}`,
-                category,
-                price: { amount, currency: "USD" }
-              })
+              await shop.createProduct(admin.token, { title: `${title} ${word}`, category, price: usd(amount) })
             )
           }
         })
 
         it("filters by category and returns a total", async () => {
-          const page = await api("GET", `/api/products?category=${category}&limit=2`)
-          expect(page.status).toBe(200)
-          expect(page.body.total).toBe(5)
-          expect(page.body.items).toHaveLength(2)
-          expect(page.body).toMatchObject({ limit: 2, offset: 0 })
+          const reply = await api("GET", `/api/products?category=${category}&limit=2`)
+          expect(reply.status).toBe(200)
+          const page = json(reply, ProductPage)
+          expect(page.total).toBe(5)
+          expect(page.items).toHaveLength(2)
+          expect(page).toMatchObject({ limit: 2, offset: 0 })
         })
 
         it("sorts newest first by default", async () => {
-          const page = await api("GET", `/api/products?category=${category}`)
-          expect(page.body.items.map((p: any) => p.productId)).toEqual([...made].reverse().map((p) => p.productId))
+          expect(ids(await list(`category=${category}`))).toEqual([...made].reverse().map((p) => p.productId))
         })
 
         it("sorts by price both ways and by title, case-insensitively", async () => {
-          const asc = await api("GET", `/api/products?category=${category}&sort=price_asc`)
-          expect(asc.body.items.map((p: any) => p.price.amount)).toEqual([100, 200, 300, 400, 500])
-          const desc = await api("GET", `/api/products?category=${category}&sort=price_desc`)
-          expect(desc.body.items.map((p: any) => p.price.amount)).toEqual([500, 400, 300, 200, 100])
-          const title = await api("GET", `/api/products?category=${category}&sort=title`)
-          expect(title.body.items.map((p: any) => p.title.split(" ")[0])).toEqual([
+          expect(amounts(await list(`category=${category}&sort=price_asc`))).toEqual([100, 200, 300, 400, 500])
+          expect(amounts(await list(`category=${category}&sort=price_desc`))).toEqual([500, 400, 300, 200, 100])
+          const title = await list(`category=${category}&sort=title`)
+          expect(title.items.map((p) => p.title.split(" ")[0])).toEqual([
             "apple",
             "Banana",
             "Cherry",
@@ -856,65 +815,50 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         })
 
         it("filters by price range in minor units", async () => {
-          const page = await api("GET", `/api/products?category=${category}&minPrice=200&maxPrice=400&sort=price_asc`)
-          expect(page.body.items.map((p: any) => p.price.amount)).toEqual([200, 300, 400])
-          expect(page.body.total).toBe(3)
+          const page = await list(`category=${category}&minPrice=200&maxPrice=400&sort=price_asc`)
+          expect(amounts(page)).toEqual([200, 300, 400])
+          expect(page.total).toBe(3)
         })
 
         it("searches text case-insensitively", async () => {
-          const page = await api("GET", `/api/products?q=${word.toUpperCase()}`)
-          expect(page.body.total).toBe(5)
-          const one = await api("GET", `/api/products?q=cherry%20${word}`)
-          expect(one.body.items.map((p: any) => p.productId)).toEqual([made[2].productId])
-          const none = await api("GET", `/api/products?q=${word}%25`)
-          expect(none.body.total).toBe(0)
+          expect((await list(`q=${word.toUpperCase()}`)).total).toBe(5)
+          expect(ids(await list(`q=cherry%20${word}`))).toEqual([made[2]?.productId])
+          expect((await list(`q=${word}%25`)).total).toBe(0)
         })
 
         it("folds case beyond ASCII the same way on every store", async () => {
           const tag = Math.random().toString(36).slice(2, 8)
           const cat = `Épicerie${tag}`
-          const first = await createProduct(admin.token, { title: `Émile Crème ${tag}`, category: cat })
-          const second = await createProduct(admin.token, { title: `élan ${tag}`, category: cat })
-          const found = await api(
-            "GET",
-            `/api/products?q=${encodeURIComponent(`ÉMILE CRÈME ${tag}`.toLowerCase().toUpperCase())}`
-          )
-          expect(found.body.items.map((p: any) => p.productId)).toEqual([first.productId])
-          const byCategory = await api(
-            "GET",
-            `/api/products?category=${encodeURIComponent(cat.toLowerCase())}&sort=title`
-          )
-          expect(byCategory.body.items.map((p: any) => p.productId)).toEqual([second.productId, first.productId])
+          const first = await shop.createProduct(admin.token, { title: `Émile Crème ${tag}`, category: cat })
+          const second = await shop.createProduct(admin.token, { title: `élan ${tag}`, category: cat })
+          const found = await list(`q=${encodeURIComponent(`ÉMILE CRÈME ${tag}`.toLowerCase().toUpperCase())}`)
+          expect(ids(found)).toEqual([first.productId])
+          const byCategory = await list(`category=${encodeURIComponent(cat.toLowerCase())}&sort=title`)
+          expect(ids(byCategory)).toEqual([second.productId, first.productId])
         })
 
         it("orders titles by code point on every store, emoji and full-width letters included", async () => {
           const tag = Math.random().toString(36).slice(2, 8)
           const cat = `order${tag}`
-          const made = []
+          const made: Array<Product> = []
           for (const title of ["😀 smile", "Ａ fullwidth", "zebra"]) {
-            made.push(await createProduct(admin.token, { title: `${title} ${tag}`, category: cat }))
+            made.push(await shop.createProduct(admin.token, { title: `${title} ${tag}`, category: cat }))
           }
-          const page = await api("GET", `/api/products?category=${cat}&sort=title`)
           // zebra (U+007A) < Ａ (U+FF21) < 😀 (U+1F600)
-          expect(page.body.items.map((p: any) => p.productId)).toEqual([
-            made[2].productId,
-            made[1].productId,
-            made[0].productId
-          ])
+          expect(ids(await list(`category=${cat}&sort=title`))).toEqual([...made].reverse().map((p) => p.productId))
         })
 
         it("pages with limit and offset without overlap", async () => {
-          const first = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=0`)
-          const second = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=2`)
-          const third = await api("GET", `/api/products?category=${category}&sort=title&limit=2&offset=4`)
-          const ids = [...first.body.items, ...second.body.items, ...third.body.items].map((p: any) => p.productId)
-          expect(new Set(ids).size).toBe(5)
-          expect(third.body.items).toHaveLength(1)
+          const first = await list(`category=${category}&sort=title&limit=2&offset=0`)
+          const second = await list(`category=${category}&sort=title&limit=2&offset=2`)
+          const third = await list(`category=${category}&sort=title&limit=2&offset=4`)
+          expect(new Set([...ids(first), ...ids(second), ...ids(third)]).size).toBe(5)
+          expect(third.items).toHaveLength(1)
         })
 
         it("shows availability from inventory", async () => {
-          const page = await api("GET", `/api/products?category=${category}&sort=price_asc&limit=1`)
-          expect(page.body.items[0].variants[0].available).toBe(7)
+          const page = await list(`category=${category}&sort=price_asc&limit=1`)
+          expect(page.items[0]?.variants[0]?.available).toBe(7)
         })
 
         it("rejects bad query parameters", async () => {
@@ -934,9 +878,13 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
     })
 
     describe("inventory", () => {
+      // The level read raw and held to the contract's schema.
+      const stockOf = async (variantId: string) =>
+        json(await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token }), StockLevel)
+
       it("reads, sets and adjusts stock; refuses to go below reserved", async () => {
-        const product = await createProduct(admin.token, { stock: 5 })
-        const variantId = product.variants[0].variantId as string
+        const product = await shop.createProduct(admin.token, { stock: 5 })
+        const variantId = product.variants[0].variantId
         const read = await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })
         expect(read.body).toEqual({ variantId, stock: 5, reserved: 0, available: 5 })
         const set = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { stock: 12 } })
@@ -966,36 +914,34 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           400,
           "validation_error"
         )
-        expect((await api("GET", `/api/products/${product.productId}`)).body.variants[0].available).toBe(10)
+        expect(json(await api("GET", `/api/products/${product.productId}`), Product).variants[0]?.available).toBe(10)
       })
 
       it("adjust cannot take stock past the maximum that set allows", async () => {
-        const product = await createProduct(admin.token, { stock: 999_999_999 })
-        const variantId = product.variants[0].variantId as string
+        const product = await shop.createProduct(admin.token, { stock: 999_999_999 })
+        const variantId = product.variants[0].variantId
         const over = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: 2 } })
         expectError(over, 400, "validation_error")
-        expect((await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })).body.stock).toBe(
-          999_999_999
-        )
+        expect((await stockOf(variantId)).stock).toBe(999_999_999)
         const fits = await api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: 1 } })
-        expect(fits.body.stock).toBe(1_000_000_000)
+        expect(json(fits, StockLevel).stock).toBe(1_000_000_000)
       })
 
       it("concurrent adjustments all apply exactly once", async () => {
-        const product = await createProduct(admin.token, { stock: 100 })
-        const variantId = product.variants[0].variantId as string
+        const product = await shop.createProduct(admin.token, { stock: 100 })
+        const variantId = product.variants[0].variantId
         const replies = await Promise.all(
           Array.from({ length: 20 }, () =>
             api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } })
           )
         )
         expect(replies.every((r) => r.status === 200)).toBe(true)
-        expect((await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })).body.stock).toBe(40)
+        expect((await stockOf(variantId)).stock).toBe(40)
       })
 
       it("concurrent decrements never take stock below zero", async () => {
-        const product = await createProduct(admin.token, { stock: 10 })
-        const variantId = product.variants[0].variantId as string
+        const product = await shop.createProduct(admin.token, { stock: 10 })
+        const variantId = product.variants[0].variantId
         const replies = await Promise.all(
           Array.from({ length: 8 }, () =>
             api("PUT", `/api/admin/inventory/${variantId}`, { token: admin.token, body: { adjust: -3 } })
@@ -1003,7 +949,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         )
         expect(replies.filter((r) => r.status === 200)).toHaveLength(3)
         expect(replies.filter((r) => r.status === 409)).toHaveLength(5)
-        expect((await api("GET", `/api/admin/inventory/${variantId}`, { token: admin.token })).body.stock).toBe(1)
+        expect((await stockOf(variantId)).stock).toBe(1)
       })
 
       it("unknown variant is 404", async () => {
@@ -1025,12 +971,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       // would show up as a changed product, stock level, address or role.
       const target = { productId: "", variantId: "", addressId: "", promotable: "", promotableToken: "" }
       beforeAll(async () => {
-        const product = await createProduct(admin.token, { title: "Authz target", stock: 5 })
+        const product = await shop.createProduct(admin.token, { title: "Authz target", stock: 5 })
         target.productId = product.productId
         target.variantId = product.variants[0].variantId
-        const created = await api("POST", "/api/addresses", { token: user.token, body: address })
-        target.addressId = created.body.address.addressId
-        const promotable = await newUser("authz")
+        target.addressId = (await shop.addAddress(user.token, address)).addressId
+        const promotable = await shop.newUser("authz")
         target.promotable = promotable.email
         target.promotableToken = promotable.token
       })
@@ -1073,17 +1018,15 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       }
 
       it("nothing was written by refused calls", async () => {
-        expect((await api("GET", "/api/products?q=AUTHZ-1")).body.total).toBe(0)
+        expect(json(await api("GET", "/api/products?q=AUTHZ-1"), ProductPage).total).toBe(0)
         const product = await api("GET", `/api/products/${target.productId}`)
         expect(product.status).toBe(200)
-        expect(product.body.title).toBe("Authz target")
+        expect(json(product, Product).title).toBe("Authz target")
         const stock = await api("GET", `/api/admin/inventory/${target.variantId}`, { token: admin.token })
-        expect(stock.body.stock).toBe(5)
-        const addresses = await api("GET", "/api/addresses", { token: user.token })
-        expect(addresses.body.addresses.find((a: any) => a.addressId === target.addressId)).toMatchObject({
-          city: address.city
-        })
-        expect((await api("GET", "/api/auth/me", { token: target.promotableToken })).body.role).toBe("user")
+        expect(json(stock, StockLevel).stock).toBe(5)
+        const addresses = json(await api("GET", "/api/addresses", { token: user.token }), Addresses).addresses
+        expect(addresses.find((a) => a.addressId === target.addressId)).toMatchObject({ city: address.city })
+        expect(json(await api("GET", "/api/auth/me", { token: target.promotableToken }), Me).role).toBe("user")
       })
 
       it("another user cannot touch the address either", async () => {

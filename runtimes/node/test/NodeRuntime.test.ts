@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { createServer as createHttpServer, request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { LoginResult, Me } from "@shop/domain/Auth"
+import { ProductPage } from "@shop/domain/Catalog"
+import { errorBody, json } from "@shop/testing/Client"
 import { describeScenarios } from "@shop/testing/Scenarios"
+import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { forwardTo, freePort, type ShopProcess, startShop, waitForLine } from "./ShopProcess.ts"
 
@@ -31,7 +35,7 @@ describeScenarios("node", {
 
 interface Json {
   readonly status: number
-  readonly body: any
+  readonly body: unknown
 }
 
 const call = async (
@@ -125,11 +129,12 @@ describe("node runtime: one data directory across restarts", () => {
   })
 
   it("seeds a demo catalog: 20+ products in stock, several categories, some with several variants", async () => {
-    const page = await allProducts(shop.origin)
-    expect(page.status).toBe(200)
-    const items: ReadonlyArray<any> = page.body.items
-    expect(page.body.total).toBeGreaterThanOrEqual(20)
-    expect(items.length).toBe(page.body.total)
+    const reply = await allProducts(shop.origin)
+    expect(reply.status).toBe(200)
+    const page = json(reply, ProductPage)
+    const items = page.items
+    expect(page.total).toBeGreaterThanOrEqual(20)
+    expect(items.length).toBe(page.total)
     expect(new Set(items.map((p) => p.category)).size).toBeGreaterThanOrEqual(4)
     for (const product of items) {
       expect(product.images.length).toBeGreaterThan(0)
@@ -142,8 +147,8 @@ describe("node runtime: one data directory across restarts", () => {
     }
     const multi = items.filter((p) => p.variants.length > 1)
     expect(multi.length).toBeGreaterThanOrEqual(5)
-    expect(multi.some((p) => new Set(p.variants.map((v: any) => v.price.amount)).size > 1)).toBe(true)
-    productCount = page.body.total
+    expect(multi.some((p) => new Set(p.variants.map((v) => v.price.amount)).size > 1)).toBe(true)
+    productCount = page.total
     await waitForLine(shop, (entry) => entry.message === "Seeded the demo catalog" && entry.products === productCount)
   })
 
@@ -185,7 +190,7 @@ describe("node runtime: one data directory across restarts", () => {
     post.finish(`","password":"correct horse battery"}`)
     const reply = await post.response
     expect(reply.status).toBe(413)
-    expect(reply.body.error).toBe("payload_too_large")
+    expect(errorBody(reply).error).toBe("payload_too_large")
   })
 
   it("signs up and logs in on the SQL stores", async () => {
@@ -194,10 +199,10 @@ describe("node runtime: one data directory across restarts", () => {
     ).toBe(201)
     const login = await call(shop.origin, "POST", "/api/auth/login", { body: { email, password } })
     expect(login.status).toBe(200)
-    token = login.body.accessToken
+    token = json(login, LoginResult).accessToken
     const me = await call(shop.origin, "GET", "/api/auth/me", { token })
     expect(me.status).toBe(200)
-    expect(me.body.email).toBe(email)
+    expect(json(me, Me).email).toBe(email)
   })
 
   it("stops on SIGTERM with exit code 0, promptly", async () => {
@@ -213,9 +218,8 @@ describe("node runtime: one data directory across restarts", () => {
     // The token was signed by the first run: it only verifies if the secret came back.
     const me = await call(shop.origin, "GET", "/api/auth/me", { token })
     expect(me.status).toBe(200)
-    expect(me.body.email).toBe(email)
-    const page = await allProducts(shop.origin)
-    expect(page.body.total).toBe(productCount)
+    expect(json(me, Me).email).toBe(email)
+    expect(json(await allProducts(shop.origin), ProductPage).total).toBe(productCount)
     const messages = shop.lines().map((line) => JSON.parse(line).message)
     expect(messages).not.toContain("Seeded the demo catalog")
     expect(messages.some((m) => /JWT_SECRET is not set: using the secret generated earlier/.test(m))).toBe(true)
@@ -235,10 +239,28 @@ describe("node runtime: one data directory across restarts", () => {
   })
 })
 
+// The part of an OTLP/HTTP JSON export the tracing test reads.
+const OtlpTraces = Schema.Struct({
+  resourceSpans: Schema.Array(
+    Schema.Struct({
+      resource: Schema.Struct({
+        attributes: Schema.Array(
+          Schema.Struct({ key: Schema.String, value: Schema.Struct({ stringValue: Schema.optional(Schema.String) }) })
+        )
+      }),
+      scopeSpans: Schema.Array(
+        Schema.Struct({
+          spans: Schema.Array(Schema.Struct({ traceId: Schema.String, spanId: Schema.String, name: Schema.String }))
+        })
+      )
+    })
+  )
+})
+
 describe("node runtime: tracing", () => {
   it("exports spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, flushed on shutdown", async () => {
     // A stand-in collector that keeps every body posted to it.
-    const bodies: Array<{ readonly path: string; readonly body: any }> = []
+    const bodies: Array<{ readonly path: string; readonly body: unknown }> = []
     const collector = createHttpServer((request, response) => {
       let text = ""
       request.setEncoding("utf8")
@@ -268,12 +290,12 @@ describe("node runtime: tracing", () => {
 
       expect(bodies.length).toBeGreaterThan(0)
       expect(bodies.every((b) => b.path === "/v1/traces")).toBe(true)
-      const resourceSpans: ReadonlyArray<any> = bodies.flatMap((b) => b.body.resourceSpans)
+      const resourceSpans = bodies.flatMap((b) => json(b, OtlpTraces).resourceSpans)
       const serviceNames = resourceSpans.map(
-        (r) => r.resource.attributes.find((a: any) => a.key === "service.name")?.value.stringValue
+        (r) => r.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue
       )
       expect(new Set(serviceNames)).toEqual(new Set(["shop"]))
-      const spans: ReadonlyArray<any> = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s: any) => s.spans))
+      const spans = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))
       const trace = spans.filter((span) => span.traceId === access.traceId)
       // The request's server span and the service calls under it share the logged trace id.
       expect(trace.some((span) => span.spanId === access.spanId)).toBe(true)
