@@ -1,4 +1,4 @@
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Option, Predicate, Schema } from "effect"
 import { HttpEffect, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentUser, ShopApi } from "@shop/domain/Api"
@@ -28,11 +28,7 @@ const clientOf = (
 // API.md: a 429 carries Retry-After, taken from the error's details.
 const withRetryAfter = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.tapError(effect, (error) =>
-    typeof error === "object" &&
-    error !== null &&
-    "_tag" in error &&
-    error._tag === "RateLimited" &&
-    error instanceof RateLimited
+    Predicate.isTagged(error, "RateLimited") && error instanceof RateLimited
       ? HttpEffect.appendPreResponseHandler((_request, response) =>
           Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.details.retryAfter)))
         )
