@@ -384,14 +384,14 @@ describe("CatalogRepositoryCached", () => {
           const first = yield* Ref.make(true)
           return CatalogRepository.of({
             ...real,
-            find: (id) =>
-              Effect.tap(real.find(id), () =>
-                Effect.gen(function* () {
-                  if (!(yield* Ref.getAndSet(first, false))) return
-                  yield* Deferred.succeed(readDone, undefined)
-                  yield* Deferred.await(release)
-                })
-              )
+            find: Effect.fn("SlowFirstRead.find")(function* (id) {
+              const found = yield* real.find(id)
+              if (yield* Ref.getAndSet(first, false)) {
+                yield* Deferred.succeed(readDone, undefined)
+                yield* Deferred.await(release)
+              }
+              return found
+            })
           })
         })
       ).pipe(Layer.provide(CatalogRepositoryMemory.layer))
