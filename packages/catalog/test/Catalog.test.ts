@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Option, Ref } from "effect"
-import type { CreateProductInput } from "@shop/domain/Catalog"
+import { type CreateProductInput, Product, Variant } from "@shop/domain/Catalog"
 import { ProductId, VariantId } from "@shop/domain/Ids"
 import { Currency } from "@shop/domain/Money"
 import { Inventory } from "@shop/inventory/Inventory"
@@ -9,7 +9,7 @@ import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryM
 import { TestClock } from "effect/testing"
 import { Catalog } from "../src/Catalog.ts"
 import * as CatalogLive from "../src/CatalogLive.ts"
-import { CatalogRepository, type ProductRecord } from "../src/CatalogRepository.ts"
+import { CatalogRepository, ProductRecord, VariantRecord } from "../src/CatalogRepository.ts"
 import * as CatalogRepositoryCached from "../src/CatalogRepositoryCached.ts"
 import * as CatalogRepositoryMemory from "../src/CatalogRepositoryMemory.ts"
 
@@ -233,6 +233,23 @@ describe("Catalog", () => {
       }).pipe(withCatalog(calls))
     })
   )
+})
+
+describe("CatalogRepository records", () => {
+  it("store every public field but those worked out when a product is served", () => {
+    const keys = (fields: object) => Object.keys(fields).sort()
+    assert.deepStrictEqual(
+      keys(VariantRecord.fields),
+      keys(Variant.fields).filter((k) => k !== "available")
+    )
+    assert.deepStrictEqual(
+      keys(ProductRecord.fields),
+      [...keys(Product.fields).filter((k) => k !== "price"), "revision"].sort()
+    )
+    // Same field, same schema: the record does not restate it.
+    assert.strictEqual(ProductRecord.fields.sku, Product.fields.sku)
+    assert.strictEqual(VariantRecord.fields.price, Variant.fields.price)
+  })
 })
 
 describe("CatalogRepositoryCached", () => {
