@@ -11,6 +11,7 @@ const project = (dir: string, extra: Record<string, unknown> = {}) => ({
 
 export default [
   project("packages/domain"),
+  project("packages/demo"),
   project("packages/auth"),
   project("packages/catalog"),
   project("packages/inventory"),

@@ -47,13 +47,12 @@ export const hash = (password: string, salt: Uint8Array, iterations: number) =>
     (derived) => `${scheme}$${iterations}$${toBase64(salt)}$${toBase64(derived)}`
   )
 
-export const verify = (stored: string, password: string) =>
-  Effect.gen(function* () {
-    const [name, iterationsText, saltText, hashText] = stored.split("$")
-    const iterations = Number(iterationsText)
-    if (name !== scheme || !Number.isInteger(iterations) || iterations <= 0 || !saltText || !hashText) {
-      return false
-    }
-    const derived = yield* derive(password, fromBase64(saltText), iterations)
-    return constantTimeEqual(derived, fromBase64(hashText))
-  })
+export const verify = Effect.fn("Passwords.verify")(function* (stored: string, password: string) {
+  const [name, iterationsText, saltText, hashText] = stored.split("$")
+  const iterations = Number(iterationsText)
+  if (name !== scheme || !Number.isInteger(iterations) || iterations <= 0 || !saltText || !hashText) {
+    return false
+  }
+  const derived = yield* derive(password, fromBase64(saltText), iterations)
+  return constantTimeEqual(derived, fromBase64(hashText))
+})

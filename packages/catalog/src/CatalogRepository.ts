@@ -1,32 +1,22 @@
-import { Context, type Effect, type Option, Schema } from "effect"
-import type { ListProducts } from "@shop/domain/Catalog"
-import { ProductId, VariantId } from "@shop/domain/Ids"
-import { Price } from "@shop/domain/Money"
+import { Context, type Effect, type Option, Schema, Struct } from "effect"
+import { type ListProducts, Product, Variant } from "@shop/domain/Catalog"
+import type { ProductId } from "@shop/domain/Ids"
 
-export const VariantRecord = Schema.Struct({
-  variantId: VariantId,
-  sku: Schema.String,
-  title: Schema.String,
-  price: Price,
-  attributes: Schema.Record(Schema.String, Schema.String),
-  weightGrams: Schema.Int
-})
+// The stored shapes are the public ones (Catalog.ts) without what is worked
+// out when a product is served (availability, which inventory owns; the
+// lowest price; ISO dates), plus the write revision: a field added to
+// `Variant` or `Product` is a stored field too.
+export const VariantRecord = Variant.mapFields(Struct.omit(["available"]))
 export type VariantRecord = typeof VariantRecord.Type
 
-// A product as stored, without availability (which inventory owns).
-export const ProductRecord = Schema.Struct({
-  productId: ProductId,
-  sku: Schema.String,
-  title: Schema.String,
-  description: Schema.String,
-  category: Schema.String,
-  images: Schema.Array(Schema.String),
+export const ProductRecord = Product.mapFields((fields) => ({
+  ...Struct.omit(fields, ["price", "variants", "createdAt", "updatedAt"]),
   variants: Schema.Array(VariantRecord),
   createdAt: Schema.Number,
   updatedAt: Schema.Number,
   // Changes on every write; see `replace`.
   revision: Schema.String
-})
+}))
 export type ProductRecord = typeof ProductRecord.Type
 
 // A write refused because a SKU is taken; the service turns it into SkuExists.

@@ -11,77 +11,111 @@ export interface CacheOptions {
 
 // A read-through cache of product records in front of another repository, for
 // runtimes where one process owns the catalog store (node). Every write in
-// this process invalidates its product; a per-product version keeps a read
-// that raced a write from caching what it read before the write.
+// this process invalidates its product, and a read that raced a write must not
+// cache what it read before the write. Only products with a read in flight are
+// tracked for that (a write counter each, dropped with the last such read), so
+// the cache's memory follows `maxEntries` and the concurrency, not the number
+// of products ever written.
 // Availability is not cached: it is inventory's and always read live.
+/** @internal `layer` without the Layer, and the sizes the tests bound. */
+export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options: CacheOptions) {
+  const inner = yield* CatalogRepository
+  const entries = new Map<ProductId, { readonly record: ProductRecord; readonly expiresAt: number }>()
+  const inFlight = new Map<ProductId, { readers: number; writes: number }>()
+
+  const invalidate = (id: ProductId) => {
+    const reads = inFlight.get(id)
+    if (reads !== undefined) reads.writes++
+    entries.delete(id)
+  }
+  const store = (record: ProductRecord, now: number) => {
+    // A Map iterates in insertion order: the first key is the oldest entry.
+    if (entries.size >= options.maxEntries) {
+      const oldest = entries.keys().next()
+      if (oldest.done !== true) entries.delete(oldest.value)
+    }
+    entries.set(record.productId, { record, expiresAt: now + options.ttlMillis })
+  }
+  // Runs `read` while `ids` are tracked; `cache` gets the ids no write
+  // touched meanwhile, before the tracking ends.
+  const readTracked = <A>(
+    ids: ReadonlyArray<ProductId>,
+    read: Effect.Effect<A>,
+    cache: (value: A, untouched: (id: ProductId) => boolean) => void
+  ) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() =>
+        ids.map((id) => {
+          let reads = inFlight.get(id)
+          if (reads === undefined) {
+            reads = { readers: 0, writes: 0 }
+            inFlight.set(id, reads)
+          }
+          reads.readers++
+          return { id, reads, writesBefore: reads.writes }
+        })
+      ),
+      (tracked) =>
+        Effect.map(read, (value) => {
+          const untouched = new Set(tracked.filter((t) => t.reads.writes === t.writesBefore).map((t) => t.id))
+          cache(value, (id) => untouched.has(id))
+          return value
+        }),
+      (tracked) =>
+        Effect.sync(() => {
+          for (const { id, reads } of tracked) {
+            reads.readers--
+            if (reads.readers === 0) inFlight.delete(id)
+          }
+        })
+    )
+
+  const repository = CatalogRepository.of({
+    find: Effect.fn("CatalogRepositoryCached.find")(function* (productId: ProductId) {
+      const now = yield* Clock.currentTimeMillis
+      const hit = entries.get(productId)
+      if (hit !== undefined && hit.expiresAt > now) return Option.some(hit.record)
+      return yield* readTracked([productId], inner.find(productId), (found, untouched) => {
+        if (Option.isSome(found) && untouched(productId)) store(found.value, now)
+      })
+    }),
+    // The page's ids come from the store (order and filters are its job);
+    // the records come from the cache, the misses in one read.
+    list: Effect.fn("CatalogRepositoryCached.list")(function* (query) {
+      const now = yield* Clock.currentTimeMillis
+      const { ids, total } = yield* inner.listIds(query)
+      const hits = new Map<ProductId, ProductRecord>()
+      const misses: Array<ProductId> = []
+      for (const id of ids) {
+        const hit = entries.get(id)
+        if (hit !== undefined && hit.expiresAt > now) hits.set(id, hit.record)
+        else misses.push(id)
+      }
+      if (misses.length > 0) {
+        const records = yield* readTracked(misses, inner.findMany(misses), (found, untouched) => {
+          for (const record of found) if (untouched(record.productId)) store(record, now)
+        })
+        for (const record of records) hits.set(record.productId, record)
+      }
+      // A product deleted between the two reads is simply left out.
+      const items = ids.flatMap((id) => {
+        const record = hits.get(id)
+        return record === undefined ? [] : [record]
+      })
+      return { items, total }
+    }),
+    listIds: inner.listIds,
+    findMany: inner.findMany,
+    insert: (product) => inner.insert(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
+    replace: (product, expectedRevision) =>
+      inner.replace(product, expectedRevision).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
+    remove: (productId) => inner.remove(productId).pipe(Effect.ensuring(Effect.sync(() => invalidate(productId))))
+  })
+  return { repository, sizes: () => ({ entries: entries.size, inFlight: inFlight.size }) }
+})
+
 export const layer = (options: CacheOptions) =>
   Layer.effect(
     CatalogRepository,
-    Effect.gen(function* () {
-      const inner = yield* CatalogRepository
-      const entries = new Map<ProductId, { readonly record: ProductRecord; readonly expiresAt: number }>()
-      const versions = new Map<ProductId, number>()
-      const versionOf = (id: ProductId) => versions.get(id) ?? 0
-      const invalidate = (id: ProductId) => {
-        versions.set(id, versionOf(id) + 1)
-        entries.delete(id)
-      }
-      const store = (record: ProductRecord, now: number) => {
-        // A Map iterates in insertion order: the first key is the oldest entry.
-        if (entries.size >= options.maxEntries) {
-          const oldest = entries.keys().next()
-          if (oldest.done !== true) entries.delete(oldest.value)
-        }
-        entries.set(record.productId, { record, expiresAt: now + options.ttlMillis })
-      }
-
-      return CatalogRepository.of({
-        find: (productId) =>
-          Effect.gen(function* () {
-            const now = yield* Clock.currentTimeMillis
-            const hit = entries.get(productId)
-            if (hit !== undefined && hit.expiresAt > now) return Option.some(hit.record)
-            const version = versionOf(productId)
-            const found = yield* inner.find(productId)
-            if (Option.isSome(found) && versionOf(productId) === version) store(found.value, now)
-            return found
-          }),
-        // The page's ids come from the store (order and filters are its job);
-        // the records come from the cache, the misses in one read.
-        list: (query) =>
-          Effect.gen(function* () {
-            const now = yield* Clock.currentTimeMillis
-            const { ids, total } = yield* inner.listIds(query)
-            const hits = new Map<ProductId, ProductRecord>()
-            const misses: Array<ProductId> = []
-            for (const id of ids) {
-              const hit = entries.get(id)
-              if (hit !== undefined && hit.expiresAt > now) hits.set(id, hit.record)
-              else misses.push(id)
-            }
-            if (misses.length > 0) {
-              const before = new Map(misses.map((id) => [id, versionOf(id)]))
-              for (const record of yield* inner.findMany(misses)) {
-                hits.set(record.productId, record)
-                if (versionOf(record.productId) === before.get(record.productId)) store(record, now)
-              }
-            }
-            // A product deleted between the two reads is simply left out.
-            const items = ids.flatMap((id) => {
-              const record = hits.get(id)
-              return record === undefined ? [] : [record]
-            })
-            return { items, total }
-          }),
-        listIds: inner.listIds,
-        findMany: inner.findMany,
-        insert: (product) =>
-          inner.insert(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
-        replace: (product, expectedRevision) =>
-          inner
-            .replace(product, expectedRevision)
-            .pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
-        remove: (productId) => inner.remove(productId).pipe(Effect.ensuring(Effect.sync(() => invalidate(productId))))
-      })
-    })
+    Effect.map(make(options), (cache) => cache.repository)
   )

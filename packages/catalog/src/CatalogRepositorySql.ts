@@ -86,26 +86,28 @@ export const layer = Layer.effect(
     })
 
     // After a refused write, find which SKU is owned by another product.
-    const findConflict = (product: ProductRecord, cause: SqlError.SqlError) =>
-      Effect.gen(function* () {
-        const owners: Array<{ readonly sku: string }> = [
+    const findConflict = Effect.fn("CatalogRepository.findConflict")(function* (
+      product: ProductRecord,
+      cause: SqlError.SqlError
+    ) {
+      const owners: Array<{ readonly sku: string }> = [
+        ...(yield* sql<{ sku: string }>`
+          SELECT sku FROM products WHERE sku = ${product.sku} AND product_id <> ${product.productId}
+        `)
+      ]
+      for (const skus of chunk(
+        product.variants.map((v) => v.sku),
+        maxSqlParameters - 1
+      )) {
+        owners.push(
           ...(yield* sql<{ sku: string }>`
-            SELECT sku FROM products WHERE sku = ${product.sku} AND product_id <> ${product.productId}
+            SELECT sku FROM variants WHERE ${sql.in("sku", skus)} AND product_id <> ${product.productId}
           `)
-        ]
-        for (const skus of chunk(
-          product.variants.map((v) => v.sku),
-          maxSqlParameters - 1
-        )) {
-          owners.push(
-            ...(yield* sql<{ sku: string }>`
-              SELECT sku FROM variants WHERE ${sql.in("sku", skus)} AND product_id <> ${product.productId}
-            `)
-          )
-        }
-        if (owners.length > 0) return yield* new SkuConflict({ sku: owners[0]!.sku })
-        return yield* Effect.die(cause)
-      })
+        )
+      }
+      if (owners.length > 0) return yield* new SkuConflict({ sku: owners[0]!.sku })
+      return yield* Effect.die(cause)
+    })
 
     const variantValues = (product: ProductRecord) =>
       product.variants.map((v, position) => ({
@@ -152,8 +154,8 @@ export const layer = Layer.effect(
       )
     }
 
-    const replace = (product: ProductRecord, expectedRevision: string) =>
-      Effect.gen(function* () {
+    const replace = Effect.fn("CatalogRepository.replace")(
+      function* (product: ProductRecord, expectedRevision: string) {
         const price = minPrice(product.variants)
         // Every statement applies only while the stored revision is the one
         // the edit was made from, and the product row (which changes the
@@ -188,7 +190,9 @@ export const layer = Layer.effect(
         }>`SELECT revision FROM products WHERE product_id = ${product.productId}`
         if (stored.length === 0) return "missing" as const
         return stored[0]!.revision === product.revision ? ("replaced" as const) : ("conflict" as const)
-      }).pipe(Effect.catchTag("SqlError", Effect.die))
+      },
+      Effect.catchTag("SqlError", Effect.die)
+    )
 
     const whereOf = (query: ListProducts) => {
       const conditions = []
@@ -212,32 +216,30 @@ export const layer = Layer.effect(
           Effect.map((rows) => Option.fromNullishOr(rows[0])),
           Effect.orDie
         ),
-      list: (query) =>
-        Effect.gen(function* () {
-          const where = whereOf(query)
-          const [rows, total] = yield* Effect.all([
-            sql<ProductRow>`
+      list: Effect.fn("CatalogRepository.list")(function* (query: ListProducts) {
+        const where = whereOf(query)
+        const [rows, total] = yield* Effect.all([
+          sql<ProductRow>`
               SELECT ${productColumns} FROM products WHERE ${where}
               ORDER BY ${sql.literal(orderBy[query.sort])}
               LIMIT ${query.limit} OFFSET ${query.offset}
             `,
-            count(where)
-          ])
-          return { items: yield* assemble(rows), total }
-        }).pipe(Effect.orDie),
-      listIds: (query) =>
-        Effect.gen(function* () {
-          const where = whereOf(query)
-          const [rows, total] = yield* Effect.all([
-            sql<{ productId: ProductId }>`
+          count(where)
+        ])
+        return { items: yield* assemble(rows), total }
+      }, Effect.orDie),
+      listIds: Effect.fn("CatalogRepository.listIds")(function* (query: ListProducts) {
+        const where = whereOf(query)
+        const [rows, total] = yield* Effect.all([
+          sql<{ productId: ProductId }>`
               SELECT product_id AS productId FROM products WHERE ${where}
               ORDER BY ${sql.literal(orderBy[query.sort])}
               LIMIT ${query.limit} OFFSET ${query.offset}
             `,
-            count(where)
-          ])
-          return { ids: rows.map((row) => row.productId), total }
-        }).pipe(Effect.orDie),
+          count(where)
+        ])
+        return { ids: rows.map((row) => row.productId), total }
+      }, Effect.orDie),
       findMany: (ids) =>
         Effect.forEach(
           chunk(ids, maxSqlParameters),
@@ -251,19 +253,18 @@ export const layer = Layer.effect(
           Effect.orDie
         ),
       replace,
-      remove: (productId) =>
-        // Variants go with their product (ON DELETE CASCADE needs foreign keys
-        // on, which D1 enforces and node:sqlite enables), deleted explicitly
-        // as well so the effect does not depend on that pragma.
-        Effect.gen(function* () {
-          const exists = yield* sql`SELECT 1 AS one FROM products WHERE product_id = ${productId}`
-          if (exists.length === 0) return false
-          yield* batch.run([
-            sql`DELETE FROM variants WHERE product_id = ${productId}`,
-            sql`DELETE FROM products WHERE product_id = ${productId}`
-          ])
-          return true
-        }).pipe(Effect.orDie)
+      // Variants go with their product (ON DELETE CASCADE needs foreign keys
+      // on, which D1 enforces and node:sqlite enables), deleted explicitly
+      // as well so the effect does not depend on that pragma.
+      remove: Effect.fn("CatalogRepository.remove")(function* (productId: ProductId) {
+        const exists = yield* sql`SELECT 1 AS one FROM products WHERE product_id = ${productId}`
+        if (exists.length === 0) return false
+        yield* batch.run([
+          sql`DELETE FROM variants WHERE product_id = ${productId}`,
+          sql`DELETE FROM products WHERE product_id = ${productId}`
+        ])
+        return true
+      }, Effect.orDie)
     })
   })
 )

@@ -1,13 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Ref } from "effect"
-import type { CreateProductInput } from "@shop/domain/Catalog"
+import { Deferred, Effect, Fiber, Layer, Option, Ref } from "effect"
+import { type CreateProductInput, Product, Variant } from "@shop/domain/Catalog"
+import { ProductId, VariantId } from "@shop/domain/Ids"
 import { Currency } from "@shop/domain/Money"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import { TestClock } from "effect/testing"
 import { Catalog } from "../src/Catalog.ts"
 import * as CatalogLive from "../src/CatalogLive.ts"
-import { CatalogRepository } from "../src/CatalogRepository.ts"
+import { CatalogRepository, ProductRecord, VariantRecord } from "../src/CatalogRepository.ts"
 import * as CatalogRepositoryCached from "../src/CatalogRepositoryCached.ts"
 import * as CatalogRepositoryMemory from "../src/CatalogRepositoryMemory.ts"
 
@@ -228,6 +229,23 @@ describe("Catalog", () => {
   )
 })
 
+describe("CatalogRepository records", () => {
+  it("store every public field but those worked out when a product is served", () => {
+    const keys = (fields: object) => Object.keys(fields).sort()
+    assert.deepStrictEqual(
+      keys(VariantRecord.fields),
+      keys(Variant.fields).filter((k) => k !== "available")
+    )
+    assert.deepStrictEqual(
+      keys(ProductRecord.fields),
+      [...keys(Product.fields).filter((k) => k !== "price"), "revision"].sort()
+    )
+    // Same field, same schema: the record does not restate it.
+    assert.strictEqual(ProductRecord.fields.sku, Product.fields.sku)
+    assert.strictEqual(VariantRecord.fields.price, Variant.fields.price)
+  })
+})
+
 describe("CatalogRepositoryCached", () => {
   const cachedCatalog = (reads: Ref.Ref<number>) =>
     Effect.provide(
@@ -323,6 +341,87 @@ describe("CatalogRepositoryCached", () => {
         yield* catalog.get({ productId: c.productId })
         assert.strictEqual(yield* Ref.get(reads), 5)
       }).pipe(cachedCatalog(reads))
+    })
+  )
+
+  const record = (n: number, title = `Product ${n}`): ProductRecord => ({
+    productId: ProductId.make(`prd_${n}`),
+    sku: `CHURN-${n}`,
+    title,
+    description: "",
+    category: "churn",
+    images: [],
+    variants: [
+      {
+        variantId: VariantId.make(`var_${n}`),
+        sku: `CHURN-${n}-0`,
+        title: "Default",
+        price: { amount: 100, currency: usd },
+        attributes: {},
+        weightGrams: 0
+      }
+    ],
+    createdAt: 0,
+    updatedAt: 0,
+    revision: `rev_${n}_${title.length}`
+  })
+
+  it.effect("holds state for at most maxEntries products and the reads in flight, however many come and go", () =>
+    Effect.gen(function* () {
+      const cache = yield* CatalogRepositoryCached.make({ ttlMillis: 60_000, maxEntries: 100 })
+      const repository = cache.repository
+      for (let n = 0; n < 5_000; n++) {
+        yield* repository.insert(record(n))
+        yield* repository.find(ProductId.make(`prd_${n}`))
+        yield* repository.replace(record(n, "Renamed"), record(n).revision)
+        yield* repository.find(ProductId.make(`prd_${n}`))
+        if (n % 2 === 0) yield* repository.remove(ProductId.make(`prd_${n}`))
+        if (n % 50 === 0) yield* repository.list({ limit: 20, offset: 0, sort: "newest" })
+      }
+      const { entries, inFlight } = cache.sizes()
+      assert.isAtMost(entries, 100)
+      assert.strictEqual(inFlight, 0)
+    }).pipe(Effect.provide(CatalogRepositoryMemory.layer))
+  )
+
+  it.effect("does not cache a record read before a write that ended while the read ran", () =>
+    Effect.gen(function* () {
+      const readDone = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const slowFirstRead = Layer.effect(
+        CatalogRepository,
+        Effect.gen(function* () {
+          const real = yield* CatalogRepository
+          const first = yield* Ref.make(true)
+          return CatalogRepository.of({
+            ...real,
+            find: Effect.fn("SlowFirstRead.find")(function* (id) {
+              const found = yield* real.find(id)
+              if (yield* Ref.getAndSet(first, false)) {
+                yield* Deferred.succeed(readDone, undefined)
+                yield* Deferred.await(release)
+              }
+              return found
+            })
+          })
+        })
+      ).pipe(Layer.provide(CatalogRepositoryMemory.layer))
+      yield* Effect.gen(function* () {
+        const cache = yield* CatalogRepositoryCached.make({ ttlMillis: 60_000, maxEntries: 10 })
+        const repository = cache.repository
+        const id = ProductId.make("prd_1")
+        yield* repository.insert(record(1))
+        const racing = yield* Effect.forkChild(repository.find(id))
+        yield* Deferred.await(readDone)
+        assert.strictEqual(cache.sizes().inFlight, 1)
+        assert.strictEqual(yield* repository.replace(record(1, "Renamed"), record(1).revision), "replaced")
+        yield* Deferred.succeed(release, undefined)
+        const stale = yield* Fiber.join(racing)
+        assert.strictEqual(Option.getOrThrow(stale).title, "Product 1")
+        assert.strictEqual(cache.sizes().inFlight, 0)
+        const after = yield* repository.find(id)
+        assert.strictEqual(Option.getOrThrow(after).title, "Renamed")
+      }).pipe(Effect.provide(slowFirstRead))
     })
   )
 })

@@ -1,4 +1,5 @@
-import { Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
+import { SecureRandom } from "effect/crypto"
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -13,17 +14,18 @@ const base62 = (value: number, width: number) => {
   return out
 }
 
-const random = (length: number) => {
-  const bytes = crypto.getRandomValues(new Uint8Array(length))
+// 62 does not divide 256; the bias of `% 62` is below 1% per character and
+// irrelevant at these lengths.
+const toText = (bytes: Uint8Array) => {
   let out = ""
-  // 62 does not divide 256; the bias of `% 62` is below 1% per character and
-  // irrelevant at these lengths.
   for (const byte of bytes) out += alphabet[byte % 62]
   return out
 }
 
-// Ids and secrets come from this service so that tests can make them
-// deterministic. The default draws from WebCrypto, present in Node and Workers.
+// Ids and secrets come from this service, their time from the `Clock` and
+// their randomness from `SecureRandom`, so that a test controls both (a
+// `TestClock` and a seeded `SecureRandom.make`). `layer` draws from WebCrypto,
+// present in Node and Workers.
 export class IdGenerator extends Context.Service<
   IdGenerator,
   {
@@ -37,22 +39,37 @@ export class IdGenerator extends Context.Service<
     readonly bytes: (length: number) => Effect.Effect<Uint8Array>
   }
 >()("@shop/domain/IdGenerator") {
-  static readonly layer = Layer.sync(IdGenerator, () => {
-    let lastMillis = 0
-    let counter = 0
-    return IdGenerator.of({
-      make: (prefix) =>
-        Effect.sync(() => {
-          const now = Date.now()
+  static readonly layerNoDeps = Layer.effect(
+    IdGenerator,
+    Effect.gen(function* () {
+      const random = yield* SecureRandom.SecureRandom
+      let lastMillis = -1
+      let counter = 0
+      return IdGenerator.of({
+        make: Effect.fn("IdGenerator.make")(function* (prefix: string) {
+          // A clock that steps back keeps the last time: ids still sort in
+          // creation order.
+          const now = Math.max(yield* Clock.currentTimeMillis, lastMillis)
           if (now === lastMillis) counter++
           else {
             lastMillis = now
             counter = 0
           }
-          return `${prefix}_${base62(now, 8)}${base62(counter, 3)}${random(12)}`
+          // The counter has 3 characters; past them, borrow the next millisecond.
+          if (counter === 62 ** 3) {
+            lastMillis++
+            counter = 0
+          }
+          const time = `${base62(lastMillis, 8)}${base62(counter, 3)}`
+          return `${prefix}_${time}${toText(yield* random.randomBytes(12))}`
         }),
-      secret: (prefix) => Effect.sync(() => `${prefix}_${random(24)}`),
-      bytes: (length) => Effect.sync(() => crypto.getRandomValues(new Uint8Array(length)))
+        secret: Effect.fn("IdGenerator.secret")(function* (prefix: string) {
+          return `${prefix}_${toText(yield* random.randomBytes(24))}`
+        }),
+        bytes: random.randomBytes
+      })
     })
-  })
+  )
+
+  static readonly layer = IdGenerator.layerNoDeps.pipe(Layer.provide(SecureRandom.layerWebCrypto))
 }

@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
+import { SecureRandom } from "effect/crypto"
+import { TestClock } from "effect/testing"
 import { CreateProductInput } from "../src/Catalog.ts"
 import { ProductNotFound, RateLimited, SkuExists, ValidationError } from "../src/Errors.ts"
 import { IdGenerator } from "../src/IdGenerator.ts"
@@ -71,6 +73,34 @@ describe("ids", () => {
       assert.isFalse(Schema.is(UserId)(made[0]))
       const secret = yield* ids.secret("cart")
       assert.match(secret, /^cart_[0-9A-Za-z]{24}$/)
+    }).pipe(Effect.provide(IdGenerator.layer))
+  )
+
+  // Bytes 0, 1, 2, ...: the random part reads "0123...".
+  const countingBytes = Layer.succeed(
+    SecureRandom.SecureRandom,
+    SecureRandom.make((size) => Uint8Array.from({ length: size }, (_, i) => i))
+  )
+
+  it.effect("take their time from the Clock and their randomness from SecureRandom", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const ids = yield* IdGenerator
+      // 1_700_000_000_000 in 8 base62 digits, then the counter in 3.
+      assert.strictEqual(yield* ids.make("prd"), "prd_0Tvcokgi0000123456789AB")
+      assert.strictEqual(yield* ids.make("prd"), "prd_0Tvcokgi0010123456789AB")
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* ids.make("prd"), "prd_0Tvcokgj0000123456789AB")
+      assert.strictEqual(yield* ids.secret("cart"), "cart_0123456789ABCDEFGHIJKLMN")
+    }).pipe(Effect.provide(IdGenerator.layerNoDeps.pipe(Layer.provide(countingBytes))))
+  )
+
+  it.effect("secrets come from the secure default, unlike each other", () =>
+    Effect.gen(function* () {
+      const ids = yield* IdGenerator
+      const secrets = new Set<string>()
+      for (let i = 0; i < 100; i++) secrets.add(yield* ids.secret("cart"))
+      assert.strictEqual(secrets.size, 100)
     }).pipe(Effect.provide(IdGenerator.layer))
   )
 })

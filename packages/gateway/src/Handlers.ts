@@ -1,4 +1,4 @@
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Option, Predicate, Schema } from "effect"
 import { HttpEffect, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentUser, ShopApi } from "@shop/domain/Api"
@@ -28,11 +28,7 @@ const clientOf = (
 // API.md: a 429 carries Retry-After, taken from the error's details.
 const withRetryAfter = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.tapError(effect, (error) =>
-    typeof error === "object" &&
-    error !== null &&
-    "_tag" in error &&
-    error._tag === "RateLimited" &&
-    error instanceof RateLimited
+    Predicate.isTagged(error, "RateLimited") && error instanceof RateLimited
       ? HttpEffect.appendPreResponseHandler((_request, response) =>
           Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.details.retryAfter)))
         )
@@ -55,15 +51,17 @@ export const AuthHandlers = HttpApiBuilder.group(
       .handle("login", ({ payload, request }) =>
         call(auth.login({ ...payload, client: clientOf(request, config.clientIpHeader) })).pipe(withRetryAfter)
       )
-      .handle("logout", () =>
-        Effect.gen(function* () {
+      .handle(
+        "logout",
+        Effect.fn("AuthHandlers.logout")(function* () {
           const user = yield* CurrentUser
           yield* call(auth.logout({ sessionId: user.sessionId }))
           return { ok: true as const }
         })
       )
-      .handle("me", () =>
-        Effect.gen(function* () {
+      .handle(
+        "me",
+        Effect.fn("AuthHandlers.me")(function* () {
           const user = yield* CurrentUser
           return yield* call(auth.me({ userId: user.userId }))
         })
@@ -90,27 +88,31 @@ export const AddressHandlers = HttpApiBuilder.group(
     const call = makeCall(config.serviceTimeout)
     const addressId = (raw: string) => parseId(AddressId, raw, () => new AddressNotFound({}))
     return handlers
-      .handle("list", () =>
-        Effect.gen(function* () {
+      .handle(
+        "list",
+        Effect.fn("AddressHandlers.list")(function* () {
           const user = yield* CurrentUser
           return { addresses: yield* call(auth.listAddresses({ userId: user.userId })) }
         })
       )
-      .handle("create", ({ payload }) =>
-        Effect.gen(function* () {
+      .handle(
+        "create",
+        Effect.fn("AddressHandlers.create")(function* ({ payload }) {
           const user = yield* CurrentUser
           return { address: yield* call(auth.createAddress({ userId: user.userId, address: payload })) }
         })
       )
-      .handle("update", ({ params, payload }) =>
-        Effect.gen(function* () {
+      .handle(
+        "update",
+        Effect.fn("AddressHandlers.update")(function* ({ params, payload }) {
           const user = yield* CurrentUser
           const id = yield* addressId(params.addressId)
           return { address: yield* call(auth.updateAddress({ userId: user.userId, addressId: id, patch: payload })) }
         })
       )
-      .handle("remove", ({ params }) =>
-        Effect.gen(function* () {
+      .handle(
+        "remove",
+        Effect.fn("AddressHandlers.remove")(function* ({ params }) {
           const user = yield* CurrentUser
           const id = yield* addressId(params.addressId)
           yield* call(auth.deleteAddress({ userId: user.userId, addressId: id }))

@@ -40,41 +40,43 @@ const isBodyTooLarge = (error: unknown) => {
 // Turns whatever went wrong into the standard body with the right status.
 // Everything a client can provoke is a 4xx; only our own faults are a 500, and
 // those are logged with their cause but never described in the body.
-const renderFailure = (request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<unknown>) =>
-  Effect.gen(function* () {
-    const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
-    const defect = Cause.findDefect(cause)
-    const error = failure ?? (defect._tag === "Success" ? defect.success : undefined)
-    if (error !== undefined && isRouteNotFound(error)) {
-      const allowed = allowedMethods(request.url)
-      // The path has the shape of a route for this very method, yet the
-      // router could not resolve it (bad percent-encoding, an over-long
-      // parameter): it names nothing.
-      if (allowed.length > 0 && !allowed.includes(request.method)) {
-        return HttpServerResponse.setHeader(
-          errorResponse(405, "method_not_allowed", `${request.method} is not allowed here`, { allowed }),
-          "allow",
-          allowed.join(", ")
-        )
-      }
-      return errorResponse(404, "not_found", "No such route")
+const renderFailure = Effect.fn("Gateway.renderFailure")(function* (
+  request: HttpServerRequest.HttpServerRequest,
+  cause: Cause.Cause<unknown>
+) {
+  const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
+  const defect = Cause.findDefect(cause)
+  const error = failure ?? (defect._tag === "Success" ? defect.success : undefined)
+  if (error !== undefined && isRouteNotFound(error)) {
+    const allowed = allowedMethods(request.url)
+    // The path has the shape of a route for this very method, yet the
+    // router could not resolve it (bad percent-encoding, an over-long
+    // parameter): it names nothing.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return HttpServerResponse.setHeader(
+        errorResponse(405, "method_not_allowed", `${request.method} is not allowed here`, { allowed }),
+        "allow",
+        allowed.join(", ")
+      )
     }
-    if (HttpApiError.HttpApiSchemaError.is(error)) {
-      return errorResponse(400, "validation_error", "The request is not valid")
-    }
-    if (HttpApiError.HttpApiPayloadTooLarge.is(error) || isBodyTooLarge(error)) {
-      return errorResponse(413, "payload_too_large", "The request body is too large")
-    }
-    if (isServiceUnreachable(error)) {
-      yield* Effect.logError("A service did not answer", cause)
-      return errorResponse(502, "upstream_error", "A service this request depends on failed")
-    }
-    if (Cause.hasInterruptsOnly(cause)) {
-      return errorResponse(503, "service_unavailable", "The request was interrupted")
-    }
-    yield* Effect.logError("Unhandled failure", cause)
-    return errorResponse(500, "internal_error", "Something went wrong on our side")
-  })
+    return errorResponse(404, "not_found", "No such route")
+  }
+  if (HttpApiError.HttpApiSchemaError.is(error)) {
+    return errorResponse(400, "validation_error", "The request is not valid")
+  }
+  if (HttpApiError.HttpApiPayloadTooLarge.is(error) || isBodyTooLarge(error)) {
+    return errorResponse(413, "payload_too_large", "The request body is too large")
+  }
+  if (isServiceUnreachable(error)) {
+    yield* Effect.logError("A service did not answer", cause)
+    return errorResponse(502, "upstream_error", "A service this request depends on failed")
+  }
+  if (Cause.hasInterruptsOnly(cause)) {
+    return errorResponse(503, "service_unavailable", "The request was interrupted")
+  }
+  yield* Effect.logError("Unhandled failure", cause)
+  return errorResponse(500, "internal_error", "Something went wrong on our side")
+})
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/
 
@@ -106,52 +108,53 @@ const unhandled = <A, R>(effect: Effect.Effect<A, never, R>): Effect.Effect<A, T
 
 const traceparentPattern = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/
 
-const respond = <E, R>(
+// Untraced, like the middleware below: it runs on every request, and a span
+// of its own would cost each of them with tracing off.
+const respond = Effect.fnUntraced(function* <E, R>(
   config: GatewayConfig["Service"],
   request: HttpServerRequest.HttpServerRequest,
   requestId: string,
   httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
-) =>
-  Effect.gen(function* () {
-    const cors = corsHeaders(config.corsOrigins, request.headers["origin"])
-    const finish = (response: HttpServerResponse.HttpServerResponse) =>
-      HttpServerResponse.setHeaders(response, {
-        ...cors,
-        ...(Object.keys(cors).length > 0 ? { "access-control-expose-headers": "x-request-id, retry-after" } : {}),
-        "x-request-id": requestId
+) {
+  const cors = corsHeaders(config.corsOrigins, request.headers["origin"])
+  const finish = (response: HttpServerResponse.HttpServerResponse) =>
+    HttpServerResponse.setHeaders(response, {
+      ...cors,
+      ...(Object.keys(cors).length > 0 ? { "access-control-expose-headers": "x-request-id, retry-after" } : {}),
+      "x-request-id": requestId
+    })
+
+  if (request.method === "OPTIONS") {
+    return finish(
+      HttpServerResponse.empty({
+        status: 204,
+        headers: {
+          "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+          "access-control-allow-headers": request.headers["access-control-request-headers"] ?? corsRequestHeaders,
+          "access-control-max-age": "600"
+        }
       })
-
-    if (request.method === "OPTIONS") {
-      return finish(
-        HttpServerResponse.empty({
-          status: 204,
-          headers: {
-            "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
-            "access-control-allow-headers": request.headers["access-control-request-headers"] ?? corsRequestHeaders,
-            "access-control-max-age": "600"
-          }
-        })
-      )
-    }
-
-    const length = Number(request.headers["content-length"] ?? "0")
-    if (Number.isFinite(length) && length > config.maxBodyBytes) {
-      return finish(
-        errorResponse(413, "payload_too_large", "The request body is too large", { maxBytes: config.maxBodyBytes })
-      )
-    }
-
-    const response = yield* httpEffect.pipe(
-      // Also bounds bodies sent without a content-length (chunked).
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
-      Effect.catchCause((cause) => renderFailure(request, cause))
     )
-    // HttpApi answers an unsupported content type with a plain-text 415.
-    if (response.status === 415) {
-      return finish(errorResponse(415, "unsupported_media_type", "The request body must be application/json"))
-    }
-    return finish(response)
-  })
+  }
+
+  const length = Number(request.headers["content-length"] ?? "0")
+  if (Number.isFinite(length) && length > config.maxBodyBytes) {
+    return finish(
+      errorResponse(413, "payload_too_large", "The request body is too large", { maxBytes: config.maxBodyBytes })
+    )
+  }
+
+  const response = yield* httpEffect.pipe(
+    // Also bounds bodies sent without a content-length (chunked).
+    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
+    Effect.catchCause((cause) => renderFailure(request, cause))
+  )
+  // HttpApi answers an unsupported content type with a plain-text 415.
+  if (response.status === 415) {
+    return finish(errorResponse(415, "unsupported_media_type", "The request body must be application/json"))
+  }
+  return finish(response)
+})
 
 // The outermost layer of every request: request id, CORS, body limit, the
 // error body for anything that escaped the endpoints, and the access log line.
@@ -161,28 +164,27 @@ const respond = <E, R>(
 export const GlobalMiddleware = HttpRouter.middleware(
   Effect.gen(function* () {
     const config = yield* GatewayConfig
-    return (httpEffect) =>
-      Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const started = yield* Clock.currentTimeMillis
-        const incoming = request.headers["x-request-id"]
-        const requestId = incoming !== undefined && requestIdPattern.test(incoming) ? incoming : newRequestId()
-        // With tracing off there is no span to read a trace id from; the
-        // caller's traceparent still ties these lines to its trace.
-        const traceId = traceparentPattern.exec(request.headers["traceparent"] ?? "")?.[1]
-        return yield* Effect.gen(function* () {
-          const response = yield* respond(config, request, requestId, httpEffect)
-          yield* Effect.logInfo("Sent HTTP response").pipe(
-            Effect.annotateLogs({
-              method: request.method,
-              path: request.url.split("?")[0] ?? request.url,
-              status: response.status,
-              durationMs: (yield* Clock.currentTimeMillis) - started
-            })
-          )
-          return response
-        }).pipe(Effect.annotateLogs(traceId === undefined ? { requestId } : { requestId, traceId }))
-      }).pipe(unhandled)
+    return Effect.fnUntraced(function* (httpEffect) {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const started = yield* Clock.currentTimeMillis
+      const incoming = request.headers["x-request-id"]
+      const requestId = incoming !== undefined && requestIdPattern.test(incoming) ? incoming : newRequestId()
+      // With tracing off there is no span to read a trace id from; the
+      // caller's traceparent still ties these lines to its trace.
+      const traceId = traceparentPattern.exec(request.headers["traceparent"] ?? "")?.[1]
+      return yield* Effect.gen(function* () {
+        const response = yield* respond(config, request, requestId, httpEffect)
+        yield* Effect.logInfo("Sent HTTP response").pipe(
+          Effect.annotateLogs({
+            method: request.method,
+            path: request.url.split("?")[0] ?? request.url,
+            status: response.status,
+            durationMs: (yield* Clock.currentTimeMillis) - started
+          })
+        )
+        return response
+      }).pipe(Effect.annotateLogs(traceId === undefined ? { requestId } : { requestId, traceId }))
+    }, unhandled)
   }),
   { global: true }
 )

@@ -37,13 +37,12 @@ export const ApiErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(ApiErro
   )
 })
 
-const authenticate = (token: string) =>
-  Effect.gen(function* () {
-    const auth = yield* Auth
-    const config = yield* GatewayConfig
-    if (token.length === 0 || token.length > 4096) return yield* new Unauthorized({})
-    return yield* makeCall(config.serviceTimeout)(auth.authenticate({ token }))
-  })
+const authenticate = Effect.fn("Gateway.authenticate")(function* (token: string) {
+  const auth = yield* Auth
+  const config = yield* GatewayConfig
+  if (token.length === 0 || token.length > 4096) return yield* new Unauthorized({})
+  return yield* makeCall(config.serviceTimeout)(auth.authenticate({ token }))
+})
 
 export const AuthenticationLive = Layer.effect(
   Authentication,
@@ -64,12 +63,11 @@ export const AdminAuthenticationLive = Layer.effect(
   Effect.gen(function* () {
     const context = yield* Effect.context<Auth | GatewayConfig>()
     return AdminAuthentication.of({
-      bearer: (httpEffect, { credential }) =>
-        Effect.gen(function* () {
-          const principal = yield* authenticate(Redacted.value(credential)).pipe(Effect.provideContext(context))
-          if (principal.role !== "admin") return yield* new Forbidden({})
-          return yield* Effect.provideService(httpEffect, CurrentUser, principal)
-        })
+      bearer: Effect.fn("Gateway.authenticateAdmin")(function* (httpEffect, { credential }) {
+        const principal = yield* authenticate(Redacted.value(credential)).pipe(Effect.provideContext(context))
+        if (principal.role !== "admin") return yield* new Forbidden({})
+        return yield* Effect.provideService(httpEffect, CurrentUser, principal)
+      })
     })
   })
 )

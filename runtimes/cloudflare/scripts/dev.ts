@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { products } from "@shop/testing/DemoCatalog"
+import { products } from "@shop/demo/DemoCatalog"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 // Run on this Node (24), not on whatever `node` the shim's shebang finds first.

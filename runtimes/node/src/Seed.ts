@@ -1,7 +1,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import { CreateProductInput } from "@shop/domain/Catalog"
-import { type DemoProduct, products } from "@shop/testing/DemoCatalog"
+import { type DemoProduct, products } from "@shop/demo/DemoCatalog"
 
 const decodeProduct = Schema.decodeUnknownEffect(CreateProductInput)
 
@@ -18,7 +18,7 @@ export const seedIfEmpty = Effect.fn("Seed.seedIfEmpty")(function* (demo: Readon
   const page = yield* catalog.list({ limit: 1, offset: 0, sort: "newest" })
   if (page.total > 0) return 0
   // The data is checked against the public contract, like a request body would be;
-  // a product that does not fit is a bug in packages/testing/src/DemoCatalog.ts.
+  // a product that does not fit is a bug in packages/demo/src/DemoCatalog.ts.
   const inputs = yield* Effect.forEach(demo, (product) => decodeProduct(product)).pipe(Effect.orDie)
   // One at a time, oldest first, so that "newest" lists the end of the file first.
   yield* Effect.forEach(inputs, (input) => catalog.create(input).pipe(Effect.orDie), { discard: true })

@@ -50,7 +50,8 @@ const nativeMessage = (cause: unknown): string => (cause instanceof Error ? caus
 
 // effect's `classifySqliteError` reads `code`/`errno`, but node:sqlite puts the generic
 // "ERR_SQLITE_ERROR" in `code` and SQLite's extended result code in `errcode`, so everything
-// would come out as UnknownError. Repositories match on UniqueViolation, so classify here.
+// would come out as UnknownError. Classified here so that logged and traced errors say what
+// failed; the repositories do not rely on it, since D1 reports every failure as UnknownError.
 const classify = (cause: unknown, operation: string): SqlError.SqlErrorReason => {
   const props = { cause, message: nativeMessage(cause), operation }
   const code = nativeCode(cause)

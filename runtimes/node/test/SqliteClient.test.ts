@@ -154,14 +154,13 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
 
       // A read-modify-write that gives way to other fibers halfway: if two transactions
       // shared the connection at once, increments would be lost and the log would interleave.
-      const increment = (i: number) =>
-        Effect.gen(function* () {
-          log.push(`begin ${i}`)
-          const [row] = yield* sql<{ n: number }>`SELECT n FROM counter WHERE id = 1`
-          yield* Effect.yieldNow
-          yield* sql`UPDATE counter SET n = ${(row?.n ?? 0) + 1} WHERE id = 1`
-          log.push(`end ${i}`)
-        }).pipe(sql.withTransaction)
+      const increment = Effect.fn("increment")(function* (i: number) {
+        log.push(`begin ${i}`)
+        const [row] = yield* sql<{ n: number }>`SELECT n FROM counter WHERE id = 1`
+        yield* Effect.yieldNow
+        yield* sql`UPDATE counter SET n = ${(row?.n ?? 0) + 1} WHERE id = 1`
+        log.push(`end ${i}`)
+      }, sql.withTransaction)
 
       yield* Effect.forEach([1, 2, 3, 4, 5, 6, 7, 8], increment, { concurrency: "unbounded", discard: true })
 
