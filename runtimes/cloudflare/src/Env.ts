@@ -1,14 +1,12 @@
-import type { WireCall } from "@shop/domain/ServiceTransport"
-
 // The bindings and variables each Worker reads. Written by hand rather than
 // taken from `wrangler types`: secrets are not in the wrangler files, and
 // every service binding is optional because a client falls back to the
 // service's URL when its binding is absent.
 
-// A service binding to one of our service Workers: the RPC method of
-// ServiceWorker.ts. Plain data in, plain data out.
+// A service binding to one of our service Workers, bound to its `ServiceRpc`
+// entrypoint (ServiceWorker.ts): effect/rpc's HTTP protocol over its fetch.
 export interface ServiceBinding {
-  readonly call: (call: WireCall) => Promise<unknown>
+  readonly fetch: (request: Request) => Promise<Response>
 }
 
 // Strings the Effect configuration reads (through ConfigProvider).

@@ -3,7 +3,7 @@ import { AuthConfig, defaultPasswordIterations, defaultThrottle, defaultTokenTtl
 import { Auth } from "@shop/auth/Auth"
 import * as AuthLive from "@shop/auth/AuthLive"
 import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
-import { AuthContract } from "@shop/domain/ServiceContracts"
+import { AuthRpcs } from "@shop/domain/ServiceContracts"
 import type { AuthEnv } from "./Env.ts"
 import * as ServiceWorker from "./ServiceWorker.ts"
 
@@ -45,9 +45,14 @@ const authConfig = Layer.effect(
   })
 )
 
-export default ServiceWorker.make({
+const worker = ServiceWorker.make({
   name: "auth",
-  contract: AuthContract,
+  group: AuthRpcs,
   tag: Auth,
   layer: (_env: AuthEnv) => AuthLive.layer.pipe(Layer.provide(AuthRepositorySql.layer), Layer.provide(authConfig))
 })
+
+// The default export is the signed URL door; `ServiceRpc` is what the
+// service bindings name (`"entrypoint": "ServiceRpc"`).
+export default worker.Entrypoint
+export const ServiceRpc = worker.RpcEntrypoint

@@ -2,7 +2,7 @@ import { Layer } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
-import { CatalogContract } from "@shop/domain/ServiceContracts"
+import { CatalogRpcs } from "@shop/domain/ServiceContracts"
 import * as Clients from "./Clients.ts"
 import * as D1SqlBatch from "./D1SqlBatch.ts"
 import type { CatalogEnv } from "./Env.ts"
@@ -11,9 +11,9 @@ import * as ServiceWorker from "./ServiceWorker.ts"
 // Catalog depends on the Inventory interface; here it is a client over the
 // INVENTORY binding (or INVENTORY_URL), where memory and node give it the
 // implementation itself.
-export default ServiceWorker.make({
+const worker = ServiceWorker.make({
   name: "catalog",
-  contract: CatalogContract,
+  group: CatalogRpcs,
   tag: Catalog,
   layer: (env: CatalogEnv) =>
     CatalogLive.layer.pipe(
@@ -22,3 +22,8 @@ export default ServiceWorker.make({
       Layer.provide(Clients.inventory(env.INVENTORY))
     )
 })
+
+// The default export is the signed URL door; `ServiceRpc` is what the
+// service bindings name (`"entrypoint": "ServiceRpc"`).
+export default worker.Entrypoint
+export const ServiceRpc = worker.RpcEntrypoint

@@ -1,14 +1,19 @@
 import { Layer } from "effect"
-import { InventoryContract } from "@shop/domain/ServiceContracts"
+import { InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import type { ServiceEnv } from "./Env.ts"
 import * as ServiceWorker from "./ServiceWorker.ts"
 
-export default ServiceWorker.make({
+const worker = ServiceWorker.make({
   name: "inventory",
-  contract: InventoryContract,
+  group: InventoryRpcs,
   tag: Inventory,
   layer: (_env: ServiceEnv) => InventoryLive.layer.pipe(Layer.provide(InventoryRepositorySql.layer))
 })
+
+// The default export is the signed URL door; `ServiceRpc` is what the
+// service bindings name (`"entrypoint": "ServiceRpc"`).
+export default worker.Entrypoint
+export const ServiceRpc = worker.RpcEntrypoint
