@@ -1,8 +1,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers"
-import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Clock, Config, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Queue, Redacted, Schema } from "effect"
 // `Rpc` alone is the Workers global namespace (WorkerEntrypointBranded).
-import { type Rpc as EffectRpc, type RpcGroup, RpcSerialization, RpcServer } from "effect/rpc"
+import { type Rpc as EffectRpc, type RpcGroup, RpcMessage, RpcSerialization, RpcServer } from "effect/rpc"
 import type { SqlClient } from "effect/sql"
 import * as D1Client from "@effect/sql-d1/D1Client"
 import { NotFound, PayloadTooLarge, Unauthorized } from "@shop/domain/Errors"
@@ -14,54 +13,93 @@ import { maxSkewMillis, noncePattern, SignatureHeaders, verify } from "./Signing
 import { internalPath, type ServiceName } from "./Transports.ts"
 
 // A service Worker: one service Layer (the same one the other runtimes use),
-// served with effect/rpc's HTTP protocol behind two doors.
+// served with effect/rpc behind two doors.
 //
-// - The named entrypoint `ServiceRpc` is reachable only through a service
-//   binding that names it (bindings are not on the internet), so it takes
-//   unsigned calls.
-// - The default export's `fetch` is what a URL reaches. It answers only
-//   signed, fresh, first-seen calls, and refuses everything else before
-//   looking at the request; then it hands the call to the same RPC server.
+// - `call`, a Workers RPC method, is reachable only through a service binding
+//   (bindings are not on the internet), so it takes unsigned calls.
+// - `fetch` is what a URL reaches. It answers only signed, fresh, first-seen
+//   calls, and refuses everything else before looking at the request; then it
+//   hands the call to the same RPC server.
 //
-// The doors cannot be confused: a URL only ever reaches the default export,
-// and a binding without `entrypoint` lands there too and needs a signature
-// like any URL call.
+// The doors cannot be confused: a binding's `fetch()` lands in `fetch` and
+// needs a signature like any URL call, and no URL reaches `call`.
 
 const maxBodyBytes = 1024 * 1024
 
 class InternalServer extends Context.Service<
   InternalServer,
   {
-    // One RPC HTTP request (a JSON batch of RPC messages) to its response.
-    readonly serve: (request: Request) => Effect.Effect<Response>
+    // One exchange: encoded RPC messages in, encoded responses out.
+    readonly serve: (messages: unknown) => Effect.Effect<ReadonlyArray<RpcMessage.FromServerEncoded>>
     readonly secret: Redacted.Redacted<string>
   }
 >()("@shop/runtime-cloudflare/InternalServer") {}
 
-// RpcServer.toHttpEffect, except for tracing: the HTTP protocol expects an
-// HTTP server span (continuing a traceparent header) to parent the RPC span,
-// and leaves the trace ids in the RPC message unused. There is no HTTP server
-// span here (one hop inside Cloudflare), so the message's ids are used: the
-// server span is the child of the caller's client span.
+const isMessages = (u: unknown): u is ReadonlyArray<RpcMessage.FromClientEncoded> =>
+  Array.isArray(u) && u.every((m) => typeof m === "object" && m !== null && "_tag" in m && typeof m._tag === "string")
+
+// An effect/rpc server protocol for exchanges (Transports.ts): each exchange
+// is a client of its own that sends its messages, then Eof; the server ends
+// the client once every request has its Exit, and the exchange answers with
+// what was sent to it. The RPC messages carry the caller's span, so the
+// server span is the child of the client span (supportsSpanPropagation).
 const makeRpcServer = <Rpcs extends EffectRpc.Any>(group: RpcGroup.RpcGroup<Rpcs>, spanPrefix: string) =>
   Effect.gen(function* () {
-    const { httpEffect, protocol } = yield* RpcServer.makeProtocolWithHttpEffect()
+    const disconnects = yield* Queue.make<number>()
+    const exchanges = new Map<
+      number,
+      { readonly responses: Array<RpcMessage.FromServerEncoded>; readonly done: Deferred.Deferred<void> }
+    >()
+    let nextClientId = 0
+    let writeRequest!: (clientId: number, message: RpcMessage.FromClientEncoded) => Effect.Effect<void>
+    const protocol = yield* RpcServer.Protocol.make((write) => {
+      writeRequest = write
+      return Effect.succeed({
+        disconnects,
+        send: (clientId, response) => {
+          exchanges.get(clientId)?.responses.push(response)
+          return Effect.void
+        },
+        end: (clientId) => {
+          const exchange = exchanges.get(clientId)
+          return exchange === undefined ? Effect.void : Deferred.done(exchange.done, Exit.void)
+        },
+        clientIds: Effect.sync(() => new Set(exchanges.keys())),
+        initialMessage: Effect.succeedNone,
+        supportsAck: false,
+        supportsTransferables: false,
+        supportsSpanPropagation: true,
+        supportsNotifications: false,
+        codecFor: RpcSerialization.json.codecFor
+      })
+    })
     // The groups have no RPC middleware, so the server needs only its handlers.
     const server = RpcServer.make(group, { spanPrefix }) as Effect.Effect<
       never,
       never,
       RpcServer.Protocol | EffectRpc.ToHandler<Rpcs>
     >
-    yield* server.pipe(
-      Effect.provideService(RpcServer.Protocol, RpcServer.Protocol.of({ ...protocol, supportsSpanPropagation: true })),
-      Effect.forkScoped
-    )
-    return (request: Request) =>
-      httpEffect.pipe(
-        Effect.provideService(HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(request)),
-        Effect.scoped,
-        Effect.map((response) => HttpServerResponse.toWeb(response))
+    yield* server.pipe(Effect.provideService(RpcServer.Protocol, protocol), Effect.forkScoped)
+
+    return (messages: unknown): Effect.Effect<ReadonlyArray<RpcMessage.FromServerEncoded>> => {
+      if (!isMessages(messages)) {
+        return Effect.succeed([{ _tag: "Defect", defect: "Malformed RPC messages" }])
+      }
+      const clientId = nextClientId++
+      const exchange = { responses: [], done: Deferred.makeUnsafe<void>() }
+      exchanges.set(clientId, exchange)
+      return Effect.forEach(messages, (message) => writeRequest(clientId, message), { discard: true }).pipe(
+        Effect.andThen(writeRequest(clientId, RpcMessage.constEof)),
+        Effect.andThen(Deferred.await(exchange.done)),
+        Effect.as(exchange.responses),
+        Effect.ensuring(
+          Effect.sync(() => {
+            exchanges.delete(clientId)
+            Queue.offerUnsafe(disconnects, clientId)
+          })
+        )
       )
+    }
   })
 
 const errorResponse = (status: number, body: unknown) => Response.json(body, { status })
@@ -137,8 +175,11 @@ const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (servic
   if (request.method !== "POST" || url.pathname !== internalPath(service)) {
     return errorResponse(404, Schema.encodeSync(NotFound)(new NotFound({})))
   }
-  const call = new Request(request.url, { method: "POST", headers: request.headers, body })
-  return yield* serve(call).pipe(Effect.annotateLogs({ via: "url" }))
+  const messages = yield* Effect.option(Effect.try(() => JSON.parse(new TextDecoder().decode(body)) as unknown))
+  if (messages._tag === "None") {
+    return errorResponse(400, { error: "validation_error", message: "Malformed internal call" })
+  }
+  return Response.json(yield* serve(messages.value).pipe(Effect.annotateLogs({ via: "url" })))
 })
 
 export interface ServiceWorkerOptions<Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv> {
@@ -203,29 +244,24 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
     return result
   }
 
-  // Through a URL (or a binding without `entrypoint`): signed calls only.
   const Entrypoint: new (ctx: ExecutionContext, env: Env) => ServiceEntrypoint = class extends WorkerEntrypoint<Env> {
+    // Through a service binding.
+    call(messages: unknown): Promise<ReadonlyArray<RpcMessage.FromServerEncoded>> {
+      const program = Effect.flatMap(InternalServer, ({ serve }) => serve(messages))
+      return run(this.env, this.ctx, program.pipe(Effect.annotateLogs({ via: "binding" })))
+    }
+
+    // Through a URL: signed calls only.
     override fetch(request: Request): Promise<Response> {
       return run(this.env, this.ctx, handleUrlCall(options.name, request))
     }
   }
-
-  // Through a service binding with `"entrypoint": "ServiceRpc"`.
-  const RpcEntrypoint: new (ctx: ExecutionContext, env: Env) => ServiceEntrypoint =
-    class extends WorkerEntrypoint<Env> {
-      override fetch(request: Request): Promise<Response> {
-        if (request.method !== "POST") {
-          return Promise.resolve(errorResponse(404, Schema.encodeSync(NotFound)(new NotFound({}))))
-        }
-        const program = Effect.flatMap(InternalServer, ({ serve }) => serve(request))
-        return run(this.env, this.ctx, program.pipe(Effect.annotateLogs({ via: "binding" })))
-      }
-    }
-  return { Entrypoint, RpcEntrypoint }
+  return Entrypoint
 }
 
 // What a service Worker's entrypoints are, for the declaration emit (an
 // anonymous class with protected members cannot be named in a .d.ts).
 export interface ServiceEntrypoint extends Rpc.WorkerEntrypointBranded {
+  readonly call: (messages: unknown) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
   readonly fetch: (request: Request) => Promise<Response>
 }

@@ -1,55 +1,62 @@
 import { Clock, Effect, Layer, type Redacted } from "effect"
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
-import { RpcClient, RpcSerialization } from "effect/rpc"
+import { RpcClient, RpcClientError, type RpcMessage, RpcSerialization } from "effect/rpc"
 import type { ServiceBinding } from "./Env.ts"
 import { signatureHeaders } from "./Signing.ts"
 
 // The client side of the two doors of a service Worker (ServiceWorker.ts):
-// effect/rpc's HTTP protocol with JSON serialization, sent either through the
-// service binding's `fetch` (to the Worker's named `ServiceRpc` entrypoint)
-// or to the service's URL, signed.
+// an effect/rpc protocol whose one operation is an exchange, a list of
+// encoded RPC messages for the list of encoded responses, made either with
+// one Workers RPC call through the service binding or with one signed HTTP
+// request to the service's URL.
 
 export type ServiceName = "auth" | "catalog" | "inventory"
+
+// Fails with the cause when no answer came back.
+export type Exchange = (
+  messages: ReadonlyArray<RpcMessage.FromClientEncoded>
+) => Effect.Effect<ReadonlyArray<RpcMessage.FromServerEncoded>, unknown>
 
 // Path of a call that reaches a service Worker by URL. The service name is
 // part of the signed path, so a call signed for one service is refused by
 // another even though they share INTERNAL_SECRET.
 export const internalPath = (service: ServiceName) => `/internal/${service}/rpc`
 
-// Every call is a POST to exactly `url` (RpcClient.layerProtocolHttp would
-// append a slash to it) through `fetch`. The fetch function is provided per
-// call, innermost: FetchHttpClient reads it from the calling fiber, whose
-// context wins over the layer's (HttpClient.layerMergedContext), so a `Fetch`
-// provided as a layer can be overridden by the caller's context. The HTTP
-// client span is off: it would only repeat the RPC client span
-// (`<Service>Client.<method>`), whose ids the RPC message itself carries.
-const protocol = (
-  url: string,
-  fetch: typeof globalThis.fetch,
-  transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient = (client) => client
-) =>
+const unreachable = (message: string, cause: unknown) =>
+  new RpcClientError.RpcClientError({ reason: new RpcClientError.RpcClientDefect({ message, cause }) })
+
+// One exchange per request. The callee answers a request only when it is
+// done (an Exit, or a Defect ending the exchange), so there is nothing to
+// acknowledge; an interrupted caller simply stops waiting.
+const protocol = (service: ServiceName, exchange: Exchange) =>
   Layer.effect(
     RpcClient.Protocol,
-    Effect.flatMap(HttpClient.HttpClient, (client) =>
-      RpcClient.makeProtocolHttp(
-        HttpClient.transform(transformClient(HttpClient.mapRequest(client, HttpClientRequest.setUrl(url))), (effect) =>
-          effect.pipe(
-            Effect.provideService(FetchHttpClient.Fetch, fetch),
-            Effect.provideService(HttpClient.TracerDisabledWhen, () => true)
-          )
-        )
-      )
+    RpcClient.Protocol.make((writeResponse) =>
+      Effect.succeed({
+        send: (clientId, message) =>
+          message._tag !== "Request"
+            ? Effect.void
+            : exchange([message]).pipe(
+                Effect.mapError((cause) => unreachable(`The ${service} service did not answer`, cause)),
+                Effect.flatMap((responses) =>
+                  responses.some((response) => response._tag === "Exit" || response._tag === "Defect")
+                    ? Effect.forEach(responses, (response) => writeResponse(clientId, response), { discard: true })
+                    : Effect.fail(unreachable(`The ${service} service answered without a result`, responses))
+                )
+              ),
+        supportsAck: false,
+        supportsTransferables: false,
+        codecFor: RpcSerialization.json.codecFor
+      })
     )
-  ).pipe(Layer.provide(RpcSerialization.layerJson), Layer.provide(FetchHttpClient.layer))
+  )
 
-// Over a service binding. Bindings are not reachable from the internet, and
-// the binding points at the `ServiceRpc` entrypoint, which a URL never
-// reaches: these calls are not signed. The host name is never resolved.
+// Over a service binding: one Workers RPC call carrying plain data. Bindings
+// are not reachable from the internet, so these calls are not signed.
 export const binding = (service: ServiceName, stub: ServiceBinding) =>
-  protocol(`https://${service}.binding${internalPath(service)}`, (input, init) => stub.fetch(new Request(input, init)))
+  protocol(service, (messages) => Effect.tryPromise(() => stub.call(messages)))
 
-// Over HTTP to the service's URL, each request signed with INTERNAL_SECRET.
-// `fetch` is a parameter so that tests can reach a Worker without a socket.
+// Over HTTP to the service's URL, signed with INTERNAL_SECRET. `fetch` is a
+// parameter so that tests can reach a Worker without a socket.
 export const url = (options: {
   readonly service: ServiceName
   readonly baseUrl: URL
@@ -57,34 +64,38 @@ export const url = (options: {
   readonly fetch?: (request: Request) => Promise<Response>
 }) => {
   const send = options.fetch ?? ((request: Request) => fetch(request))
+  const encoder = new TextEncoder()
   const target = new URL(
     internalPath(options.service).slice(1),
     options.baseUrl.href.endsWith("/") ? options.baseUrl : `${options.baseUrl.href}/`
   )
-  const sign = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.gen(function* () {
-      // The RPC HTTP protocol sends its JSON as a byte body.
-      const body = request.body._tag === "Uint8Array" ? request.body.body : new Uint8Array(0)
-      const signedUrl = new URL(request.url)
+  return protocol(
+    options.service,
+    Effect.fn("Transport.url")(function* (messages) {
+      const body = encoder.encode(JSON.stringify(messages))
       const headers = yield* signatureHeaders(options.secret, {
-        method: request.method,
-        pathAndQuery: signedUrl.pathname + signedUrl.search,
+        method: "POST",
+        pathAndQuery: target.pathname + target.search,
         body,
         now: yield* Clock.currentTimeMillis
       })
-      return HttpClientRequest.setHeaders(request, headers)
+      return yield* Effect.tryPromise(async (signal) => {
+        const response = await send(
+          new Request(target, {
+            method: "POST",
+            body,
+            headers: { ...headers, "content-type": "application/json" },
+            signal
+          })
+        )
+        // A refusal (401, 404, 413) has no RPC answer in it: it becomes a
+        // transport failure that says why.
+        if (response.status !== 200) {
+          const text = await response.text()
+          throw new Error(`The ${options.service} service refused the call (${response.status}): ${text.slice(0, 200)}`)
+        }
+        return (await response.json()) as ReadonlyArray<RpcMessage.FromServerEncoded>
+      })
     })
-  // A refusal (401, 404, 413) has no RPC answer in it: it becomes a transport
-  // failure that says why, rather than a decoding error.
-  const sendChecked = async (request: Request) => {
-    const response = await send(request)
-    if (response.status === 200) return response
-    const text = await response.text()
-    throw new Error(`The ${options.service} service refused the call (${response.status}): ${text.slice(0, 200)}`)
-  }
-  return protocol(
-    target.href,
-    (input, init) => sendChecked(new Request(input, init)),
-    (client) => HttpClient.mapRequestEffect(client, sign)
   )
 }

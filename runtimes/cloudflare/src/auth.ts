@@ -45,14 +45,9 @@ const authConfig = Layer.effect(
   })
 )
 
-const worker = ServiceWorker.make({
+export default ServiceWorker.make({
   name: "auth",
   group: AuthRpcs,
   tag: Auth,
   layer: (_env: AuthEnv) => AuthLive.layer.pipe(Layer.provide(AuthRepositorySql.layer), Layer.provide(authConfig))
 })
-
-// The default export is the signed URL door; `ServiceRpc` is what the
-// service bindings name (`"entrypoint": "ServiceRpc"`).
-export default worker.Entrypoint
-export const ServiceRpc = worker.RpcEntrypoint

@@ -11,7 +11,7 @@ import * as ServiceWorker from "./ServiceWorker.ts"
 // Catalog depends on the Inventory interface; here it is a client over the
 // INVENTORY binding (or INVENTORY_URL), where memory and node give it the
 // implementation itself.
-const worker = ServiceWorker.make({
+export default ServiceWorker.make({
   name: "catalog",
   group: CatalogRpcs,
   tag: Catalog,
@@ -22,8 +22,3 @@ const worker = ServiceWorker.make({
       Layer.provide(Clients.inventory(env.INVENTORY))
     )
 })
-
-// The default export is the signed URL door; `ServiceRpc` is what the
-// service bindings name (`"entrypoint": "ServiceRpc"`).
-export default worker.Entrypoint
-export const ServiceRpc = worker.RpcEntrypoint

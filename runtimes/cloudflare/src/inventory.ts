@@ -6,14 +6,9 @@ import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import type { ServiceEnv } from "./Env.ts"
 import * as ServiceWorker from "./ServiceWorker.ts"
 
-const worker = ServiceWorker.make({
+export default ServiceWorker.make({
   name: "inventory",
   group: InventoryRpcs,
   tag: Inventory,
   layer: (_env: ServiceEnv) => InventoryLive.layer.pipe(Layer.provide(InventoryRepositorySql.layer))
 })
-
-// The default export is the signed URL door; `ServiceRpc` is what the
-// service bindings name (`"entrypoint": "ServiceRpc"`).
-export default worker.Entrypoint
-export const ServiceRpc = worker.RpcEntrypoint

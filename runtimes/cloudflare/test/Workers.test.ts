@@ -62,15 +62,17 @@ interface SignedCall {
   readonly signedBody?: string
 }
 
-// One effect/rpc request (the RPC HTTP protocol's JSON serialization).
+// One exchange of one effect/rpc request (JSON-encoded messages).
 const signupBody = (email: string) =>
-  JSON.stringify({
-    _tag: "Request",
-    id: "1",
-    tag: "signup",
-    payload: { email, password: "correct horse battery", name: "Signed" },
-    headers: []
-  })
+  JSON.stringify([
+    {
+      _tag: "Request",
+      id: "1",
+      tag: "signup",
+      payload: { email, password: "correct horse battery", name: "Signed" },
+      headers: []
+    }
+  ])
 
 const uniqueEmail = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${newNonce().slice(0, 8)}@example.com`
 
