@@ -218,7 +218,7 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
         const serve = yield* makeRpcServer(options.group, `${serverName}Server`)
         return InternalServer.of({ serve, secret })
       })
-    ).pipe(Layer.provide(handlers), Layer.provide(RpcSerialization.layerJson))
+    ).pipe(Layer.provide(handlers))
     const app = Layer.mergeAll(server, NonceStore.layerD1).pipe(
       Layer.provide(options.layer(env)),
       Layer.provide(D1Client.layer({ db: env.DB }).pipe(Layer.orDie)),
@@ -259,7 +259,7 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
   return Entrypoint
 }
 
-// What a service Worker's entrypoints are, for the declaration emit (an
+// What a service Worker's default export is, for the declaration emit (an
 // anonymous class with protected members cannot be named in a .d.ts).
 export interface ServiceEntrypoint extends Rpc.WorkerEntrypointBranded {
   readonly call: (messages: unknown) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>

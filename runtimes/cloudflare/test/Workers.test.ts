@@ -7,6 +7,7 @@ import { describeScenarios } from "@shop/testing/Scenarios"
 import { unstable_readConfig } from "wrangler"
 import { afterAll, describe, expect, it } from "vitest"
 import { newNonce, SignatureHeaders, sign } from "../src/Signing.ts"
+import type { ServiceBinding } from "../src/Env.ts"
 import * as Transports from "../src/Transports.ts"
 import { type OtlpReceiver, startOtlpReceiver } from "./Otlp.ts"
 import { root, type Shop, startShop, workerNames } from "./Shop.ts"
@@ -199,6 +200,21 @@ describe("service Workers answer URL calls only when signed", () => {
     expect(replay).toMatchObject({ status: 401, body: { message: "This call was already made" } })
   })
 
+  it("answers a well-signed but malformed exchange without hanging", async () => {
+    const { shop } = await start()
+    const exchanges = [
+      "not json",
+      JSON.stringify({ _tag: "Request" }),
+      JSON.stringify([{ _tag: "Bogus" }]),
+      JSON.stringify([{ _tag: "Request", id: "1", tag: "noSuchMethod", payload: {}, headers: [] }]),
+      JSON.stringify([{ _tag: "Request", id: "1", tag: "signup", payload: { email: 1 }, headers: [] }])
+    ]
+    for (const body of exchanges) {
+      const reply = await send(shop, workerNames.auth, await signedRequest(shop, { body }))
+      expect([200, 400], body).toContain(reply.status)
+    }
+  })
+
   it("refuses a call signed for one service when sent to another", async () => {
     const { shop } = await start()
     // Same secret, but the signed path names auth: catalog will not run it.
@@ -228,6 +244,29 @@ describe("service Workers answer URL calls only when signed", () => {
         assert.strictEqual(created.email, input.email)
         const again = yield* Effect.exit(auth.signup(input))
         assert.isTrue(Exit.isFailure(again))
+        const error = yield* Effect.flip(auth.signup(input))
+        assert.instanceOf(error, EmailExists)
+        assert.strictEqual(error.error, "email_exists")
+      })
+    )
+  )
+})
+
+describe("service bindings", () => {
+  effectIt.live("a client over the binding's RPC method gets typed failures as their own classes", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { shop } = yield* Effect.promise(start)
+        // The Worker's RPC door, called from here as a binding would call it.
+        const exported = yield* Effect.promise(() => shop.harness.getWorker(workerNames.auth).getExport())
+        const remote = exported as unknown as ServiceBinding
+        // Miniflare's proxy of the export may answer synchronously; a
+        // binding's method returns a promise.
+        const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
+        const auth = yield* makeClient(AuthRpcs, "Auth").pipe(Effect.provide(Transports.binding("auth", stub)))
+        const input = { email: uniqueEmail("binding"), password: "correct horse battery", name: "Binding" }
+        const created = yield* auth.signup(input)
+        assert.strictEqual(created.email, input.email)
         const error = yield* Effect.flip(auth.signup(input))
         assert.instanceOf(error, EmailExists)
         assert.strictEqual(error.error, "email_exists")
