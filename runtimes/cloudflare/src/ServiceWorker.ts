@@ -1,7 +1,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers"
-import { Clock, Config, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Queue, Redacted, Schema } from "effect"
+import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
 // `Rpc` alone is the Workers global namespace (WorkerEntrypointBranded).
-import { type Rpc as EffectRpc, type RpcGroup, RpcMessage, RpcSerialization, RpcServer } from "effect/rpc"
+import type { Rpc as EffectRpc, RpcGroup, RpcMessage } from "effect/rpc"
 import type { SqlClient } from "effect/sql"
 import * as D1Client from "@effect/sql-d1/D1Client"
 import { NotFound, PayloadTooLarge, Unauthorized } from "@shop/domain/Errors"
@@ -9,6 +9,7 @@ import { type Implementation, layerHandlers } from "@shop/domain/ServiceTranspor
 import type { ServiceEnv } from "./Env.ts"
 import { NonceStore } from "./NonceStore.ts"
 import * as Observability from "./Observability.ts"
+import * as RpcExchange from "./RpcExchange.ts"
 import { maxSkewMillis, noncePattern, SignatureHeaders, verify } from "./Signing.ts"
 import { internalPath, type ServiceName } from "./Transports.ts"
 
@@ -34,73 +35,6 @@ class InternalServer extends Context.Service<
     readonly secret: Redacted.Redacted<string>
   }
 >()("@shop/runtime-cloudflare/InternalServer") {}
-
-const isMessages = (u: unknown): u is ReadonlyArray<RpcMessage.FromClientEncoded> =>
-  Array.isArray(u) && u.every((m) => typeof m === "object" && m !== null && "_tag" in m && typeof m._tag === "string")
-
-// An effect/rpc server protocol for exchanges (Transports.ts): each exchange
-// is a client of its own that sends its messages, then Eof; the server ends
-// the client once every request has its Exit, and the exchange answers with
-// what was sent to it. The RPC messages carry the caller's span, so the
-// server span is the child of the client span (supportsSpanPropagation).
-const makeRpcServer = <Rpcs extends EffectRpc.Any>(group: RpcGroup.RpcGroup<Rpcs>, spanPrefix: string) =>
-  Effect.gen(function* () {
-    const disconnects = yield* Queue.make<number>()
-    const exchanges = new Map<
-      number,
-      { readonly responses: Array<RpcMessage.FromServerEncoded>; readonly done: Deferred.Deferred<void> }
-    >()
-    let nextClientId = 0
-    let writeRequest!: (clientId: number, message: RpcMessage.FromClientEncoded) => Effect.Effect<void>
-    const protocol = yield* RpcServer.Protocol.make((write) => {
-      writeRequest = write
-      return Effect.succeed({
-        disconnects,
-        send: (clientId, response) => {
-          exchanges.get(clientId)?.responses.push(response)
-          return Effect.void
-        },
-        end: (clientId) => {
-          const exchange = exchanges.get(clientId)
-          return exchange === undefined ? Effect.void : Deferred.done(exchange.done, Exit.void)
-        },
-        clientIds: Effect.sync(() => new Set(exchanges.keys())),
-        initialMessage: Effect.succeedNone,
-        supportsAck: false,
-        supportsTransferables: false,
-        supportsSpanPropagation: true,
-        supportsNotifications: false,
-        codecFor: RpcSerialization.json.codecFor
-      })
-    })
-    // The groups have no RPC middleware, so the server needs only its handlers.
-    const server = RpcServer.make(group, { spanPrefix }) as Effect.Effect<
-      never,
-      never,
-      RpcServer.Protocol | EffectRpc.ToHandler<Rpcs>
-    >
-    yield* server.pipe(Effect.provideService(RpcServer.Protocol, protocol), Effect.forkScoped)
-
-    return (messages: unknown): Effect.Effect<ReadonlyArray<RpcMessage.FromServerEncoded>> => {
-      if (!isMessages(messages)) {
-        return Effect.succeed([{ _tag: "Defect", defect: "Malformed RPC messages" }])
-      }
-      const clientId = nextClientId++
-      const exchange = { responses: [], done: Deferred.makeUnsafe<void>() }
-      exchanges.set(clientId, exchange)
-      return Effect.forEach(messages, (message) => writeRequest(clientId, message), { discard: true }).pipe(
-        Effect.andThen(writeRequest(clientId, RpcMessage.constEof)),
-        Effect.andThen(Deferred.await(exchange.done)),
-        Effect.as(exchange.responses),
-        Effect.ensuring(
-          Effect.sync(() => {
-            exchanges.delete(clientId)
-            Queue.offerUnsafe(disconnects, clientId)
-          })
-        )
-      )
-    }
-  })
 
 const errorResponse = (status: number, body: unknown) => Response.json(body, { status })
 const encodeUnauthorized = Schema.encodeSync(Unauthorized)
@@ -215,7 +149,7 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
         if (Redacted.value(secret).length < 32) {
           return yield* Effect.die(new Error("INTERNAL_SECRET must be at least 32 characters"))
         }
-        const serve = yield* makeRpcServer(options.group, `${serverName}Server`)
+        const serve = yield* RpcExchange.makeServer(options.group, `${serverName}Server`)
         return InternalServer.of({ serve, secret })
       })
     ).pipe(Layer.provide(handlers))

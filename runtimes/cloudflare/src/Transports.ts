@@ -1,6 +1,7 @@
-import { Clock, Effect, Layer, type Redacted } from "effect"
-import { RpcClient, RpcClientError, type RpcMessage, RpcSerialization } from "effect/rpc"
+import { Clock, Effect, type Redacted } from "effect"
+import type { RpcMessage } from "effect/rpc"
 import type { ServiceBinding } from "./Env.ts"
+import * as RpcExchange from "./RpcExchange.ts"
 import { signatureHeaders } from "./Signing.ts"
 
 // The client side of the two doors of a service Worker (ServiceWorker.ts):
@@ -11,49 +12,15 @@ import { signatureHeaders } from "./Signing.ts"
 
 export type ServiceName = "auth" | "catalog" | "inventory"
 
-// Fails with the cause when no answer came back.
-export type Exchange = (
-  messages: ReadonlyArray<RpcMessage.FromClientEncoded>
-) => Effect.Effect<ReadonlyArray<RpcMessage.FromServerEncoded>, unknown>
-
 // Path of a call that reaches a service Worker by URL. The service name is
 // part of the signed path, so a call signed for one service is refused by
 // another even though they share INTERNAL_SECRET.
 export const internalPath = (service: ServiceName) => `/internal/${service}/rpc`
 
-const unreachable = (message: string, cause: unknown) =>
-  new RpcClientError.RpcClientError({ reason: new RpcClientError.RpcClientDefect({ message, cause }) })
-
-// One exchange per request. The callee answers a request only when it is
-// done (an Exit, or a Defect ending the exchange), so there is nothing to
-// acknowledge; an interrupted caller simply stops waiting.
-const protocol = (service: ServiceName, exchange: Exchange) =>
-  Layer.effect(
-    RpcClient.Protocol,
-    RpcClient.Protocol.make((writeResponse) =>
-      Effect.succeed({
-        send: (clientId, message) =>
-          message._tag !== "Request"
-            ? Effect.void
-            : exchange([message]).pipe(
-                Effect.mapError((cause) => unreachable(`The ${service} service did not answer`, cause)),
-                Effect.flatMap((responses) =>
-                  responses.some((response) => response._tag === "Exit" || response._tag === "Defect")
-                    ? Effect.forEach(responses, (response) => writeResponse(clientId, response), { discard: true })
-                    : Effect.fail(unreachable(`The ${service} service answered without a result`, responses))
-                )
-              ),
-        supportsAck: false,
-        supportsTransferables: false,
-        codecFor: RpcSerialization.json.codecFor
-      })
-    )
-  )
-
 // Over a service binding: one Workers RPC call carrying plain data. Bindings
 // are not reachable from the internet, so these calls are not signed.
 export const binding = (service: ServiceName, stub: ServiceBinding) =>
-  protocol(service, (messages) => Effect.tryPromise(() => stub.call(messages)))
+  RpcExchange.layerClient(service, (messages) => Effect.tryPromise(() => stub.call(messages)))
 
 // Over HTTP to the service's URL, signed with INTERNAL_SECRET. `fetch` is a
 // parameter so that tests can reach a Worker without a socket.
@@ -69,7 +36,7 @@ export const url = (options: {
     internalPath(options.service).slice(1),
     options.baseUrl.href.endsWith("/") ? options.baseUrl : `${options.baseUrl.href}/`
   )
-  return protocol(
+  return RpcExchange.layerClient(
     options.service,
     Effect.fn("Transport.url")(function* (messages) {
       const body = encoder.encode(JSON.stringify(messages))
