@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { Rpc, RpcGroup } from "effect/rpc"
 import {
   Address,
   AddressInput,
@@ -30,76 +31,93 @@ import {
 } from "./Errors.ts"
 import { AddressId, ProductId, SessionId, UserId, VariantId } from "./Ids.ts"
 import { Availability, StockLevel } from "./Inventory.ts"
-import { method } from "./ServiceTransport.ts"
 
-// The internal contracts: one entry per method of each service interface
-// (packages/<service>/src/<Service>.ts), with the schemas of what crosses a
-// process boundary. A runtime that splits services apart (Cloudflare Workers)
-// builds its clients and servers from these; the compiler checks each
-// contract against its service interface where the two meet.
+// The service interfaces, as data: one RpcGroup per service, one procedure
+// per method, with the schemas of its payload, success and typed failure.
+// The Context tags (packages/<service>/src/<Service>.ts) take their shape
+// from these (ServiceTransport.ServiceOf), so changing a schema here changes
+// the interface. A runtime that splits services apart (Cloudflare Workers)
+// serves and calls them with effect/rpc.
+
+const method = <const Tag extends string, P extends Schema.Top, S extends Schema.Top, E extends Schema.Top>(
+  tag: Tag,
+  payload: P,
+  success: S,
+  error: E
+) => Rpc.make(tag, { payload, success, error })
 
 const ByUser = Schema.Struct({ userId: UserId })
 
-export const AuthContract = {
-  signup: method(SignupInput, SignupResult, EmailExists),
-  adminSignup: method(
+export const AuthRpcs = RpcGroup.make(
+  method("signup", SignupInput, SignupResult, EmailExists),
+  method(
+    "adminSignup",
     Schema.Struct({ ...SignupInput.fields, secret: Schema.UndefinedOr(Schema.String), client: Schema.String }),
     AdminUserResult,
     Schema.Union([Unauthorized, EmailExists, RateLimited])
   ),
-  login: method(
+  method(
+    "login",
     Schema.Struct({ ...LoginInput.fields, client: Schema.String }),
     LoginResult,
     Schema.Union([InvalidCredentials, RateLimited])
   ),
-  authenticate: method(Schema.Struct({ token: Schema.String }), Principal, Unauthorized),
-  logout: method(Schema.Struct({ sessionId: SessionId }), Schema.Void, Schema.Never),
-  me: method(ByUser, Me, Unauthorized),
-  promote: method(PromoteInput, AdminUserResult, Schema.Union([UserNotFound, AlreadyAdmin])),
-  listAddresses: method(ByUser, Schema.Array(Address), Schema.Never),
-  createAddress: method(Schema.Struct({ userId: UserId, address: AddressInput }), Address, Schema.Never),
-  updateAddress: method(
+  method("authenticate", Schema.Struct({ token: Schema.String }), Principal, Unauthorized),
+  method("logout", Schema.Struct({ sessionId: SessionId }), Schema.Void, Schema.Never),
+  method("me", ByUser, Me, Unauthorized),
+  method("promote", PromoteInput, AdminUserResult, Schema.Union([UserNotFound, AlreadyAdmin])),
+  method("listAddresses", ByUser, Schema.Array(Address), Schema.Never),
+  method("createAddress", Schema.Struct({ userId: UserId, address: AddressInput }), Address, Schema.Never),
+  method(
+    "updateAddress",
     Schema.Struct({ userId: UserId, addressId: AddressId, patch: AddressPatch }),
     Address,
     AddressNotFound
   ),
-  deleteAddress: method(Schema.Struct({ userId: UserId, addressId: AddressId }), Schema.Void, AddressNotFound)
-}
+  method("deleteAddress", Schema.Struct({ userId: UserId, addressId: AddressId }), Schema.Void, AddressNotFound)
+)
 
 const ByProduct = Schema.Struct({ productId: ProductId })
 
-export const CatalogContract = {
-  list: method(ListProducts, ProductPage, Schema.Never),
-  get: method(ByProduct, Product, ProductNotFound),
-  create: method(CreateProductInput, Product, Schema.Union([SkuExists, ValidationError])),
-  update: method(
+export const CatalogRpcs = RpcGroup.make(
+  method("list", ListProducts, ProductPage, Schema.Never),
+  method("get", ByProduct, Product, ProductNotFound),
+  method("create", CreateProductInput, Product, Schema.Union([SkuExists, ValidationError])),
+  method(
+    "update",
     Schema.Struct({ productId: ProductId, patch: UpdateProductInput }),
     Product,
     Schema.Union([ProductNotFound, SkuExists, UpdateConflict, ValidationError])
   ),
-  remove: method(ByProduct, Schema.Void, ProductNotFound)
-}
+  method("remove", ByProduct, Schema.Void, ProductNotFound)
+)
 
 const ByVariant = Schema.Struct({ variantId: VariantId })
 const Variants = Schema.Struct({ variantIds: Schema.Array(VariantId) })
 
-export const InventoryContract = {
-  get: method(ByVariant, StockLevel, VariantNotFound),
-  set: method(
+export const InventoryRpcs = RpcGroup.make(
+  method("get", ByVariant, StockLevel, VariantNotFound),
+  method(
+    "set",
     Schema.Struct({ variantId: VariantId, stock: Schema.Int }),
     StockLevel,
     Schema.Union([VariantNotFound, StockBelowReserved, ValidationError])
   ),
-  adjust: method(
+  method(
+    "adjust",
     Schema.Struct({ variantId: VariantId, delta: Schema.Int }),
     StockLevel,
     Schema.Union([VariantNotFound, StockBelowReserved, ValidationError])
   ),
-  availability: method(Variants, Schema.Array(Availability), Schema.Never),
-  initialize: method(
+  // One call for any number of variants, so a product page or list costs one
+  // round trip to this service. Unknown variants are reported with 0.
+  method("availability", Variants, Schema.Array(Availability), Schema.Never),
+  // Creates stock rows for new variants; existing rows are left as they are.
+  method(
+    "initialize",
     Schema.Struct({ levels: Schema.Array(Schema.Struct({ variantId: VariantId, stock: Schema.Int })) }),
     Schema.Void,
     Schema.Never
   ),
-  remove: method(Variants, Schema.Void, Schema.Never)
-}
+  method("remove", Variants, Schema.Void, Schema.Never)
+)

@@ -1,14 +1,16 @@
-import type { WireCall } from "@shop/domain/ServiceTransport"
+import type { RpcMessage } from "effect/rpc"
 
 // The bindings and variables each Worker reads. Written by hand rather than
 // taken from `wrangler types`: secrets are not in the wrangler files, and
 // every service binding is optional because a client falls back to the
 // service's URL when its binding is absent.
 
-// A service binding to one of our service Workers: the RPC method of
-// ServiceWorker.ts. Plain data in, plain data out.
+// A service binding to one of our service Workers: the Workers RPC method of
+// ServiceWorker.ts, encoded effect/rpc messages in, encoded responses out.
 export interface ServiceBinding {
-  readonly call: (call: WireCall) => Promise<unknown>
+  readonly call: (
+    messages: ReadonlyArray<RpcMessage.FromClientEncoded>
+  ) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
 }
 
 // Strings the Effect configuration reads (through ConfigProvider).

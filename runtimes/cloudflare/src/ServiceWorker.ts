@@ -1,35 +1,38 @@
 import { WorkerEntrypoint } from "cloudflare:workers"
-import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Option, Redacted, Schema } from "effect"
+import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
+// `Rpc` alone is the Workers global namespace (WorkerEntrypointBranded).
+import type { Rpc as EffectRpc, RpcGroup, RpcMessage } from "effect/rpc"
 import type { SqlClient } from "effect/sql"
 import * as D1Client from "@effect/sql-d1/D1Client"
 import { NotFound, PayloadTooLarge, Unauthorized } from "@shop/domain/Errors"
-import { type Implementation, makeServer, type ServiceContract, WireCall } from "@shop/domain/ServiceTransport"
+import { type Implementation, layerHandlers } from "@shop/domain/ServiceTransport"
 import type { ServiceEnv } from "./Env.ts"
 import { NonceStore } from "./NonceStore.ts"
 import * as Observability from "./Observability.ts"
 import * as Settings from "./Settings.ts"
+import * as RpcExchange from "./RpcExchange.ts"
 import { maxSkewMillis, noncePattern, SignatureHeaders, verify } from "./Signing.ts"
-import type { ServiceName } from "./Transports.ts"
+import { internalPath, type ServiceName } from "./Transports.ts"
 
-// A service Worker: one service Layer (the same one the other runtimes use)
-// behind two doors.
+// A service Worker: one service Layer (the same one the other runtimes use),
+// served with effect/rpc behind two doors.
 //
 // - `call`, a Workers RPC method, is reachable only through a service binding
 //   (bindings are not on the internet), so it takes unsigned calls.
 // - `fetch` is what a URL reaches. It answers only signed, fresh, first-seen
-//   calls, and refuses everything else before looking at the request.
+//   calls, and refuses everything else before looking at the request; then it
+//   hands the call to the same RPC server.
 //
 // The doors cannot be confused: a binding's `fetch()` lands in `fetch` and
 // needs a signature like any URL call, and no URL reaches `call`.
 
 const maxBodyBytes = 1024 * 1024
 
-const UrlBody = Schema.Struct({ payload: Schema.Unknown, traceparent: WireCall.fields.traceparent })
-const decodeUrlBody = Schema.decodeUnknownEffect(Schema.fromJsonString(UrlBody))
 class InternalServer extends Context.Service<
   InternalServer,
   {
-    readonly serve: (call: unknown) => Effect.Effect<unknown>
+    // One exchange: encoded RPC messages in, encoded responses out.
+    readonly serve: (messages: unknown) => Effect.Effect<ReadonlyArray<RpcMessage.FromServerEncoded>>
     readonly secret: Redacted.Redacted<string>
   }
 >()("@shop/runtime-cloudflare/InternalServer") {}
@@ -103,27 +106,21 @@ const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (servic
   // can fill the nonce table.
   if (!(yield* nonces.remember(nonce, now))) return refuse("This call was already made")
 
-  const route = /^\/internal\/([a-z]+)\/([A-Za-z][A-Za-z0-9]{0,63})$/.exec(url.pathname)
-  if (request.method !== "POST" || route === null || route[1] !== service) {
+  // The path names the service, so a call signed for another one ends here.
+  if (request.method !== "POST" || url.pathname !== internalPath(service)) {
     return errorResponse(404, Schema.encodeSync(NotFound)(new NotFound({})))
   }
-  const decoded = yield* Effect.option(decodeUrlBody(new TextDecoder().decode(body)))
-  if (Option.isNone(decoded))
+  const messages = yield* Effect.option(Effect.try(() => JSON.parse(new TextDecoder().decode(body)) as unknown))
+  if (messages._tag === "None") {
     return errorResponse(400, { error: "validation_error", message: "Malformed internal call" })
-  const { payload, traceparent } = decoded.value
-  const call: WireCall = { method: route[2]!, payload, ...(traceparent === undefined ? {} : { traceparent }) }
-  return Response.json(yield* serve(call).pipe(Effect.annotateLogs({ via: "url" })))
+  }
+  return Response.json(yield* serve(messages.value).pipe(Effect.annotateLogs({ via: "url" })))
 })
 
-export interface ServiceWorkerOptions<
-  C extends ServiceContract,
-  I,
-  S extends Implementation<C>,
-  Env extends ServiceEnv
-> {
+export interface ServiceWorkerOptions<Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv> {
   readonly name: ServiceName
-  readonly contract: C
-  readonly tag: Context.Key<I, S>
+  readonly group: RpcGroup.RpcGroup<Rpcs>
+  readonly tag: Context.Key<I, Implementation<Rpcs>>
   // The service with its store; D1 (SqlClient and D1Client) and the env as
   // ConfigProvider are provided here.
   readonly layer: (env: Env) => Layer.Layer<I, never, SqlClient.SqlClient | D1Client.D1Client>
@@ -131,21 +128,26 @@ export interface ServiceWorkerOptions<
   readonly settings?: Layer.Layer<never, Config.ConfigError>
 }
 
-export const make = <C extends ServiceContract, I, S extends Implementation<C>, Env extends ServiceEnv>(
-  options: ServiceWorkerOptions<C, I, S, Env>
+export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
+  options: ServiceWorkerOptions<Rpcs, I, Env>
 ) => {
   const serviceName = `shop-${options.name}`
   const serverName = options.name.charAt(0).toUpperCase() + options.name.slice(1)
 
   const makeRuntime = (env: Env) => {
+    const handlers = Layer.unwrap(
+      Effect.map(Effect.service(options.tag), (implementation) =>
+        layerHandlers(options.group, serverName, implementation)
+      )
+    )
     const server = Layer.effect(
       InternalServer,
       Effect.gen(function* () {
-        const implementation = yield* options.tag
         const secret = yield* Effect.orDie(Settings.internalSecret)
-        return InternalServer.of({ serve: makeServer(serverName, options.contract, implementation), secret })
+        const serve = yield* RpcExchange.makeServer(options.group, `${serverName}Server`)
+        return InternalServer.of({ serve, secret })
       })
-    )
+    ).pipe(Layer.provide(handlers))
     const app = Layer.mergeAll(server, NonceStore.layerD1).pipe(
       Layer.provide(options.layer(env)),
       Layer.provide(D1Client.layer({ db: env.DB }).pipe(Layer.orDie)),
@@ -160,7 +162,8 @@ export const make = <C extends ServiceContract, I, S extends Implementation<C>, 
   }
 
   // Built once per isolate, on the first call (a Worker may not do I/O or
-  // draw random numbers at module scope), and kept for the isolate's life.
+  // draw random numbers at module scope), and kept for the isolate's life;
+  // shared by both doors.
   let runtime: ReturnType<typeof makeRuntime> | undefined
   // Refused settings are found once, before the runtime is built: every call
   // then fails with one log line naming the setting.
@@ -182,11 +185,11 @@ export const make = <C extends ServiceContract, I, S extends Implementation<C>, 
 
   const Entrypoint: new (ctx: ExecutionContext, env: Env) => ServiceEntrypoint = class extends WorkerEntrypoint<Env> {
     // Through a service binding.
-    async call(call: unknown): Promise<unknown> {
+    async call(messages: unknown): Promise<ReadonlyArray<RpcMessage.FromServerEncoded>> {
       const problem = await checkSettings(this.env)
       // The caller's binding call fails: the gateway answers 502 upstream_error.
       if (problem !== undefined) throw new Error(Settings.refuseCall(serviceName, problem))
-      const program = Effect.flatMap(InternalServer, ({ serve }) => serve(call))
+      const program = Effect.flatMap(InternalServer, ({ serve }) => serve(messages))
       return run(this.env, this.ctx, program.pipe(Effect.annotateLogs({ via: "binding" })))
     }
 
@@ -203,6 +206,6 @@ export const make = <C extends ServiceContract, I, S extends Implementation<C>, 
 // What a service Worker's default export is, for the declaration emit (an
 // anonymous class with protected members cannot be named in a .d.ts).
 export interface ServiceEntrypoint extends Rpc.WorkerEntrypointBranded {
-  readonly call: (call: unknown) => Promise<unknown>
+  readonly call: (messages: unknown) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
   readonly fetch: (request: Request) => Promise<Response>
 }

@@ -1,24 +1,26 @@
 import { Clock, Effect, type Redacted } from "effect"
-import { ServiceUnreachable, type Transport, type WireCall } from "@shop/domain/ServiceTransport"
+import type { RpcMessage } from "effect/rpc"
 import type { ServiceBinding } from "./Env.ts"
+import * as RpcExchange from "./RpcExchange.ts"
 import { signatureHeaders } from "./Signing.ts"
+
+// The client side of the two doors of a service Worker (ServiceWorker.ts):
+// an effect/rpc protocol whose one operation is an exchange, a list of
+// encoded RPC messages for the list of encoded responses, made either with
+// one Workers RPC call through the service binding or with one signed HTTP
+// request to the service's URL.
 
 export type ServiceName = "auth" | "catalog" | "inventory"
 
 // Path of a call that reaches a service Worker by URL. The service name is
 // part of the signed path, so a call signed for one service is refused by
 // another even though they share INTERNAL_SECRET.
-export const internalPath = (service: ServiceName, method: string) => `/internal/${service}/${method}`
+export const internalPath = (service: ServiceName) => `/internal/${service}/rpc`
 
 // Over a service binding: one Workers RPC call carrying plain data. Bindings
 // are not reachable from the internet, so these calls are not signed.
-export const binding =
-  (service: ServiceName, stub: ServiceBinding): Transport =>
-  (call) =>
-    Effect.tryPromise({
-      try: () => stub.call(call),
-      catch: (cause) => new ServiceUnreachable(`The ${service} service binding failed`, { cause })
-    }).pipe(Effect.orDie)
+export const binding = (service: ServiceName, stub: ServiceBinding) =>
+  RpcExchange.layerClient(service, (messages) => Effect.tryPromise(() => stub.call(messages)))
 
 // Over HTTP to the service's URL, signed with INTERNAL_SECRET. `fetch` is a
 // parameter so that tests can reach a Worker without a socket.
@@ -27,46 +29,40 @@ export const url = (options: {
   readonly baseUrl: URL
   readonly secret: Redacted.Redacted<string>
   readonly fetch?: (request: Request) => Promise<Response>
-}): Transport => {
+}) => {
   const send = options.fetch ?? ((request: Request) => fetch(request))
   const encoder = new TextEncoder()
-  return Effect.fn("Transport.url")(function* (call: WireCall) {
-    const path = internalPath(options.service, call.method)
-    const target = new URL(
-      path.slice(1),
-      options.baseUrl.href.endsWith("/") ? options.baseUrl : `${options.baseUrl.href}/`
-    )
-    const body = encoder.encode(JSON.stringify({ payload: call.payload, traceparent: call.traceparent }))
-    const headers = yield* signatureHeaders(options.secret, {
-      method: "POST",
-      pathAndQuery: target.pathname + target.search,
-      body,
-      now: yield* Clock.currentTimeMillis
-    })
-    const response = yield* Effect.tryPromise({
-      try: (signal) =>
-        send(
+  const target = new URL(
+    internalPath(options.service).slice(1),
+    options.baseUrl.href.endsWith("/") ? options.baseUrl : `${options.baseUrl.href}/`
+  )
+  return RpcExchange.layerClient(
+    options.service,
+    Effect.fn("Transport.url")(function* (messages) {
+      const body = encoder.encode(JSON.stringify(messages))
+      const headers = yield* signatureHeaders(options.secret, {
+        method: "POST",
+        pathAndQuery: target.pathname + target.search,
+        body,
+        now: yield* Clock.currentTimeMillis
+      })
+      return yield* Effect.tryPromise(async (signal) => {
+        const response = await send(
           new Request(target, {
             method: "POST",
             body,
             headers: { ...headers, "content-type": "application/json" },
             signal
           })
-        ),
-      catch: (cause) =>
-        new ServiceUnreachable(`The ${options.service} service did not answer at ${options.baseUrl.origin}`, { cause })
-    })
-    if (response.status !== 200) {
-      const text = yield* Effect.promise(() => response.text())
-      return yield* Effect.fail(
-        new ServiceUnreachable(
-          `The ${options.service} service refused the call (${response.status}): ${text.slice(0, 200)}`
         )
-      )
-    }
-    return yield* Effect.tryPromise({
-      try: () => response.json(),
-      catch: (cause) => new ServiceUnreachable(`The ${options.service} service answered with invalid JSON`, { cause })
+        // A refusal (401, 404, 413) has no RPC answer in it: it becomes a
+        // transport failure that says why.
+        if (response.status !== 200) {
+          const text = await response.text()
+          throw new Error(`The ${options.service} service refused the call (${response.status}): ${text.slice(0, 200)}`)
+        }
+        return (await response.json()) as ReadonlyArray<RpcMessage.FromServerEncoded>
+      })
     })
-  }, Effect.orDie)
+  )
 }

@@ -3,7 +3,7 @@ import { Auth } from "@shop/auth/Auth"
 import { AuthConfig } from "@shop/auth/AuthConfig"
 import * as AuthLive from "@shop/auth/AuthLive"
 import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
-import { AuthContract } from "@shop/domain/ServiceContracts"
+import { AuthRpcs } from "@shop/domain/ServiceContracts"
 import type { AuthEnv } from "./Env.ts"
 import * as ServiceWorker from "./ServiceWorker.ts"
 import * as Settings from "./Settings.ts"
@@ -12,7 +12,7 @@ import * as Settings from "./Settings.ts"
 // service is built, so a failure here cannot happen.
 export default ServiceWorker.make({
   name: "auth",
-  contract: AuthContract,
+  group: AuthRpcs,
   tag: Auth,
   settings: Settings.auth,
   layer: (_env: AuthEnv) =>

@@ -2,7 +2,7 @@ import { Layer } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
-import { CatalogContract } from "@shop/domain/ServiceContracts"
+import { CatalogRpcs } from "@shop/domain/ServiceContracts"
 import * as Clients from "./Clients.ts"
 import * as D1SqlBatch from "./D1SqlBatch.ts"
 import type { CatalogEnv } from "./Env.ts"
@@ -13,7 +13,7 @@ import * as ServiceWorker from "./ServiceWorker.ts"
 // implementation itself.
 export default ServiceWorker.make({
   name: "catalog",
-  contract: CatalogContract,
+  group: CatalogRpcs,
   tag: Catalog,
   layer: (env: CatalogEnv) =>
     CatalogLive.layer.pipe(

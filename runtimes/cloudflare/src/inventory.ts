@@ -1,5 +1,5 @@
 import { Layer } from "effect"
-import { InventoryContract } from "@shop/domain/ServiceContracts"
+import { InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
@@ -8,7 +8,7 @@ import * as ServiceWorker from "./ServiceWorker.ts"
 
 export default ServiceWorker.make({
   name: "inventory",
-  contract: InventoryContract,
+  group: InventoryRpcs,
   tag: Inventory,
   layer: (_env: ServiceEnv) => InventoryLive.layer.pipe(Layer.provide(InventoryRepositorySql.layer))
 })

@@ -1,12 +1,13 @@
 import { assert, it as effectIt } from "@effect/vitest"
 import { Effect, Exit, Redacted } from "effect"
 import { EmailExists } from "@shop/domain/Errors"
-import { AuthContract } from "@shop/domain/ServiceContracts"
+import { AuthRpcs } from "@shop/domain/ServiceContracts"
 import { makeClient } from "@shop/domain/ServiceTransport"
 import { describeScenarios } from "@shop/testing/Scenarios"
 import { unstable_readConfig } from "wrangler"
 import { afterAll, describe, expect, it } from "vitest"
 import { newNonce, SignatureHeaders, sign } from "../src/Signing.ts"
+import type { ServiceBinding } from "../src/Env.ts"
 import * as Transports from "../src/Transports.ts"
 import { type OtlpReceiver, startOtlpReceiver } from "./Otlp.ts"
 import { root, type Shop, startShop, workerNames } from "./Shop.ts"
@@ -62,15 +63,24 @@ interface SignedCall {
   readonly signedBody?: string
 }
 
+// One exchange of one effect/rpc request (JSON-encoded messages).
 const signupBody = (email: string) =>
-  JSON.stringify({ payload: { email, password: "correct horse battery", name: "Signed" } })
+  JSON.stringify([
+    {
+      _tag: "Request",
+      id: "1",
+      tag: "signup",
+      payload: { email, password: "correct horse battery", name: "Signed" },
+      headers: []
+    }
+  ])
 
 const uniqueEmail = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${newNonce().slice(0, 8)}@example.com`
 
 // A URL call to a service Worker, signed by hand so that each part can be
 // got wrong on purpose.
 const signedRequest = async (shop: Shop, call: SignedCall) => {
-  const path = call.path ?? "/internal/auth/signup"
+  const path = call.path ?? "/internal/auth/rpc"
   const body = call.body ?? signupBody(uniqueEmail("signed"))
   const timestamp = call.timestamp ?? Date.now()
   const nonce = call.nonce ?? newNonce()
@@ -107,7 +117,7 @@ describe("service Workers answer URL calls only when signed", () => {
   it("refuses an unsigned call", async () => {
     const { shop } = await start()
     const response = await shop.workerFetch(workerNames.auth)(
-      new Request("http://auth.internal/internal/auth/signup", {
+      new Request("http://auth.internal/internal/auth/rpc", {
         method: "POST",
         body: signupBody(uniqueEmail("unsigned"))
       })
@@ -147,7 +157,7 @@ describe("service Workers answer URL calls only when signed", () => {
       headers(request)[SignatureHeaders.nonce] = newNonce()
     })
     const path = await tamper((request) => {
-      request.url = "http://auth.internal/internal/auth/adminSignup"
+      request.url = "http://auth.internal/internal/catalog/rpc"
     })
     for (const reply of [timestamp, nonce, path]) {
       expect(reply).toMatchObject({ status: 401, body: { message: "The signature is not valid" } })
@@ -185,43 +195,83 @@ describe("service Workers answer URL calls only when signed", () => {
     const request = await signedRequest(shop, {})
     const first = await send(shop, workerNames.auth, request)
     expect(first.status).toBe(200)
-    expect(first.body).toMatchObject({ _tag: "Success" })
+    expect(first.body).toMatchObject([{ _tag: "Exit", requestId: "1", exit: { _tag: "Success" } }])
     const replay = await send(shop, workerNames.auth, request)
     expect(replay).toMatchObject({ status: 401, body: { message: "This call was already made" } })
+  })
+
+  it("answers a well-signed but malformed exchange without hanging", async () => {
+    const { shop } = await start()
+    const exchanges = [
+      "not json",
+      JSON.stringify({ _tag: "Request" }),
+      JSON.stringify([{ _tag: "Bogus" }]),
+      JSON.stringify([{ _tag: "Request", id: "1", tag: "noSuchMethod", payload: {}, headers: [] }]),
+      JSON.stringify([{ _tag: "Request", id: "1", tag: "signup", payload: { email: 1 }, headers: [] }])
+    ]
+    for (const body of exchanges) {
+      const reply = await send(shop, workerNames.auth, await signedRequest(shop, { body }))
+      expect([200, 400], body).toContain(reply.status)
+    }
   })
 
   it("refuses a call signed for one service when sent to another", async () => {
     const { shop } = await start()
     // Same secret, but the signed path names auth: catalog will not run it.
-    const request = await signedRequest(shop, { path: "/internal/auth/signup" })
+    const request = await signedRequest(shop, { path: "/internal/auth/rpc" })
     const reply = await send(shop, workerNames.catalog, request)
     expect(reply.status).toBe(404)
   })
 
   effectIt.live("serves the client layer over a signed URL, typed failures included", () =>
-    Effect.gen(function* () {
-      const { shop } = yield* Effect.promise(start)
-      // The same client the gateway uses, on the URL transport instead of a
-      // binding; `fetch` reaches the auth Worker's URL door without a socket.
-      const auth = makeClient(
-        "Auth",
-        AuthContract,
-        Transports.url({
-          service: "auth",
-          baseUrl: new URL("http://auth.internal"),
-          secret: Redacted.make(shop.secrets.INTERNAL_SECRET),
-          fetch: shop.workerFetch(workerNames.auth)
-        })
-      )
-      const input = { email: uniqueEmail("client"), password: "correct horse battery", name: "Client" }
-      const created = yield* auth.signup(input)
-      assert.strictEqual(created.email, input.email)
-      const again = yield* Effect.exit(auth.signup(input))
-      assert.isTrue(Exit.isFailure(again))
-      const error = yield* Effect.flip(auth.signup(input))
-      assert.instanceOf(error, EmailExists)
-      assert.strictEqual(error.error, "email_exists")
-    })
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { shop } = yield* Effect.promise(start)
+        // The same client the gateway uses, on the URL transport instead of a
+        // binding; `fetch` reaches the auth Worker's URL door without a socket.
+        const auth = yield* makeClient(AuthRpcs, "Auth").pipe(
+          Effect.provide(
+            Transports.url({
+              service: "auth",
+              baseUrl: new URL("http://auth.internal"),
+              secret: Redacted.make(shop.secrets.INTERNAL_SECRET),
+              fetch: shop.workerFetch(workerNames.auth)
+            })
+          )
+        )
+        const input = { email: uniqueEmail("client"), password: "correct horse battery", name: "Client" }
+        const created = yield* auth.signup(input)
+        assert.strictEqual(created.email, input.email)
+        const again = yield* Effect.exit(auth.signup(input))
+        assert.isTrue(Exit.isFailure(again))
+        const error = yield* Effect.flip(auth.signup(input))
+        assert.instanceOf(error, EmailExists)
+        assert.strictEqual(error.error, "email_exists")
+      })
+    )
+  )
+})
+
+describe("service bindings", () => {
+  effectIt.live("a client over the binding's RPC method gets typed failures as their own classes", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { shop } = yield* Effect.promise(start)
+        // The Worker's RPC door, called from here as a binding would call it.
+        const exported = yield* Effect.promise(() => shop.harness.getWorker(workerNames.auth).getExport())
+        const remote = exported as unknown as ServiceBinding
+        // Miniflare's proxy of the export may answer synchronously; a
+        // binding's method returns a promise.
+        const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
+        const auth = yield* makeClient(AuthRpcs, "Auth").pipe(Effect.provide(Transports.binding("auth", stub)))
+        const input = { email: uniqueEmail("binding"), password: "correct horse battery", name: "Binding" }
+        const created = yield* auth.signup(input)
+        assert.strictEqual(created.email, input.email)
+        const error = yield* Effect.flip(auth.signup(input))
+        assert.instanceOf(error, EmailExists)
+        assert.strictEqual(error.error, "email_exists")
+      })
+    )
   )
 })
 
@@ -248,9 +298,7 @@ describe("URL fallback", () => {
     expect((await gateway(new Request("http://shop.test/api/products?limit=1"))).status).toBe(200)
 
     const calls = shop.relayed().slice(before)
-    expect(calls.map((c) => c.path)).toEqual(
-      expect.arrayContaining(["/internal/auth/signup", "/internal/auth/login", "/internal/catalog/list"])
-    )
+    expect(calls.map((c) => c.path)).toEqual(expect.arrayContaining(["/internal/auth/rpc", "/internal/catalog/rpc"]))
     expect(calls.every((c) => c.signed)).toBe(true)
   })
 })
@@ -278,7 +326,7 @@ describe("only the gateway is reachable", () => {
 
   it("does not forward internal paths from the public URL", async () => {
     const { shop } = await start()
-    const response = await fetch(new URL("/internal/auth/signup", shop.url), {
+    const response = await fetch(new URL("/internal/auth/rpc", shop.url), {
       method: "POST",
       body: signupBody(uniqueEmail("public"))
     })
