@@ -1,3 +1,4 @@
+import "./Microtasks.ts"
 import { Layer } from "effect"
 import { Auth } from "@shop/auth/Auth"
 import { AuthConfig } from "@shop/auth/AuthConfig"

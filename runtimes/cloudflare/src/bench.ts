@@ -1,3 +1,4 @@
+import "./Microtasks.ts"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import { VariantId } from "@shop/domain/Ids"
 import { Inventory } from "@shop/inventory/Inventory"

@@ -1,3 +1,4 @@
+import "./Microtasks.ts"
 import { Layer } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import * as CatalogLive from "@shop/catalog/CatalogLive"

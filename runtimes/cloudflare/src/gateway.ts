@@ -1,3 +1,4 @@
+import "./Microtasks.ts"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as Gateway from "@shop/gateway/Gateway"

@@ -1,3 +1,4 @@
+import "./Microtasks.ts"
 import { Layer } from "effect"
 import { InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { Inventory } from "@shop/inventory/Inventory"
