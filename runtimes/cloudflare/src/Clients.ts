@@ -1,11 +1,13 @@
 import { Config, type Context, Effect, Layer } from "effect"
 import type { Rpc, RpcGroup } from "effect/rpc"
+import { refuse } from "@shop/observability/Settings"
 import { Auth } from "@shop/auth/Auth"
 import { Catalog } from "@shop/catalog/Catalog"
 import { AuthRpcs, CatalogRpcs, InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { type Implementation, makeClient } from "@shop/domain/ServiceTransport"
 import { Inventory } from "@shop/inventory/Inventory"
 import type { ServiceBinding } from "./Env.ts"
+import * as Settings from "./Settings.ts"
 import * as Transports from "./Transports.ts"
 
 // Layers that implement the service interfaces (the same Context tags the
@@ -19,24 +21,22 @@ const protocol = (service: Transports.ServiceName, stub: ServiceBinding | undefi
   const name = `${service.toUpperCase()}_URL`
   return Layer.unwrap(
     Effect.gen(function* () {
-      const settings = yield* Config.all({
-        baseUrl: Config.URL(name),
-        secret: Config.Redacted("INTERNAL_SECRET")
-      }).pipe(
-        Effect.mapError(
-          (error) =>
-            new Error(
-              `The ${service} service has no service binding, and no usable ${name} and INTERNAL_SECRET: ${error.message}`
-            )
-        ),
-        Effect.orDie
+      // Read only when the binding is absent; the same rules as every setting
+      // (Settings.ts): a refusal names the setting.
+      const baseUrl = yield* Effect.orDie(
+        Config.URL(name).pipe(
+          Config.mapEffect((url) =>
+            // The calls carry passwords and tokens, and only requests are
+            // signed, not replies: anything but a loopback address must be
+            // reached over TLS.
+            url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)
+              ? Effect.succeed(url)
+              : Effect.fail(refuse(name, "must be an https:// URL (plain http only to a loopback address)"))
+          )
+        )
       )
-      // The calls carry passwords and tokens, and only requests are signed, not
-      // replies: anything but a loopback address must be reached over TLS.
-      const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(settings.baseUrl.hostname)
-      if (settings.baseUrl.protocol !== "https:" && !loopback) {
-        return yield* Effect.die(new Error(`${name} must be an https:// URL (plain http only to a loopback address)`))
-      }
+      const secret = yield* Effect.orDie(Settings.internalSecret)
+      const settings = { baseUrl, secret }
       return Transports.url({ service, ...settings })
     })
   )

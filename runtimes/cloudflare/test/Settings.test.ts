@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import { describeFailure } from "@shop/observability/Settings"
 import { baseSettings, describeSettings } from "@shop/testing/SettingsTable"
+import * as Clients from "../src/Clients.ts"
 import * as Settings from "../src/Settings.ts"
 import { type Shop, startShop } from "./Shop.ts"
 
@@ -44,6 +45,22 @@ describe("settings only the Workers have", () => {
       )
     expect(await header(baseSettings)).toBe("cf-connecting-ip")
     expect(await header({ ...baseSettings, CLIENT_IP_HEADER: "x-real-ip" })).toBe("x-real-ip")
+  })
+
+  it("without a binding, <SERVICE>_URL must be https (plain http only to loopback) and INTERNAL_SECRET long enough", async () => {
+    const build = (env: Record<string, string>) =>
+      Effect.runPromiseExit(
+        Layer.build(Clients.auth(undefined)).pipe(Effect.scoped, Effect.provide(Settings.provider(env)))
+      ).then((exit) => (Exit.isFailure(exit) ? describeFailure(exit.cause) : "built"))
+    const secret = baseSettings.INTERNAL_SECRET!
+    expect(await build({ AUTH_URL: "https://auth.shop.example", INTERNAL_SECRET: secret })).toBe("built")
+    expect(await build({ AUTH_URL: "http://127.0.0.1:9000", INTERNAL_SECRET: secret })).toBe("built")
+    expect(await build({ AUTH_URL: "http://auth.shop.example", INTERNAL_SECRET: secret })).toMatch(
+      /^Invalid configuration: AUTH_URL: must be an https:\/\/ URL/
+    )
+    expect(await build({ AUTH_URL: "https://auth.shop.example", INTERNAL_SECRET: "short" })).toMatch(
+      /^Invalid configuration: INTERNAL_SECRET: must be at least 32 characters/
+    )
   })
 
   it("only string values of the env are settings; bindings are not", () => {
