@@ -11,12 +11,12 @@ const project = (dir: string, extra: Record<string, unknown> = {}) => ({
 
 export default [
   project("packages/domain"),
+  project("packages/observability"),
   project("packages/demo"),
   project("packages/auth"),
   project("packages/catalog"),
   project("packages/inventory"),
   project("packages/gateway"),
-  project("packages/client"),
   project("runtimes/memory"),
   project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 }),
   project("runtimes/cloudflare", { testTimeout: 120_000, hookTimeout: 180_000 })

@@ -1,4 +1,4 @@
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Predicate } from "effect"
 import { type Rpc, RpcClient, type RpcClientError, type RpcGroup } from "effect/rpc"
 
 // Calling a service across a process boundary (a Workers service binding, a
@@ -7,8 +7,9 @@ import { type Rpc, RpcClient, type RpcClientError, type RpcGroup } from "effect/
 // schemas type every payload, success and typed failure; its Context tag's
 // shape is derived from the group (Implementation below), so the two cannot
 // drift apart. Results cross as encoded Exits: a typed failure comes back as
-// an instance of its own class. The protocol (HTTP through a binding, signed
-// HTTP to a URL, in memory) is the runtime's choice.
+// an instance of its own class. The protocol (one Workers RPC call through a
+// binding, a signed HTTP request to a URL, in memory in tests) is the
+// runtime's choice.
 
 // The service interface an RpcGroup describes: one method per procedure,
 // taking the decoded payload and answering with its success or typed failure.
@@ -30,8 +31,7 @@ export class ServiceUnreachable extends Error {
   override readonly name = "ServiceUnreachable"
 }
 
-export const isServiceUnreachable = (u: unknown): u is ServiceUnreachable =>
-  typeof u === "object" && u !== null && "_tag" in u && u._tag === "ServiceUnreachable"
+export const isServiceUnreachable = (u: unknown): u is ServiceUnreachable => Predicate.isTagged(u, "ServiceUnreachable")
 
 type AnyMethod = (input: unknown) => Effect.Effect<unknown, unknown>
 
@@ -40,29 +40,30 @@ type AnyMethod = (input: unknown) => Effect.Effect<unknown, unknown>
 // are `<service>Server.<method>`. A transport failure (RpcClientError) is a
 // defect: the service interfaces have no failure for "unreachable", and the
 // caller's timeout and error rendering handle a defect.
-export const makeClient = <Rpcs extends Rpc.Any>(group: RpcGroup.RpcGroup<Rpcs>, service: string) =>
-  Effect.gen(function* () {
-    const typed = yield* RpcClient.make(group, { spanPrefix: `${service}Client` })
-    // Walked by procedure name below; each method's types are restored on the
-    // way out.
-    const client = typed as unknown as Record<string, AnyMethod>
-    const implementation: Record<string, AnyMethod> = {}
-    for (const tag of group.requests.keys()) {
-      const call = client[tag]!
-      implementation[tag] = (input) =>
-        Effect.catchIf(
-          call(input),
-          (error): error is RpcClientError.RpcClientError =>
-            typeof error === "object" && error !== null && "_tag" in error && error._tag === "RpcClientError",
-          (error) =>
-            Effect.die(
-              new ServiceUnreachable(`The ${service} service did not answer: ${error.message}`, { cause: error })
-            )
-        )
-    }
-    // One method per procedure of the group, filled in just above.
-    return implementation as unknown as Implementation<Rpcs>
-  })
+export const makeClient = Effect.fn("ServiceTransport.makeClient")(function* <Rpcs extends Rpc.Any>(
+  group: RpcGroup.RpcGroup<Rpcs>,
+  service: string
+) {
+  const typed = yield* RpcClient.make(group, { spanPrefix: `${service}Client` })
+  // Walked by procedure name below; each method's types are restored on the
+  // way out.
+  const client = typed as unknown as Record<string, AnyMethod>
+  const implementation: Record<string, AnyMethod> = {}
+  for (const tag of group.requests.keys()) {
+    const call = client[tag]!
+    implementation[tag] = (input) =>
+      Effect.catchIf(
+        call(input),
+        (error): error is RpcClientError.RpcClientError => Predicate.isTagged(error, "RpcClientError"),
+        (error) =>
+          Effect.die(
+            new ServiceUnreachable(`The ${service} service did not answer: ${error.message}`, { cause: error })
+          )
+      )
+  }
+  // One method per procedure of the group, filled in just above.
+  return implementation as unknown as Implementation<Rpcs>
+})
 
 const outcome = (exit: Exit.Exit<unknown, unknown>) =>
   Exit.isSuccess(exit) ? "success" : Cause.hasFails(exit.cause) ? "failure" : "defect"

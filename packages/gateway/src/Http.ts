@@ -1,4 +1,4 @@
-import { ByteSize, Cause, Clock, Effect, Option, type Types } from "effect"
+import { ByteSize, Cause, Clock, Effect, Option, Predicate, Result, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
@@ -30,11 +30,11 @@ const allowedMethods = (url: string) => {
 
 const reasonOf = (error: unknown) => (HttpServerError.isHttpServerError(error) ? error.reason : undefined)
 
-const isRouteNotFound = (error: unknown) => reasonOf(error)?._tag === "RouteNotFound"
+const isRouteNotFound = (error: unknown) => Predicate.isTagged(reasonOf(error), "RouteNotFound")
 
 const isBodyTooLarge = (error: unknown) => {
   const reason = reasonOf(error)
-  return reason?._tag === "RequestParseError" && reason.reason === "BodyTooLarge"
+  return Predicate.isTagged(reason, "RequestParseError") && reason.reason === "BodyTooLarge"
 }
 
 // Turns whatever went wrong into the standard body with the right status.
@@ -46,7 +46,7 @@ const renderFailure = Effect.fn("Gateway.renderFailure")(function* (
 ) {
   const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
   const defect = Cause.findDefect(cause)
-  const error = failure ?? (defect._tag === "Success" ? defect.success : undefined)
+  const error = failure ?? (Result.isSuccess(defect) ? defect.success : undefined)
   if (error !== undefined && isRouteNotFound(error)) {
     const allowed = allowedMethods(request.url)
     // The path has the shape of a route for this very method, yet the

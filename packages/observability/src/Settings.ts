@@ -1,4 +1,4 @@
-import { Cause, Config, Effect, Option, Redacted, Schema, SchemaIssue } from "effect"
+import { Cause, Config, Effect, Option, Predicate, Redacted, Schema, SchemaIssue } from "effect"
 
 // Building blocks for the settings each service declares in its own package
 // (`AuthConfig.layerConfig`, `GatewayConfig.layerConfig`, ...). Every runtime
@@ -53,12 +53,14 @@ export const parsed = <A>(name: string, parse: (value: string) => A | undefined,
     )
   )
 
-/** A secret: redacted, at least `minLength` characters when set; absent or empty: None. */
+/**
+ * A secret: redacted, at least `minLength` characters when set; absent, empty
+ * or blank: None. Used as given, never trimmed: a key is its exact bytes.
+ */
 export const secret = (name: string, minLength: number): Config.Config<Option.Option<Redacted.Redacted<string>>> =>
   Config.Redacted(name).pipe(
     Config.option,
-    Config.map(Option.map((value) => Redacted.make(Redacted.value(value).trim()))),
-    Config.map(Option.filter((value) => Redacted.value(value).length > 0)),
+    Config.map(Option.filter((value) => Redacted.value(value).trim().length > 0)),
     Config.mapEffect((value) =>
       Option.isSome(value) && Redacted.value(value.value).length < minLength
         ? Effect.fail(refuse(name, `must be at least ${minLength} characters long`))
@@ -89,8 +91,14 @@ const oneLine = (error: Config.ConfigError): string => {
  * The one line a runtime logs (and a Worker logs before answering 500) when it
  * cannot start: for refused settings, the setting's name and its rule.
  */
-export const describeFailure = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.squash(cause)
-  if (error instanceof Config.ConfigError) return `Invalid configuration: ${oneLine(error)}`
-  return `Start-up failed: ${error instanceof Error ? error.message : String(error)}`
+export const describeFailure = (cause: Cause.Cause<unknown>): string => describeError(Cause.squash(cause))
+
+/** The same line for an error thrown out of a runtime that could not start (a refused setting may be its cause). */
+export const describeError = (error: unknown): string => {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    if (current instanceof Config.ConfigError) return `Invalid configuration: ${oneLine(current)}`
+    current = Predicate.hasProperty(current, "cause") ? current.cause : undefined
+  }
+  return `Start-up failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`
 }

@@ -1,5 +1,5 @@
 import { WorkerEntrypoint } from "cloudflare:workers"
-import { Clock, Config, Context, Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
+import { Clock, type Config, Context, Effect, Layer, ManagedRuntime, Option, type Redacted, Schema } from "effect"
 // `Rpc` alone is the Workers global namespace (WorkerEntrypointBranded).
 import type { Rpc as EffectRpc, RpcGroup, RpcMessage } from "effect/rpc"
 import type { SqlClient } from "effect/sql"
@@ -10,6 +10,7 @@ import type { ServiceEnv } from "./Env.ts"
 import { NonceStore } from "./NonceStore.ts"
 import * as Observability from "./Observability.ts"
 import * as Settings from "./Settings.ts"
+import { describeError } from "@shop/observability/Settings"
 import * as RpcExchange from "./RpcExchange.ts"
 import { maxSkewMillis, noncePattern, SignatureHeaders, verify } from "./Signing.ts"
 import { internalPath, type ServiceName } from "./Transports.ts"
@@ -111,7 +112,7 @@ const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (servic
     return errorResponse(404, Schema.encodeSync(NotFound)(new NotFound({})))
   }
   const messages = yield* Effect.option(Effect.try(() => JSON.parse(new TextDecoder().decode(body)) as unknown))
-  if (messages._tag === "None") {
+  if (Option.isNone(messages)) {
     return errorResponse(400, { error: "validation_error", message: "Malformed internal call" })
   }
   return Response.json(yield* serve(messages.value).pipe(Effect.annotateLogs({ via: "url" })))
@@ -197,7 +198,10 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
     override async fetch(request: Request): Promise<Response> {
       const problem = await checkSettings(this.env)
       if (problem !== undefined) return Settings.refuseRequest(serviceName, problem)
-      return run(this.env, this.ctx, handleUrlCall(options.name, request))
+      // A runtime that cannot start (a missing binding) answers like refused settings.
+      return run(this.env, this.ctx, handleUrlCall(options.name, request)).catch((error: unknown) =>
+        Settings.refuseRequest(serviceName, describeError(error))
+      )
     }
   }
   return Entrypoint

@@ -1,4 +1,4 @@
-import { Cause, ConfigProvider, Effect, Exit, Layer } from "effect"
+import { type Cause, ConfigProvider, Effect, Exit, Layer, Logger } from "effect"
 import { AuthConfig } from "@shop/auth/AuthConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Observability from "@shop/observability/Observability"
@@ -40,9 +40,10 @@ export const layerInternalSecret = Layer.effectDiscard(internalSecret)
  * on each request with a stack trace.
  */
 export const check = <A, E>(settings: Layer.Layer<A, E>, env: object): Promise<string | undefined> =>
-  Effect.runPromiseExit(Layer.build(settings).pipe(Effect.scoped, Effect.provide(provider(env)))).then((exit) =>
-    Exit.isSuccess(exit) ? undefined : Settings.describeFailure(exit.cause as Cause.Cause<unknown>)
-  )
+  // Silent: the Worker logs as it builds its runtime; this only validates.
+  Effect.runPromiseExit(
+    Layer.build(settings).pipe(Effect.scoped, Effect.provide(provider(env)), Effect.provide(Logger.layer([])))
+  ).then((exit) => (Exit.isSuccess(exit) ? undefined : Settings.describeFailure(exit.cause as Cause.Cause<unknown>)))
 
 /** The answer of a Worker that cannot start: 500 internal_error, and the reason logged as one JSON line. */
 export const refuseRequest = (service: string, problem: string): Response => {

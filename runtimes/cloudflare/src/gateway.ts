@@ -6,6 +6,7 @@ import * as Clients from "./Clients.ts"
 import type { GatewayEnv } from "./Env.ts"
 import * as Observability from "./Observability.ts"
 import * as Settings from "./Settings.ts"
+import { describeError } from "@shop/observability/Settings"
 
 const serviceName = "shop-gateway"
 
@@ -64,7 +65,7 @@ export default {
     } catch (error) {
       // Only a failed start-up gets here (a missing binding or secret); the
       // handler itself turns every failure into a response.
-      return Settings.refuseRequest(serviceName, `Start-up failed: ${String(error)}`)
+      return Settings.refuseRequest(serviceName, describeError(error))
     } finally {
       if (current.flush !== undefined) ctx.waitUntil(current.flush())
     }

@@ -29,13 +29,18 @@ const inventory: Implementation<RpcGroup.Rpcs<typeof InventoryRpcs>> = {
 
 const json = <A>(a: A): A => JSON.parse(JSON.stringify(a))
 
-const connect = (exchangeFails = false) =>
+const connect = (exchangeFails = false, garbled?: unknown) =>
   Effect.gen(function* () {
     const serve = yield* RpcExchange.makeServer(InventoryRpcs, "InventoryServer").pipe(
       Effect.provide(layerHandlers(InventoryRpcs, "Inventory", inventory))
     )
     const exchange: RpcExchange.Exchange = (messages: ReadonlyArray<RpcMessage.FromClientEncoded>) =>
-      exchangeFails ? Effect.fail(new Error("binding gone")) : Effect.map(serve(json(messages)), json)
+      exchangeFails
+        ? Effect.fail(new Error("binding gone"))
+        : garbled !== undefined
+          ? // A URL that answers 200 with other JSON than RPC responses.
+            Effect.succeed(garbled as ReadonlyArray<RpcMessage.FromServerEncoded>)
+          : Effect.map(serve(json(messages)), json)
     return yield* makeClient(InventoryRpcs, "Inventory").pipe(
       Effect.provide(RpcExchange.layerClient("inventory", exchange))
     )
@@ -87,6 +92,16 @@ describe("RpcExchange", () => {
       const client = yield* connect(true)
       const exit = yield* Effect.exit(client.get({ variantId: known }))
       assert.isTrue(Exit.isFailure(exit) && isServiceUnreachable(Cause.squash(exit.cause)))
+    })
+  )
+
+  it.effect("turns a reply that is not RPC responses into the ServiceUnreachable defect (502, not 500)", () =>
+    Effect.gen(function* () {
+      for (const garbled of [{ error: "x" }, "oops", null, [{ _tag: "Pong" }]]) {
+        const client = yield* connect(false, garbled)
+        const exit = yield* Effect.exit(client.get({ variantId: known }))
+        assert.isTrue(Exit.isFailure(exit) && isServiceUnreachable(Cause.squash(exit.cause)), JSON.stringify(garbled))
+      }
     })
   )
 

@@ -10,8 +10,11 @@ import { serviceName } from "./Observability.ts"
  * with JSON logs at LOG_LEVEL from the start; plus DATA_DIR, which only this
  * runtime has (PORT and HOST are read by Server.ts). Needs a ConfigProvider.
  */
-export const layer = Layer.mergeAll(AuthSettings.layer, GatewayConfig.layerConfig).pipe(
+export const layer = AuthSettings.layer.pipe(
+  // Built right to left: every other setting is read and checked before
+  // DATA_DIR is created or a JWT secret is generated and written there.
   Layer.provideMerge(DataDir.layer),
+  Layer.provideMerge(GatewayConfig.layerConfig),
   Layer.provideMerge(Observability.layer(serviceName)),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
 )

@@ -1,9 +1,9 @@
 import { EmailExists, ProductNotFound, Unauthorized } from "@shop/domain/Errors"
 import { Currency } from "@shop/domain/Money"
-import * as Memory from "@shop/runtime-memory/MemoryRuntime"
+import * as Memory from "../src/MemoryRuntime.ts"
 import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import * as ShopClient from "../src/ShopClient.ts"
+import * as ShopClient from "@shop/client/ShopClient"
 
 const adminSecret = "client-test-admin-secret"
 const shop = Memory.make({ settings: { ADMIN_SECRET: adminSecret, PASSWORD_ITERATIONS: "1000" } })
