@@ -20,7 +20,10 @@ import * as Settings from "./Settings.ts"
 // (runtimes/node); Workers use effect's own OTLP exporter (layerOtlp below),
 // which needs no SDK.
 
-/** The OpenTelemetry resource name of our spans, shared by every runtime so one trace reads as one shop. */
+/**
+ * The OpenTelemetry resource name of the node process's spans (the whole shop
+ * is one process there); each Worker uses its own name (`shop-gateway`, ...).
+ */
 export const traceServiceName = "shop"
 
 // LOG_LEVEL=info as well as Info: people write it in lower case.

@@ -13,7 +13,8 @@ export interface ServiceBinding {
   ) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
 }
 
-// Strings the Effect configuration reads (through ConfigProvider).
+// Strings the Effect configuration reads (through ConfigProvider); the full
+// list of settings, with their rules, is the root README's "Configuration".
 interface Observability {
   // OTLP/HTTP base URL; spans are exported only when it is set.
   readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string
