@@ -1,4 +1,4 @@
-import { Layer } from "effect"
+import { Layer, Scheduler } from "effect"
 import * as Observability from "@shop/observability/Observability"
 
 // Everything a Worker needs around its services, from the shared module:
@@ -7,6 +7,17 @@ import * as Observability from "@shop/observability/Observability"
 // when OTEL_EXPORTER_OTLP_ENDPOINT is set. Each Worker is its own resource in
 // a trace, named after it. Needs ObservabilityConfig.
 export const layer = (service: string) => Layer.mergeAll(Observability.layer(service), Observability.layerOtlp(service))
+
+// Every fiber of a Worker on the sync scheduler, provided outermost (to the
+// layers and the requests alike; effect's recipe for Workers, see
+// HttpRouter.toWebHandler). The default scheduler yields with setImmediate,
+// a timer in workerd, and workerd drops a request's pending timers when that
+// request ends: a Worker's runtime outlives the request that built it, and
+// the RPC clients' response loops, forked then, never started when that
+// request called no service (`/health` first), so the next service call
+// waited until the gateway's 504. Sync mode yields through microtasks, which
+// run inside the request that queued them.
+export const layerScheduler = Layer.succeed(Scheduler.Scheduler, new Scheduler.MixedScheduler("sync"))
 
 // Whether spans leave the Worker at all; when not, there is nothing to flush
 // and a request costs no waitUntil.

@@ -159,7 +159,7 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
         )
       )
     )
-    return ManagedRuntime.make(app)
+    return ManagedRuntime.make(app.pipe(Layer.provideMerge(Observability.layerScheduler)))
   }
 
   // Built once per isolate, on the first call (a Worker may not do I/O or

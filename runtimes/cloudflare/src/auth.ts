@@ -1,4 +1,3 @@
-import "./Microtasks.ts"
 import { Layer } from "effect"
 import { Auth } from "@shop/auth/Auth"
 import { AuthConfig } from "@shop/auth/AuthConfig"

@@ -1,8 +1,8 @@
-import "./Microtasks.ts"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import { VariantId } from "@shop/domain/Ids"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as Clients from "./Clients.ts"
+import * as Observability from "./Observability.ts"
 import type { ServiceBinding } from "./Env.ts"
 
 // Test-only Worker, never deployed (scripts/bench-binding.ts starts it beside
@@ -25,7 +25,9 @@ export default {
     // "get" reads one row from D1; "empty" (availability of no variants)
     // does not touch D1, so it is the transport's round trip alone.
     const op = url.searchParams.get("op") === "empty" ? "empty" : "get"
-    const current = (runtime ??= ManagedRuntime.make(Clients.inventory(env.INVENTORY).pipe(Layer.orDie)))
+    const current = (runtime ??= ManagedRuntime.make(
+      Clients.inventory(env.INVENTORY).pipe(Layer.orDie, Layer.provideMerge(Observability.layerScheduler))
+    ))
     const program = Effect.gen(function* () {
       const inventory = yield* Inventory
       yield* inventory.initialize({ levels: [{ variantId, stock: 10 }] })

@@ -1,4 +1,3 @@
-import "./Microtasks.ts"
 import { Layer } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import * as CatalogLive from "@shop/catalog/CatalogLive"

@@ -1,4 +1,3 @@
-import "./Microtasks.ts"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as Gateway from "@shop/gateway/Gateway"
@@ -32,7 +31,8 @@ const makeApp = (env: GatewayEnv) => {
     Gateway.layer.pipe(
       Layer.provide(services),
       Layer.provide(HttpServer.layerServices),
-      Layer.provideMerge(observability)
+      Layer.provideMerge(observability),
+      Layer.provideMerge(Observability.layerScheduler)
     ),
     // The gateway's own middleware logs each request (with its request id).
     { memoMap, disableLogger: true }

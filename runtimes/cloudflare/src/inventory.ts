@@ -1,4 +1,3 @@
-import "./Microtasks.ts"
 import { Layer } from "effect"
 import { InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { Inventory } from "@shop/inventory/Inventory"
