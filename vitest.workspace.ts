@@ -15,6 +15,7 @@ export default [
   project("packages/auth"),
   project("packages/catalog"),
   project("packages/inventory"),
+  project("packages/fulfillment"),
   project("packages/gateway"),
   project("packages/client"),
   project("runtimes/memory"),
