@@ -211,7 +211,7 @@ export class AdminTaxRatesApi extends HttpApiGroup.make("adminTaxRates")
   ) {}
 
 export class ShopApi extends HttpApi.make("shop")
-  .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi)
+  .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi, AdminTaxRatesApi)
   .middleware(ApiErrors)
   // API.md: unknown fields are an error, not a silent default. Headers keep the
   // schema defaults, since every request carries transport headers.
