@@ -127,7 +127,8 @@ export const validate = (
   let region = present(address.region)
   const known = country === undefined ? undefined : regions[country]
   if (known !== undefined && country !== undefined) {
-    const code = region?.toUpperCase().replace(new RegExp(`^${country}-`), "")
+    const upper = region?.toUpperCase()
+    const code = upper?.startsWith(`${country}-`) ? upper.slice(country.length + 1) : upper
     if (code === undefined) issues.push({ path: "region", message: `is required for ${country}` })
     else if (!known.has(code)) issues.push({ path: "region", message: `is not a ${country} region code` })
     else region = code

@@ -22,6 +22,29 @@ const methods = ShippingMethodId.literals
 const invalid = (message: string, issues: ReadonlyArray<Addresses.Issue>) =>
   new ValidationError({ message, details: { issues } })
 
+// The schemas check these at every process boundary; in-process callers (the
+// memory and node runtimes) do not decode, so the service checks them too.
+const inputIssues = (input: QuoteInput): ReadonlyArray<Addresses.Issue> => {
+  const issues: Array<Addresses.Issue> = []
+  if (!Number.isSafeInteger(input.weightGrams) || input.weightGrams < 0) {
+    issues.push({ path: "weightGrams", message: "must be a whole number of grams, 0 or more" })
+  }
+  if (!Number.isSafeInteger(input.subtotal.amount) || input.subtotal.amount < 0) {
+    issues.push({ path: "subtotal.amount", message: "must be whole minor units, 0 or more" })
+  }
+  const coupon = input.coupon
+  if (
+    coupon?.type === "percent_shipping" &&
+    !(Number.isInteger(coupon.value) && coupon.value >= 1 && coupon.value <= 100)
+  ) {
+    issues.push({ path: "coupon.value", message: "must be a whole percentage from 1 to 100" })
+  }
+  if (coupon?.type === "fixed_shipping" && !(Number.isSafeInteger(coupon.value) && coupon.value >= 0)) {
+    issues.push({ path: "coupon.value", message: "must be whole minor units, 0 or more" })
+  }
+  return issues
+}
+
 // A coupon's effect on one method's cost (minor units, never negative).
 const applyCoupon = (methodId: ShippingMethodId, cost: number, coupon: ShippingCoupon | undefined): number => {
   if (coupon === undefined) return cost
@@ -58,6 +81,8 @@ export const layer = Layer.effect(
 
     const options = Effect.fn("Fulfillment.options")(function* (input: QuoteInput) {
       const destination: ShippingAddress = yield* checkAddress(input.destination, "destination.")
+      const issues = inputIssues(input)
+      if (issues.length > 0) return yield* invalid("The quote request is not valid", issues)
       const table = yield* ShippingRates
       if (input.subtotal.currency !== table.currency) {
         return yield* invalid("Shipping is quoted in another currency", [
@@ -99,6 +124,11 @@ export const layer = Layer.effect(
     })
 
     const setTaxRate = Effect.fn("Fulfillment.setTaxRate")(function* (input: TaxRate) {
+      if (!Number.isInteger(input.rate) || input.rate < 0 || input.rate > 10_000) {
+        return yield* invalid("The rate is not valid", [
+          { path: "rate", message: "must be whole basis points from 0 to 10000" }
+        ])
+      }
       const [country, region] = input.country.split("-")
       if (country === undefined || !Addresses.countries.has(country)) {
         return yield* invalid("Unknown country", [
@@ -120,10 +150,8 @@ export const layer = Layer.effect(
 
     const taxRateFor = Effect.fn("Fulfillment.taxRateFor")(function* (input: TaxDestination) {
       const country = input.country.trim().toUpperCase()
-      const region = input.region
-        ?.trim()
-        .toUpperCase()
-        .replace(new RegExp(`^${country}-`), "")
+      const raw = input.region?.trim().toUpperCase()
+      const region = raw?.startsWith(`${country}-`) ? raw.slice(country.length + 1) : raw
       const regional = region !== undefined && region.length > 0 ? `${country}-${region}` : undefined
       const found = yield* repo.findTaxRates(regional === undefined ? [country] : [regional, country])
       return found.find((rate) => rate.country === regional) ?? found.find((rate) => rate.country === country) ?? null

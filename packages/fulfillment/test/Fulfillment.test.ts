@@ -173,6 +173,11 @@ describe("Fulfillment: shipping quotes", () => {
         fulfillment.quote(input({ subtotal: { amount: 1, currency: Currency.make("EUR") } }))
       )
       assert.deepStrictEqual(issuesOf(eur), ["subtotal.currency"])
+      // What the schemas refuse at a process boundary, the service refuses in process too.
+      const unchecked = yield* Effect.flip(
+        fulfillment.quote(input({ weightGrams: -1, coupon: { type: "percent_shipping", value: 150 } }))
+      )
+      assert.deepStrictEqual(issuesOf(unchecked), ["weightGrams", "coupon.value"])
     }).pipe(withFulfillment)
   )
 
@@ -284,6 +289,7 @@ describe("Fulfillment: tax rates", () => {
       assert.strictEqual((yield* fulfillment.taxRateFor({ country: "US", region: "NV" }))?.rate, 500)
       assert.strictEqual((yield* fulfillment.taxRateFor({ country: "US" }))?.rate, 500)
       assert.isNull(yield* fulfillment.taxRateFor({ country: "FR" }))
+      assert.isNull(yield* fulfillment.taxRateFor({ country: "(", region: "[" }))
     }).pipe(withFulfillment)
   )
 
@@ -294,6 +300,8 @@ describe("Fulfillment: tax rates", () => {
       assert.deepStrictEqual(issuesOf(country), ["country"])
       const region = yield* Effect.flip(fulfillment.setTaxRate({ country: "US-ZZ", rate: 1, shippingTaxable: false }))
       assert.deepStrictEqual(issuesOf(region), ["country"])
+      const rate = yield* Effect.flip(fulfillment.setTaxRate({ country: "US", rate: 10_001, shippingTaxable: false }))
+      assert.deepStrictEqual(issuesOf(rate), ["rate"])
       assert.deepStrictEqual(yield* fulfillment.listTaxRates({}), [])
     }).pipe(withFulfillment)
   )
