@@ -44,6 +44,7 @@ import {
   VariantNotFound
 } from "./Errors.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
+import { SetTaxRateInput, TaxRate, TaxRates, TaxRegion } from "./Fulfillment.ts"
 
 // Path ids are plain bounded strings at the HTTP edge: an id of the wrong shape
 // is simply an id that does not exist, so it answers 404, not 400.
@@ -189,8 +190,28 @@ export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
   .prefix("/api/admin/inventory")
   .annotateMerge(OpenApi.annotations({ title: "Admin: inventory" })) {}
 
+export class AdminTaxRatesApi extends HttpApiGroup.make("adminTaxRates")
+  .add(
+    HttpApiEndpoint.get("list", "/", { success: TaxRates }),
+    // `:country` is a country (`US`) or a region (`US-CA`), in upper case.
+    HttpApiEndpoint.put("set", "/:country", {
+      params: { country: TaxRegion },
+      payload: SetTaxRateInput,
+      success: TaxRate,
+      error: ValidationError
+    })
+  )
+  .middleware(AdminAuthentication)
+  .prefix("/api/admin/tax-rates")
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Admin: tax rates",
+      description: "Tax rates by destination, in basis points (825 = 8.25%); a region (US-CA) beats its country (US)"
+    })
+  ) {}
+
 export class ShopApi extends HttpApi.make("shop")
-  .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi)
+  .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi, AdminTaxRatesApi)
   .middleware(ApiErrors)
   // API.md: unknown fields are an error, not a silent default. Headers keep the
   // schema defaults, since every request carries transport headers.

@@ -169,3 +169,13 @@ export class StockBelowReserved extends Schema.Error<StockBelowReserved>("StockB
   },
   { httpApiStatus: 409 }
 ) {}
+
+// Fulfillment
+
+export class InvalidShippingMethod extends Schema.Error<InvalidShippingMethod>("InvalidShippingMethod")(
+  {
+    ...body("InvalidShippingMethod", "invalid_shipping_method", "No such shipping method for this destination"),
+    details: Schema.optional(Schema.Struct({ methodId: Schema.String, available: Schema.Array(Schema.String) }))
+  },
+  { httpApiStatus: 400 }
+) {}

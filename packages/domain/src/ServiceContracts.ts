@@ -19,6 +19,7 @@ import {
   AlreadyAdmin,
   EmailExists,
   InvalidCredentials,
+  InvalidShippingMethod,
   ProductNotFound,
   RateLimited,
   SkuExists,
@@ -29,6 +30,17 @@ import {
   ValidationError,
   VariantNotFound
 } from "./Errors.ts"
+import {
+  QuoteInput,
+  ShippingAddress,
+  ShippingOption,
+  ShippingOptions,
+  AddressCandidate,
+  TaxDestination,
+  TaxRate,
+  TaxRegion,
+  BasisPoints
+} from "./Fulfillment.ts"
 import { AddressId, ProductId, SessionId, UserId, VariantId } from "./Ids.ts"
 import { Availability, StockLevel } from "./Inventory.ts"
 
@@ -120,4 +132,27 @@ export const InventoryRpcs = RpcGroup.make(
     Schema.Never
   ),
   method("remove", Variants, Schema.Void, Schema.Never)
+)
+
+export const FulfillmentRpcs = RpcGroup.make(
+  // Every method for the destination, weight and subtotal, coupon applied.
+  method("quote", QuoteInput, ShippingOptions, ValidationError),
+  // One method's quote, for choosing it (a cart's `POST shipping`).
+  method(
+    "quoteMethod",
+    Schema.Struct({ ...QuoteInput.fields, methodId: Schema.String }),
+    ShippingOption,
+    Schema.Union([InvalidShippingMethod, ValidationError])
+  ),
+  method("validateAddress", Schema.Struct({ address: AddressCandidate }), ShippingAddress, ValidationError),
+  method(
+    "setTaxRate",
+    Schema.Struct({ country: TaxRegion, rate: BasisPoints, shippingTaxable: Schema.Boolean }),
+    TaxRate,
+    ValidationError
+  ),
+  method("listTaxRates", Schema.Struct({}), Schema.Array(TaxRate), Schema.Never),
+  // The rate that applies to a destination: its region's (`US-CA`) before its
+  // country's (`US`); null when neither is set.
+  method("taxRateFor", TaxDestination, Schema.NullOr(TaxRate), Schema.Never)
 )

@@ -6,6 +6,7 @@ import { AddressNotFound, ProductNotFound, RateLimited, VariantNotFound } from "
 import { AddressId, ProductId, VariantId } from "@shop/domain/Ids"
 import { Auth } from "@shop/auth/Auth"
 import { Catalog } from "@shop/catalog/Catalog"
+import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import { makeCall } from "./Upstream.ts"
@@ -195,11 +196,33 @@ export const AdminInventoryHandlers = HttpApiBuilder.group(
   })
 )
 
+export const AdminTaxRateHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "adminTaxRates",
+  Effect.fn(function* (handlers) {
+    const fulfillment = yield* Fulfillment
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers
+      .handle("list", () => Effect.map(call(fulfillment.listTaxRates({})), (rates) => ({ rates })))
+      .handle("set", ({ params, payload }) =>
+        call(
+          fulfillment.setTaxRate({
+            country: params.country,
+            rate: payload.rate,
+            shippingTaxable: payload.shippingTaxable ?? false
+          })
+        )
+      )
+  })
+)
+
 export const layer = Layer.mergeAll(
   SystemHandlers,
   AuthHandlers,
   AddressHandlers,
   CatalogHandlers,
   AdminProductHandlers,
-  AdminInventoryHandlers
+  AdminInventoryHandlers,
+  AdminTaxRateHandlers
 )

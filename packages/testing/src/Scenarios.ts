@@ -1,5 +1,6 @@
 import { Address, Me } from "@shop/domain/Auth"
 import { Product, ProductPage } from "@shop/domain/Catalog"
+import { TaxRate, TaxRates } from "@shop/domain/Fulfillment"
 import { StockLevel } from "@shop/domain/Inventory"
 import { Schema } from "effect"
 import * as Jose from "jose"
@@ -98,7 +99,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             "/api/auth/login",
             "/api/products",
             "/api/products/{productId}",
-            "/api/admin/inventory/{variantId}"
+            "/api/admin/inventory/{variantId}",
+            "/api/admin/tax-rates",
+            "/api/admin/tax-rates/{country}"
           ])
         )
         const docs = await api("GET", "/docs")
@@ -966,6 +969,68 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
     })
 
+    describe("tax rates (admin)", () => {
+      const ratesOf = async () => json(await api("GET", "/api/admin/tax-rates", { token: admin.token }), TaxRates).rates
+
+      it("sets a rate, replaces it, and lists it", async () => {
+        const set = await api("PUT", "/api/admin/tax-rates/DE", {
+          token: admin.token,
+          body: { rate: 1900, shippingTaxable: true }
+        })
+        expect(set.status).toBe(200)
+        expect(json(set, TaxRate)).toEqual({ country: "DE", rate: 1900, shippingTaxable: true })
+        const replaced = await api("PUT", "/api/admin/tax-rates/DE", { token: admin.token, body: { rate: 700 } })
+        expect(replaced.status).toBe(200)
+        // shippingTaxable defaults to false.
+        expect(replaced.body).toEqual({ country: "DE", rate: 700, shippingTaxable: false })
+        const list = await api("GET", "/api/admin/tax-rates", { token: admin.token })
+        expect(list.status).toBe(200)
+        expect(json(list, TaxRates).rates.filter((r) => r.country === "DE")).toEqual([
+          { country: "DE", rate: 700, shippingTaxable: false }
+        ])
+      })
+
+      it("keeps a region's rate (US-CA) beside its country's (US), each its own", async () => {
+        const country = await api("PUT", "/api/admin/tax-rates/US", { token: admin.token, body: { rate: 500 } })
+        expect(country.status).toBe(200)
+        const region = await api("PUT", "/api/admin/tax-rates/US-CA", {
+          token: admin.token,
+          body: { rate: 825, shippingTaxable: true }
+        })
+        expect(region.status).toBe(200)
+        const us = (await ratesOf()).filter((r) => r.country.startsWith("US"))
+        // Listed by code: the country, then its regions.
+        expect(us).toEqual([
+          { country: "US", rate: 500, shippingTaxable: false },
+          { country: "US-CA", rate: 825, shippingTaxable: true }
+        ])
+      })
+
+      it("refuses bad input with 400 validation_error naming the field, and writes nothing", async () => {
+        const bodies: ReadonlyArray<readonly [unknown, string]> = [
+          [{ rate: 10_001 }, "rate"],
+          [{ rate: -1 }, "rate"],
+          [{ rate: 8.25 }, "rate"],
+          [{ rate: "825" }, "rate"],
+          [{}, "rate"],
+          [{ rate: 825, shippingTaxable: "yes" }, "shippingTaxable"],
+          [{ rate: 825, taxable: true }, "taxable"]
+        ]
+        for (const [body, field] of bodies) {
+          const reply = await api("PUT", "/api/admin/tax-rates/NL", { token: admin.token, body })
+          expectError(reply, 400, "validation_error")
+          expect(JSON.stringify(errorBody(reply).details)).toContain(field)
+        }
+        for (const country of ["nl", "NLD", "XX", "US-ZZ", "U1"]) {
+          const reply = await api("PUT", `/api/admin/tax-rates/${country}`, { token: admin.token, body: { rate: 1 } })
+          expectError(reply, 400, "validation_error")
+          expect(JSON.stringify(errorBody(reply).details)).toContain("country")
+        }
+        const codes = (await ratesOf()).map((r) => r.country)
+        expect(codes.filter((c) => ["NL", "XX", "US-ZZ"].includes(c))).toEqual([])
+      })
+    })
+
     describe("authorization matrix", () => {
       // Refused calls aim at real things, so that a check made after a write
       // would show up as a changed product, stock level, address or role.
@@ -998,7 +1063,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         ["PUT", () => `/api/admin/products/${target.productId}`, () => ({ title: "Changed" }), "admin"],
         ["DELETE", () => `/api/admin/products/${target.productId}`, () => undefined, "admin"],
         ["GET", () => `/api/admin/inventory/${target.variantId}`, () => undefined, "admin"],
-        ["PUT", () => `/api/admin/inventory/${target.variantId}`, () => ({ stock: 1 }), "admin"]
+        ["PUT", () => `/api/admin/inventory/${target.variantId}`, () => ({ stock: 1 }), "admin"],
+        ["GET", () => "/api/admin/tax-rates", () => undefined, "admin"],
+        ["PUT", () => "/api/admin/tax-rates/FR", () => ({ rate: 2000 }), "admin"]
       ]
 
       for (const [method, path, body, who] of routes) {
@@ -1027,6 +1094,8 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const addresses = json(await api("GET", "/api/addresses", { token: user.token }), Addresses).addresses
         expect(addresses.find((a) => a.addressId === target.addressId)).toMatchObject({ city: address.city })
         expect(json(await api("GET", "/api/auth/me", { token: target.promotableToken }), Me).role).toBe("user")
+        const rates = json(await api("GET", "/api/admin/tax-rates", { token: admin.token }), TaxRates).rates
+        expect(rates.find((r) => r.country === "FR")).toBeUndefined()
       })
 
       it("another user cannot touch the address either", async () => {

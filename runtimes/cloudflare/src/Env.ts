@@ -41,9 +41,11 @@ export interface GatewayEnv extends Observability {
   readonly AUTH?: ServiceBinding
   readonly CATALOG?: ServiceBinding
   readonly INVENTORY?: ServiceBinding
+  readonly FULFILLMENT?: ServiceBinding
   readonly AUTH_URL?: string
   readonly CATALOG_URL?: string
   readonly INVENTORY_URL?: string
+  readonly FULFILLMENT_URL?: string
   readonly INTERNAL_SECRET?: string
   readonly CLIENT_IP_HEADER?: string
   readonly CORS_ORIGINS?: string

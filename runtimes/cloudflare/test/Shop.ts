@@ -7,12 +7,12 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { createTestHarness, type TestHarness } from "wrangler"
 
-// The Workers set (gateway, auth, catalog, inventory) under one local
+// The Workers set (gateway, auth, catalog, inventory, fulfillment) under one local
 // workerd, started by the tests: wrangler's test harness reads the same
 // wrangler.jsonc files as `wrangler dev` and `wrangler deploy`.
 //
 // Beside it runs a second gateway with no service bindings at all, so that
-// it must use the URL fallback: its AUTH_URL, CATALOG_URL and INVENTORY_URL
+// it must use the URL fallback: its AUTH_URL, CATALOG_URL, INVENTORY_URL and FULFILLMENT_URL
 // point at a relay on 127.0.0.1 that hands each request to the service
 // Worker's own fetch handler (the door a URL reaches). The service Workers
 // have no URL of their own to point at, by design.
@@ -24,7 +24,8 @@ export const workerNames = {
   urlGateway: "shop-gateway-by-url",
   auth: "shop-auth",
   catalog: "shop-catalog",
-  inventory: "shop-inventory"
+  inventory: "shop-inventory",
+  fulfillment: "shop-fulfillment"
 }
 
 export interface Secrets {
@@ -75,7 +76,7 @@ const startRelay = async (target: () => TestHarness | undefined) => {
   const relayed: Array<{ path: string; signed: boolean }> = []
   const server: Server = createServer(async (request, response) => {
     const harness = target()
-    const service = /^\/internal\/(auth|catalog|inventory)\//.exec(request.url ?? "")?.[1]
+    const service = /^\/internal\/(auth|catalog|inventory|fulfillment)\//.exec(request.url ?? "")?.[1]
     if (harness === undefined || service === undefined) {
       response.writeHead(404).end()
       return
@@ -131,6 +132,7 @@ export const startShop = async (options: { readonly vars?: Record<string, string
       { configPath: config("auth"), vars, secrets: { ...secrets } },
       { configPath: config("catalog"), vars, secrets: internal },
       { configPath: config("inventory"), vars, secrets: internal },
+      { configPath: config("fulfillment"), vars, secrets: internal },
       {
         // Test-only: the gateway's code with no bindings. An inline config
         // has no secrets, so INTERNAL_SECRET goes in as a variable here.
@@ -143,7 +145,8 @@ export const startShop = async (options: { readonly vars?: Record<string, string
             ...internal,
             AUTH_URL: relay.url,
             CATALOG_URL: relay.url,
-            INVENTORY_URL: relay.url
+            INVENTORY_URL: relay.url,
+            FULFILLMENT_URL: relay.url
           }
         }
       }
@@ -156,7 +159,7 @@ export const startShop = async (options: { readonly vars?: Record<string, string
   }
   try {
     const { url } = await harness.listen()
-    for (const name of [workerNames.auth, workerNames.catalog, workerNames.inventory]) {
+    for (const name of [workerNames.auth, workerNames.catalog, workerNames.inventory, workerNames.fulfillment]) {
       await harness.getWorker(name).applyD1Migrations("DB")
     }
     started = harness

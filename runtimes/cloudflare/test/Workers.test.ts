@@ -297,15 +297,47 @@ describe("URL fallback", () => {
     expect(login.status).toBe(200)
     expect((await gateway(new Request("http://shop.test/api/products?limit=1"))).status).toBe(200)
 
+    // Fulfillment by URL too: an admin sets a tax rate, a refused one comes
+    // back as its typed 400, and the list reads it.
+    const admin = { email: uniqueEmail("by-url-admin"), password: "correct horse battery", name: "Admin" }
+    const adminSignup = await gateway(
+      new Request("http://shop.test/api/auth/admin/signup", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-admin-secret": shop.secrets.ADMIN_SECRET },
+        body: JSON.stringify(admin)
+      })
+    )
+    expect(adminSignup.status).toBe(201)
+    const adminLogin = await post("/api/auth/login", { email: admin.email, password: admin.password })
+    const { accessToken } = (await adminLogin.json()) as { accessToken: string }
+    const asAdmin = (method: string, path: string, body?: unknown) =>
+      gateway(
+        new Request(`http://shop.test${path}`, {
+          method,
+          headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) })
+        })
+      )
+    expect((await asAdmin("PUT", "/api/admin/tax-rates/SE", { rate: 2500 })).status).toBe(200)
+    const refused = await asAdmin("PUT", "/api/admin/tax-rates/XX", { rate: 1 })
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toMatchObject({ error: "validation_error" })
+    const listed = await asAdmin("GET", "/api/admin/tax-rates")
+    expect(await listed.json()).toMatchObject({
+      rates: expect.arrayContaining([{ country: "SE", rate: 2500, shippingTaxable: false }])
+    })
+
     const calls = shop.relayed().slice(before)
-    expect(calls.map((c) => c.path)).toEqual(expect.arrayContaining(["/internal/auth/rpc", "/internal/catalog/rpc"]))
+    expect(calls.map((c) => c.path)).toEqual(
+      expect.arrayContaining(["/internal/auth/rpc", "/internal/catalog/rpc", "/internal/fulfillment/rpc"])
+    )
     expect(calls.every((c) => c.signed)).toBe(true)
   })
 })
 
 describe("only the gateway is reachable", () => {
   it("declares no route, workers.dev or preview URL for the service Workers", () => {
-    for (const service of ["auth", "catalog", "inventory"]) {
+    for (const service of ["auth", "catalog", "inventory", "fulfillment"]) {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.workers_dev, service).toBe(false)
       expect(config.preview_urls, service).toBe(false)
@@ -315,13 +347,13 @@ describe("only the gateway is reachable", () => {
   })
 
   it("gives each service its own D1 database", () => {
-    const ids = ["auth", "catalog", "inventory"].map((service) => {
+    const ids = ["auth", "catalog", "inventory", "fulfillment"].map((service) => {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.d1_databases.map((d: { readonly binding: string }) => d.binding)).toEqual(["DB"])
       return config.d1_databases[0]!.database_id
     })
     // Local D1 storage is keyed by the id: a shared id would be one database.
-    expect(new Set(ids).size).toBe(3)
+    expect(new Set(ids).size).toBe(4)
   })
 
   it("does not forward internal paths from the public URL", async () => {

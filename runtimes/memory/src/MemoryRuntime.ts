@@ -5,6 +5,7 @@ import * as AuthLive from "@shop/auth/AuthLive"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as Gateway from "@shop/gateway/Gateway"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Observability from "@shop/observability/Observability"
 
@@ -37,6 +38,7 @@ export const config = Layer.mergeAll(AuthConfig.layerConfig, GatewayConfig.layer
 // Every service on in-memory stores: each service's own layerMemory.
 export const services = Layer.mergeAll(
   AuthLive.layerMemory,
+  FulfillmentLive.layerMemory,
   CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory))
 )
 

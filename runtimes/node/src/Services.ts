@@ -5,6 +5,8 @@ import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogRepositoryCached from "@shop/catalog/CatalogRepositoryCached"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { SqlBatch } from "@shop/domain/SqlBatch"
+import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
+import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentRepositorySql"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import * as Databases from "./Databases.ts"
@@ -33,5 +35,9 @@ const catalog = CatalogLive.layer.pipe(
 
 const auth = AuthLive.layer.pipe(Layer.provide(AuthRepositorySql.layer.pipe(Layer.provide(Databases.layer("auth")))))
 
-/** Auth, Catalog and Inventory; needs AuthConfig and DataDir. */
-export const layer = Layer.mergeAll(auth, catalog, inventory)
+const fulfillment = FulfillmentLive.layer.pipe(
+  Layer.provide(FulfillmentRepositorySql.layer.pipe(Layer.provide(Databases.layer("fulfillment"))))
+)
+
+/** Auth, Catalog, Inventory and Fulfillment; needs AuthConfig and DataDir. */
+export const layer = Layer.mergeAll(auth, catalog, inventory, fulfillment)

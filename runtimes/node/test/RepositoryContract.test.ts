@@ -14,6 +14,9 @@ import type { ListProducts } from "@shop/domain/Catalog"
 import { AddressId, ProductId, SessionId, UserId, VariantId } from "@shop/domain/Ids"
 import { Currency } from "@shop/domain/Money"
 import { SqlBatch } from "@shop/domain/SqlBatch"
+import { FulfillmentRepository } from "@shop/fulfillment/FulfillmentRepository"
+import * as FulfillmentRepositoryMemory from "@shop/fulfillment/FulfillmentRepositoryMemory"
+import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentRepositorySql"
 import { InventoryRepository } from "@shop/inventory/InventoryRepository"
 import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
@@ -40,6 +43,10 @@ const stores = {
   inventory: {
     memory: InventoryRepositoryMemory.layer,
     sql: InventoryRepositorySql.layer.pipe(Layer.provide(sqlite("inventory")))
+  },
+  fulfillment: {
+    memory: FulfillmentRepositoryMemory.layer,
+    sql: FulfillmentRepositorySql.layer.pipe(Layer.provide(sqlite("fulfillment")))
   }
 }
 
@@ -293,6 +300,34 @@ for (const kind of ["memory", "sql"] as const) {
         )
         assert.strictEqual(results.filter(Option.isSome).length, 10)
         assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).stock, 0)
+      }).pipe(provide)
+    )
+  })
+
+  describe(`FulfillmentRepository (${kind})`, () => {
+    const provide = Effect.provide(stores.fulfillment[kind])
+
+    it.effect("upserts tax rates, lists them by code, finds the ones asked for", () =>
+      Effect.gen(function* () {
+        const repo = yield* FulfillmentRepository
+        assert.deepStrictEqual(yield* repo.listTaxRates(), [])
+        const us = { country: "US", rate: 500, shippingTaxable: false }
+        assert.deepStrictEqual(yield* repo.upsertTaxRate(us, 1), us)
+        yield* repo.upsertTaxRate({ country: "US-CA", rate: 825, shippingTaxable: true }, 1)
+        yield* repo.upsertTaxRate({ country: "DE", rate: 1900, shippingTaxable: true }, 1)
+        const replaced = { country: "US", rate: 0, shippingTaxable: true }
+        assert.deepStrictEqual(yield* repo.upsertTaxRate(replaced, 2), replaced)
+        assert.deepStrictEqual(yield* repo.listTaxRates(), [
+          { country: "DE", rate: 1900, shippingTaxable: true },
+          replaced,
+          { country: "US-CA", rate: 825, shippingTaxable: true }
+        ])
+        const found = yield* repo.findTaxRates(["US-CA", "US", "FR"])
+        assert.deepStrictEqual(
+          [...found].sort((a, b) => a.country.localeCompare(b.country)),
+          [replaced, { country: "US-CA", rate: 825, shippingTaxable: true }]
+        )
+        assert.deepStrictEqual(yield* repo.findTaxRates([]), [])
       }).pipe(provide)
     )
   })

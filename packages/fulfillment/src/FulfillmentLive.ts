@@ -1,0 +1,165 @@
+import { Clock, Effect, Layer } from "effect"
+import { InvalidShippingMethod, ValidationError } from "@shop/domain/Errors"
+import {
+  type AddressCandidate,
+  type QuoteInput,
+  type ShippingAddress,
+  type ShippingCoupon,
+  ShippingMethodId,
+  type ShippingOption,
+  type TaxDestination,
+  type TaxRate
+} from "@shop/domain/Fulfillment"
+import { Currency, roundHalfAwayFromZero } from "@shop/domain/Money"
+import * as Addresses from "./Addresses.ts"
+import { Fulfillment } from "./Fulfillment.ts"
+import { FulfillmentRepository } from "./FulfillmentRepository.ts"
+import * as FulfillmentRepositoryMemory from "./FulfillmentRepositoryMemory.ts"
+import { addBusinessDays, bandOf, ShippingRates, zoneOf } from "./ShippingRates.ts"
+
+const methods = ShippingMethodId.literals
+
+const invalid = (message: string, issues: ReadonlyArray<Addresses.Issue>) =>
+  new ValidationError({ message, details: { issues } })
+
+// The schemas check these at every process boundary; in-process callers (the
+// memory and node runtimes) do not decode, so the service checks them too.
+const inputIssues = (input: QuoteInput): ReadonlyArray<Addresses.Issue> => {
+  const issues: Array<Addresses.Issue> = []
+  if (!Number.isSafeInteger(input.weightGrams) || input.weightGrams < 0) {
+    issues.push({ path: "weightGrams", message: "must be a whole number of grams, 0 or more" })
+  }
+  if (!Number.isSafeInteger(input.subtotal.amount) || input.subtotal.amount < 0) {
+    issues.push({ path: "subtotal.amount", message: "must be whole minor units, 0 or more" })
+  }
+  const coupon = input.coupon
+  if (
+    coupon?.type === "percent_shipping" &&
+    !(Number.isInteger(coupon.value) && coupon.value >= 1 && coupon.value <= 100)
+  ) {
+    issues.push({ path: "coupon.value", message: "must be a whole percentage from 1 to 100" })
+  }
+  if (coupon?.type === "fixed_shipping" && !(Number.isSafeInteger(coupon.value) && coupon.value >= 0)) {
+    issues.push({ path: "coupon.value", message: "must be whole minor units, 0 or more" })
+  }
+  return issues
+}
+
+// A coupon's effect on one method's cost (minor units, never negative).
+const applyCoupon = (methodId: ShippingMethodId, cost: number, coupon: ShippingCoupon | undefined): number => {
+  if (coupon === undefined) return cost
+  switch (coupon.type) {
+    case "free_shipping":
+      return methodId === "standard" ? 0 : cost
+    case "percent_shipping":
+      return Math.max(0, cost - roundHalfAwayFromZero(cost * coupon.value, 100))
+    case "fixed_shipping":
+      return Math.max(0, cost - coupon.value)
+  }
+}
+
+export const layer = Layer.effect(
+  Fulfillment,
+  Effect.gen(function* () {
+    const repo = yield* FulfillmentRepository
+
+    const checkAddress = (address: AddressCandidate, prefix: string) => {
+      const result = Addresses.validate(address)
+      return result._tag === "Valid"
+        ? Effect.succeed(result.address)
+        : Effect.fail(
+            invalid(
+              "The address is not valid",
+              result.issues.map((issue) => ({ path: `${prefix}${issue.path}`, message: issue.message }))
+            )
+          )
+    }
+
+    const validateAddress = Effect.fn("Fulfillment.validateAddress")(function* (input: { address: AddressCandidate }) {
+      return yield* checkAddress(input.address, "")
+    })
+
+    const options = Effect.fn("Fulfillment.options")(function* (input: QuoteInput) {
+      const destination: ShippingAddress = yield* checkAddress(input.destination, "destination.")
+      const issues = inputIssues(input)
+      if (issues.length > 0) return yield* invalid("The quote request is not valid", issues)
+      const table = yield* ShippingRates
+      if (input.subtotal.currency !== table.currency) {
+        return yield* invalid("Shipping is quoted in another currency", [
+          { path: "subtotal.currency", message: `must be ${table.currency}` }
+        ])
+      }
+      const rates = table.zones[zoneOf(destination.country, destination.region)]
+      const band = bandOf(table.bands, input.weightGrams)
+      const free = table.freeStandardThreshold !== null && input.subtotal.amount >= table.freeStandardThreshold
+      const now = yield* Clock.currentTimeMillis
+      const currency = Currency.make(table.currency)
+      return methods.map((methodId): ShippingOption => {
+        const rate = rates[methodId]
+        const base =
+          methodId === "standard" && free ? 0 : (rate.prices[band] ?? rate.prices[rate.prices.length - 1] ?? 0)
+        return {
+          methodId,
+          title: rate.title,
+          cost: { amount: applyCoupon(methodId, base, input.coupon), currency },
+          transitDays: rate.transitDays,
+          eta: addBusinessDays(now, rate.transitDays)
+        }
+      })
+    })
+
+    const quote = Effect.fn("Fulfillment.quote")(function* (input: QuoteInput) {
+      return { shippingOptions: yield* options(input) }
+    })
+
+    const quoteMethod = Effect.fn("Fulfillment.quoteMethod")(function* (input: QuoteInput & { methodId: string }) {
+      const all = yield* options(input)
+      const found = all.find((option) => option.methodId === input.methodId)
+      if (found === undefined) {
+        return yield* new InvalidShippingMethod({
+          details: { methodId: input.methodId, available: all.map((option) => option.methodId) }
+        })
+      }
+      return found
+    })
+
+    const setTaxRate = Effect.fn("Fulfillment.setTaxRate")(function* (input: TaxRate) {
+      if (!Number.isInteger(input.rate) || input.rate < 0 || input.rate > 10_000) {
+        return yield* invalid("The rate is not valid", [
+          { path: "rate", message: "must be whole basis points from 0 to 10000" }
+        ])
+      }
+      const [country, region] = input.country.split("-")
+      if (country === undefined || !Addresses.countries.has(country)) {
+        return yield* invalid("Unknown country", [
+          { path: "country", message: "must be an ISO 3166-1 alpha-2 country code" }
+        ])
+      }
+      const known = Addresses.regions[country]
+      if (region !== undefined && known !== undefined && !known.has(region)) {
+        return yield* invalid("Unknown region", [
+          { path: "country", message: `${region} is not a ${country} region code` }
+        ])
+      }
+      return yield* repo.upsertTaxRate(input, yield* Clock.currentTimeMillis)
+    })
+
+    const listTaxRates = Effect.fn("Fulfillment.listTaxRates")(function* (_input: {}) {
+      return yield* repo.listTaxRates()
+    })
+
+    const taxRateFor = Effect.fn("Fulfillment.taxRateFor")(function* (input: TaxDestination) {
+      const country = input.country.trim().toUpperCase()
+      const raw = input.region?.trim().toUpperCase()
+      const region = raw?.startsWith(`${country}-`) ? raw.slice(country.length + 1) : raw
+      const regional = region !== undefined && region.length > 0 ? `${country}-${region}` : undefined
+      const found = yield* repo.findTaxRates(regional === undefined ? [country] : [regional, country])
+      return found.find((rate) => rate.country === regional) ?? found.find((rate) => rate.country === country) ?? null
+    })
+
+    return Fulfillment.of({ quote, quoteMethod, validateAddress, setTaxRate, listTaxRates, taxRateFor })
+  })
+)
+
+/** Fulfillment on its in-memory store (one per layer build); needs nothing. */
+export const layerMemory = layer.pipe(Layer.provide(FulfillmentRepositoryMemory.layer))
