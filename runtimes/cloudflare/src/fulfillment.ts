@@ -1,4 +1,3 @@
-import "./Microtasks.ts"
 import { Layer } from "effect"
 import { FulfillmentRpcs } from "@shop/domain/ServiceContracts"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
