@@ -61,14 +61,19 @@ export const fixtures = (target: Target) => {
 
   const promote = (adminToken: string, userId: UserId) => as(adminToken).auth.promote({ payload: { userId } })
 
+  // What every scenario product has unless the scenario says otherwise.
+  const productDefaults = () => ({
+    sku: uniqueSku(),
+    title: "Scenario Widget",
+    description: "A widget made for the scenario suite",
+    category: "scenario"
+  })
+
   // The one-variant shorthand, with defaults a scenario overrides as needed.
   const createProduct = (adminToken: string, fields: Partial<OneVariantProduct> = {}): Promise<Product> =>
     as(adminToken).adminProducts.create({
       payload: {
-        sku: uniqueSku(),
-        title: "Scenario Widget",
-        description: "A widget made for the scenario suite",
-        category: "scenario",
+        ...productDefaults(),
         price: usd(1299),
         stock: 7,
         ...fields
@@ -78,16 +83,7 @@ export const fixtures = (target: Target) => {
   const createProductWithVariants = (
     adminToken: string,
     fields: Partial<ManyVariantProduct> & Pick<ManyVariantProduct, "variants">
-  ): Promise<Product> =>
-    as(adminToken).adminProducts.create({
-      payload: {
-        sku: uniqueSku(),
-        title: "Scenario Widget",
-        description: "A widget made for the scenario suite",
-        category: "scenario",
-        ...fields
-      }
-    })
+  ): Promise<Product> => as(adminToken).adminProducts.create({ payload: { ...productDefaults(), ...fields } })
 
   const setStock = (adminToken: string, variantId: VariantId, stock: number): Promise<StockLevel> =>
     as(adminToken).adminInventory.set({ params: { variantId }, payload: { stock } })
