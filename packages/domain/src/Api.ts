@@ -22,10 +22,13 @@ import {
   SignupInput,
   SignupResult
 } from "./Auth.ts"
+import { Coupon, Coupons, CreateCouponInput } from "./Coupons.ts"
 import { CreateProductInput, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
   AlreadyAdmin,
+  CouponExists,
+  CouponNotFound,
   EmailExists,
   Forbidden,
   InvalidCredentials,
@@ -207,6 +210,30 @@ export class AdminTaxRatesApi extends HttpApiGroup.make("adminTaxRates")
     OpenApi.annotations({
       title: "Admin: tax rates",
       description: "Tax rates by destination, in basis points (825 = 8.25%); a region (US-CA) beats its country (US)"
+    })
+  ) {}
+
+export class AdminCouponsApi extends HttpApiGroup.make("adminCoupons")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: CreateCouponInput,
+      success: Coupon.pipe(HttpApiSchema.status(201)),
+      error: [CouponExists, ValidationError]
+    }),
+    HttpApiEndpoint.get("list", "/", { success: Coupons }),
+    // `:code` in any case.
+    HttpApiEndpoint.delete("remove", "/:code", {
+      params: { code: PathId },
+      success: HttpApiSchema.NoContent,
+      error: CouponNotFound
+    })
+  )
+  .middleware(AdminAuthentication)
+  .prefix("/api/admin/coupons")
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Admin: coupons",
+      description: "Coupon codes, case-insensitive (stored and shown in upper case); `used` counts redemptions"
     })
   ) {}
 
