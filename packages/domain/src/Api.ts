@@ -238,7 +238,16 @@ export class AdminCouponsApi extends HttpApiGroup.make("adminCoupons")
   ) {}
 
 export class ShopApi extends HttpApi.make("shop")
-  .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi, AdminTaxRatesApi)
+  .add(
+    SystemApi,
+    AuthApi,
+    AddressesApi,
+    CatalogApi,
+    AdminProductsApi,
+    AdminInventoryApi,
+    AdminTaxRatesApi,
+    AdminCouponsApi
+  )
   .middleware(ApiErrors)
   // API.md: unknown fields are an error, not a silent default. Headers keep the
   // schema defaults, since every request carries transport headers.
