@@ -17,6 +17,7 @@ export default [
   project("packages/catalog"),
   project("packages/inventory"),
   project("packages/fulfillment"),
+  project("packages/coupons"),
   project("packages/gateway"),
   project("runtimes/memory"),
   project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 }),

@@ -22,10 +22,13 @@ import {
   SignupInput,
   SignupResult
 } from "./Auth.ts"
+import { Coupon, Coupons, CreateCouponInput } from "./Coupons.ts"
 import { CreateProductInput, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
   AlreadyAdmin,
+  CouponExists,
+  CouponNotFound,
   EmailExists,
   Forbidden,
   InvalidCredentials,
@@ -210,8 +213,41 @@ export class AdminTaxRatesApi extends HttpApiGroup.make("adminTaxRates")
     })
   ) {}
 
+export class AdminCouponsApi extends HttpApiGroup.make("adminCoupons")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: CreateCouponInput,
+      success: Coupon.pipe(HttpApiSchema.status(201)),
+      error: [CouponExists, ValidationError]
+    }),
+    HttpApiEndpoint.get("list", "/", { success: Coupons }),
+    // `:code` in any case.
+    HttpApiEndpoint.delete("remove", "/:code", {
+      params: { code: PathId },
+      success: HttpApiSchema.NoContent,
+      error: CouponNotFound
+    })
+  )
+  .middleware(AdminAuthentication)
+  .prefix("/api/admin/coupons")
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Admin: coupons",
+      description: "Coupon codes, case-insensitive (stored and shown in upper case); `used` counts redemptions"
+    })
+  ) {}
+
 export class ShopApi extends HttpApi.make("shop")
-  .add(SystemApi, AuthApi, AddressesApi, CatalogApi, AdminProductsApi, AdminInventoryApi, AdminTaxRatesApi)
+  .add(
+    SystemApi,
+    AuthApi,
+    AddressesApi,
+    CatalogApi,
+    AdminProductsApi,
+    AdminInventoryApi,
+    AdminTaxRatesApi,
+    AdminCouponsApi
+  )
   .middleware(ApiErrors)
   // API.md: unknown fields are an error, not a silent default. Headers keep the
   // schema defaults, since every request carries transport headers.

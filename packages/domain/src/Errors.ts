@@ -179,3 +179,28 @@ export class InvalidShippingMethod extends Schema.Error<InvalidShippingMethod>("
   },
   { httpApiStatus: 400 }
 ) {}
+
+// Coupons
+
+export class CouponExists extends Schema.Error<CouponExists>("CouponExists")(
+  {
+    ...body("CouponExists", "coupon_exists", "A coupon with this code already exists"),
+    details: Schema.optional(Schema.Struct({ code: Schema.String }))
+  },
+  { httpApiStatus: 409 }
+) {}
+
+export class CouponNotFound extends Schema.Error<CouponNotFound>("CouponNotFound")(
+  {
+    ...body("CouponNotFound", "coupon_not_found", "No such coupon")
+  },
+  { httpApiStatus: 404 }
+) {}
+
+// A code a cart was given that names no coupon.
+export class InvalidCoupon extends Schema.Error<InvalidCoupon>("InvalidCoupon")(
+  {
+    ...body("InvalidCoupon", "invalid_coupon", "This coupon code is not valid")
+  },
+  { httpApiStatus: 404 }
+) {}

@@ -13,11 +13,15 @@ import {
   SignupInput,
   SignupResult
 } from "./Auth.ts"
+import { Coupon, CreateCouponInput } from "./Coupons.ts"
 import { CreateProductInput, ListProducts, Product, ProductPage, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
   AlreadyAdmin,
+  CouponExists,
+  CouponNotFound,
   EmailExists,
+  InvalidCoupon,
   InvalidCredentials,
   InvalidShippingMethod,
   ProductNotFound,
@@ -155,4 +159,14 @@ export const FulfillmentRpcs = RpcGroup.make(
   // The rate that applies to a destination: its region's (`US-CA`) before its
   // country's (`US`); null when neither is set.
   method("taxRateFor", TaxDestination, Schema.NullOr(TaxRate), Schema.Never)
+)
+
+export const CouponsRpcs = RpcGroup.make(
+  method("create", CreateCouponInput, Coupon, Schema.Union([CouponExists, ValidationError])),
+  // Every coupon, by code, each with its redemption count.
+  method("list", Schema.Struct({}), Schema.Array(Coupon), Schema.Never),
+  method("remove", Schema.Struct({ code: Schema.String }), Schema.Void, CouponNotFound),
+  // For the cart: the coupon of a code, in any case; an expired coupon is
+  // still returned (the cart decides what to tell the customer).
+  method("lookup", Schema.Struct({ code: Schema.String }), Coupon, InvalidCoupon)
 )

@@ -6,6 +6,7 @@ import { AddressNotFound, ProductNotFound, RateLimited, VariantNotFound } from "
 import { AddressId, ProductId, VariantId } from "@shop/domain/Ids"
 import { Auth } from "@shop/auth/Auth"
 import { Catalog } from "@shop/catalog/Catalog"
+import { Coupons } from "@shop/coupons/Coupons"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
 import { GatewayConfig } from "./GatewayConfig.ts"
@@ -217,6 +218,20 @@ export const AdminTaxRateHandlers = HttpApiBuilder.group(
   })
 )
 
+export const AdminCouponHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "adminCoupons",
+  Effect.fn(function* (handlers) {
+    const coupons = yield* Coupons
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers
+      .handle("create", ({ payload }) => call(coupons.create(payload)))
+      .handle("list", () => Effect.map(call(coupons.list({})), (list) => ({ coupons: list })))
+      .handle("remove", ({ params }) => call(coupons.remove({ code: params.code })))
+  })
+)
+
 export const layer = Layer.mergeAll(
   SystemHandlers,
   AuthHandlers,
@@ -224,5 +239,6 @@ export const layer = Layer.mergeAll(
   CatalogHandlers,
   AdminProductHandlers,
   AdminInventoryHandlers,
-  AdminTaxRateHandlers
+  AdminTaxRateHandlers,
+  AdminCouponHandlers
 )

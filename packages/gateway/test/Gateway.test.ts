@@ -5,6 +5,7 @@ import { AuthConfig } from "@shop/auth/AuthConfig"
 import * as AuthLive from "@shop/auth/AuthLive"
 import { Catalog } from "@shop/catalog/Catalog"
 import { ServiceUnreachable } from "@shop/domain/ServiceTransport"
+import * as CouponsLive from "@shop/coupons/CouponsLive"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Gateway from "../src/Gateway.ts"
@@ -37,7 +38,15 @@ const auth = AuthLive.layerMemory.pipe(Layer.provide(AuthConfig.layerTest({ toke
 
 const shop = HttpRouter.toWebHandler(
   Gateway.layer.pipe(
-    Layer.provide(Layer.mergeAll(auth, BrokenCatalog, InventoryLive.layerMemory, FulfillmentLive.layerMemory)),
+    Layer.provide(
+      Layer.mergeAll(
+        auth,
+        BrokenCatalog,
+        InventoryLive.layerMemory,
+        FulfillmentLive.layerMemory,
+        CouponsLive.layerMemory
+      )
+    ),
     Layer.provide(
       Layer.succeed(
         GatewayConfig,

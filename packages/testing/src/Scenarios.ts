@@ -1,5 +1,6 @@
 import { Address, Me } from "@shop/domain/Auth"
 import { Product, ProductPage } from "@shop/domain/Catalog"
+import { Coupon, Coupons } from "@shop/domain/Coupons"
 import { TaxRate, TaxRates } from "@shop/domain/Fulfillment"
 import { StockLevel } from "@shop/domain/Inventory"
 import { Schema } from "effect"
@@ -101,7 +102,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             "/api/products/{productId}",
             "/api/admin/inventory/{variantId}",
             "/api/admin/tax-rates",
-            "/api/admin/tax-rates/{country}"
+            "/api/admin/tax-rates/{country}",
+            "/api/admin/coupons",
+            "/api/admin/coupons/{code}"
           ])
         )
         const docs = await api("GET", "/docs")
@@ -1031,10 +1034,99 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
     })
 
+    describe("coupons (admin)", () => {
+      const couponsOf = async () =>
+        json(await api("GET", "/api/admin/coupons", { token: admin.token }), Coupons).coupons
+
+      it("creates a coupon (code upper-cased), refuses its code in another case, lists it with used 0", async () => {
+        const code = uniqueSku("save").toLowerCase()
+        const created = await api("POST", "/api/admin/coupons", {
+          token: admin.token,
+          body: {
+            code,
+            type: "percent",
+            value: 10,
+            minCart: { amount: 5_000, currency: "USD" },
+            expiresAt: "2099-12-31T23:59:59Z",
+            usageLimit: 100,
+            perCustomerLimit: 1
+          }
+        })
+        expect(created.status).toBe(201)
+        const coupon = json(created, Coupon)
+        expect(coupon).toMatchObject({
+          code: code.toUpperCase(),
+          type: "percent",
+          value: 10,
+          minCart: { amount: 5_000, currency: "USD" },
+          expiresAt: "2099-12-31T23:59:59.000Z",
+          usageLimit: 100,
+          perCustomerLimit: 1,
+          used: 0
+        })
+        const duplicate = await api("POST", "/api/admin/coupons", {
+          token: admin.token,
+          body: { code: code.toUpperCase(), type: "fixed", value: 500 }
+        })
+        expectError(duplicate, 409, "coupon_exists")
+        const listed = (await couponsOf()).filter((c) => c.code === code.toUpperCase())
+        expect(listed).toEqual([coupon])
+      })
+
+      it("creates each shipping type", async () => {
+        for (const body of [
+          { code: uniqueSku("FREE"), type: "free_shipping" },
+          { code: uniqueSku("HALF"), type: "percent_shipping", value: 50 },
+          { code: uniqueSku("SHIP"), type: "fixed_shipping", value: 300 }
+        ]) {
+          const reply = await api("POST", "/api/admin/coupons", { token: admin.token, body })
+          expect(reply.status).toBe(201)
+          expect(json(reply, Coupon)).toMatchObject({ code: body.code, type: body.type, value: body.value ?? 0 })
+        }
+      })
+
+      it("deletes a coupon by code in any case: 204, then 404", async () => {
+        const code = uniqueSku("GONE")
+        await api("POST", "/api/admin/coupons", { token: admin.token, body: { code, type: "fixed", value: 100 } })
+        const removed = await api("DELETE", `/api/admin/coupons/${code.toLowerCase()}`, { token: admin.token })
+        expect(removed.status).toBe(204)
+        expect((await couponsOf()).find((c) => c.code === code)).toBeUndefined()
+        expectError(await api("DELETE", `/api/admin/coupons/${code}`, { token: admin.token }), 404, "coupon_not_found")
+        expectError(await api("DELETE", "/api/admin/coupons/a!", { token: admin.token }), 404, "coupon_not_found")
+      })
+
+      it("refuses bad input with 400 validation_error naming the field, and writes nothing", async () => {
+        const prefix = uniqueSku("BAD")
+        const bodies: ReadonlyArray<readonly [unknown, string]> = [
+          [{ code: "a!", type: "percent", value: 10 }, "code"],
+          [{ code: "ab", type: "percent", value: 10 }, "code"],
+          [{ code: `${prefix}-1`, type: "percent", value: 0 }, "value"],
+          [{ code: `${prefix}-2`, type: "percent", value: 101 }, "value"],
+          [{ code: `${prefix}-3`, type: "fixed", value: 0 }, "value"],
+          [{ code: `${prefix}-4`, type: "bogus", value: 1 }, "type"],
+          [{ code: `${prefix}-5`, type: "percent", value: 10, extra: true }, "extra"],
+          [{ code: `${prefix}-6`, type: "percent", value: 10, expiresAt: "tomorrow" }, "expiresAt"]
+        ]
+        for (const [body, field] of bodies) {
+          const reply = await api("POST", "/api/admin/coupons", { token: admin.token, body })
+          expectError(reply, 400, "validation_error")
+          expect(JSON.stringify(errorBody(reply).details)).toContain(field)
+        }
+        expect((await couponsOf()).filter((c) => c.code.startsWith(prefix))).toEqual([])
+      })
+    })
+
     describe("authorization matrix", () => {
       // Refused calls aim at real things, so that a check made after a write
       // would show up as a changed product, stock level, address or role.
-      const target = { productId: "", variantId: "", addressId: "", promotable: "", promotableToken: "" }
+      const target = {
+        productId: "",
+        variantId: "",
+        addressId: "",
+        promotable: "",
+        promotableToken: "",
+        couponCode: ""
+      }
       beforeAll(async () => {
         const product = await shop.createProduct(admin.token, { title: "Authz target", stock: 5 })
         target.productId = product.productId
@@ -1043,6 +1135,11 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const promotable = await shop.newUser("authz")
         target.promotable = promotable.email
         target.promotableToken = promotable.token
+        target.couponCode = uniqueSku("AUTHZ")
+        await api("POST", "/api/admin/coupons", {
+          token: admin.token,
+          body: { code: target.couponCode, type: "percent", value: 5 }
+        })
       })
 
       // [method, path, body, who may call it]
@@ -1065,7 +1162,10 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         ["GET", () => `/api/admin/inventory/${target.variantId}`, () => undefined, "admin"],
         ["PUT", () => `/api/admin/inventory/${target.variantId}`, () => ({ stock: 1 }), "admin"],
         ["GET", () => "/api/admin/tax-rates", () => undefined, "admin"],
-        ["PUT", () => "/api/admin/tax-rates/FR", () => ({ rate: 2000 }), "admin"]
+        ["PUT", () => "/api/admin/tax-rates/FR", () => ({ rate: 2000 }), "admin"],
+        ["POST", () => "/api/admin/coupons", () => ({ code: "AUTHZ-COUPON", type: "percent", value: 5 }), "admin"],
+        ["GET", () => "/api/admin/coupons", () => undefined, "admin"],
+        ["DELETE", () => `/api/admin/coupons/${target.couponCode}`, () => undefined, "admin"]
       ]
 
       for (const [method, path, body, who] of routes) {
@@ -1096,6 +1196,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect(json(await api("GET", "/api/auth/me", { token: target.promotableToken }), Me).role).toBe("user")
         const rates = json(await api("GET", "/api/admin/tax-rates", { token: admin.token }), TaxRates).rates
         expect(rates.find((r) => r.country === "FR")).toBeUndefined()
+        const coupons = json(await api("GET", "/api/admin/coupons", { token: admin.token }), Coupons).coupons
+        expect(coupons.map((c) => c.code)).toContain(target.couponCode)
+        expect(coupons.map((c) => c.code)).not.toContain("AUTHZ-COUPON")
       })
 
       it("another user cannot touch the address either", async () => {

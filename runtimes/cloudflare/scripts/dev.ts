@@ -4,7 +4,7 @@
 // 1. Creates runtimes/cloudflare/.dev.vars with random secrets when missing
 //    (git-ignored), and gives each Worker the part it needs.
 // 2. Applies the migrations of each service to its local D1.
-// 3. Runs gateway, auth, catalog, inventory and fulfillment in one `wrangler dev`.
+// 3. Runs gateway, auth, catalog, inventory, fulfillment and coupons in one `wrangler dev`.
 // 4. Seeds the demo catalog through the gateway's admin API when the catalog
 //    is empty, so that products get their stock through the catalog service.
 // Ctrl-C stops everything (wrangler, which stops its workerd).
@@ -25,7 +25,7 @@ const wrangler = fileURLToPath(new URL("../../../node_modules/wrangler/bin/wrang
 const host = "127.0.0.1"
 const port = Number(process.env["PORT"] ?? "8787")
 const baseUrl = `http://${host}:${port}`
-const services = ["auth", "catalog", "inventory", "fulfillment"] as const
+const services = ["auth", "catalog", "inventory", "fulfillment", "coupons"] as const
 const workers = ["gateway", ...services] as const
 
 // Where the wrangler files, .dev.vars and local state are.
@@ -118,7 +118,8 @@ const perWorker: Record<string, ReadonlyArray<string>> = {
   auth: ["JWT_SECRET", "ADMIN_SECRET", "INTERNAL_SECRET"],
   catalog: ["INTERNAL_SECRET"],
   inventory: ["INTERNAL_SECRET"],
-  fulfillment: ["INTERNAL_SECRET"]
+  fulfillment: ["INTERNAL_SECRET"],
+  coupons: ["INTERNAL_SECRET"]
 }
 // The optional settings each Worker reads (README, "Configuration").
 const everyWorker = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "LOG_LEVEL"]
@@ -134,7 +135,8 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
   ],
   catalog: everyWorker,
   inventory: everyWorker,
-  fulfillment: everyWorker
+  fulfillment: everyWorker,
+  coupons: everyWorker
 }
 for (const [worker, names] of Object.entries(perWorker)) {
   // Optional settings, from .dev.vars or else from this process's environment

@@ -3,7 +3,8 @@ import type { Rpc, RpcGroup } from "effect/rpc"
 import { refuse } from "@shop/observability/Settings"
 import { Auth } from "@shop/auth/Auth"
 import { Catalog } from "@shop/catalog/Catalog"
-import { AuthRpcs, CatalogRpcs, FulfillmentRpcs, InventoryRpcs } from "@shop/domain/ServiceContracts"
+import { Coupons } from "@shop/coupons/Coupons"
+import { AuthRpcs, CatalogRpcs, CouponsRpcs, FulfillmentRpcs, InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { type Implementation, makeClient } from "@shop/domain/ServiceTransport"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
@@ -13,7 +14,7 @@ import * as Transports from "./Transports.ts"
 
 // Layers that implement the service interfaces (the same Context tags the
 // in-process implementations provide) by calling the service's Worker. The
-// code that depends on Auth, Catalog, Inventory or Fulfillment cannot tell the difference.
+// code that depends on Auth, Catalog, Inventory, Fulfillment or Coupons cannot tell the difference.
 
 // The service binding when the Worker has one, else the service's URL from
 // configuration (`<SERVICE>_URL`), with calls signed with INTERNAL_SECRET.
@@ -58,3 +59,4 @@ export const auth = clientLayer(Auth, AuthRpcs, "auth")
 export const catalog = clientLayer(Catalog, CatalogRpcs, "catalog")
 export const inventory = clientLayer(Inventory, InventoryRpcs, "inventory")
 export const fulfillment = clientLayer(Fulfillment, FulfillmentRpcs, "fulfillment")
+export const coupons = clientLayer(Coupons, CouponsRpcs, "coupons")

@@ -37,15 +37,22 @@ export interface CatalogEnv extends ServiceEnv {
   readonly INVENTORY_URL?: string
 }
 
+export interface CouponsEnv extends ServiceEnv {
+  // The coupon definitions (redemption counts are in DB).
+  readonly COUPONS_KV: KVNamespace
+}
+
 export interface GatewayEnv extends Observability {
   readonly AUTH?: ServiceBinding
   readonly CATALOG?: ServiceBinding
   readonly INVENTORY?: ServiceBinding
   readonly FULFILLMENT?: ServiceBinding
+  readonly COUPONS?: ServiceBinding
   readonly AUTH_URL?: string
   readonly CATALOG_URL?: string
   readonly INVENTORY_URL?: string
   readonly FULFILLMENT_URL?: string
+  readonly COUPONS_URL?: string
   readonly INTERNAL_SECRET?: string
   readonly CLIENT_IP_HEADER?: string
   readonly CORS_ORIGINS?: string

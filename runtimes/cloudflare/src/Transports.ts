@@ -10,7 +10,7 @@ import { signatureHeaders } from "./Signing.ts"
 // one Workers RPC call through the service binding or with one signed HTTP
 // request to the service's URL.
 
-export type ServiceName = "auth" | "catalog" | "inventory" | "fulfillment"
+export type ServiceName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons"
 
 // Path of a call that reaches a service Worker by URL. The service name is
 // part of the signed path, so a call signed for one service is refused by

@@ -10,7 +10,7 @@ import { describeError } from "@shop/observability/Settings"
 const serviceName = "shop-gateway"
 
 // The same router layer as the node and memory runtimes; only the
-// implementations of Auth, Catalog, Inventory and Fulfillment differ: clients over the
+// implementations of Auth, Catalog, Inventory, Fulfillment and Coupons differ: clients over the
 // service bindings.
 const makeApp = (env: GatewayEnv) => {
   // Shared by the web handler and the flushing runtime, so both see the same
@@ -26,7 +26,8 @@ const makeApp = (env: GatewayEnv) => {
     Clients.auth(env.AUTH),
     Clients.catalog(env.CATALOG),
     Clients.inventory(env.INVENTORY),
-    Clients.fulfillment(env.FULFILLMENT)
+    Clients.fulfillment(env.FULFILLMENT),
+    Clients.coupons(env.COUPONS)
   )
   const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(

@@ -7,12 +7,12 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { createTestHarness, type TestHarness } from "wrangler"
 
-// The Workers set (gateway, auth, catalog, inventory, fulfillment) under one local
+// The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons) under one local
 // workerd, started by the tests: wrangler's test harness reads the same
 // wrangler.jsonc files as `wrangler dev` and `wrangler deploy`.
 //
 // Beside it runs a second gateway with no service bindings at all, so that
-// it must use the URL fallback: its AUTH_URL, CATALOG_URL, INVENTORY_URL and FULFILLMENT_URL
+// it must use the URL fallback: its AUTH_URL, CATALOG_URL, INVENTORY_URL, FULFILLMENT_URL and COUPONS_URL
 // point at a relay on 127.0.0.1 that hands each request to the service
 // Worker's own fetch handler (the door a URL reaches). The service Workers
 // have no URL of their own to point at, by design.
@@ -25,7 +25,8 @@ export const workerNames = {
   auth: "shop-auth",
   catalog: "shop-catalog",
   inventory: "shop-inventory",
-  fulfillment: "shop-fulfillment"
+  fulfillment: "shop-fulfillment",
+  coupons: "shop-coupons"
 }
 
 export interface Secrets {
@@ -76,7 +77,7 @@ const startRelay = async (target: () => TestHarness | undefined) => {
   const relayed: Array<{ path: string; signed: boolean }> = []
   const server: Server = createServer(async (request, response) => {
     const harness = target()
-    const service = /^\/internal\/(auth|catalog|inventory|fulfillment)\//.exec(request.url ?? "")?.[1]
+    const service = /^\/internal\/(auth|catalog|inventory|fulfillment|coupons)\//.exec(request.url ?? "")?.[1]
     if (harness === undefined || service === undefined) {
       response.writeHead(404).end()
       return
@@ -133,6 +134,7 @@ export const startShop = async (options: { readonly vars?: Record<string, string
       { configPath: config("catalog"), vars, secrets: internal },
       { configPath: config("inventory"), vars, secrets: internal },
       { configPath: config("fulfillment"), vars, secrets: internal },
+      { configPath: config("coupons"), vars, secrets: internal },
       {
         // Test-only: the gateway's code with no bindings. An inline config
         // has no secrets, so INTERNAL_SECRET goes in as a variable here.
@@ -146,7 +148,8 @@ export const startShop = async (options: { readonly vars?: Record<string, string
             AUTH_URL: relay.url,
             CATALOG_URL: relay.url,
             INVENTORY_URL: relay.url,
-            FULFILLMENT_URL: relay.url
+            FULFILLMENT_URL: relay.url,
+            COUPONS_URL: relay.url
           }
         }
       }
@@ -159,7 +162,13 @@ export const startShop = async (options: { readonly vars?: Record<string, string
   }
   try {
     const { url } = await harness.listen()
-    for (const name of [workerNames.auth, workerNames.catalog, workerNames.inventory, workerNames.fulfillment]) {
+    for (const name of [
+      workerNames.auth,
+      workerNames.catalog,
+      workerNames.inventory,
+      workerNames.fulfillment,
+      workerNames.coupons
+    ]) {
       await harness.getWorker(name).applyD1Migrations("DB")
     }
     started = harness

@@ -297,7 +297,8 @@ describe("URL fallback", () => {
     expect(login.status).toBe(200)
     expect((await gateway(new Request("http://shop.test/api/products?limit=1"))).status).toBe(200)
 
-    // Fulfillment by URL too: an admin sets a tax rate, a refused one comes
+    // Fulfillment and coupons by URL too: an admin sets a tax rate and creates
+    // a coupon, a refused rate comes
     // back as its typed 400, and the list reads it.
     const admin = { email: uniqueEmail("by-url-admin"), password: "correct horse battery", name: "Admin" }
     const adminSignup = await gateway(
@@ -319,6 +320,9 @@ describe("URL fallback", () => {
         })
       )
     expect((await asAdmin("PUT", "/api/admin/tax-rates/SE", { rate: 2500 })).status).toBe(200)
+    const coupon = await asAdmin("POST", "/api/admin/coupons", { code: "by-url", type: "percent", value: 5 })
+    expect(coupon.status).toBe(201)
+    expect(await coupon.json()).toMatchObject({ code: "BY-URL", used: 0 })
     const refused = await asAdmin("PUT", "/api/admin/tax-rates/XX", { rate: 1 })
     expect(refused.status).toBe(400)
     expect(await refused.json()).toMatchObject({ error: "validation_error" })
@@ -329,7 +333,12 @@ describe("URL fallback", () => {
 
     const calls = shop.relayed().slice(before)
     expect(calls.map((c) => c.path)).toEqual(
-      expect.arrayContaining(["/internal/auth/rpc", "/internal/catalog/rpc", "/internal/fulfillment/rpc"])
+      expect.arrayContaining([
+        "/internal/auth/rpc",
+        "/internal/catalog/rpc",
+        "/internal/fulfillment/rpc",
+        "/internal/coupons/rpc"
+      ])
     )
     expect(calls.every((c) => c.signed)).toBe(true)
   })
@@ -337,7 +346,7 @@ describe("URL fallback", () => {
 
 describe("only the gateway is reachable", () => {
   it("declares no route, workers.dev or preview URL for the service Workers", () => {
-    for (const service of ["auth", "catalog", "inventory", "fulfillment"]) {
+    for (const service of ["auth", "catalog", "inventory", "fulfillment", "coupons"]) {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.workers_dev, service).toBe(false)
       expect(config.preview_urls, service).toBe(false)
@@ -347,13 +356,18 @@ describe("only the gateway is reachable", () => {
   })
 
   it("gives each service its own D1 database", () => {
-    const ids = ["auth", "catalog", "inventory", "fulfillment"].map((service) => {
+    const ids = ["auth", "catalog", "inventory", "fulfillment", "coupons"].map((service) => {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.d1_databases.map((d: { readonly binding: string }) => d.binding)).toEqual(["DB"])
       return config.d1_databases[0]!.database_id
     })
     // Local D1 storage is keyed by the id: a shared id would be one database.
-    expect(new Set(ids).size).toBe(4)
+    expect(new Set(ids).size).toBe(5)
+  })
+
+  it("keeps coupon definitions in their own KV namespace", () => {
+    const config = unstable_readConfig({ config: `${root}/coupons/wrangler.jsonc` })
+    expect(config.kv_namespaces.map((kv: { readonly binding: string }) => kv.binding)).toEqual(["COUPONS_KV"])
   })
 
   it("does not forward internal paths from the public URL", async () => {

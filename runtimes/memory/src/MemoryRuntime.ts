@@ -5,6 +5,7 @@ import * as AuthLive from "@shop/auth/AuthLive"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as Gateway from "@shop/gateway/Gateway"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import * as CouponsLive from "@shop/coupons/CouponsLive"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Observability from "@shop/observability/Observability"
@@ -39,6 +40,7 @@ export const config = Layer.mergeAll(AuthConfig.layerConfig, GatewayConfig.layer
 export const services = Layer.mergeAll(
   AuthLive.layerMemory,
   FulfillmentLive.layerMemory,
+  CouponsLive.layerMemory,
   CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory))
 )
 

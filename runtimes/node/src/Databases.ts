@@ -10,7 +10,7 @@ import * as SqliteClient from "./SqliteClient.ts"
 const migrationsRoot = fileURLToPath(new URL("../../../migrations/", import.meta.url))
 
 /** The stateful services, each of which owns one SQLite file and one migrations folder. */
-export type StoreName = "auth" | "catalog" | "inventory" | "fulfillment"
+export type StoreName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons"
 
 /**
  * The database of one service: `<DATA_DIR>/<name>.sqlite`, migrated from

@@ -5,6 +5,8 @@ import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogRepositoryCached from "@shop/catalog/CatalogRepositoryCached"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { SqlBatch } from "@shop/domain/SqlBatch"
+import * as CouponsLive from "@shop/coupons/CouponsLive"
+import * as CouponsRepositorySql from "@shop/coupons/CouponsRepositorySql"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
 import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentRepositorySql"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
@@ -39,5 +41,9 @@ const fulfillment = FulfillmentLive.layer.pipe(
   Layer.provide(FulfillmentRepositorySql.layer.pipe(Layer.provide(Databases.layer("fulfillment"))))
 )
 
-/** Auth, Catalog, Inventory and Fulfillment; needs AuthConfig and DataDir. */
-export const layer = Layer.mergeAll(auth, catalog, inventory, fulfillment)
+const coupons = CouponsLive.layer.pipe(
+  Layer.provide(CouponsRepositorySql.layer.pipe(Layer.provide(Databases.layer("coupons"))))
+)
+
+/** Auth, Catalog, Inventory, Fulfillment and Coupons; needs AuthConfig and DataDir. */
+export const layer = Layer.mergeAll(auth, catalog, inventory, fulfillment, coupons)

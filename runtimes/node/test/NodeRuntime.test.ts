@@ -117,7 +117,7 @@ describe("node runtime: one data directory across restarts", () => {
   })
 
   it("creates one SQLite file per service and a private JWT secret", () => {
-    for (const file of ["auth.sqlite", "catalog.sqlite", "inventory.sqlite", "fulfillment.sqlite"]) {
+    for (const file of ["auth.sqlite", "catalog.sqlite", "inventory.sqlite", "fulfillment.sqlite", "coupons.sqlite"]) {
       expect(statSync(join(dataDir, file)).isFile()).toBe(true)
     }
     const secret = statSync(join(dataDir, "jwt-secret"))

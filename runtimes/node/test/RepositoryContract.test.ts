@@ -4,12 +4,16 @@
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
 import { AuthRepository } from "@shop/auth/AuthRepository"
 import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
 import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
 import { CatalogRepository, type ProductRecord } from "@shop/catalog/CatalogRepository"
 import * as CatalogRepositoryMemory from "@shop/catalog/CatalogRepositoryMemory"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
+import { CouponDefinitions, CouponRedemptions } from "@shop/coupons/CouponsRepository"
+import * as CouponsRepositoryMemory from "@shop/coupons/CouponsRepositoryMemory"
+import * as CouponsRepositorySql from "@shop/coupons/CouponsRepositorySql"
 import type { ListProducts } from "@shop/domain/Catalog"
 import { AddressId, ProductId, SessionId, UserId, VariantId } from "@shop/domain/Ids"
 import { Currency } from "@shop/domain/Money"
@@ -47,6 +51,10 @@ const stores = {
   fulfillment: {
     memory: FulfillmentRepositoryMemory.layer,
     sql: FulfillmentRepositorySql.layer.pipe(Layer.provide(sqlite("fulfillment")))
+  },
+  coupons: {
+    memory: CouponsRepositoryMemory.layer,
+    sql: CouponsRepositorySql.layer.pipe(Layer.provide(sqlite("coupons")))
   }
 }
 
@@ -331,4 +339,66 @@ for (const kind of ["memory", "sql"] as const) {
       }).pipe(provide)
     )
   })
+
+  describe(`CouponDefinitions and CouponRedemptions (${kind})`, () => {
+    const provide = Effect.provide(stores.coupons[kind])
+
+    it.effect("inserts without overwriting, finds, lists by code, removes", () =>
+      Effect.gen(function* () {
+        const repo = yield* CouponDefinitions
+        assert.deepStrictEqual(yield* repo.list(), [])
+        const full = {
+          code: "SAVE10",
+          type: "percent" as const,
+          value: 10,
+          minCart: { amount: 5_000, currency: usd },
+          expiresAt: "2026-12-31T23:59:59.000Z",
+          usageLimit: 100,
+          perCustomerLimit: 1,
+          createdAt: "2026-12-01T00:00:00.000Z"
+        }
+        const bare = { code: "FREE", type: "free_shipping" as const, value: 0, createdAt: "2026-12-01T00:00:00.000Z" }
+        assert.isTrue(yield* repo.insert(full))
+        assert.isTrue(yield* repo.insert(bare))
+        assert.isFalse(yield* repo.insert({ ...bare, type: "fixed", value: 500 }))
+        assert.deepStrictEqual(yield* repo.find("SAVE10"), Option.some(full))
+        assert.deepStrictEqual(yield* repo.find("FREE"), Option.some(bare))
+        assert.deepStrictEqual(yield* repo.find("NOPE"), Option.none())
+        assert.deepStrictEqual(yield* repo.list(), [bare, full])
+        assert.isTrue(yield* repo.remove("FREE"))
+        assert.isFalse(yield* repo.remove("FREE"))
+        assert.deepStrictEqual(yield* repo.list(), [full])
+      }).pipe(provide)
+    )
+
+    it.effect("counts no redemptions for new codes, and forgets", () =>
+      Effect.gen(function* () {
+        const redemptions = yield* CouponRedemptions
+        assert.deepStrictEqual(yield* redemptions.counts([]), new Map())
+        assert.deepStrictEqual(yield* redemptions.counts(["SAVE10", "FREE"]), new Map())
+        yield* redemptions.forget("SAVE10")
+      }).pipe(provide)
+    )
+  })
 }
+
+describe("CouponRedemptions (sql)", () => {
+  it.effect("counts redemptions per code, over D1's parameter bound, and forgets a code's", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO redemptions (code, order_id, customer_id, redeemed_at) VALUES
+        ('A', 'o1', 'c1', 1), ('A', 'o2', 'c2', 1), ('B', 'o3', 'c1', 1)`
+      const redemptions = yield* CouponRedemptions
+      const many = Array.from({ length: 150 }, (_, i) => `C${i}`)
+      assert.deepStrictEqual(
+        yield* redemptions.counts(["A", "B", "Z", ...many]),
+        new Map([
+          ["A", 2],
+          ["B", 1]
+        ])
+      )
+      yield* redemptions.forget("A")
+      assert.deepStrictEqual(yield* redemptions.counts(["A", "B"]), new Map([["B", 1]]))
+    }).pipe(Effect.provide(CouponsRepositorySql.layerRedemptions.pipe(Layer.provideMerge(sqlite("coupons")))))
+  )
+})

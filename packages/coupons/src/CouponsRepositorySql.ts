@@ -1,0 +1,105 @@
+import { Effect, Layer, Option, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import { CouponType, type CouponDefinition } from "@shop/domain/Coupons"
+import { Currency } from "@shop/domain/Money"
+import { chunk, maxSqlParameters } from "@shop/domain/SqlBatch"
+import { CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
+
+const Row = Schema.Struct({
+  code: Schema.String,
+  type: CouponType,
+  value: Schema.Int,
+  minCartAmount: Schema.NullOr(Schema.Int),
+  minCartCurrency: Schema.NullOr(Currency),
+  expiresAt: Schema.NullOr(Schema.String),
+  usageLimit: Schema.NullOr(Schema.Int),
+  perCustomerLimit: Schema.NullOr(Schema.Int),
+  createdAt: Schema.String
+})
+const decodeRows = Schema.decodeUnknownEffect(Schema.Array(Row))
+
+const toDefinition = (row: typeof Row.Type): CouponDefinition => ({
+  code: row.code,
+  type: row.type,
+  value: row.value,
+  ...(row.minCartAmount !== null && row.minCartCurrency !== null
+    ? { minCart: { amount: row.minCartAmount, currency: row.minCartCurrency } }
+    : {}),
+  ...(row.expiresAt !== null ? { expiresAt: row.expiresAt } : {}),
+  ...(row.usageLimit !== null ? { usageLimit: row.usageLimit } : {}),
+  ...(row.perCustomerLimit !== null ? { perCustomerLimit: row.perCustomerLimit } : {}),
+  createdAt: row.createdAt
+})
+
+export const layerDefinitions = Layer.effect(
+  CouponDefinitions,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const columns = sql.literal(
+      "code, type, value, min_cart_amount AS minCartAmount, min_cart_currency AS minCartCurrency, " +
+        "expires_at AS expiresAt, usage_limit AS usageLimit, per_customer_limit AS perCustomerLimit, " +
+        "created_at AS createdAt"
+    )
+    const rows = <E>(effect: Effect.Effect<ReadonlyArray<unknown>, E>) =>
+      effect.pipe(
+        Effect.flatMap(decodeRows),
+        Effect.map((found) => found.map(toDefinition)),
+        Effect.orDie
+      )
+
+    return CouponDefinitions.of({
+      // One statement: an existing code is left as it is and returns no row.
+      insert: (c) =>
+        sql`
+          INSERT INTO coupons (code, type, value, min_cart_amount, min_cart_currency, expires_at, usage_limit,
+            per_customer_limit, created_at)
+          VALUES (${c.code}, ${c.type}, ${c.value}, ${c.minCart?.amount ?? null}, ${c.minCart?.currency ?? null},
+            ${c.expiresAt ?? null}, ${c.usageLimit ?? null}, ${c.perCustomerLimit ?? null}, ${c.createdAt})
+          ON CONFLICT (code) DO NOTHING
+          RETURNING code
+        `.pipe(
+          Effect.map((inserted) => inserted.length > 0),
+          Effect.orDie
+        ),
+      find: (code) =>
+        rows(sql`SELECT ${columns} FROM coupons WHERE code = ${code}`).pipe(
+          Effect.map((found) => Option.fromNullishOr(found[0]))
+        ),
+      list: () => rows(sql`SELECT ${columns} FROM coupons ORDER BY code`),
+      remove: (code) =>
+        sql`DELETE FROM coupons WHERE code = ${code} RETURNING code`.pipe(
+          Effect.map((deleted) => deleted.length > 0),
+          Effect.orDie
+        )
+    })
+  })
+)
+
+const CountRow = Schema.Struct({ code: Schema.String, used: Schema.Int })
+const decodeCounts = Schema.decodeUnknownEffect(Schema.Array(CountRow))
+
+export const layerRedemptions = Layer.effect(
+  CouponRedemptions,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return CouponRedemptions.of({
+      // Split to stay under D1's 100 bound parameters.
+      counts: (codes) =>
+        Effect.forEach(
+          chunk(codes, maxSqlParameters),
+          (part) =>
+            sql`SELECT code, COUNT(*) AS used FROM redemptions WHERE ${sql.in("code", part)} GROUP BY code`.pipe(
+              Effect.flatMap(decodeCounts)
+            ),
+          { concurrency: 1 }
+        ).pipe(
+          Effect.map((parts) => new Map(parts.flat().map((row) => [row.code, row.used] as const))),
+          Effect.orDie
+        ),
+      forget: (code) => sql`DELETE FROM redemptions WHERE code = ${code}`.pipe(Effect.asVoid, Effect.orDie)
+    })
+  })
+)
+
+/** Definitions and redemptions in the service's one SQL database (memory and node runtimes). */
+export const layer = Layer.mergeAll(layerDefinitions, layerRedemptions)
