@@ -73,10 +73,8 @@ export class ObservabilityConfig extends Context.Service<
         "must be an http(s) URL such as http://127.0.0.1:4318"
       )
       const headers = yield* Settings.secret("OTEL_EXPORTER_OTLP_HEADERS", 1)
-      const otlpHeaders = Option.isNone(headers)
-        ? Option.none()
-        : Option.some(parseHeaders(Redacted.value(headers.value)))
-      if (Option.isSome(otlpHeaders) && otlpHeaders.value === undefined) {
+      const parsedHeaders = Option.map(headers, (value) => parseHeaders(Redacted.value(value)))
+      if (Option.isSome(parsedHeaders) && parsedHeaders.value === undefined) {
         return yield* Effect.fail(
           Settings.refuse("OTEL_EXPORTER_OTLP_HEADERS", "must be key=value pairs separated by commas")
         )
@@ -84,9 +82,7 @@ export class ObservabilityConfig extends Context.Service<
       return ObservabilityConfig.of({
         logLevel: Option.getOrElse(logLevel, () => "Info" as const),
         otlpEndpoint,
-        otlpHeaders: Option.flatMap(otlpHeaders, (value) =>
-          value === undefined ? Option.none() : Option.some(Redacted.make(value))
-        )
+        otlpHeaders: Option.map(Option.flatMap(parsedHeaders, Option.fromUndefinedOr), Redacted.make)
       })
     })
   )

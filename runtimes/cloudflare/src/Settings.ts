@@ -45,14 +45,14 @@ export const check = <A, E>(settings: Layer.Layer<A, E>, env: object): Promise<s
     Layer.build(settings).pipe(Effect.scoped, Effect.provide(provider(env)), Effect.provide(Logger.layer([])))
   ).then((exit) => (Exit.isSuccess(exit) ? undefined : Settings.describeFailure(exit.cause as Cause.Cause<unknown>)))
 
-/** The answer of a Worker that cannot start: 500 internal_error, and the reason logged as one JSON line. */
-export const refuseRequest = (service: string, problem: string): Response => {
-  Effect.runSync(Effect.logFatal(problem).pipe(Effect.provide(Observability.layerLogger(service))))
-  return Response.json({ error: "internal_error", message: "Something went wrong on our side" }, { status: 500 })
-}
-
-/** Logs why a Worker cannot start and returns the reason, for a binding call to fail with. */
+/** Logs why a Worker cannot start, as one JSON line, and returns the reason (for a binding call to fail with). */
 export const refuseCall = (service: string, problem: string): string => {
   Effect.runSync(Effect.logFatal(problem).pipe(Effect.provide(Observability.layerLogger(service))))
   return problem
+}
+
+/** The answer of a Worker that cannot start: 500 internal_error, and the reason logged. */
+export const refuseRequest = (service: string, problem: string): Response => {
+  refuseCall(service, problem)
+  return Response.json({ error: "internal_error", message: "Something went wrong on our side" }, { status: 500 })
 }
