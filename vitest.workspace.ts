@@ -18,6 +18,7 @@ export default [
   project("packages/inventory"),
   project("packages/fulfillment"),
   project("packages/coupons"),
+  project("packages/cart"),
   project("packages/gateway"),
   project("runtimes/memory"),
   project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 }),

@@ -1,4 +1,5 @@
 import { Effect, Schema } from "effect"
+import { Money } from "./Money.ts"
 
 // Every error crosses the wire as `{ error, message, details? }` (API.md). The
 // `_tag` is filled in on decode and omitted on encode, so the typed clients can
@@ -203,4 +204,57 @@ export class InvalidCoupon extends Schema.Error<InvalidCoupon>("InvalidCoupon")(
     ...body("InvalidCoupon", "invalid_coupon", "This coupon code is not valid")
   },
   { httpApiStatus: 404 }
+) {}
+
+export class MinCartNotMet extends Schema.Error<MinCartNotMet>("MinCartNotMet")(
+  {
+    ...body("MinCartNotMet", "min_cart_not_met", "The cart does not reach this coupon's minimum"),
+    details: Schema.Struct({ min: Money })
+  },
+  { httpApiStatus: 400 }
+) {}
+
+export class CouponExpired extends Schema.Error<CouponExpired>("CouponExpired")(
+  {
+    ...body("CouponExpired", "coupon_expired", "This coupon has expired")
+  },
+  { httpApiStatus: 400 }
+) {}
+
+export class CouponExhausted extends Schema.Error<CouponExhausted>("CouponExhausted")(
+  {
+    ...body("CouponExhausted", "coupon_exhausted", "This coupon has been used up")
+  },
+  { httpApiStatus: 409 }
+) {}
+
+// Cart
+
+export class CartNotFound extends Schema.Error<CartNotFound>("CartNotFound")(
+  {
+    ...body("CartNotFound", "cart_not_found", "No such cart")
+  },
+  { httpApiStatus: 404 }
+) {}
+
+export class ItemNotFound extends Schema.Error<ItemNotFound>("ItemNotFound")(
+  {
+    ...body("ItemNotFound", "item_not_found", "The cart has no line for this variant")
+  },
+  { httpApiStatus: 404 }
+) {}
+
+export class InsufficientStock extends Schema.Error<InsufficientStock>("InsufficientStock")(
+  {
+    ...body("InsufficientStock", "insufficient_stock", "Not enough stock for this quantity"),
+    details: Schema.Struct({ variantId: Schema.String, available: Schema.Int, requested: Schema.Int })
+  },
+  { httpApiStatus: 409 }
+) {}
+
+export class AddressRequired extends Schema.Error<AddressRequired>("AddressRequired")(
+  {
+    ...body("AddressRequired", "address_required", "The cart needs a shipping address first")
+  },
+  { httpApiStatus: 400 }
 ) {}

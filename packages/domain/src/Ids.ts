@@ -20,10 +20,19 @@ export type ProductId = typeof ProductId.Type
 export const VariantId = prefixed("var").pipe(Schema.brand("VariantId"))
 export type VariantId = typeof VariantId.Type
 
+// Cart ids are secrets: a guest cart is reachable by whoever holds its id, so
+// the id is 24 random characters (IdGenerator.secret), never a sequence.
+export const CartId = Schema.String.pipe(
+  Schema.check(Schema.isPattern(/^crt_[A-Za-z0-9]{24}$/)),
+  Schema.brand("CartId")
+)
+export type CartId = typeof CartId.Type
+
 export const IdPrefixes = {
   user: "usr",
   session: "ses",
   address: "adr",
   product: "prd",
-  variant: "var"
+  variant: "var",
+  cart: "crt"
 } as const

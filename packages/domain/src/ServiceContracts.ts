@@ -13,11 +13,19 @@ import {
   SignupInput,
   SignupResult
 } from "./Auth.ts"
+import { Cart } from "./Cart.ts"
 import { Coupon, CreateCouponInput } from "./Coupons.ts"
 import { CreateProductInput, ListProducts, Product, ProductPage, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
+  AddressRequired,
   AlreadyAdmin,
+  CartNotFound,
+  CouponExhausted,
+  CouponExpired,
+  InsufficientStock,
+  ItemNotFound,
+  MinCartNotMet,
   CouponExists,
   CouponNotFound,
   EmailExists,
@@ -45,7 +53,7 @@ import {
   TaxRegion,
   BasisPoints
 } from "./Fulfillment.ts"
-import { AddressId, ProductId, SessionId, UserId, VariantId } from "./Ids.ts"
+import { AddressId, CartId, ProductId, SessionId, UserId, VariantId } from "./Ids.ts"
 import { Availability, StockLevel } from "./Inventory.ts"
 
 // The service interfaces, as data: one RpcGroup per service, one procedure
@@ -167,6 +175,62 @@ export const CouponsRpcs = RpcGroup.make(
   method("list", Schema.Struct({}), Schema.Array(Coupon), Schema.Never),
   method("remove", Schema.Struct({ code: Schema.String }), Schema.Void, CouponNotFound),
   // For the cart: the coupon of a code, in any case; an expired coupon is
-  // still returned (the cart decides what to tell the customer).
-  method("lookup", Schema.Struct({ code: Schema.String }), Coupon, InvalidCoupon)
+  // still returned (the cart decides what to tell the customer). `throttle`
+  // names who is asking (`cart:<id>`, `client:<ip>`): a code that names no
+  // coupon counts against each key, and a key with too many bad codes in the
+  // window is refused (RateLimited) whatever the code, until the window ends.
+  method(
+    "lookup",
+    Schema.Struct({ code: Schema.String, throttle: Schema.optional(Schema.Array(Schema.String)) }),
+    Coupon,
+    Schema.Union([InvalidCoupon, RateLimited])
+  )
+)
+
+// Every cart call names the cart and the caller: the signed-in user, or null
+// for a guest. A cart created by a user answers only that user (anyone else:
+// CartNotFound, as for a cart that does not exist); a guest cart answers
+// whoever holds its id. The cart's id is the key a runtime routes on (one
+// Durable Object per cart on Cloudflare).
+const OnCart = { cartId: CartId, caller: Schema.NullOr(UserId) }
+const onCart = <const Fields extends Schema.Struct.Fields>(fields: Fields) => Schema.Struct({ ...OnCart, ...fields })
+
+export const CartRpcs = RpcGroup.make(
+  // The gateway draws the id (IdGenerator.secret), so that every call, this
+  // one too, names the cart it is for.
+  method("create", Schema.Struct({ cartId: CartId, userId: Schema.NullOr(UserId) }), Cart, Schema.Never),
+  method("get", onCart({}), Cart, CartNotFound),
+  method(
+    "add",
+    onCart({ productId: ProductId, variantId: Schema.optional(VariantId), quantity: Schema.Int }),
+    Cart,
+    Schema.Union([CartNotFound, ProductNotFound, InsufficientStock, ValidationError])
+  ),
+  method(
+    "update",
+    onCart({ variantId: VariantId, quantity: Schema.Int }),
+    Cart,
+    Schema.Union([CartNotFound, ItemNotFound, InsufficientStock, ValidationError])
+  ),
+  method("remove", onCart({ variantId: VariantId }), Cart, Schema.Union([CartNotFound, ItemNotFound])),
+  method("clear", onCart({}), Cart, CartNotFound),
+  // An address to validate (fulfillment's rules); the gateway resolves a
+  // saved `addressId` of the caller's into one.
+  method("setAddress", onCart({ address: AddressCandidate }), Cart, Schema.Union([CartNotFound, ValidationError])),
+  method("shippingOptions", onCart({}), ShippingOptions, Schema.Union([CartNotFound, AddressRequired])),
+  method(
+    "chooseShipping",
+    onCart({ methodId: Schema.String }),
+    Cart,
+    Schema.Union([CartNotFound, AddressRequired, InvalidShippingMethod])
+  ),
+  // `client` is who is asking (the gateway's client address), for throttling
+  // repeated bad codes per client as well as per cart.
+  method(
+    "applyCoupon",
+    onCart({ code: Schema.String, client: Schema.String }),
+    Cart,
+    Schema.Union([CartNotFound, InvalidCoupon, MinCartNotMet, CouponExpired, CouponExhausted, RateLimited])
+  ),
+  method("removeCoupon", onCart({}), Cart, CartNotFound)
 )
