@@ -1,16 +1,18 @@
 import { assert, it as effectIt } from "@effect/vitest"
-import { Effect, Exit, Redacted } from "effect"
-import { EmailExists } from "@shop/domain/Errors"
-import { AuthRpcs } from "@shop/domain/ServiceContracts"
+import { Effect, Exit, Redacted, Schema } from "effect"
+import { CartNotFound, EmailExists } from "@shop/domain/Errors"
+import { CartId } from "@shop/domain/Ids"
+import { AuthRpcs, CartRpcs } from "@shop/domain/ServiceContracts"
 import { makeClient } from "@shop/domain/ServiceTransport"
 import { describeScenarios } from "@shop/testing/Scenarios"
 import { unstable_readConfig } from "wrangler"
+import { randomBytes } from "node:crypto"
 import { afterAll, describe, expect, it } from "vitest"
 import { newNonce, SignatureHeaders, sign } from "../src/Signing.ts"
 import type { ServiceBinding } from "../src/Env.ts"
 import * as Transports from "../src/Transports.ts"
 import { type OtlpReceiver, startOtlpReceiver } from "./Otlp.ts"
-import { root, type Shop, startShop, workerNames } from "./Shop.ts"
+import { root, type Shop, shortCartTtlSeconds, startShop, workerNames } from "./Shop.ts"
 
 // One workerd for the whole file (the machine is small and it takes seconds
 // to start): the black-box suite, the signing rules of URL calls, and tracing
@@ -509,5 +511,189 @@ describe("tracing across Workers", () => {
       })
       .filter((line) => line.traceId === traceId)
     expect(new Set(lines.map((line) => line.service))).toEqual(new Set([workerNames.gateway, workerNames.auth]))
+  })
+})
+
+describe("the cart Worker", () => {
+  const cartIdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+  // An id of the shape the gateway draws (crt_ and 24 random characters).
+  const newCartId = () =>
+    Schema.decodeSync(CartId)(`crt_${Array.from(randomBytes(24), (byte) => cartIdChars[byte % 62]).join("")}`)
+
+  // The tables in one cart object's storage, read inside the object by the
+  // test harness (miniflare): nothing in the Workers exposes storage. The
+  // runtime's own tables (_cf_*, sqlite_*) and the one miniflare adds to
+  // every object it starts by name, this inspection included
+  // (__miniflare_do_name), are not the cart's.
+  const tablesOf = async (shop: Shop, worker: string, cartId: string) => {
+    const storage = await shop.harness.getWorker(worker).getDurableObjectStorage("CartObject", { name: cartId })
+    const rows = await storage.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return rows.map((row) => row.name).filter((name) => !/^(_cf_|sqlite_|__miniflare_)/.test(name))
+  }
+
+  const json = async (response: Response) => ({
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>
+  })
+  const request =
+    (fetch: (request: Request) => Promise<Response>) =>
+    async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      json(
+        await fetch(
+          new Request(`http://shop.test${path}`, {
+            method,
+            headers: { "content-type": "application/json", ...headers },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
+          })
+        )
+      )
+
+  // One product with plenty of stock, created by an admin through the gateway.
+  let product: Promise<string> | undefined
+  const stockedProduct = () =>
+    (product ??= (async () => {
+      const { shop } = await start()
+      const call = request(shop.fetch)
+      const email = uniqueEmail("cart-admin")
+      const password = "correct horse battery"
+      const signup = await call(
+        "POST",
+        "/api/auth/admin/signup",
+        { email, password, name: "Admin" },
+        { "x-admin-secret": shop.secrets.ADMIN_SECRET }
+      )
+      expect(signup.status).toBe(201)
+      const login = await call("POST", "/api/auth/login", { email, password })
+      const sku = `CART-${newNonce().slice(0, 10).toUpperCase()}`
+      const created = await call(
+        "POST",
+        "/api/admin/products",
+        {
+          sku,
+          title: "Cart test",
+          variants: [{ sku: `${sku}-1`, price: { amount: 250, currency: "USD" }, stock: 1000 }]
+        },
+        { authorization: `Bearer ${String(login.body["accessToken"])}` }
+      )
+      expect(created.status).toBe(201)
+      return String(created.body["productId"])
+    })())
+
+  effectIt.live("routes each call to its cart's object; typed failures cross as their own classes", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { shop } = yield* Effect.promise(start)
+        // The Worker's RPC door, called from here as the gateway's binding calls it.
+        const exported = yield* Effect.promise(() => shop.harness.getWorker(workerNames.cart).getExport())
+        const remote = exported as unknown as ServiceBinding
+        const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
+        const carts = yield* makeClient(CartRpcs, "Cart").pipe(Effect.provide(Transports.binding("cart", stub)))
+
+        const cartId = newCartId()
+        const missing = yield* Effect.flip(carts.get({ cartId, caller: null }))
+        assert.instanceOf(missing, CartNotFound)
+        assert.strictEqual(missing.error, "cart_not_found")
+        // A read of a cart nobody created leaves no storage behind.
+        assert.deepStrictEqual(yield* Effect.promise(() => tablesOf(shop, workerNames.cart, cartId)), [])
+
+        const created = yield* carts.create({ cartId, userId: null })
+        assert.strictEqual(created.cartId, cartId)
+        const read = yield* carts.get({ cartId, caller: null })
+        assert.deepStrictEqual(read, created)
+        assert.deepStrictEqual(yield* Effect.promise(() => tablesOf(shop, workerNames.cart, cartId)), ["cart"])
+        // Another cart id is another object, with nothing in it.
+        const other = yield* Effect.flip(carts.get({ cartId: newCartId(), caller: null }))
+        assert.instanceOf(other, CartNotFound)
+      })
+    )
+  )
+
+  it("answers calls it cannot route with a Defect, never by throwing", async () => {
+    const { shop } = await start()
+    const remote = (await shop.harness.getWorker(workerNames.cart).getExport()) as unknown as {
+      readonly call: (messages: unknown) => unknown
+    }
+    const request = (payload: unknown) => ({ _tag: "Request", id: "1", tag: "get", payload, headers: [] })
+    const garbage: ReadonlyArray<unknown> = [
+      "not messages",
+      null,
+      [],
+      [{ no: "tag" }],
+      [request({ caller: null })],
+      [request({ cartId: "crt_short", caller: null })],
+      [request({ cartId: "../../etc/passwd", caller: null })],
+      [request({ cartId: 42, caller: null })],
+      [request({ cartId: newCartId(), caller: null }), request({ cartId: newCartId(), caller: null })]
+    ]
+    for (const messages of garbage) {
+      const answer = await remote.call(messages)
+      expect(answer, JSON.stringify(messages)).toEqual([{ _tag: "Defect", defect: expect.any(String) }])
+    }
+  })
+
+  it("an idle cart's alarm deletes its object's storage once the cart has expired", async () => {
+    const { shop } = await start()
+    const productId = await stockedProduct()
+    // The gateway in front of the cart Worker whose carts expire in seconds.
+    const call = request(shop.workerFetch(workerNames.shortGateway))
+    const init = await call("POST", "/api/cart/init")
+    expect(init.status).toBe(201)
+    const cartId = String(init.body["cartId"])
+    const added = await call("POST", `/api/cart/${cartId}/add`, { productId, quantity: 1 })
+    expect(added.status, JSON.stringify(added.body)).toBe(200)
+    const savedAt = Date.now()
+    expect(await tablesOf(shop, workerNames.shortCart, cartId)).toEqual(["cart"])
+
+    // The alarm fires at the expiry, shortCartTtlSeconds after the last change.
+    const deadline = savedAt + shortCartTtlSeconds * 1000 + 20_000
+    let tables = await tablesOf(shop, workerNames.shortCart, cartId)
+    while (tables.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      tables = await tablesOf(shop, workerNames.shortCart, cartId)
+    }
+    expect(tables).toEqual([])
+    expect(Date.now() - savedAt).toBeGreaterThanOrEqual(shortCartTtlSeconds * 1000 - 50)
+    // It was the alarm: its log line says it deleted an object.
+    const alarms = shop.harness.getLogs().flatMap((log) => {
+      try {
+        return [JSON.parse(log.message) as { service?: string; message?: string; outcome?: string }]
+      } catch {
+        return []
+      }
+    })
+    expect(alarms).toContainEqual(
+      expect.objectContaining({ service: workerNames.cart, message: "cart alarm", outcome: "deleted" })
+    )
+
+    const gone = await call("GET", `/api/cart/${cartId}`)
+    expect(gone).toMatchObject({ status: 404, body: { error: "cart_not_found" } })
+    // Reading it did not bring storage back.
+    expect(await tablesOf(shop, workerNames.shortCart, cartId)).toEqual([])
+  })
+
+  it("50 parallel adds to one cart end at quantity 50 while 50 other carts are added to", async () => {
+    const { shop } = await start()
+    const productId = await stockedProduct()
+    const call = request(shop.fetch)
+    const cartIds = await Promise.all(
+      Array.from({ length: 51 }, async () => {
+        const init = await call("POST", "/api/cart/init")
+        expect(init.status).toBe(201)
+        return String(init.body["cartId"])
+      })
+    )
+    const [busy, ...others] = cartIds as [string, ...Array<string>]
+    const adds = await Promise.all([
+      ...Array.from({ length: 50 }, () => call("POST", `/api/cart/${busy}/add`, { productId, quantity: 1 })),
+      ...others.map((cartId) => call("POST", `/api/cart/${cartId}/add`, { productId, quantity: 1 }))
+    ])
+    expect(adds.map((add) => add.status)).toEqual(adds.map(() => 200))
+    const quantityOf = async (cartId: string) => {
+      const cart = await call("GET", `/api/cart/${cartId}`)
+      expect(cart.status).toBe(200)
+      return (cart.body["items"] as ReadonlyArray<{ quantity: number }>).map((line) => line.quantity)
+    }
+    expect(await quantityOf(busy)).toEqual([50])
+    for (const cartId of others) expect(await quantityOf(cartId)).toEqual([1])
   })
 })
