@@ -1160,7 +1160,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
       it("creates an empty guest cart with a zero summary", async () => {
         const cart = await newCart()
-        expect(cart.cartId).toMatch(/^crt_[A-Za-z0-9]{24}$/)
+        expect(cart.cartId).toMatch(/^cart_[A-Za-z0-9]{24}$/)
         expect(cart).toMatchObject({ userId: null, items: [], address: null, shippingMethod: null, coupon: null })
         expect(cart.checkout).toBeNull()
         expect(cart.summary.total).toEqual({ amount: 0, currency: "USD" })
@@ -1328,9 +1328,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect((await api("GET", `/api/cart/${guest.cartId}`)).status).toBe(200)
         for (const id of [
           "nope",
-          "crt_short",
-          `crt_${"a".repeat(24)}`,
-          mine.cartId.toLowerCase().replace("crt_", "CRT_")
+          "cart_short",
+          `cart_${"a".repeat(24)}`,
+          mine.cartId.toLowerCase().replace("cart_", "CART_")
         ]) {
           expectError(await api("GET", `/api/cart/${id}`), 404, "cart_not_found")
           expectError(
