@@ -1537,6 +1537,27 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect(options.find((option) => option.methodId === "standard")?.cost.amount).toBe(0)
       })
 
+      it("throttles repeated bad codes from one cart: 429 with Retry-After, then even a good code", async () => {
+        const good = uniqueSku("GOOD")
+        await api("POST", "/api/admin/coupons", { token: admin.token, body: { code: good, type: "percent", value: 5 } })
+        const cart = await newCart()
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const reply = await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: `NOPE-${attempt}` } })
+          expectError(reply, 404, "invalid_coupon")
+        }
+        const throttled = await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: "NOPE-6" } })
+        expectError(throttled, 429, "rate_limited")
+        const retryAfter = Number(throttled.headers.get("retry-after"))
+        expect(retryAfter).toBeGreaterThan(0)
+        expect(errorBody(throttled).details).toEqual({ retryAfter })
+        expectError(await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: good } }), 429, "rate_limited")
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`)).coupon).toBeNull()
+        // Another cart (same client, well under its own limit) is not held up.
+        const other = await newCart()
+        const fine = cartOf(await api("POST", on(other.cartId, "/coupon/apply"), { body: { code: good } }))
+        expect(fine.coupon).toEqual({ code: good, applicable: true })
+      })
+
       it("an expiring coupon stops applying once expired: coupon_expired", async () => {
         const product = await shop.createProduct(admin.token, { title: "Brief Deal", price: usd(1000), stock: 5 })
         const code = uniqueSku("SOON")

@@ -11,7 +11,7 @@ import { type Shop, startShop } from "./Shop.ts"
 // the gateway's and the auth Worker's declarations (and the service Workers'
 // INTERNAL_SECRET) from one record.
 const workers = (env: Readonly<Record<string, string>>) =>
-  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.layerInternalSecret).pipe(
+  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.coupons, Settings.layerInternalSecret).pipe(
     Layer.provide(Settings.provider(env))
   )
 
