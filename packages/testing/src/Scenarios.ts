@@ -1582,6 +1582,34 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expectError(await api("POST", on(other.cartId, "/coupon/apply"), { body: { code } }), 400, "coupon_expired")
       })
 
+      it("answers every malformed body on every cart route with a 4xx and the standard error body", async () => {
+        const cart = await newCart()
+        const routes = ["/add", "/update", "/remove", "/address", "/shipping", "/coupon/apply"]
+        const bodies = [
+          "null",
+          "[]",
+          '"text"',
+          "1",
+          "{}",
+          '{"quantity":-1,"productId":"prd_x"}',
+          '{"variantId":{"nested":[1,2,3]},"quantity":"1"}',
+          '{"address":{"country":"ZZ","line1":"\u0000"}}',
+          '{"addressId":""}',
+          '{"methodId":""}',
+          '{"code":"' + "x".repeat(100) + '"}',
+          '{"code":"\ud800"}'
+        ]
+        for (const route of routes) {
+          for (const raw of bodies) {
+            const reply = await api("POST", on(cart.cartId, route), { raw })
+            expect(reply.status, `${route} ${raw}`).toBeGreaterThanOrEqual(400)
+            expect(reply.status, `${route} ${raw}`).toBeLessThan(500)
+            errorBody(reply)
+          }
+        }
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`))).toEqual(cart)
+      })
+
       it("50 parallel adds to one cart end at quantity 50, while 50 other carts take adds in parallel", async () => {
         const product = await shop.createProduct(admin.token, { title: "Busy", price: usd(100), stock: 1000 })
         const body = { productId: product.productId, quantity: 1 }
