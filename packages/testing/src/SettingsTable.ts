@@ -1,6 +1,7 @@
 import { Duration, Effect, Exit, type Layer, Option, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { AuthConfig } from "@shop/auth/AuthConfig"
+import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import { ObservabilityConfig } from "@shop/observability/Observability"
 import { describeFailure } from "@shop/observability/Settings"
@@ -21,6 +22,7 @@ export interface Summary {
   readonly passwordIterations: number
   readonly maxFailuresPerEmail: number
   readonly otlpEndpoint: string | null
+  readonly couponThrottle: CouponsConfig["Service"]["throttle"]
 }
 
 export type Outcome = { readonly accepted: Partial<Summary> } | { readonly refused: string }
@@ -54,7 +56,8 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
       tokenTtlSeconds: 86_400,
       passwordIterations: 100_000,
       maxFailuresPerEmail: 5,
-      otlpEndpoint: null
+      otlpEndpoint: null,
+      couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 }
     })
   },
   // Log levels in any case: the value the README documents is lower case.
@@ -96,6 +99,24 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
   { settings: { LOGIN_MAX_FAILURES_PER_EMAIL: "10" }, outcome: accepted({ maxFailuresPerEmail: 10 }) },
   { settings: { LOGIN_MAX_FAILURES_PER_EMAIL: "0" }, outcome: refused("LOGIN_MAX_FAILURES_PER_EMAIL") },
   { settings: { LOGIN_THROTTLE_WINDOW_SECONDS: "many" }, outcome: refused("LOGIN_THROTTLE_WINDOW_SECONDS") },
+  // Coupon code throttle.
+  {
+    settings: {
+      COUPON_THROTTLE_WINDOW_SECONDS: "60",
+      COUPON_MAX_BAD_CODES_PER_CART: " 3 ",
+      COUPON_MAX_BAD_CODES_PER_CLIENT: "100000"
+    },
+    outcome: accepted({ couponThrottle: { windowSeconds: 60, maxBadCodesPerCart: 3, maxBadCodesPerClient: 100_000 } })
+  },
+  {
+    settings: { COUPON_MAX_BAD_CODES_PER_CART: "" },
+    outcome: accepted({ couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 } })
+  },
+  { settings: { COUPON_THROTTLE_WINDOW_SECONDS: "0" }, outcome: refused("COUPON_THROTTLE_WINDOW_SECONDS") },
+  { settings: { COUPON_THROTTLE_WINDOW_SECONDS: "86401" }, outcome: refused("COUPON_THROTTLE_WINDOW_SECONDS") },
+  { settings: { COUPON_MAX_BAD_CODES_PER_CART: "0" }, outcome: refused("COUPON_MAX_BAD_CODES_PER_CART") },
+  { settings: { COUPON_MAX_BAD_CODES_PER_CART: "five" }, outcome: refused("COUPON_MAX_BAD_CODES_PER_CART") },
+  { settings: { COUPON_MAX_BAD_CODES_PER_CLIENT: "100001" }, outcome: refused("COUPON_MAX_BAD_CODES_PER_CLIENT") },
   // Tracing export.
   {
     settings: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" },
@@ -109,6 +130,7 @@ const summarize = Effect.gen(function* () {
   const gateway = yield* GatewayConfig
   const auth = yield* AuthConfig
   const observability = yield* ObservabilityConfig
+  const coupons = yield* CouponsConfig
   const summary: Summary = {
     logLevel: observability.logLevel,
     corsOrigins: gateway.corsOrigins,
@@ -119,7 +141,8 @@ const summarize = Effect.gen(function* () {
     tokenTtlSeconds: auth.tokenTtlSeconds,
     passwordIterations: auth.passwordIterations,
     maxFailuresPerEmail: auth.throttle.maxFailuresPerEmail,
-    otlpEndpoint: Option.getOrNull(observability.otlpEndpoint)
+    otlpEndpoint: Option.getOrNull(observability.otlpEndpoint),
+    couponThrottle: coupons.throttle
   }
   return summary
 })
@@ -127,7 +150,7 @@ const summarize = Effect.gen(function* () {
 /** The settings a runtime reads, as its entry point reads them, from `settings` given the way that runtime is given them. */
 export type ReadSettings = (
   settings: Readonly<Record<string, string>>
-) => Layer.Layer<AuthConfig | GatewayConfig | ObservabilityConfig, unknown>
+) => Layer.Layer<AuthConfig | GatewayConfig | ObservabilityConfig | CouponsConfig, unknown>
 
 export const describeSettings = (runtime: string, read: ReadSettings) =>
   describe(`settings: ${runtime}`, () => {

@@ -1,6 +1,7 @@
 import { type Cause, ConfigProvider, Effect, Exit, Layer, Logger } from "effect"
 import { AuthConfig } from "@shop/auth/AuthConfig"
 import { CartConfig } from "@shop/cart/CartConfig"
+import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Observability from "@shop/observability/Observability"
 import { ObservabilityConfig } from "@shop/observability/Observability"
@@ -29,6 +30,9 @@ export const auth = Layer.mergeAll(AuthConfig.layerConfig, ObservabilityConfig.l
 
 /** The cart Worker's objects: CART_TTL_SECONDS (the idle time after which a cart expires). */
 export const cart = Layer.mergeAll(CartConfig.layerConfig, ObservabilityConfig.layerConfig)
+
+/** The coupons Worker: the bad-code throttle (COUPON_*). */
+export const coupons = Layer.mergeAll(CouponsConfig.layerConfig, ObservabilityConfig.layerConfig)
 
 /** Any other service Worker. */
 export const service = ObservabilityConfig.layerConfig

@@ -58,7 +58,7 @@ const makeStorage = () => {
   return { storage: storage as unknown as Storage, state, tables }
 }
 
-const cartId = "crt_AAAAAAAAAAAAAAAAAAAAAAAA"
+const cartId = "cart_AAAAAAAAAAAAAAAAAAAAAAAA"
 const record = (expiresAtMillis: number) =>
   Schema.decodeUnknownSync(CartRecord)({
     cart: {
@@ -108,7 +108,7 @@ describe("CartObjectStore", () => {
       assert.strictEqual(state.alarm, 20_000)
       assert.deepStrictEqual(yield* withStore(storage, (store) => store.find(cartId)), Option.some(second))
       // Another id is another cart, even in this object.
-      assert.isTrue(Option.isNone(yield* withStore(storage, (store) => store.find("crt_BBBBBBBBBBBBBBBBBBBBBBBB"))))
+      assert.isTrue(Option.isNone(yield* withStore(storage, (store) => store.find("cart_BBBBBBBBBBBBBBBBBBBBBBBB"))))
     })
   )
 

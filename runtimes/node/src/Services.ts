@@ -50,5 +50,5 @@ const coupons = CouponsLive.layer.pipe(
 // TEMPORARY: carts in memory until the cart's SQLite store (cart.sqlite) is wired in.
 const services = Layer.mergeAll(auth, catalog, inventory, fulfillment, coupons)
 
-/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig and DataDir. */
+/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig, CouponsConfig and DataDir. */
 export const layer = CartLive.layerMemory.pipe(Layer.provide(CartConfig.layerConfig), Layer.provideMerge(services))
