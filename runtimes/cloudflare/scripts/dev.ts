@@ -140,7 +140,12 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
   catalog: everyWorker,
   inventory: everyWorker,
   fulfillment: everyWorker,
-  coupons: everyWorker,
+  coupons: [
+    ...everyWorker,
+    "COUPON_THROTTLE_WINDOW_SECONDS",
+    "COUPON_MAX_BAD_CODES_PER_CART",
+    "COUPON_MAX_BAD_CODES_PER_CLIENT"
+  ],
   cart: [...everyWorker, "CART_TTL_SECONDS"]
 }
 for (const [worker, names] of Object.entries(perWorker)) {
