@@ -631,6 +631,60 @@ describe("the cart Worker", () => {
     }
   })
 
+  it("one cart change is one trace: gateway, the cart's object, and the services it calls", async () => {
+    const { shop, otlp } = await start()
+    const productId = await stockedProduct()
+    const call = request(shop.fetch)
+    const init = await call("POST", "/api/cart/init")
+    const cartId = String(init.body["cartId"])
+    const traceId = newNonce()
+    const added = await call(
+      "POST",
+      `/api/cart/${cartId}/add`,
+      { productId, quantity: 1 },
+      { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }
+    )
+    expect(added.status).toBe(200)
+
+    // Spans leave each Worker (and the object) after its response: wait for them.
+    const wanted = [
+      `${workerNames.gateway}:CartClient.add`,
+      `${workerNames.cart}:CartServer.add`,
+      `${workerNames.cart}:Carts.add`,
+      `${workerNames.cart}:CatalogClient.get`,
+      `${workerNames.catalog}:CatalogServer.get`
+    ]
+    const names = () =>
+      otlp
+        .spans()
+        .filter((s) => s.traceId === traceId)
+        .map((s) => `${s.service}:${s.name}`)
+    const deadline = Date.now() + 15_000
+    while (!wanted.every((name) => names().includes(name)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(names()).toEqual(expect.arrayContaining(wanted))
+
+    // The catalog call hangs under the object's server span, which hangs
+    // under the gateway's client span.
+    const spans = otlp.spans().filter((s) => s.traceId === traceId)
+    const byId = new Map(spans.map((s) => [s.spanId, s]))
+    const chain: Array<string> = []
+    let parent = spans.find((s) => s.service === workerNames.catalog && s.name === "CatalogServer.get")?.parentSpanId
+    while (parent !== undefined && byId.has(parent)) {
+      chain.push(`${byId.get(parent)!.service}:${byId.get(parent)!.name}`)
+      parent = byId.get(parent)!.parentSpanId
+    }
+    expect(chain).toEqual(
+      expect.arrayContaining([
+        `${workerNames.cart}:CatalogClient.get`,
+        `${workerNames.cart}:Carts.add`,
+        `${workerNames.cart}:CartServer.add`,
+        `${workerNames.gateway}:CartClient.add`
+      ])
+    )
+  })
+
   it("an idle cart's alarm deletes its object's storage once the cart has expired", async () => {
     const { shop } = await start()
     const productId = await stockedProduct()
