@@ -42,7 +42,7 @@ const encodeNotFound = Schema.encodeSync(NotFound)
  * exchange with no request, a request without a well-formed cart id, or
  * requests for different carts has no single object to go to.
  */
-export const routeOf = (messages: unknown): { readonly cartId: string } | { readonly problem: string } => {
+const routeOf = (messages: unknown): { readonly cartId: string } | { readonly problem: string } => {
   if (!Array.isArray(messages)) return { problem: "Malformed RPC messages" }
   let cartId: string | undefined
   for (const message of messages) {
