@@ -348,7 +348,7 @@ describe("URL fallback", () => {
 
 describe("only the gateway is reachable", () => {
   it("declares no route, workers.dev or preview URL for the service Workers", () => {
-    for (const service of ["auth", "catalog", "inventory", "fulfillment", "coupons"]) {
+    for (const service of ["auth", "catalog", "inventory", "fulfillment", "coupons", "cart"]) {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.workers_dev, service).toBe(false)
       expect(config.preview_urls, service).toBe(false)
@@ -365,6 +365,13 @@ describe("only the gateway is reachable", () => {
     })
     // Local D1 storage is keyed by the id: a shared id would be one database.
     expect(new Set(ids).size).toBe(5)
+  })
+
+  it("keeps each cart in a SQLite-backed Durable Object of the cart Worker's own class", () => {
+    const config = unstable_readConfig({ config: `${root}/cart/wrangler.jsonc` })
+    expect(config.durable_objects.bindings).toEqual([{ name: "CART_OBJECTS", class_name: "CartObject" }])
+    expect(config.migrations).toEqual([{ tag: "v1", new_sqlite_classes: ["CartObject"] }])
+    expect(config.d1_databases).toEqual([])
   })
 
   it("keeps coupon definitions in their own KV namespace", () => {
@@ -628,6 +635,22 @@ describe("the cart Worker", () => {
     for (const messages of garbage) {
       const answer = await remote.call(messages)
       expect(answer, JSON.stringify(messages)).toEqual([{ _tag: "Defect", defect: expect.any(String) }])
+    }
+  })
+
+  it("has no URL door: whatever reaches its fetch, signed or not, is 404", async () => {
+    const { shop } = await start()
+    const body = JSON.stringify([
+      { _tag: "Request", id: "1", tag: "create", payload: { cartId: newCartId(), userId: null }, headers: [] }
+    ])
+    const signed = await signedRequest(shop, { path: "/internal/cart/rpc", body })
+    for (const request of [
+      new Request(signed.url.replace("auth.internal", "cart.internal"), signed.init),
+      new Request("http://cart.internal/", { method: "POST", body })
+    ]) {
+      const response = await shop.workerFetch(workerNames.cart)(request)
+      expect(response.status).toBe(404)
+      expect(await response.json()).toMatchObject({ error: "not_found" })
     }
   })
 
