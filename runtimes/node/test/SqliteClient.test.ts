@@ -210,6 +210,33 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
   )
 })
 
+describe("SqliteClient onStatement", () => {
+  it.effect("reports every statement when it runs: queries, raw, values, streams, transactions and exec", () => {
+    const seen: Array<string> = []
+    return Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const client = yield* SqliteClient.SqliteClient
+      yield* client.exec("CREATE TABLE seen (n INTEGER)")
+      const insert = sql`INSERT INTO seen (n) VALUES (${1})`
+      // Built is not run: nothing is reported until the statement executes.
+      assert.deepStrictEqual(seen, ["CREATE TABLE seen (n INTEGER)"])
+      yield* sql.withTransaction(insert)
+      yield* sql`SELECT n FROM seen`.raw
+      yield* sql`SELECT n FROM seen`.values
+      yield* Stream.runDrain(sql`SELECT n FROM seen`.stream)
+      assert.deepStrictEqual(seen, [
+        "CREATE TABLE seen (n INTEGER)",
+        "BEGIN IMMEDIATE",
+        "INSERT INTO seen (n) VALUES (?)",
+        "COMMIT",
+        "SELECT n FROM seen",
+        "SELECT n FROM seen",
+        "SELECT n FROM seen"
+      ])
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:", onStatement: (text) => seen.push(text) })))
+  })
+})
+
 describe("SqliteClient lifecycle", () => {
   it.effect("opens a file database in WAL mode and closes it with its scope", () =>
     Effect.gen(function* () {
