@@ -1,4 +1,4 @@
-import { Context, Schema } from "effect"
+import { Context, type Option, Schema } from "effect"
 import {
   HttpApi,
   HttpApiEndpoint,
@@ -22,13 +22,31 @@ import {
   SignupInput,
   SignupResult
 } from "./Auth.ts"
+import {
+  AddItemInput,
+  ApplyCouponInput,
+  Cart,
+  ChooseShippingInput,
+  RemoveItemInput,
+  SetCartAddressInput,
+  UpdateItemInput
+} from "./Cart.ts"
 import { Coupon, Coupons, CreateCouponInput } from "./Coupons.ts"
 import { CreateProductInput, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
+  AddressRequired,
   AlreadyAdmin,
+  CartNotFound,
+  CouponExhausted,
   CouponExists,
+  CouponExpired,
   CouponNotFound,
+  InsufficientStock,
+  InvalidCoupon,
+  InvalidShippingMethod,
+  ItemNotFound,
+  MinCartNotMet,
   EmailExists,
   Forbidden,
   InvalidCredentials,
@@ -47,7 +65,7 @@ import {
   VariantNotFound
 } from "./Errors.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
-import { SetTaxRateInput, TaxRate, TaxRates, TaxRegion } from "./Fulfillment.ts"
+import { SetTaxRateInput, ShippingOptions, TaxRate, TaxRates, TaxRegion } from "./Fulfillment.ts"
 
 // Path ids are plain bounded strings at the HTTP edge: an id of the wrong shape
 // is simply an id that does not exist, so it answers 404, not 400.
@@ -80,6 +98,22 @@ export class AdminAuthentication extends HttpApiMiddleware.Service<
 >()("@shop/domain/Api/AdminAuthentication", {
   security: { bearer: HttpApiSecurity.bearer },
   error: [Unauthorized, Forbidden, UpstreamError, UpstreamTimeout]
+}) {}
+
+// The caller of a route open to guests and users alike (the cart): the
+// signed-in user when a bearer token is sent (a bad token is still 401, never
+// silently a guest), None without one.
+export class CurrentShopper extends Context.Service<CurrentShopper, Option.Option<Principal>>()(
+  "@shop/domain/Api/CurrentShopper"
+) {}
+
+export class OptionalAuthentication extends HttpApiMiddleware.Service<
+  OptionalAuthentication,
+  {
+    provides: CurrentShopper
+  }
+>()("@shop/domain/Api/OptionalAuthentication", {
+  error: [Unauthorized, UpstreamError, UpstreamTimeout]
 }) {}
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok") })
@@ -237,12 +271,77 @@ export class AdminCouponsApi extends HttpApiGroup.make("adminCoupons")
     })
   ) {}
 
+const CartPath = { cartId: PathId }
+
+export class CartApi extends HttpApiGroup.make("cart")
+  .add(
+    HttpApiEndpoint.post("init", "/init", { success: Cart.pipe(HttpApiSchema.status(201)) }),
+    HttpApiEndpoint.get("get", "/:cartId", { params: CartPath, success: Cart, error: CartNotFound }),
+    HttpApiEndpoint.post("add", "/:cartId/add", {
+      params: CartPath,
+      payload: AddItemInput,
+      success: Cart,
+      error: [CartNotFound, ProductNotFound, InsufficientStock, ValidationError]
+    }),
+    HttpApiEndpoint.post("update", "/:cartId/update", {
+      params: CartPath,
+      payload: UpdateItemInput,
+      success: Cart,
+      error: [CartNotFound, ItemNotFound, InsufficientStock, ValidationError]
+    }),
+    HttpApiEndpoint.post("remove", "/:cartId/remove", {
+      params: CartPath,
+      payload: RemoveItemInput,
+      success: Cart,
+      error: [CartNotFound, ItemNotFound]
+    }),
+    HttpApiEndpoint.post("clear", "/:cartId/clear", { params: CartPath, success: Cart, error: CartNotFound }),
+    HttpApiEndpoint.post("address", "/:cartId/address", {
+      params: CartPath,
+      payload: SetCartAddressInput,
+      success: Cart,
+      error: [CartNotFound, AddressNotFound, ValidationError]
+    }),
+    HttpApiEndpoint.get("shippingOptions", "/:cartId/shipping-options", {
+      params: CartPath,
+      success: ShippingOptions,
+      error: [CartNotFound, AddressRequired]
+    }),
+    HttpApiEndpoint.post("shipping", "/:cartId/shipping", {
+      params: CartPath,
+      payload: ChooseShippingInput,
+      success: Cart,
+      error: [CartNotFound, AddressRequired, InvalidShippingMethod]
+    }),
+    HttpApiEndpoint.post("applyCoupon", "/:cartId/coupon/apply", {
+      params: CartPath,
+      payload: ApplyCouponInput,
+      success: Cart,
+      error: [CartNotFound, InvalidCoupon, MinCartNotMet, CouponExpired, CouponExhausted, RateLimited]
+    }),
+    HttpApiEndpoint.post("removeCoupon", "/:cartId/coupon/remove", {
+      params: CartPath,
+      success: Cart,
+      error: CartNotFound
+    })
+  )
+  .middleware(OptionalAuthentication)
+  .prefix("/api/cart")
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Cart",
+      description:
+        "Carts for guests and signed-in users. Prices come from the catalog; the summary is recomputed on every change. A cart created while signed in answers only its owner (anyone else: 404); a guest cart answers whoever holds its id. Idle carts expire (CART_TTL_SECONDS, default 7 days)."
+    })
+  ) {}
+
 export class ShopApi extends HttpApi.make("shop")
   .add(
     SystemApi,
     AuthApi,
     AddressesApi,
     CatalogApi,
+    CartApi,
     AdminProductsApi,
     AdminInventoryApi,
     AdminTaxRatesApi,

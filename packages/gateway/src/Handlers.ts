@@ -1,10 +1,13 @@
 import { Effect, Layer, Option, Predicate, Schema } from "effect"
 import { HttpEffect, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { CurrentUser, ShopApi } from "@shop/domain/Api"
-import { AddressNotFound, ProductNotFound, RateLimited, VariantNotFound } from "@shop/domain/Errors"
-import { AddressId, ProductId, VariantId } from "@shop/domain/Ids"
+import { CurrentShopper, CurrentUser, ShopApi } from "@shop/domain/Api"
+import type { SetCartAddressInput } from "@shop/domain/Cart"
+import { AddressNotFound, CartNotFound, ProductNotFound, RateLimited, VariantNotFound } from "@shop/domain/Errors"
+import { IdGenerator } from "@shop/domain/IdGenerator"
+import { AddressId, CartId, IdPrefixes, ProductId, VariantId } from "@shop/domain/Ids"
 import { Auth } from "@shop/auth/Auth"
+import { Carts } from "@shop/cart/Carts"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
@@ -232,8 +235,83 @@ export const AdminCouponHandlers = HttpApiBuilder.group(
   })
 )
 
+export const CartHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "cart",
+  Effect.fn(function* (handlers) {
+    const carts = yield* Carts
+    const auth = yield* Auth
+    const ids = yield* IdGenerator
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    // The cart and the caller every cart call names; a malformed id names no cart.
+    const target = Effect.fn("CartHandlers.target")(function* (raw: string) {
+      const cartId = yield* parseId(CartId, raw, () => new CartNotFound({}))
+      const shopper = yield* CurrentShopper
+      return { cartId, caller: Option.getOrNull(Option.map(shopper, (principal) => principal.userId)) }
+    })
+    // A saved address must be the caller's own; a guest has none.
+    const addressOf = Effect.fn("CartHandlers.addressOf")(function* (input: SetCartAddressInput) {
+      if ("address" in input) return input.address
+      const shopper = yield* CurrentShopper
+      if (Option.isNone(shopper) || !Schema.is(AddressId)(input.addressId)) return yield* new AddressNotFound({})
+      const saved = yield* call(auth.listAddresses({ userId: shopper.value.userId }))
+      const found = saved.find((address) => address.addressId === input.addressId)
+      if (found === undefined) return yield* new AddressNotFound({})
+      const { addressId: _, ...address } = found
+      return address
+    })
+    return handlers
+      .handle(
+        "init",
+        Effect.fn("CartHandlers.init")(function* () {
+          const shopper = yield* CurrentShopper
+          const cartId = Schema.decodeSync(CartId)(yield* ids.secret(IdPrefixes.cart))
+          const userId = Option.getOrNull(Option.map(shopper, (principal) => principal.userId))
+          return yield* call(carts.create({ cartId, userId }))
+        })
+      )
+      .handle("get", ({ params }) => Effect.flatMap(target(params.cartId), (on) => call(carts.get(on))))
+      .handle("add", ({ params, payload }) =>
+        Effect.flatMap(target(params.cartId), (on) => call(carts.add({ ...on, ...payload })))
+      )
+      .handle("update", ({ params, payload }) =>
+        Effect.flatMap(target(params.cartId), (on) => call(carts.update({ ...on, ...payload })))
+      )
+      .handle("remove", ({ params, payload }) =>
+        Effect.flatMap(target(params.cartId), (on) => call(carts.remove({ ...on, ...payload })))
+      )
+      .handle("clear", ({ params }) => Effect.flatMap(target(params.cartId), (on) => call(carts.clear(on))))
+      .handle(
+        "address",
+        Effect.fn("CartHandlers.address")(function* ({ params, payload }) {
+          const on = yield* target(params.cartId)
+          const address = yield* addressOf(payload)
+          return yield* call(carts.setAddress({ ...on, address }))
+        })
+      )
+      .handle("shippingOptions", ({ params }) =>
+        Effect.flatMap(target(params.cartId), (on) => call(carts.shippingOptions(on)))
+      )
+      .handle("shipping", ({ params, payload }) =>
+        Effect.flatMap(target(params.cartId), (on) => call(carts.chooseShipping({ ...on, methodId: payload.methodId })))
+      )
+      .handle("applyCoupon", ({ params, payload, request }) =>
+        Effect.flatMap(target(params.cartId), (on) =>
+          call(carts.applyCoupon({ ...on, code: payload.code, client: clientOf(request, config.clientIpHeader) })).pipe(
+            withRetryAfter
+          )
+        )
+      )
+      .handle("removeCoupon", ({ params }) =>
+        Effect.flatMap(target(params.cartId), (on) => call(carts.removeCoupon(on)))
+      )
+  })
+).pipe(Layer.provide(IdGenerator.layer))
+
 export const layer = Layer.mergeAll(
   SystemHandlers,
+  CartHandlers,
   AuthHandlers,
   AddressHandlers,
   CatalogHandlers,

@@ -1,6 +1,14 @@
-import { Effect, Layer, Redacted, SchemaIssue } from "effect"
+import { Effect, Layer, Option, Redacted, SchemaIssue } from "effect"
+import { HttpServerRequest } from "effect/http"
 import { HttpApiMiddleware } from "effect/http-api"
-import { ApiErrors, AdminAuthentication, Authentication, CurrentUser } from "@shop/domain/Api"
+import {
+  ApiErrors,
+  AdminAuthentication,
+  Authentication,
+  CurrentShopper,
+  CurrentUser,
+  OptionalAuthentication
+} from "@shop/domain/Api"
 import { Forbidden, Unauthorized, ValidationError } from "@shop/domain/Errors"
 import { Auth } from "@shop/auth/Auth"
 import { GatewayConfig } from "./GatewayConfig.ts"
@@ -72,4 +80,30 @@ export const AdminAuthenticationLive = Layer.effect(
   })
 )
 
-export const layer = Layer.mergeAll(ApiErrorsLive, AuthenticationLive, AdminAuthenticationLive)
+// Guests and users alike: no Authorization header is a guest; a bearer token
+// must be valid (401 otherwise), so a user whose session ended is told so
+// rather than silently shown as a guest.
+export const OptionalAuthenticationLive = Layer.effect(
+  OptionalAuthentication,
+  Effect.gen(function* () {
+    const context = yield* Effect.context<Auth | GatewayConfig>()
+    return OptionalAuthentication.of(
+      Effect.fn("Gateway.authenticateShopper")(function* (httpEffect) {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const header = request.headers.authorization
+        if (header === undefined) return yield* Effect.provideService(httpEffect, CurrentShopper, Option.none())
+        const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+        if (match === null) return yield* new Unauthorized({})
+        const principal = yield* authenticate(match[1] ?? "").pipe(Effect.provideContext(context))
+        return yield* Effect.provideService(httpEffect, CurrentShopper, Option.some(principal))
+      })
+    )
+  })
+)
+
+export const layer = Layer.mergeAll(
+  ApiErrorsLive,
+  AuthenticationLive,
+  AdminAuthenticationLive,
+  OptionalAuthenticationLive
+)

@@ -3,6 +3,8 @@ import { HttpRouter, HttpServer } from "effect/http"
 import { afterAll, describe, expect, it } from "vitest"
 import { AuthConfig } from "@shop/auth/AuthConfig"
 import * as AuthLive from "@shop/auth/AuthLive"
+import { CartConfig } from "@shop/cart/CartConfig"
+import * as CartLive from "@shop/cart/CartLive"
 import { Catalog } from "@shop/catalog/Catalog"
 import { ServiceUnreachable } from "@shop/domain/ServiceTransport"
 import * as CouponsLive from "@shop/coupons/CouponsLive"
@@ -39,12 +41,17 @@ const auth = AuthLive.layerMemory.pipe(Layer.provide(AuthConfig.layerTest({ toke
 const shop = HttpRouter.toWebHandler(
   Gateway.layer.pipe(
     Layer.provide(
-      Layer.mergeAll(
-        auth,
-        BrokenCatalog,
-        InventoryLive.layerMemory,
-        FulfillmentLive.layerMemory,
-        CouponsLive.layerMemory
+      CartLive.layerMemory.pipe(
+        Layer.provide(CartConfig.layer({ ttlSeconds: 60 })),
+        Layer.provideMerge(
+          Layer.mergeAll(
+            auth,
+            BrokenCatalog,
+            InventoryLive.layerMemory,
+            FulfillmentLive.layerMemory,
+            CouponsLive.layerMemory
+          )
+        )
       )
     ),
     Layer.provide(

@@ -1,5 +1,7 @@
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
+import { CartConfig } from "@shop/cart/CartConfig"
+import * as CartLive from "@shop/cart/CartLive"
 import * as Gateway from "@shop/gateway/Gateway"
 import * as Clients from "./Clients.ts"
 import type { GatewayEnv } from "./Env.ts"
@@ -22,12 +24,19 @@ const makeApp = (env: GatewayEnv) => {
     Layer.provideMerge(Settings.gateway),
     Layer.provideMerge(Settings.provider(env))
   )
-  const services = Layer.mergeAll(
-    Clients.auth(env.AUTH),
-    Clients.catalog(env.CATALOG),
-    Clients.inventory(env.INVENTORY),
-    Clients.fulfillment(env.FULFILLMENT),
-    Clients.coupons(env.COUPONS)
+  // TEMPORARY: carts in the gateway isolate's memory until the cart Worker
+  // (one Durable Object per cart) is wired in.
+  const services = CartLive.layerMemory.pipe(
+    Layer.provide(CartConfig.layerConfig),
+    Layer.provideMerge(
+      Layer.mergeAll(
+        Clients.auth(env.AUTH),
+        Clients.catalog(env.CATALOG),
+        Clients.inventory(env.INVENTORY),
+        Clients.fulfillment(env.FULFILLMENT),
+        Clients.coupons(env.COUPONS)
+      )
+    )
   )
   const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(

@@ -2,6 +2,8 @@ import { ConfigProvider, Layer } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { AuthConfig } from "@shop/auth/AuthConfig"
 import * as AuthLive from "@shop/auth/AuthLive"
+import { CartConfig } from "@shop/cart/CartConfig"
+import * as CartLive from "@shop/cart/CartLive"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as Gateway from "@shop/gateway/Gateway"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
@@ -31,17 +33,23 @@ export const configProvider = (settings: Readonly<Record<string, string>> = {}) 
 
 // Every setting the memory runtime reads, through each service's own
 // declaration, with JSON logs at LOG_LEVEL from the start.
-export const config = Layer.mergeAll(AuthConfig.layerConfig, GatewayConfig.layerConfig).pipe(
+export const config = Layer.mergeAll(AuthConfig.layerConfig, GatewayConfig.layerConfig, CartConfig.layerConfig).pipe(
   Layer.provideMerge(Observability.layer("shop-memory")),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
 )
 
-// Every service on in-memory stores: each service's own layerMemory.
-export const services = Layer.mergeAll(
-  AuthLive.layerMemory,
-  FulfillmentLive.layerMemory,
-  CouponsLive.layerMemory,
-  CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory))
+// Every service on in-memory stores: each service's own layerMemory. The cart
+// calls the same catalog, inventory, fulfillment and coupons instances that
+// the gateway's admin routes change.
+export const services = CartLive.layerMemory.pipe(
+  Layer.provideMerge(
+    Layer.mergeAll(
+      AuthLive.layerMemory,
+      FulfillmentLive.layerMemory,
+      CouponsLive.layerMemory,
+      CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory))
+    )
+  )
 )
 
 // The whole shop as a fetch function: requests go through the real HTTP

@@ -1,6 +1,8 @@
 import { Layer } from "effect"
 import * as AuthLive from "@shop/auth/AuthLive"
 import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
+import { CartConfig } from "@shop/cart/CartConfig"
+import * as CartLive from "@shop/cart/CartLive"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogRepositoryCached from "@shop/catalog/CatalogRepositoryCached"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
@@ -45,5 +47,8 @@ const coupons = CouponsLive.layer.pipe(
   Layer.provide(CouponsRepositorySql.layer.pipe(Layer.provide(Databases.layer("coupons"))))
 )
 
-/** Auth, Catalog, Inventory, Fulfillment and Coupons; needs AuthConfig and DataDir. */
-export const layer = Layer.mergeAll(auth, catalog, inventory, fulfillment, coupons)
+// TEMPORARY: carts in memory until the cart's SQLite store (cart.sqlite) is wired in.
+const services = Layer.mergeAll(auth, catalog, inventory, fulfillment, coupons)
+
+/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig and DataDir. */
+export const layer = CartLive.layerMemory.pipe(Layer.provide(CartConfig.layerConfig), Layer.provideMerge(services))
