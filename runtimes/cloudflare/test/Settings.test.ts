@@ -1,5 +1,6 @@
 import { Effect, Exit, Layer, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { CartConfig } from "@shop/cart/CartConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import { describeFailure } from "@shop/observability/Settings"
 import { baseSettings, describeSettings } from "@shop/testing/SettingsTable"
@@ -9,9 +10,10 @@ import { type Shop, startShop } from "./Shop.ts"
 
 // Each Worker reads its own settings from its env record; the table runs
 // the gateway's and the auth Worker's declarations (and the service Workers'
-// INTERNAL_SECRET) from one record.
+// INTERNAL_SECRET), and the cart's CART_TTL_SECONDS as the Worker that holds
+// the carts reads it, from one record.
 const workers = (env: Readonly<Record<string, string>>) =>
-  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.layerInternalSecret).pipe(
+  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.layerInternalSecret, CartConfig.layerConfig).pipe(
     Layer.provide(Settings.provider(env))
   )
 

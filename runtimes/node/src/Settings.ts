@@ -1,4 +1,5 @@
 import { ConfigProvider, Layer } from "effect"
+import { CartConfig } from "@shop/cart/CartConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Observability from "@shop/observability/Observability"
 import * as AuthSettings from "./AuthSettings.ts"
@@ -15,6 +16,7 @@ export const layer = AuthSettings.layer.pipe(
   // DATA_DIR is created or a JWT secret is generated and written there.
   Layer.provideMerge(DataDir.layer),
   Layer.provideMerge(GatewayConfig.layerConfig),
+  Layer.provideMerge(CartConfig.layerConfig),
   Layer.provideMerge(Observability.layer(serviceName)),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
 )
