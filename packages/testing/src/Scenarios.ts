@@ -1,7 +1,8 @@
 import { Address, Me } from "@shop/domain/Auth"
+import { Cart } from "@shop/domain/Cart"
 import { Product, ProductPage } from "@shop/domain/Catalog"
 import { Coupon, Coupons } from "@shop/domain/Coupons"
-import { TaxRate, TaxRates } from "@shop/domain/Fulfillment"
+import { ShippingOptions, TaxRate, TaxRates } from "@shop/domain/Fulfillment"
 import { StockLevel } from "@shop/domain/Inventory"
 import { Schema } from "effect"
 import * as Jose from "jose"
@@ -104,7 +105,12 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             "/api/admin/tax-rates",
             "/api/admin/tax-rates/{country}",
             "/api/admin/coupons",
-            "/api/admin/coupons/{code}"
+            "/api/admin/coupons/{code}",
+            "/api/cart/init",
+            "/api/cart/{cartId}",
+            "/api/cart/{cartId}/add",
+            "/api/cart/{cartId}/shipping-options",
+            "/api/cart/{cartId}/coupon/apply"
           ])
         )
         const docs = await api("GET", "/docs")
@@ -1113,6 +1119,465 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           expect(JSON.stringify(errorBody(reply).details)).toContain(field)
         }
         expect((await couponsOf()).filter((c) => c.code.startsWith(prefix))).toEqual([])
+      })
+    })
+
+    describe("cart", () => {
+      // Every cart the suite sees must add up exactly, in one currency.
+      const cartOf = (reply: Reply) => {
+        expect(reply.status, JSON.stringify(reply.body)?.slice(0, 300)).toBeLessThan(300)
+        const cart = json(reply, Cart)
+        const currency = cart.currency
+        for (const line of cart.items) {
+          expect(line.lineTotal).toEqual({ amount: line.unitPrice.amount * line.quantity, currency })
+        }
+        const { subtotal, discount, shipping, tax, total } = cart.summary
+        expect(subtotal.amount).toBe(cart.items.reduce((sum, line) => sum + line.lineTotal.amount, 0))
+        expect(total.amount).toBe(subtotal.amount - discount.amount + shipping.amount + tax.amount)
+        for (const money of [subtotal, discount, shipping, tax, total]) {
+          expect(money.currency).toBe(currency)
+          expect(Number.isSafeInteger(money.amount)).toBe(true)
+        }
+        expect(shipping.amount).toBe(cart.shippingMethod?.cost.amount ?? 0)
+        return cart
+      }
+      const newCart = async (token?: string) => {
+        const reply = await api("POST", "/api/cart/init", token === undefined ? {} : { token })
+        expect(reply.status).toBe(201)
+        return cartOf(reply)
+      }
+      const on = (cartId: string, path: string) => `/api/cart/${cartId}${path}`
+      const lineOf = (cart: Cart, variantId: string) => cart.items.find((line) => line.variantId === variantId)
+
+      const ontario = {
+        name: "Grace Hopper",
+        line1: "1 Front St W",
+        city: "Toronto",
+        region: "ON",
+        postalCode: "m5v 2t6",
+        country: "CA"
+      }
+
+      it("creates an empty guest cart with a zero summary", async () => {
+        const cart = await newCart()
+        expect(cart.cartId).toMatch(/^crt_[A-Za-z0-9]{24}$/)
+        expect(cart).toMatchObject({ userId: null, items: [], address: null, shippingMethod: null, coupon: null })
+        expect(cart.checkout).toBeNull()
+        expect(cart.summary.total).toEqual({ amount: 0, currency: "USD" })
+        expect(Date.parse(cart.expiresAt)).toBeGreaterThan(Date.now())
+        const again = cartOf(await api("GET", `/api/cart/${cart.cartId}`))
+        expect(again).toEqual(cart)
+      })
+
+      it("adds a line at the catalog's price, merges the same variant, and refuses client-sent prices", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Cart Mug", price: usd(1250), stock: 20 })
+        const variantId = product.variants[0].variantId
+        const cart = await newCart()
+        const added = cartOf(
+          await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 2 } })
+        )
+        expect(added.items).toEqual([
+          {
+            productId: product.productId,
+            variantId,
+            title: "Cart Mug",
+            quantity: 2,
+            unitPrice: { amount: 1250, currency: "USD" },
+            lineTotal: { amount: 2500, currency: "USD" }
+          }
+        ])
+        const merged = cartOf(
+          await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, variantId, quantity: 3 } })
+        )
+        expect(merged.items.map((line) => line.quantity)).toEqual([5])
+        expect(merged.summary.subtotal.amount).toBe(6250)
+        for (const body of [
+          { productId: product.productId, quantity: 1, unitPrice: { amount: 1, currency: "USD" } },
+          { productId: product.productId, qty: 1 },
+          { productId: product.productId, quantity: 0 },
+          { productId: product.productId, quantity: 1000 },
+          { productId: product.productId, quantity: 1.5 },
+          { productId: "not-an-id", quantity: 1 },
+          {}
+        ]) {
+          expectError(await api("POST", on(cart.cartId, "/add"), { body }), 400, "validation_error")
+        }
+        expectError(await api("POST", on(cart.cartId, "/add"), { raw: "{not json" }), 400, "validation_error")
+        // Nothing was written by the refused calls.
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`)).items.map((line) => line.quantity)).toEqual([5])
+      })
+
+      it("needs variantId for a product with several variants; unknown products and variants are 404", async () => {
+        const product = await shop.createProductWithVariants(admin.token, {
+          title: "Cart Shirt",
+          variants: [
+            { sku: uniqueSku("S"), title: "Small", price: usd(2000), stock: 5 },
+            { sku: uniqueSku("L"), title: "Large", price: usd(2200), stock: 5 }
+          ]
+        })
+        const cart = await newCart()
+        const missing = await api("POST", on(cart.cartId, "/add"), {
+          body: { productId: product.productId, quantity: 1 }
+        })
+        expectError(missing, 400, "validation_error")
+        expect(JSON.stringify(errorBody(missing).details)).toContain("variantId")
+        const large = product.variants[1].variantId
+        const added = cartOf(
+          await api("POST", on(cart.cartId, "/add"), {
+            body: { productId: product.productId, variantId: large, quantity: 1 }
+          })
+        )
+        expect(added.items).toMatchObject([
+          { variantId: large, title: "Cart Shirt (Large)", unitPrice: { amount: 2200 } }
+        ])
+        expectError(
+          await api("POST", on(cart.cartId, "/add"), {
+            body: { productId: "prd_0000000000000000000000", quantity: 1 }
+          }),
+          404,
+          "product_not_found"
+        )
+        expectError(
+          await api("POST", on(cart.cartId, "/add"), {
+            body: { productId: product.productId, variantId: "var_0000000000000000000000", quantity: 1 }
+          }),
+          404,
+          "product_not_found"
+        )
+      })
+
+      it("checks stock on add and update, updates, removes and clears lines", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Scarce", price: usd(999), stock: 3 })
+        const variantId = product.variants[0].variantId
+        const cart = await newCart()
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 2 } }))
+        const over = await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 2 } })
+        expectError(over, 409, "insufficient_stock")
+        expect(errorBody(over).details).toEqual({ variantId, available: 3, requested: 4 })
+        const overUpdate = await api("POST", on(cart.cartId, "/update"), { body: { variantId, quantity: 5 } })
+        expectError(overUpdate, 409, "insufficient_stock")
+        expect(errorBody(overUpdate).details).toEqual({ variantId, available: 3, requested: 5 })
+        const updated = cartOf(await api("POST", on(cart.cartId, "/update"), { body: { variantId, quantity: 3 } }))
+        expect(lineOf(updated, variantId)?.quantity).toBe(3)
+        const other = await shop.createProduct(admin.token, { title: "Plenty", price: usd(100), stock: 50 })
+        const otherVariant = other.variants[0].variantId
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: other.productId, quantity: 1 } }))
+        const unknown = "var_0000000000000000000000"
+        expectError(
+          await api("POST", on(cart.cartId, "/update"), { body: { variantId: unknown, quantity: 1 } }),
+          404,
+          "item_not_found"
+        )
+        expectError(
+          await api("POST", on(cart.cartId, "/remove"), { body: { variantId: unknown } }),
+          404,
+          "item_not_found"
+        )
+        const zeroed = cartOf(await api("POST", on(cart.cartId, "/update"), { body: { variantId, quantity: 0 } }))
+        expect(zeroed.items.map((line) => line.variantId)).toEqual([otherVariant])
+        const removed = cartOf(await api("POST", on(cart.cartId, "/remove"), { body: { variantId: otherVariant } }))
+        expect(removed.items).toEqual([])
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: other.productId, quantity: 4 } }))
+        const cleared = cartOf(await api("POST", on(cart.cartId, "/clear")))
+        expect(cleared.items).toEqual([])
+        expect(cleared.summary.total.amount).toBe(0)
+      })
+
+      it("keeps a line's price until the next change, then shows today's; a deleted product leaves, reported", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Drifting", price: usd(1000), stock: 10 })
+        const doomed = await shop.createProduct(admin.token, { title: "Doomed", price: usd(500), stock: 10 })
+        const cart = await newCart()
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 1 } }))
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: doomed.productId, quantity: 1 } }))
+        const repriced = await api("PUT", `/api/admin/products/${product.productId}`, {
+          token: admin.token,
+          body: { price: usd(1500) }
+        })
+        expect(repriced.status).toBe(200)
+        const before = cartOf(await api("GET", `/api/cart/${cart.cartId}`))
+        expect(lineOf(before, product.variants[0].variantId)?.unitPrice.amount).toBe(1000)
+        expect((await api("DELETE", `/api/admin/products/${doomed.productId}`, { token: admin.token })).status).toBe(
+          204
+        )
+        const after = cartOf(
+          await api("POST", on(cart.cartId, "/update"), {
+            body: { variantId: product.variants[0].variantId, quantity: 2 }
+          })
+        )
+        expect(after.items).toMatchObject([{ productId: product.productId, quantity: 2, unitPrice: { amount: 1500 } }])
+        expect(after.removedItems).toEqual([
+          {
+            productId: doomed.productId,
+            variantId: doomed.variants[0].variantId,
+            title: "Doomed",
+            reason: "product_unavailable"
+          }
+        ])
+        expect(after.summary.subtotal.amount).toBe(3000)
+      })
+
+      it("a signed-in user's cart answers only that user; a guest cart whoever holds its id", async () => {
+        const mine = await newCart(user.token)
+        expect(mine.userId).toBe(user.userId)
+        expect((await api("GET", `/api/cart/${mine.cartId}`, { token: user.token })).status).toBe(200)
+        expectError(await api("GET", `/api/cart/${mine.cartId}`, { token: other.token }), 404, "cart_not_found")
+        expectError(await api("GET", `/api/cart/${mine.cartId}`), 404, "cart_not_found")
+        expectError(await api("POST", on(mine.cartId, "/clear"), { token: other.token }), 404, "cart_not_found")
+        const guest = await newCart()
+        expect((await api("GET", `/api/cart/${guest.cartId}`, { token: other.token })).status).toBe(200)
+        expect((await api("GET", `/api/cart/${guest.cartId}`)).status).toBe(200)
+        for (const id of [
+          "nope",
+          "crt_short",
+          `crt_${"a".repeat(24)}`,
+          mine.cartId.toLowerCase().replace("crt_", "CRT_")
+        ]) {
+          expectError(await api("GET", `/api/cart/${id}`), 404, "cart_not_found")
+          expectError(
+            await api("POST", on(id, "/add"), { body: { productId: "prd_0000000000000000000000", quantity: 1 } }),
+            404,
+            "cart_not_found"
+          )
+        }
+        expectError(await api("GET", `/api/cart/${guest.cartId}`, { token: "not.a.token" }), 401, "unauthorized")
+        expectError(
+          await api("GET", `/api/cart/${guest.cartId}`, { headers: { authorization: "Basic abc" } }),
+          401,
+          "unauthorized"
+        )
+      })
+
+      it("sets an address inline (validated, normalized) or by the caller's saved addressId", async () => {
+        const cart = await newCart(user.token)
+        const bad = await api("POST", on(cart.cartId, "/address"), {
+          token: user.token,
+          body: { address: { ...ontario, postalCode: "12345" } }
+        })
+        expectError(bad, 400, "validation_error")
+        expect(JSON.stringify(errorBody(bad).details)).toContain("postalCode")
+        const missing = await api("POST", on(cart.cartId, "/address"), {
+          token: user.token,
+          body: { address: { ...ontario, city: undefined } }
+        })
+        expectError(missing, 400, "validation_error")
+        expect(JSON.stringify(errorBody(missing).details)).toContain("city")
+        expectError(
+          await api("POST", on(cart.cartId, "/address"), { token: user.token, body: { address: ontario, extra: 1 } }),
+          400,
+          "validation_error"
+        )
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`, { token: user.token })).address).toBeNull()
+        const inline = cartOf(
+          await api("POST", on(cart.cartId, "/address"), { token: user.token, body: { address: ontario } })
+        )
+        expect(inline.address).toMatchObject({ country: "CA", region: "ON", postalCode: "M5V 2T6", city: "Toronto" })
+        const saved = await shop.addAddress(user.token, address)
+        const bySaved = cartOf(
+          await api("POST", on(cart.cartId, "/address"), { token: user.token, body: { addressId: saved.addressId } })
+        )
+        expect(bySaved.address).toMatchObject({ country: "GB", postalCode: "N1 9GU", city: "London" })
+        const othersAddress = await shop.addAddress(other.token, address)
+        expectError(
+          await api("POST", on(cart.cartId, "/address"), {
+            token: user.token,
+            body: { addressId: othersAddress.addressId }
+          }),
+          404,
+          "address_not_found"
+        )
+        const guest = await newCart()
+        expectError(
+          await api("POST", on(guest.cartId, "/address"), { body: { addressId: saved.addressId } }),
+          404,
+          "address_not_found"
+        )
+      })
+
+      it("quotes shipping options for the address, chooses one, refuses unknown methods", async () => {
+        const product = await shop.createProduct(admin.token, {
+          title: "Parcel",
+          price: usd(2000),
+          stock: 10,
+          weightGrams: 800
+        })
+        const cart = await newCart()
+        expectError(await api("GET", on(cart.cartId, "/shipping-options")), 400, "address_required")
+        expectError(
+          await api("POST", on(cart.cartId, "/shipping"), { body: { methodId: "standard" } }),
+          400,
+          "address_required"
+        )
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 1 } }))
+        cartOf(
+          await api("POST", on(cart.cartId, "/address"), {
+            body: { address: { ...ontario, region: "QC", postalCode: "H2X 1Y4", city: "Montreal" } }
+          })
+        )
+        const options = await api("GET", on(cart.cartId, "/shipping-options"))
+        expect(options.status).toBe(200)
+        const quoted = json(options, ShippingOptions).shippingOptions
+        expect(quoted.map((option) => option.methodId)).toEqual(["standard", "express", "priority"])
+        for (const option of quoted) {
+          expect(option.cost.currency).toBe("USD")
+          expect(option.eta).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+          expect(option.transitDays).toBeGreaterThan(0)
+        }
+        const refused = await api("POST", on(cart.cartId, "/shipping"), { body: { methodId: "teleport" } })
+        expectError(refused, 400, "invalid_shipping_method")
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`)).shippingMethod).toBeNull()
+        const express = quoted.find((option) => option.methodId === "express")
+        const chosen = cartOf(await api("POST", on(cart.cartId, "/shipping"), { body: { methodId: "express" } }))
+        expect(chosen.shippingMethod).toEqual(express)
+        expect(chosen.summary.shipping).toEqual(express?.cost)
+        // Heavier: re-quoted on the change.
+        const heavier = cartOf(
+          await api("POST", on(cart.cartId, "/update"), {
+            body: { variantId: product.variants[0].variantId, quantity: 4 }
+          })
+        )
+        expect(heavier.shippingMethod?.methodId).toBe("express")
+        expect(heavier.shippingMethod?.cost.amount).toBeGreaterThan(express?.cost.amount ?? 0)
+      })
+
+      it("charges tax by destination (region over country), per line on discounted amounts, plus taxable shipping", async () => {
+        expect((await api("PUT", "/api/admin/tax-rates/CA", { token: admin.token, body: { rate: 500 } })).status).toBe(
+          200
+        )
+        expect(
+          (
+            await api("PUT", "/api/admin/tax-rates/CA-ON", {
+              token: admin.token,
+              body: { rate: 1300, shippingTaxable: true }
+            })
+          ).status
+        ).toBe(200)
+        const a = await shop.createProduct(admin.token, { title: "Taxed A", price: usd(1005), stock: 10 })
+        const b = await shop.createProduct(admin.token, { title: "Taxed B", price: usd(333), stock: 10 })
+        const code = uniqueSku("TEN")
+        await api("POST", "/api/admin/coupons", { token: admin.token, body: { code, type: "percent", value: 10 } })
+        const cart = await newCart()
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: a.productId, quantity: 1 } }))
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: b.productId, quantity: 3 } }))
+        cartOf(await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code } }))
+        cartOf(await api("POST", on(cart.cartId, "/address"), { body: { address: ontario } }))
+        const taxed = cartOf(await api("POST", on(cart.cartId, "/shipping"), { body: { methodId: "standard" } }))
+        // Lines 1005 and 999; 10% off per line, half away from zero: 101 and 100.
+        expect(taxed.summary.discount.amount).toBe(201)
+        const shipping = taxed.summary.shipping.amount
+        const round = (n: number, d: number) => Math.sign(n) * Math.floor((Math.abs(n) * 2 + d) / (2 * d))
+        const expected =
+          round((1005 - 101) * 1300, 10_000) + round((999 - 100) * 1300, 10_000) + round(shipping * 1300, 10_000)
+        expect(taxed.summary.tax.amount).toBe(expected)
+        // Quebec: the country's 5%, shipping not taxable.
+        const quebec = cartOf(
+          await api("POST", on(cart.cartId, "/address"), {
+            body: { address: { ...ontario, region: "QC", postalCode: "H2X 1Y4", city: "Montreal" } }
+          })
+        )
+        expect(quebec.summary.tax.amount).toBe(round(904 * 500, 10_000) + round(899 * 500, 10_000))
+      })
+
+      it("applies coupons: percent, fixed, shipping; keeps one that stops applying, with its reason", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Coupon Lamp", price: usd(3000), stock: 50 })
+        const variantId = product.variants[0].variantId
+        const min = uniqueSku("MIN")
+        const fixed = uniqueSku("FIX")
+        const free = uniqueSku("FREE")
+        await api("POST", "/api/admin/coupons", {
+          token: admin.token,
+          body: { code: min, type: "percent", value: 20, minCart: { amount: 5000, currency: "USD" } }
+        })
+        await api("POST", "/api/admin/coupons", {
+          token: admin.token,
+          body: { code: fixed, type: "fixed", value: 1000 }
+        })
+        await api("POST", "/api/admin/coupons", { token: admin.token, body: { code: free, type: "free_shipping" } })
+        const cart = await newCart()
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 1 } }))
+        const below = await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: min.toLowerCase() } })
+        expectError(below, 400, "min_cart_not_met")
+        expect(errorBody(below).details).toEqual({ min: { amount: 5000, currency: "USD" } })
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`)).coupon).toBeNull()
+        expectError(
+          await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: "NO-SUCH-CODE" } }),
+          404,
+          "invalid_coupon"
+        )
+        cartOf(await api("POST", on(cart.cartId, "/update"), { body: { variantId, quantity: 2 } }))
+        const applied = cartOf(
+          await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: min.toLowerCase() } })
+        )
+        expect(applied.coupon).toEqual({ code: min, applicable: true })
+        expect(applied.summary.discount.amount).toBe(1200)
+        const fell = cartOf(await api("POST", on(cart.cartId, "/update"), { body: { variantId, quantity: 1 } }))
+        expect(fell.coupon).toEqual({ code: min, applicable: false, reason: "min_cart_not_met" })
+        expect(fell.summary.discount.amount).toBe(0)
+        const back = cartOf(await api("POST", on(cart.cartId, "/update"), { body: { variantId, quantity: 3 } }))
+        expect(back.coupon).toEqual({ code: min, applicable: true })
+        expect(back.summary.discount.amount).toBe(1800)
+        const replaced = cartOf(await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: fixed } }))
+        expect(replaced.coupon).toEqual({ code: fixed, applicable: true })
+        expect(replaced.summary.discount.amount).toBe(1000)
+        expect((await api("DELETE", `/api/admin/coupons/${fixed}`, { token: admin.token })).status).toBe(204)
+        const gone = cartOf(await api("POST", on(cart.cartId, "/update"), { body: { variantId, quantity: 2 } }))
+        expect(gone.coupon).toEqual({ code: fixed, applicable: false, reason: "invalid_coupon" })
+        const removed = cartOf(await api("POST", on(cart.cartId, "/coupon/remove")))
+        expect(removed.coupon).toBeNull()
+        // Free standard shipping: below the free threshold, standard costs something until the coupon.
+        const small = await newCart()
+        const cheap = await shop.createProduct(admin.token, { title: "Coupon Pin", price: usd(500), stock: 5 })
+        cartOf(await api("POST", on(small.cartId, "/add"), { body: { productId: cheap.productId, quantity: 1 } }))
+        cartOf(await api("POST", on(small.cartId, "/address"), { body: { address: ontario } }))
+        const paid = cartOf(await api("POST", on(small.cartId, "/shipping"), { body: { methodId: "standard" } }))
+        expect(paid.summary.shipping.amount).toBeGreaterThan(0)
+        const shipped = cartOf(await api("POST", on(small.cartId, "/coupon/apply"), { body: { code: free } }))
+        expect(shipped.summary.shipping.amount).toBe(0)
+        expect(shipped.summary.discount.amount).toBe(0)
+        const options = json(await api("GET", on(small.cartId, "/shipping-options")), ShippingOptions).shippingOptions
+        expect(options.find((option) => option.methodId === "standard")?.cost.amount).toBe(0)
+      })
+
+      it("an expiring coupon stops applying once expired: coupon_expired", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Brief Deal", price: usd(1000), stock: 5 })
+        const code = uniqueSku("SOON")
+        const created = await api("POST", "/api/admin/coupons", {
+          token: admin.token,
+          body: { code, type: "percent", value: 50, expiresAt: new Date(Date.now() + 1500).toISOString() }
+        })
+        expect(created.status).toBe(201)
+        const cart = await newCart()
+        cartOf(await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 1 } }))
+        expect(cartOf(await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code } })).coupon?.applicable).toBe(
+          true
+        )
+        await new Promise((resolve) => setTimeout(resolve, 1600))
+        const later = cartOf(
+          await api("POST", on(cart.cartId, "/add"), { body: { productId: product.productId, quantity: 1 } })
+        )
+        expect(later.coupon).toEqual({ code, applicable: false, reason: "coupon_expired" })
+        expect(later.summary.discount.amount).toBe(0)
+        const other = await newCart()
+        cartOf(await api("POST", on(other.cartId, "/add"), { body: { productId: product.productId, quantity: 1 } }))
+        expectError(await api("POST", on(other.cartId, "/coupon/apply"), { body: { code } }), 400, "coupon_expired")
+      })
+
+      it("50 parallel adds to one cart end at quantity 50, while 50 other carts take adds in parallel", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Busy", price: usd(100), stock: 1000 })
+        const body = { productId: product.productId, quantity: 1 }
+        const hot = await newCart()
+        const others = await Promise.all(Array.from({ length: 50 }, () => newCart()))
+        const replies = await Promise.all([
+          ...Array.from({ length: 50 }, () => api("POST", on(hot.cartId, "/add"), { body })),
+          ...others.map((cart) => api("POST", on(cart.cartId, "/add"), { body }))
+        ])
+        expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 200))
+        const final = cartOf(await api("GET", `/api/cart/${hot.cartId}`))
+        expect(final.items.map((line) => line.quantity)).toEqual([50])
+        expect(final.summary.subtotal.amount).toBe(5000)
+        const quantities = await Promise.all(
+          others.map(async (cart) => cartOf(await api("GET", `/api/cart/${cart.cartId}`)).items.map((l) => l.quantity))
+        )
+        expect(quantities).toEqual(others.map(() => [1]))
       })
     })
 
