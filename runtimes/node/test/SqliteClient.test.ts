@@ -247,11 +247,13 @@ describe("SqliteClient lifecycle", () => {
         const [journal] = yield* sql`PRAGMA journal_mode`.values
         const [foreignKeys] = yield* sql`PRAGMA foreign_keys`.values
         const [busy] = yield* sql`PRAGMA busy_timeout`.values
+        const [synchronous] = yield* sql`PRAGMA synchronous`.values
         yield* sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`
         yield* sql`INSERT INTO kept (id) VALUES (${7})`
-        return [sql, { journal, foreignKeys, busy }] as const
+        return [sql, { journal, foreignKeys, busy, synchronous }] as const
       }).pipe(Effect.provide(SqliteClient.layer({ filename })))
-      assert.deepStrictEqual(settings, { journal: ["wal"], foreignKeys: [1], busy: [5000] })
+      // synchronous 2 = FULL: every commit is synced before it returns.
+      assert.deepStrictEqual(settings, { journal: ["wal"], foreignKeys: [1], busy: [5000], synchronous: [2] })
 
       const closed = yield* Effect.flip(sql`SELECT 1`)
       assert.strictEqual(closed._tag, "SqlError")
@@ -261,6 +263,13 @@ describe("SqliteClient lifecycle", () => {
         Effect.provide(SqliteClient.layer({ filename }))
       )
       assert.deepStrictEqual(reopened, [{ id: 7 }])
+
+      // 1 = NORMAL: synced at checkpoints, for files that choose speed over the last commits.
+      const normal = yield* SqlClient.SqlClient.pipe(
+        Effect.flatMap((sql) => sql`PRAGMA synchronous`.values),
+        Effect.provide(SqliteClient.layer({ filename, synchronous: "normal" }))
+      )
+      assert.deepStrictEqual(normal, [[1]])
     })
   )
 
