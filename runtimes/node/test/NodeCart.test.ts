@@ -124,7 +124,7 @@ describe("node runtime: an idle cart expires", () => {
   })
 
   it("after CART_TTL_SECONDS without a change: 404 cart_not_found, and the sweep deletes its row", async () => {
-    const ttlSeconds = 2
+    const ttlSeconds = 3
     shop = await startShop({ DATA_DIR: dataDir, JWT_SECRET: jwtSecret, CART_TTL_SECONDS: String(ttlSeconds) })
     const { single } = await pickProducts(shop.origin)
     const created = cartOf(await call(shop.origin, "POST", "/api/cart/init"), 201)
@@ -135,7 +135,7 @@ describe("node runtime: an idle cart expires", () => {
     expect(cartRows(dataDir, created.cartId)).toBe(1)
 
     // A change renews the idle time: past the first expiry, the cart is still there.
-    await sleep(1200)
+    await sleep(1500)
     const renewed = cartOf(await call(shop.origin, "POST", `${path}/add`, { productId: single.productId, quantity: 1 }))
     const renewedAt = Date.now()
     expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(added.expiresAt))
