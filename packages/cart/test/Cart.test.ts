@@ -23,7 +23,7 @@ const start = Date.UTC(2026, 11, 2, 10)
 const ttlSeconds = 3_600
 
 let counter = 0
-const cartId = () => Schema.decodeSync(CartId)(`crt_${String(++counter).padStart(24, "0")}`)
+const cartId = () => Schema.decodeSync(CartId)(`cart_${String(++counter).padStart(24, "0")}`)
 
 // The other services on their memory stores, shared by the cart and the test.
 const services = Layer.mergeAll(

@@ -1,8 +1,9 @@
 import { Clock, Effect, Layer, Option } from "effect"
 import { type Coupon, type CouponDefinition, type CreateCouponInput, normalizeCode } from "@shop/domain/Coupons"
-import { CouponExists, CouponNotFound, InvalidCoupon, ValidationError } from "@shop/domain/Errors"
+import { CouponExists, CouponNotFound, InvalidCoupon, RateLimited, ValidationError } from "@shop/domain/Errors"
 import { Coupons } from "./Coupons.ts"
-import { CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
+import { CouponsConfig } from "./CouponsConfig.ts"
+import { type Attempts, CouponAttempts, CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
 import * as CouponsRepositoryMemory from "./CouponsRepositoryMemory.ts"
 
 interface Issue {
@@ -62,11 +63,78 @@ export const inputIssues = (input: CreateCouponInput, now: number): ReadonlyArra
   return issues
 }
 
+/** Coupons; needs CouponDefinitions, CouponRedemptions, CouponAttempts and CouponsConfig. */
 export const layer = Layer.effect(
   Coupons,
   Effect.gen(function* () {
     const definitions = yield* CouponDefinitions
     const redemptions = yield* CouponRedemptions
+    const attempts = yield* CouponAttempts
+    const { throttle } = yield* CouponsConfig
+    const windowMs = throttle.windowSeconds * 1000
+
+    // A key's limit by its kind. Any other kind gets the stricter limit, so a
+    // misspelt key is throttled rather than let through.
+    const limitOf = (key: string) =>
+      key.startsWith("cart:")
+        ? throttle.maxBadCodesPerCart
+        : key.startsWith("client:")
+          ? throttle.maxBadCodesPerClient
+          : Math.min(throttle.maxBadCodesPerCart, throttle.maxBadCodesPerClient)
+    const secondsLeft = (windowStart: number, now: number) =>
+      Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000))
+    const refuse = (over: ReadonlyArray<Attempts>, now: number) =>
+      new RateLimited({ details: { retryAfter: Math.max(...over.map((a) => secondsLeft(a.windowStart, now))) } })
+
+    // Windows of keys never seen again are cleared at most once per window per
+    // process, on the path that writes them, so the table does not grow
+    // without bound and no scheduler is needed on any runtime.
+    let lastPrune = 0
+    const pruneIfDue = Effect.fn("Coupons.prune")(function* (now: number) {
+      if (now - lastPrune < windowMs) return
+      lastPrune = now
+      yield* attempts.prune(now - windowMs)
+    })
+
+    // Before the code is looked at: a key that already has its limit of bad
+    // codes in its window is refused whatever the code. The answer and the
+    // work are the same for a good code as for a bad one, so a throttled
+    // caller learns nothing about codes, not even from timing.
+    const checkThrottle = Effect.fn("Coupons.checkThrottle")(function* (keys: ReadonlyArray<string>, now: number) {
+      if (keys.length === 0) return
+      const current = yield* attempts.current(keys, now - windowMs)
+      const over = keys.flatMap((key) => {
+        const found = current.get(key)
+        return found !== undefined && found.count >= limitOf(key) ? [found] : []
+      })
+      if (over.length > 0) return yield* refuse(over, now)
+    })
+
+    // Counts a bad code against each key, one atomic upsert per key. Bad codes
+    // in flight together all pass the check, so the counts decide: a code
+    // whose count lands past a key's limit is refused like a later one would
+    // have been, and gives its count back to the keys still within theirs, as
+    // a refused code counts nothing there. The key over its limit keeps it:
+    // it refuses everything until its window ends anyway, and the window does
+    // not move.
+    const countBadCode = Effect.fn("Coupons.countBadCode")(function* (keys: ReadonlyArray<string>, now: number) {
+      if (keys.length === 0) return
+      yield* pruneIfDue(now)
+      const counted = yield* Effect.forEach(keys, (key) =>
+        Effect.map(attempts.record(key, now, windowMs), (counts) => ({ key, counts }))
+      )
+      const over = counted.filter(({ counts, key }) => counts.count > limitOf(key))
+      if (over.length === 0) return
+      yield* Effect.forEach(
+        counted.filter(({ counts, key }) => counts.count <= limitOf(key)),
+        ({ counts, key }) => attempts.release(key, counts.windowStart),
+        { discard: true }
+      )
+      return yield* refuse(
+        over.map(({ counts }) => counts),
+        now
+      )
+    })
 
     const withUsed = Effect.fn("Coupons.withUsed")(function* (coupons: ReadonlyArray<CouponDefinition>) {
       const counts = yield* redemptions.counts(coupons.map((coupon) => coupon.code))
@@ -105,10 +173,22 @@ export const layer = Layer.effect(
       yield* redemptions.forget(code)
     })
 
-    const lookup = Effect.fn("Coupons.lookup")(function* (input: { code: string }) {
+    // A code that names no coupon (or cannot) counts against every throttle
+    // key; a coupon found, even an expired one, counts nothing.
+    const lookup = Effect.fn("Coupons.lookup")(function* (input: {
+      readonly code: string
+      readonly throttle?: ReadonlyArray<string> | undefined
+    }) {
+      // A key named twice is still one asker.
+      const keys = Array.from(new Set(input.throttle ?? []))
+      const now = yield* Clock.currentTimeMillis
+      yield* checkThrottle(keys, now)
       const code = normalizeCode(input.code)
       const found = isCode(code) ? yield* definitions.find(code) : Option.none()
-      if (Option.isNone(found)) return yield* new InvalidCoupon({})
+      if (Option.isNone(found)) {
+        yield* countBadCode(keys, now)
+        return yield* new InvalidCoupon({})
+      }
       const [coupon] = yield* withUsed([found.value])
       return coupon ?? { ...found.value, used: 0 }
     })
@@ -117,5 +197,12 @@ export const layer = Layer.effect(
   })
 )
 
-/** Coupons on in-memory stores (one per layer build); needs nothing. */
-export const layerMemory = layer.pipe(Layer.provide(CouponsRepositoryMemory.layer))
+/**
+ * Coupons on in-memory stores (one per layer build) with the default
+ * settings; needs nothing. A runtime that reads the settings provides
+ * CouponsConfig.layerConfig to `layer` on CouponsRepositoryMemory.layer.
+ */
+export const layerMemory = layer.pipe(
+  Layer.provide(CouponsRepositoryMemory.layer),
+  Layer.provide(CouponsConfig.layer())
+)

@@ -1,4 +1,4 @@
-import { Context, type Effect, type Option } from "effect"
+import { Context, type Effect, type Option, Schema } from "effect"
 import type { CouponDefinition } from "@shop/domain/Coupons"
 
 // Where coupon definitions live: the service's SQL store or memory, and
@@ -30,3 +30,32 @@ export class CouponRedemptions extends Context.Service<
     readonly forget: (code: string) => Effect.Effect<void>
   }
 >()("@shop/coupons/CouponRedemptions") {}
+
+// One throttle key's bad codes in its current window.
+export const Attempts = Schema.Struct({ count: Schema.Int, windowStart: Schema.Int })
+export type Attempts = typeof Attempts.Type
+
+// Bad coupon codes per throttle key (`cart:<id>`, `client:<ip>`): SQL (D1 on
+// Cloudflare) or memory, never KV, since counts must be exact under
+// concurrency. Every method is one atomic step (a single statement, or one
+// synchronous update of a Map). Times are epoch milliseconds; a window runs
+// from `windowStart` for `windowMs`.
+export class CouponAttempts extends Context.Service<
+  CouponAttempts,
+  {
+    // The keys whose window started after `since` (is still running), with
+    // their counts; keys without one are absent.
+    readonly current: (keys: ReadonlyArray<string>, since: number) => Effect.Effect<ReadonlyMap<string, Attempts>>
+    // Counts one bad code for `key` and returns the new count. An ended window
+    // (or one whose count was given back to zero) restarts at `now` in place,
+    // so a key never has more than one row. Concurrent calls each get their
+    // own count.
+    readonly record: (key: string, now: number, windowMs: number) => Effect.Effect<Attempts>
+    // Gives back one count of the window that started at `windowStart`, never
+    // below zero; nothing when that window has since been restarted.
+    readonly release: (key: string, windowStart: number) => Effect.Effect<void>
+    // Forgets windows that started at or before `before`: keys that are never
+    // seen again would otherwise stay forever.
+    readonly prune: (before: number) => Effect.Effect<void>
+  }
+>()("@shop/coupons/CouponAttempts") {}

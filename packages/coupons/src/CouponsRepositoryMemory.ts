@@ -1,6 +1,6 @@
 import { Effect, Layer, Option } from "effect"
 import type { CouponDefinition } from "@shop/domain/Coupons"
-import { CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
+import { type Attempts, CouponAttempts, CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
 
 export const layerDefinitions = Layer.sync(CouponDefinitions, () => {
   const coupons = new Map<string, CouponDefinition>()
@@ -39,4 +39,43 @@ export const layerRedemptions = Layer.sync(CouponRedemptions, () => {
   })
 })
 
-export const layer = Layer.mergeAll(layerDefinitions, layerRedemptions)
+// Each method is one synchronous step inside Effect.sync, which is what makes
+// it atomic under concurrent fibers.
+export const layerAttempts = Layer.sync(CouponAttempts, () => {
+  const attempts = new Map<string, Attempts>()
+  return CouponAttempts.of({
+    current: (keys, since) =>
+      Effect.sync(
+        () =>
+          new Map(
+            keys.flatMap((key) => {
+              const found = attempts.get(key)
+              return found !== undefined && found.windowStart > since ? [[key, found] as const] : []
+            })
+          )
+      ),
+    record: (key, now, windowMs) =>
+      Effect.sync(() => {
+        const current = attempts.get(key)
+        const next =
+          current !== undefined && current.windowStart > now - windowMs && current.count > 0
+            ? { count: current.count + 1, windowStart: current.windowStart }
+            : { count: 1, windowStart: now }
+        attempts.set(key, next)
+        return next
+      }),
+    release: (key, windowStart) =>
+      Effect.sync(() => {
+        const current = attempts.get(key)
+        if (current !== undefined && current.windowStart === windowStart && current.count > 0) {
+          attempts.set(key, { count: current.count - 1, windowStart })
+        }
+      }),
+    prune: (before) =>
+      Effect.sync(() => {
+        for (const [key, value] of attempts) if (value.windowStart <= before) attempts.delete(key)
+      })
+  })
+})
+
+export const layer = Layer.mergeAll(layerDefinitions, layerRedemptions, layerAttempts)

@@ -3,7 +3,7 @@ import { SqlClient } from "effect/sql"
 import { CouponType, type CouponDefinition } from "@shop/domain/Coupons"
 import { Currency } from "@shop/domain/Money"
 import { chunk, maxSqlParameters } from "@shop/domain/SqlBatch"
-import { CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
+import { Attempts, CouponAttempts, CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
 
 const Row = Schema.Struct({
   code: Schema.String,
@@ -101,5 +101,61 @@ export const layerRedemptions = Layer.effect(
   })
 )
 
-/** Definitions and redemptions in the service's one SQL database (memory and node runtimes). */
-export const layer = Layer.mergeAll(layerDefinitions, layerRedemptions)
+const KeyedAttempts = Schema.Struct({ key: Schema.String, ...Attempts.fields })
+const decodeKeyedAttempts = Schema.decodeUnknownEffect(Schema.Array(KeyedAttempts))
+const decodeAttempts = Schema.decodeUnknownEffect(Schema.Array(Attempts))
+
+// Bad codes per throttle key, in every runtime's SQL store (D1 on Cloudflare):
+// each method is a single statement, so it is atomic without a transaction.
+export const layerAttempts = Layer.effect(
+  CouponAttempts,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return CouponAttempts.of({
+      current: (keys, since) =>
+        Effect.forEach(
+          chunk(keys, maxSqlParameters - 1),
+          (part) =>
+            sql`
+              SELECT key, count, window_start AS windowStart FROM coupon_attempts
+              WHERE ${sql.in("key", part)} AND window_start > ${since}
+            `.pipe(Effect.flatMap(decodeKeyedAttempts)),
+          { concurrency: 1 }
+        ).pipe(
+          Effect.map(
+            (parts) =>
+              new Map(parts.flat().map((row) => [row.key, { count: row.count, windowStart: row.windowStart }] as const))
+          ),
+          Effect.orDie
+        ),
+      // One conditional upsert, as auth counts login attempts: SQLite evaluates
+      // every SET expression on the old row, so both CASEs agree.
+      record: (key, now, windowMs) =>
+        sql`
+          INSERT INTO coupon_attempts (key, count, window_start) VALUES (${key}, 1, ${now})
+          ON CONFLICT (key) DO UPDATE SET
+            count = CASE
+              WHEN coupon_attempts.window_start <= ${now - windowMs} OR coupon_attempts.count <= 0 THEN 1
+              ELSE coupon_attempts.count + 1 END,
+            window_start = CASE
+              WHEN coupon_attempts.window_start <= ${now - windowMs} OR coupon_attempts.count <= 0 THEN ${now}
+              ELSE coupon_attempts.window_start END
+          RETURNING count, window_start AS windowStart
+        `.pipe(
+          Effect.flatMap(decodeAttempts),
+          Effect.map((rows) => rows[0] ?? { count: 1, windowStart: now }),
+          Effect.orDie
+        ),
+      release: (key, windowStart) =>
+        sql`
+          UPDATE coupon_attempts SET count = count - 1
+          WHERE key = ${key} AND window_start = ${windowStart} AND count > 0
+        `.pipe(Effect.asVoid, Effect.orDie),
+      prune: (before) =>
+        sql`DELETE FROM coupon_attempts WHERE window_start <= ${before}`.pipe(Effect.asVoid, Effect.orDie)
+    })
+  })
+)
+
+/** Definitions, redemptions and bad-code attempts in the service's one SQL database (memory and node runtimes). */
+export const layer = Layer.mergeAll(layerDefinitions, layerRedemptions, layerAttempts)

@@ -275,55 +275,121 @@ const CartPath = { cartId: PathId }
 
 export class CartApi extends HttpApiGroup.make("cart")
   .add(
-    HttpApiEndpoint.post("init", "/init", { success: Cart.pipe(HttpApiSchema.status(201)) }),
-    HttpApiEndpoint.get("get", "/:cartId", { params: CartPath, success: Cart, error: CartNotFound }),
+    HttpApiEndpoint.post("init", "/init", { success: Cart.pipe(HttpApiSchema.status(201)) }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Create a cart",
+        description:
+          "Anyone. Creates an empty cart: a guest cart, or the signed-in caller's. Its id is unguessable; keep it."
+      })
+    ),
+    HttpApiEndpoint.get("get", "/:cartId", { params: CartPath, success: Cart, error: CartNotFound }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Get a cart",
+        description:
+          "Whoever may see the cart (its owner, or anyone holding a guest cart's id). Changes nothing; the cart as last computed."
+      })
+    ),
     HttpApiEndpoint.post("add", "/:cartId/add", {
       params: CartPath,
       payload: AddItemInput,
       success: Cart,
       error: [CartNotFound, ProductNotFound, InsufficientStock, ValidationError]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Add a product",
+        description:
+          "Adds quantity of a variant (variantId may be left out for a one-variant product); the same variant again adds to its line. Price, title and weight come from the catalog; stock is checked. Recomputes the summary."
+      })
+    ),
     HttpApiEndpoint.post("update", "/:cartId/update", {
       params: CartPath,
       payload: UpdateItemInput,
       success: Cart,
       error: [CartNotFound, ItemNotFound, InsufficientStock, ValidationError]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Set a line's quantity",
+        description:
+          "Sets the quantity of the cart's line for a variant; 0 removes it. Stock is checked. Recomputes the summary."
+      })
+    ),
     HttpApiEndpoint.post("remove", "/:cartId/remove", {
       params: CartPath,
       payload: RemoveItemInput,
       success: Cart,
       error: [CartNotFound, ItemNotFound]
-    }),
-    HttpApiEndpoint.post("clear", "/:cartId/clear", { params: CartPath, success: Cart, error: CartNotFound }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Remove a line",
+        description: "Removes the cart's line for a variant. Recomputes the summary."
+      })
+    ),
+    HttpApiEndpoint.post("clear", "/:cartId/clear", {
+      params: CartPath,
+      success: Cart,
+      error: CartNotFound
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Remove every line",
+        description: "Empties the cart's lines; address, shipping choice and coupon stay."
+      })
+    ),
     HttpApiEndpoint.post("address", "/:cartId/address", {
       params: CartPath,
       payload: SetCartAddressInput,
       success: Cart,
       error: [CartNotFound, AddressNotFound, ValidationError]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Set the shipping address",
+        description:
+          "One of the caller's saved addresses (addressId) or an address given inline, validated (required fields, country, postal code format). Re-quotes shipping and tax."
+      })
+    ),
     HttpApiEndpoint.get("shippingOptions", "/:cartId/shipping-options", {
       params: CartPath,
       success: ShippingOptions,
       error: [CartNotFound, AddressRequired]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Quote shipping",
+        description:
+          "The standard, express and priority options for the cart's destination, weight and subtotal, with a shipping coupon applied. Needs an address. Changes nothing."
+      })
+    ),
     HttpApiEndpoint.post("shipping", "/:cartId/shipping", {
       params: CartPath,
       payload: ChooseShippingInput,
       success: Cart,
       error: [CartNotFound, AddressRequired, InvalidShippingMethod]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Choose a shipping method",
+        description: "Chooses one of the quoted methods. Needs an address."
+      })
+    ),
     HttpApiEndpoint.post("applyCoupon", "/:cartId/coupon/apply", {
       params: CartPath,
       payload: ApplyCouponInput,
       success: Cart,
       error: [CartNotFound, InvalidCoupon, MinCartNotMet, CouponExpired, CouponExhausted, RateLimited]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Apply a coupon",
+        description:
+          "Applies a coupon code (any case), replacing the cart's coupon. Repeated bad codes from one cart or one client are throttled (429 with Retry-After)."
+      })
+    ),
     HttpApiEndpoint.post("removeCoupon", "/:cartId/coupon/remove", {
       params: CartPath,
       success: Cart,
       error: CartNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Remove the coupon",
+        description: "Removes the cart's coupon."
+      })
+    )
   )
   .middleware(OptionalAuthentication)
   .prefix("/api/cart")

@@ -23,7 +23,7 @@ export type VariantId = typeof VariantId.Type
 // Cart ids are secrets: a guest cart is reachable by whoever holds its id, so
 // the id is 24 random characters (IdGenerator.secret), never a sequence.
 export const CartId = Schema.String.pipe(
-  Schema.check(Schema.isPattern(/^crt_[A-Za-z0-9]{24}$/)),
+  Schema.check(Schema.isPattern(/^cart_[A-Za-z0-9]{24}$/)),
   Schema.brand("CartId")
 )
 export type CartId = typeof CartId.Type
@@ -34,5 +34,5 @@ export const IdPrefixes = {
   address: "adr",
   product: "prd",
   variant: "var",
-  cart: "crt"
+  cart: "cart"
 } as const

@@ -1160,7 +1160,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
       it("creates an empty guest cart with a zero summary", async () => {
         const cart = await newCart()
-        expect(cart.cartId).toMatch(/^crt_[A-Za-z0-9]{24}$/)
+        expect(cart.cartId).toMatch(/^cart_[A-Za-z0-9]{24}$/)
         expect(cart).toMatchObject({ userId: null, items: [], address: null, shippingMethod: null, coupon: null })
         expect(cart.checkout).toBeNull()
         expect(cart.summary.total).toEqual({ amount: 0, currency: "USD" })
@@ -1328,9 +1328,9 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect((await api("GET", `/api/cart/${guest.cartId}`)).status).toBe(200)
         for (const id of [
           "nope",
-          "crt_short",
-          `crt_${"a".repeat(24)}`,
-          mine.cartId.toLowerCase().replace("crt_", "CRT_")
+          "cart_short",
+          `cart_${"a".repeat(24)}`,
+          mine.cartId.toLowerCase().replace("cart_", "CART_")
         ]) {
           expectError(await api("GET", `/api/cart/${id}`), 404, "cart_not_found")
           expectError(
@@ -1537,6 +1537,27 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect(options.find((option) => option.methodId === "standard")?.cost.amount).toBe(0)
       })
 
+      it("throttles repeated bad codes from one cart: 429 with Retry-After, then even a good code", async () => {
+        const good = uniqueSku("GOOD")
+        await api("POST", "/api/admin/coupons", { token: admin.token, body: { code: good, type: "percent", value: 5 } })
+        const cart = await newCart()
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const reply = await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: `NOPE-${attempt}` } })
+          expectError(reply, 404, "invalid_coupon")
+        }
+        const throttled = await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: "NOPE-6" } })
+        expectError(throttled, 429, "rate_limited")
+        const retryAfter = Number(throttled.headers.get("retry-after"))
+        expect(retryAfter).toBeGreaterThan(0)
+        expect(errorBody(throttled).details).toEqual({ retryAfter })
+        expectError(await api("POST", on(cart.cartId, "/coupon/apply"), { body: { code: good } }), 429, "rate_limited")
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`)).coupon).toBeNull()
+        // Another cart (same client, well under its own limit) is not held up.
+        const other = await newCart()
+        const fine = cartOf(await api("POST", on(other.cartId, "/coupon/apply"), { body: { code: good } }))
+        expect(fine.coupon).toEqual({ code: good, applicable: true })
+      })
+
       it("an expiring coupon stops applying once expired: coupon_expired", async () => {
         const product = await shop.createProduct(admin.token, { title: "Brief Deal", price: usd(1000), stock: 5 })
         const code = uniqueSku("SOON")
@@ -1559,6 +1580,34 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         const other = await newCart()
         cartOf(await api("POST", on(other.cartId, "/add"), { body: { productId: product.productId, quantity: 1 } }))
         expectError(await api("POST", on(other.cartId, "/coupon/apply"), { body: { code } }), 400, "coupon_expired")
+      })
+
+      it("answers every malformed body on every cart route with a 4xx and the standard error body", async () => {
+        const cart = await newCart()
+        const routes = ["/add", "/update", "/remove", "/address", "/shipping", "/coupon/apply"]
+        const bodies = [
+          "null",
+          "[]",
+          '"text"',
+          "1",
+          "{}",
+          '{"quantity":-1,"productId":"prd_x"}',
+          '{"variantId":{"nested":[1,2,3]},"quantity":"1"}',
+          '{"address":{"country":"ZZ","line1":"\u0000"}}',
+          '{"addressId":""}',
+          '{"methodId":""}',
+          '{"code":"' + "x".repeat(100) + '"}',
+          '{"code":"\ud800"}'
+        ]
+        for (const route of routes) {
+          for (const raw of bodies) {
+            const reply = await api("POST", on(cart.cartId, route), { raw })
+            expect(reply.status, `${route} ${raw}`).toBeGreaterThanOrEqual(400)
+            expect(reply.status, `${route} ${raw}`).toBeLessThan(500)
+            errorBody(reply)
+          }
+        }
+        expect(cartOf(await api("GET", `/api/cart/${cart.cartId}`))).toEqual(cart)
       })
 
       it("50 parallel adds to one cart end at quantity 50, while 50 other carts take adds in parallel", async () => {

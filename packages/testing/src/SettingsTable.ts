@@ -2,6 +2,7 @@ import { Duration, Effect, Exit, type Layer, Option, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { AuthConfig } from "@shop/auth/AuthConfig"
 import { CartConfig } from "@shop/cart/CartConfig"
+import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import { ObservabilityConfig } from "@shop/observability/Observability"
 import { describeFailure } from "@shop/observability/Settings"
@@ -22,6 +23,7 @@ export interface Summary {
   readonly passwordIterations: number
   readonly maxFailuresPerEmail: number
   readonly otlpEndpoint: string | null
+  readonly couponThrottle: CouponsConfig["Service"]["throttle"]
   readonly cartTtlSeconds: number
 }
 
@@ -57,6 +59,7 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
       passwordIterations: 100_000,
       maxFailuresPerEmail: 5,
       otlpEndpoint: null,
+      couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 },
       cartTtlSeconds: 604_800
     })
   },
@@ -99,6 +102,24 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
   { settings: { LOGIN_MAX_FAILURES_PER_EMAIL: "10" }, outcome: accepted({ maxFailuresPerEmail: 10 }) },
   { settings: { LOGIN_MAX_FAILURES_PER_EMAIL: "0" }, outcome: refused("LOGIN_MAX_FAILURES_PER_EMAIL") },
   { settings: { LOGIN_THROTTLE_WINDOW_SECONDS: "many" }, outcome: refused("LOGIN_THROTTLE_WINDOW_SECONDS") },
+  // Coupon code throttle.
+  {
+    settings: {
+      COUPON_THROTTLE_WINDOW_SECONDS: "60",
+      COUPON_MAX_BAD_CODES_PER_CART: " 3 ",
+      COUPON_MAX_BAD_CODES_PER_CLIENT: "100000"
+    },
+    outcome: accepted({ couponThrottle: { windowSeconds: 60, maxBadCodesPerCart: 3, maxBadCodesPerClient: 100_000 } })
+  },
+  {
+    settings: { COUPON_MAX_BAD_CODES_PER_CART: "" },
+    outcome: accepted({ couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 } })
+  },
+  { settings: { COUPON_THROTTLE_WINDOW_SECONDS: "0" }, outcome: refused("COUPON_THROTTLE_WINDOW_SECONDS") },
+  { settings: { COUPON_THROTTLE_WINDOW_SECONDS: "86401" }, outcome: refused("COUPON_THROTTLE_WINDOW_SECONDS") },
+  { settings: { COUPON_MAX_BAD_CODES_PER_CART: "0" }, outcome: refused("COUPON_MAX_BAD_CODES_PER_CART") },
+  { settings: { COUPON_MAX_BAD_CODES_PER_CART: "five" }, outcome: refused("COUPON_MAX_BAD_CODES_PER_CART") },
+  { settings: { COUPON_MAX_BAD_CODES_PER_CLIENT: "100001" }, outcome: refused("COUPON_MAX_BAD_CODES_PER_CLIENT") },
   // Tracing export.
   {
     settings: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" },
@@ -119,6 +140,7 @@ const summarize = Effect.gen(function* () {
   const gateway = yield* GatewayConfig
   const auth = yield* AuthConfig
   const observability = yield* ObservabilityConfig
+  const coupons = yield* CouponsConfig
   const cart = yield* CartConfig
   const summary: Summary = {
     logLevel: observability.logLevel,
@@ -131,6 +153,7 @@ const summarize = Effect.gen(function* () {
     passwordIterations: auth.passwordIterations,
     maxFailuresPerEmail: auth.throttle.maxFailuresPerEmail,
     otlpEndpoint: Option.getOrNull(observability.otlpEndpoint),
+    couponThrottle: coupons.throttle,
     cartTtlSeconds: cart.ttlSeconds
   }
   return summary
@@ -139,7 +162,7 @@ const summarize = Effect.gen(function* () {
 /** The settings a runtime reads, as its entry point reads them, from `settings` given the way that runtime is given them. */
 export type ReadSettings = (
   settings: Readonly<Record<string, string>>
-) => Layer.Layer<AuthConfig | GatewayConfig | ObservabilityConfig | CartConfig, unknown>
+) => Layer.Layer<AuthConfig | GatewayConfig | ObservabilityConfig | CouponsConfig | CartConfig, unknown>
 
 export const describeSettings = (runtime: string, read: ReadSettings) =>
   describe(`settings: ${runtime}`, () => {

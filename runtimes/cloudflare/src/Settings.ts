@@ -1,5 +1,6 @@
 import { type Cause, ConfigProvider, Effect, Exit, Layer, Logger } from "effect"
 import { AuthConfig } from "@shop/auth/AuthConfig"
+import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Observability from "@shop/observability/Observability"
 import { ObservabilityConfig } from "@shop/observability/Observability"
@@ -25,6 +26,9 @@ export const gateway = Layer.mergeAll(
 
 /** The auth Worker: JWT_SECRET comes from `wrangler secret put` (.dev.vars locally) and has no default. */
 export const auth = Layer.mergeAll(AuthConfig.layerConfig, ObservabilityConfig.layerConfig)
+
+/** The coupons Worker: the bad-code throttle (COUPON_*). */
+export const coupons = Layer.mergeAll(CouponsConfig.layerConfig, ObservabilityConfig.layerConfig)
 
 /** Any other service Worker. */
 export const service = ObservabilityConfig.layerConfig

@@ -9,13 +9,17 @@ import * as Settings from "../src/Settings.ts"
 import { type Shop, startShop } from "./Shop.ts"
 
 // Each Worker reads its own settings from its env record; the table runs
-// the gateway's and the auth Worker's declarations (and the service Workers'
-// INTERNAL_SECRET), and the cart's CART_TTL_SECONDS as the Worker that holds
-// the carts reads it, from one record.
+// the gateway's, the auth Worker's and the coupons Worker's declarations (and
+// the service Workers' INTERNAL_SECRET), and CART_TTL_SECONDS as the Worker
+// that holds the carts reads it, from one record.
 const workers = (env: Readonly<Record<string, string>>) =>
-  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.layerInternalSecret, CartConfig.layerConfig).pipe(
-    Layer.provide(Settings.provider(env))
-  )
+  Layer.mergeAll(
+    Settings.gateway,
+    Settings.auth,
+    Settings.coupons,
+    Settings.layerInternalSecret,
+    CartConfig.layerConfig
+  ).pipe(Layer.provide(Settings.provider(env)))
 
 describeSettings("cloudflare", workers)
 

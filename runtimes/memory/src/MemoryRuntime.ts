@@ -7,7 +7,9 @@ import * as CartLive from "@shop/cart/CartLive"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as Gateway from "@shop/gateway/Gateway"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import * as CouponsLive from "@shop/coupons/CouponsLive"
+import * as CouponsRepositoryMemory from "@shop/coupons/CouponsRepositoryMemory"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Observability from "@shop/observability/Observability"
@@ -33,20 +35,26 @@ export const configProvider = (settings: Readonly<Record<string, string>> = {}) 
 
 // Every setting the memory runtime reads, through each service's own
 // declaration, with JSON logs at LOG_LEVEL from the start.
-export const config = Layer.mergeAll(AuthConfig.layerConfig, GatewayConfig.layerConfig, CartConfig.layerConfig).pipe(
+export const config = Layer.mergeAll(
+  AuthConfig.layerConfig,
+  GatewayConfig.layerConfig,
+  CouponsConfig.layerConfig,
+  CartConfig.layerConfig
+).pipe(
   Layer.provideMerge(Observability.layer("shop-memory")),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
 )
 
-// Every service on in-memory stores: each service's own layerMemory. The cart
-// calls the same catalog, inventory, fulfillment and coupons instances that
-// the gateway's admin routes change.
+// Every service on in-memory stores: each service's own layerMemory (coupons
+// on its memory stores with the COUPON_* settings read above). The cart calls
+// the same catalog, inventory, fulfillment and coupons instances that the
+// gateway's admin routes change.
 export const services = CartLive.layerMemory.pipe(
   Layer.provideMerge(
     Layer.mergeAll(
       AuthLive.layerMemory,
       FulfillmentLive.layerMemory,
-      CouponsLive.layerMemory,
+      CouponsLive.layer.pipe(Layer.provide(CouponsRepositoryMemory.layer)),
       CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory))
     )
   )

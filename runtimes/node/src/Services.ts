@@ -60,5 +60,5 @@ const cart = Layer.mergeAll(CartLive.layer, CartLive.layerSweeper).pipe(
   Layer.provide(services)
 )
 
-/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig, CartConfig and DataDir. */
+/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig, CouponsConfig, CartConfig and DataDir. */
 export const layer = cart.pipe(Layer.provideMerge(services))

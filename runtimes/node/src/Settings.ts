@@ -1,5 +1,6 @@
 import { ConfigProvider, Layer } from "effect"
 import { CartConfig } from "@shop/cart/CartConfig"
+import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Observability from "@shop/observability/Observability"
 import * as AuthSettings from "./AuthSettings.ts"
@@ -16,6 +17,7 @@ export const layer = AuthSettings.layer.pipe(
   // DATA_DIR is created or a JWT secret is generated and written there.
   Layer.provideMerge(DataDir.layer),
   Layer.provideMerge(GatewayConfig.layerConfig),
+  Layer.provideMerge(CouponsConfig.layerConfig),
   Layer.provideMerge(CartConfig.layerConfig),
   Layer.provideMerge(Observability.layer(serviceName)),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)

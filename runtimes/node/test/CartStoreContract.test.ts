@@ -37,7 +37,7 @@ const stores = {
 
 const usd = Currency.make("USD")
 const money = (amount: number) => ({ amount, currency: usd })
-const cartId = (n: number) => CartId.make(`crt_contract${String(n).padStart(16, "0")}`)
+const cartId = (n: number) => CartId.make(`cart_contract${String(n).padStart(16, "0")}`)
 const now = Date.UTC(2026, 11, 2, 12, 0, 0)
 
 // Every part of a cart filled in, optional fields both present and absent,

@@ -205,7 +205,7 @@ describe("node runtime: SQL statements of an add-to-cart", () => {
       assert.isDefined(second)
       const firstVariant = first!.variants.find((v) => v.available >= 5)!
       const secondVariant = second!.variants.find((v) => v.available >= 5)!
-      const cartId = CartId.make(`crt_nodecount${"0".repeat(15)}`)
+      const cartId = CartId.make(`cart_nodecount${"0".repeat(15)}`)
       yield* carts.create({ cartId, userId: null })
       yield* carts.add({
         cartId,

@@ -11,7 +11,7 @@ import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
 import { CatalogRepository, type ProductRecord } from "@shop/catalog/CatalogRepository"
 import * as CatalogRepositoryMemory from "@shop/catalog/CatalogRepositoryMemory"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
-import { CouponDefinitions, CouponRedemptions } from "@shop/coupons/CouponsRepository"
+import { CouponAttempts, CouponDefinitions, CouponRedemptions } from "@shop/coupons/CouponsRepository"
 import * as CouponsRepositoryMemory from "@shop/coupons/CouponsRepositoryMemory"
 import * as CouponsRepositorySql from "@shop/coupons/CouponsRepositorySql"
 import type { ListProducts } from "@shop/domain/Catalog"
@@ -340,7 +340,7 @@ for (const kind of ["memory", "sql"] as const) {
     )
   })
 
-  describe(`CouponDefinitions and CouponRedemptions (${kind})`, () => {
+  describe(`CouponDefinitions, CouponRedemptions and CouponAttempts (${kind})`, () => {
     const provide = Effect.provide(stores.coupons[kind])
 
     it.effect("inserts without overwriting, finds, lists by code, removes", () =>
@@ -377,6 +377,58 @@ for (const kind of ["memory", "sql"] as const) {
         assert.deepStrictEqual(yield* redemptions.counts([]), new Map())
         assert.deepStrictEqual(yield* redemptions.counts(["SAVE10", "FREE"]), new Map())
         yield* redemptions.forget("SAVE10")
+      }).pipe(provide)
+    )
+
+    it.effect("bad-code attempts: counted atomically, window restarts in place, released only in their window", () =>
+      Effect.gen(function* () {
+        const attempts = yield* CouponAttempts
+        const counts = yield* Effect.all(
+          Array.from({ length: 20 }, () => attempts.record("cart:a", 1_000, 100)),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(
+          counts.map((c) => c.count).sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i + 1)
+        )
+        assert.deepStrictEqual(yield* attempts.record("cart:a", 1_099, 100), { count: 21, windowStart: 1_000 })
+        // At the window's end a new one starts, in the same row.
+        assert.deepStrictEqual(yield* attempts.record("cart:a", 1_100, 100), { count: 1, windowStart: 1_100 })
+        assert.deepStrictEqual(
+          yield* attempts.current(["cart:a"], 0),
+          new Map([["cart:a", { count: 1, windowStart: 1_100 }]])
+        )
+        // A release for the ended window changes nothing; one for this window gives one back, never below zero.
+        yield* attempts.release("cart:a", 1_000)
+        assert.strictEqual((yield* attempts.current(["cart:a"], 0)).get("cart:a")?.count, 1)
+        yield* attempts.release("cart:a", 1_100)
+        yield* attempts.release("cart:a", 1_100)
+        assert.strictEqual((yield* attempts.current(["cart:a"], 0)).get("cart:a")?.count, 0)
+        // Counted back to zero: the next bad code starts the window afresh.
+        assert.deepStrictEqual(yield* attempts.record("cart:a", 1_150, 100), { count: 1, windowStart: 1_150 })
+      }).pipe(provide)
+    )
+
+    it.effect("bad-code attempts: current windows only, for many keys; pruned by window start", () =>
+      Effect.gen(function* () {
+        const attempts = yield* CouponAttempts
+        yield* attempts.record("cart:old", 1_000, 100)
+        yield* attempts.record("client:new", 1_050, 100)
+        yield* attempts.record("client:new", 1_060, 100)
+        const many = Array.from({ length: 150 }, (_, i) => `cart:${i}`)
+        assert.deepStrictEqual(
+          yield* attempts.current(["cart:old", "client:new", "cart:none", ...many], 1_000),
+          new Map([["client:new", { count: 2, windowStart: 1_050 }]])
+        )
+        assert.strictEqual((yield* attempts.current(["cart:old", "client:new"], 999)).size, 2)
+        assert.deepStrictEqual(yield* attempts.current([], 0), new Map())
+        yield* attempts.prune(1_000)
+        assert.deepStrictEqual(
+          yield* attempts.current(["cart:old", "client:new"], 0),
+          new Map([["client:new", { count: 2, windowStart: 1_050 }]])
+        )
+        yield* attempts.prune(1_050)
+        assert.deepStrictEqual(yield* attempts.current(["cart:old", "client:new"], 0), new Map())
       }).pipe(provide)
     )
   })
