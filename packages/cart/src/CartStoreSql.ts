@@ -6,11 +6,17 @@ import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "./CartSt
 // holding its record as JSON text.
 //
 // The runtime that uses this store (node) is the only writer of its database,
-// and every read and write of one cart id runs under that cart's CartWriter,
-// so a copy of the records this process read or wrote cannot go stale: a read
-// of a hot cart is answered from memory, without SQL or JSON. The copy is
-// write-through (a save writes the row first, then the copy), bounded (least
-// recently used carts leave it first), and the sweep drops what it deletes.
+// and every change to one cart runs under that cart's CartWriter, so a copy of
+// the records this process read or wrote cannot go stale: a read of a hot cart
+// is answered from memory, without SQL or JSON. The copy is write-through (a
+// save writes the row first, then the copy), bounded (least recently used
+// carts leave it first), and the sweep drops what it deletes.
+//
+// Plain reads (CartLive's `get`) do not take the writer, so a read from the
+// table may overlap a save of the same cart and come back with the record the
+// save replaced. Such a read answers what it read, but keeps no copy: only a
+// read that no write of its cart overlapped fills the copy.
+//
 // A store shared by several processes must not keep one: use `maxCached: 0`.
 
 export interface CacheOptions {
@@ -24,12 +30,29 @@ export const defaultCacheOptions: CacheOptions = { maxCached: 5_000 }
 const RecordRows = Schema.Array(Schema.Struct({ record: Schema.String }))
 const decodeRows = Schema.decodeUnknownEffect(RecordRows)
 
+/** @internal Lets a test hold a read between its SELECT and its copy, to overlap a write there. */
+export interface TestHooks {
+  readonly afterSelect?: Effect.Effect<void>
+}
+
 /** @internal `layer` without the Layer, and the cache size the tests bound. */
-export const make = Effect.fn("CartStoreSql.make")(function* (options: CacheOptions = defaultCacheOptions) {
+export const make = Effect.fn("CartStoreSql.make")(function* (
+  options: CacheOptions = defaultCacheOptions,
+  hooks: TestHooks = {}
+) {
   const sql = yield* SqlClient.SqlClient
   // A Map iterates in insertion order; re-inserting on use keeps the least
   // recently used cart first, where eviction takes it.
   const cached = new Map<string, CartRecord>()
+  // Carts with a read from the table in flight, and how many writes of each
+  // finished since; entries leave with their last read, so this follows the
+  // concurrency, not the number of carts.
+  const reading = new Map<string, { readers: number; writes: number }>()
+  // Called once a write is in the table.
+  const wrote = (cartId: string) => {
+    const reads = reading.get(cartId)
+    if (reads !== undefined) reads.writes++
+  }
 
   const remember = (record: CartRecord) => {
     if (options.maxCached <= 0) return
@@ -42,6 +65,13 @@ export const make = Effect.fn("CartStoreSql.make")(function* (options: CacheOpti
     cached.set(cartId, record)
   }
 
+  const select = (cartId: string) =>
+    sql`SELECT record FROM carts WHERE cart_id = ${cartId}`.pipe(
+      Effect.flatMap(decodeRows),
+      Effect.map((rows) => rows[0]),
+      Effect.orDie
+    )
+
   const find = Effect.fn("CartStoreSql.find")(function* (cartId: string) {
     const hit = cached.get(cartId)
     if (hit !== undefined) {
@@ -49,16 +79,32 @@ export const make = Effect.fn("CartStoreSql.make")(function* (options: CacheOpti
       cached.set(cartId, hit)
       return Option.some(hit)
     }
-    const rows = yield* sql`SELECT record FROM carts WHERE cart_id = ${cartId}`.pipe(
-      Effect.flatMap(decodeRows),
-      Effect.orDie
+    return yield* Effect.acquireUseRelease(
+      Effect.sync(() => {
+        let reads = reading.get(cartId)
+        if (reads === undefined) {
+          reads = { readers: 0, writes: 0 }
+          reading.set(cartId, reads)
+        }
+        reads.readers++
+        return { reads, writesBefore: reads.writes }
+      }),
+      ({ reads, writesBefore }) =>
+        Effect.gen(function* () {
+          const row = yield* select(cartId)
+          if (hooks.afterSelect !== undefined) yield* hooks.afterSelect
+          if (row === undefined) return Option.none<CartRecord>()
+          // A stored record that does not decode was not written by this code: a defect.
+          const record = decodeRecord(row.record)
+          if (reads.writes === writesBefore) remember(record)
+          return Option.some(record)
+        }),
+      ({ reads }) =>
+        Effect.sync(() => {
+          reads.readers--
+          if (reads.readers === 0) reading.delete(cartId)
+        })
     )
-    const row = rows[0]
-    if (row === undefined) return Option.none<CartRecord>()
-    // A stored record that does not decode was not written by this code: a defect.
-    const record = decodeRecord(row.record)
-    remember(record)
-    return Option.some(record)
   })
 
   // One statement whether the cart is new or not.
@@ -71,12 +117,16 @@ export const make = Effect.fn("CartStoreSql.make")(function* (options: CacheOpti
       VALUES (${cartId}, ${encodeRecord(record)}, ${record.expiresAtMillis})
       ON CONFLICT (cart_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at
     `.pipe(Effect.orDie)
+    wrote(cartId)
     remember(record)
   })
 
   const remove = Effect.fn("CartStoreSql.remove")(function* (cartId: string) {
     cached.delete(cartId)
     yield* sql`DELETE FROM carts WHERE cart_id = ${cartId}`.pipe(Effect.orDie)
+    wrote(cartId)
+    // Again: a read that ended meanwhile may have put the row back.
+    cached.delete(cartId)
   })
 
   // The sweep does not run under the carts' writers. Dropping every cached
@@ -93,7 +143,8 @@ export const make = Effect.fn("CartStoreSql.make")(function* (options: CacheOpti
 
   return {
     store: CartStore.of({ find, save, remove, removeExpired }),
-    cachedCount: () => cached.size
+    cachedCount: () => cached.size,
+    readsInFlight: () => reading.size
   }
 })
 

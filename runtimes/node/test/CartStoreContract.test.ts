@@ -7,7 +7,7 @@
 // runtime's; packages may not import it.)
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Deferred, Effect, Fiber, Layer, Option } from "effect"
 import { type CartRecord, CartStore, encodeRecord } from "@shop/cart/CartStore"
 import * as CartStoreSql from "@shop/cart/CartStoreSql"
 import { CartId, ProductId, UserId, VariantId } from "@shop/domain/Ids"
@@ -250,6 +250,29 @@ describe("CartStoreSql over node:sqlite", () => {
       assert.strictEqual(db.statements.length, 1)
     }).pipe(Effect.provide(db.layer))
   })
+
+  it.effect("a read that a save overlaps answers what it read, but keeps no copy of it", () =>
+    Effect.gen(function* () {
+      const selected = yield* Deferred.make<void>()
+      const resume = yield* Deferred.make<void>()
+      // Every read from the table stops after its SELECT until `resume`.
+      const { readsInFlight, store } = yield* CartStoreSql.make(CartStoreSql.defaultCacheOptions, {
+        afterSelect: Deferred.succeed(selected, undefined).pipe(Effect.andThen(Deferred.await(resume)))
+      })
+      const { store: other } = yield* CartStoreSql.make({ maxCached: 0 })
+      yield* other.save(emptyRecord(1, now + 1000))
+      // A plain read (no writer, as CartLive's `get`) has read the old record...
+      const read = yield* Effect.forkChild(store.find(cartId(1)))
+      yield* Deferred.await(selected)
+      // ...when a change of the same cart saves the new one.
+      yield* store.save(fullRecord(1, now + 2000))
+      yield* Deferred.succeed(resume, undefined)
+      assert.deepStrictEqual(Option.getOrUndefined(yield* Fiber.join(read)), emptyRecord(1, now + 1000))
+      // The copy is the saved record, not the one the read came back with.
+      assert.deepStrictEqual(yield* found(store, cartId(1)), fullRecord(1, now + 2000))
+      assert.strictEqual(readsInFlight(), 0)
+    }).pipe(Effect.provide(database().layer))
+  )
 
   it.effect("the sweep drops expired copies, even of a cart it found no row for", () =>
     Effect.gen(function* () {
