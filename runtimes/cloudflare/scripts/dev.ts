@@ -3,13 +3,14 @@
 //
 // 1. Creates runtimes/cloudflare/.dev.vars with random secrets when missing
 //    (git-ignored), and gives each Worker the part it needs.
-// 2. Applies the migrations of each service to its local D1.
-// 3. Runs gateway, auth, catalog, inventory, fulfillment and coupons in one `wrangler dev`.
+// 2. Applies the migrations of each service to its local D1 (the cart has
+//    none: its Durable Objects keep their own storage).
+// 3. Runs gateway, auth, catalog, inventory, fulfillment, coupons and cart in one `wrangler dev`.
 // 4. Seeds the demo catalog through the gateway's admin API when the catalog
 //    is empty, so that products get their stock through the catalog service.
 // Ctrl-C stops everything (wrangler, which stops its workerd).
 //
-// WORKERS_DEV_HOME=<dir> runs from a copy of the four wrangler files in <dir>,
+// WORKERS_DEV_HOME=<dir> runs from a copy of the wrangler files in <dir>,
 // with the secrets and local state there too: the bench uses it, so that a
 // bench run never touches the developer's .dev.vars or local databases.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
@@ -25,8 +26,9 @@ const wrangler = fileURLToPath(new URL("../../../node_modules/wrangler/bin/wrang
 const host = "127.0.0.1"
 const port = Number(process.env["PORT"] ?? "8787")
 const baseUrl = `http://${host}:${port}`
+// The services with a D1 database of their own.
 const services = ["auth", "catalog", "inventory", "fulfillment", "coupons"] as const
-const workers = ["gateway", ...services] as const
+const workers = ["gateway", ...services, "cart"] as const
 
 // Where the wrangler files, .dev.vars and local state are.
 const home = process.env["WORKERS_DEV_HOME"] ?? root
@@ -45,7 +47,7 @@ if (home !== root) {
     writeFileSync(configPath(worker), text)
   }
 }
-// All local state (the three D1 databases) lives here, for migrations and dev alike.
+// All local state (the D1 databases, the carts' Durable Objects) lives here, for migrations and dev alike.
 const persistTo = join(home, ".wrangler", "state")
 
 const env = {
@@ -119,7 +121,9 @@ const perWorker: Record<string, ReadonlyArray<string>> = {
   catalog: ["INTERNAL_SECRET"],
   inventory: ["INTERNAL_SECRET"],
   fulfillment: ["INTERNAL_SECRET"],
-  coupons: ["INTERNAL_SECRET"]
+  coupons: ["INTERNAL_SECRET"],
+  // Signs its calls to a service it has no binding for.
+  cart: ["INTERNAL_SECRET"]
 }
 // The optional settings each Worker reads (README, "Configuration").
 const everyWorker = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "LOG_LEVEL"]
@@ -136,7 +140,13 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
   catalog: everyWorker,
   inventory: everyWorker,
   fulfillment: everyWorker,
-  coupons: everyWorker
+  coupons: [
+    ...everyWorker,
+    "COUPON_THROTTLE_WINDOW_SECONDS",
+    "COUPON_MAX_BAD_CODES_PER_CART",
+    "COUPON_MAX_BAD_CODES_PER_CLIENT"
+  ],
+  cart: [...everyWorker, "CART_TTL_SECONDS"]
 }
 for (const [worker, names] of Object.entries(perWorker)) {
   // Optional settings, from .dev.vars or else from this process's environment

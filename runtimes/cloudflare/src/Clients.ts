@@ -2,9 +2,17 @@ import { Config, type Context, Effect, Layer } from "effect"
 import type { Rpc, RpcGroup } from "effect/rpc"
 import { refuse } from "@shop/observability/Settings"
 import { Auth } from "@shop/auth/Auth"
+import { Carts } from "@shop/cart/Carts"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
-import { AuthRpcs, CatalogRpcs, CouponsRpcs, FulfillmentRpcs, InventoryRpcs } from "@shop/domain/ServiceContracts"
+import {
+  AuthRpcs,
+  CartRpcs,
+  CatalogRpcs,
+  CouponsRpcs,
+  FulfillmentRpcs,
+  InventoryRpcs
+} from "@shop/domain/ServiceContracts"
 import { type Implementation, makeClient } from "@shop/domain/ServiceTransport"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
@@ -14,7 +22,7 @@ import * as Transports from "./Transports.ts"
 
 // Layers that implement the service interfaces (the same Context tags the
 // in-process implementations provide) by calling the service's Worker. The
-// code that depends on Auth, Catalog, Inventory, Fulfillment or Coupons cannot tell the difference.
+// code that depends on Auth, Catalog, Inventory, Fulfillment, Coupons or Carts cannot tell the difference.
 
 // The service binding when the Worker has one, else the service's URL from
 // configuration (`<SERVICE>_URL`), with calls signed with INTERNAL_SECRET.
@@ -60,3 +68,16 @@ export const catalog = clientLayer(Catalog, CatalogRpcs, "catalog")
 export const inventory = clientLayer(Inventory, InventoryRpcs, "inventory")
 export const fulfillment = clientLayer(Fulfillment, FulfillmentRpcs, "fulfillment")
 export const coupons = clientLayer(Coupons, CouponsRpcs, "coupons")
+
+// The cart Worker through its binding only: it has no URL door, because its
+// signed-call replay protection would need a nonce store of its own (the
+// other services keep theirs in their D1, the cart has none). Without the
+// binding the Worker cannot start, like one missing a secret: every request
+// answers 500 and one log line says why.
+export const carts = (stub: ServiceBinding | undefined) =>
+  stub === undefined
+    ? Layer.effect(
+        Carts,
+        Effect.die(new Error("The CART service binding is missing (the cart Worker is reached by binding only)"))
+      )
+    : Layer.effect(Carts, makeClient(CartRpcs, "Cart")).pipe(Layer.provide(Transports.binding("cart", stub)))

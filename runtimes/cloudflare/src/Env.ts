@@ -42,7 +42,27 @@ export interface CouponsEnv extends ServiceEnv {
   readonly COUPONS_KV: KVNamespace
 }
 
+// The cart Worker (cart.ts): its Durable Object namespace, one object per
+// cart id, and the services a cart's object calls. No INTERNAL_SECRET of its
+// own to check: it has no URL door; it signs only when it reaches a service
+// by URL (a missing binding).
+export interface CartEnv extends Observability {
+  readonly CART_OBJECTS: DurableObjectNamespace
+  readonly CATALOG?: ServiceBinding
+  readonly INVENTORY?: ServiceBinding
+  readonly FULFILLMENT?: ServiceBinding
+  readonly COUPONS?: ServiceBinding
+  readonly CATALOG_URL?: string
+  readonly INVENTORY_URL?: string
+  readonly FULFILLMENT_URL?: string
+  readonly COUPONS_URL?: string
+  readonly INTERNAL_SECRET?: string
+  readonly CART_TTL_SECONDS?: string
+}
+
 export interface GatewayEnv extends Observability {
+  // Binding only: the cart Worker has no URL door (README.md).
+  readonly CART?: ServiceBinding
   readonly AUTH?: ServiceBinding
   readonly CATALOG?: ServiceBinding
   readonly INVENTORY?: ServiceBinding

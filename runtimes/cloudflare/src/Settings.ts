@@ -1,5 +1,6 @@
 import { type Cause, ConfigProvider, Effect, Exit, Layer, Logger } from "effect"
 import { AuthConfig } from "@shop/auth/AuthConfig"
+import { CartConfig } from "@shop/cart/CartConfig"
 import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Observability from "@shop/observability/Observability"
@@ -26,6 +27,9 @@ export const gateway = Layer.mergeAll(
 
 /** The auth Worker: JWT_SECRET comes from `wrangler secret put` (.dev.vars locally) and has no default. */
 export const auth = Layer.mergeAll(AuthConfig.layerConfig, ObservabilityConfig.layerConfig)
+
+/** The cart Worker's objects: CART_TTL_SECONDS (the idle time after which a cart expires). */
+export const cart = Layer.mergeAll(CartConfig.layerConfig, ObservabilityConfig.layerConfig)
 
 /** The coupons Worker: the bad-code throttle (COUPON_*). */
 export const coupons = Layer.mergeAll(CouponsConfig.layerConfig, ObservabilityConfig.layerConfig)

@@ -12,6 +12,10 @@ import { signatureHeaders } from "./Signing.ts"
 
 export type ServiceName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons"
 
+// Services reached through a binding only, with no URL door: the cart
+// (cart.ts), whose calls go on to a Durable Object per cart.
+export type BindingOnlyService = "cart"
+
 // Path of a call that reaches a service Worker by URL. The service name is
 // part of the signed path, so a call signed for one service is refused by
 // another even though they share INTERNAL_SECRET.
@@ -19,7 +23,7 @@ export const internalPath = (service: ServiceName) => `/internal/${service}/rpc`
 
 // Over a service binding: one Workers RPC call carrying plain data. Bindings
 // are not reachable from the internet, so these calls are not signed.
-export const binding = (service: ServiceName, stub: ServiceBinding) =>
+export const binding = (service: ServiceName | BindingOnlyService, stub: ServiceBinding) =>
   RpcExchange.layerClient(service, (messages) => Effect.tryPromise(() => stub.call(messages)))
 
 // Over HTTP to the service's URL, signed with INTERNAL_SECRET. `fetch` is a

@@ -1,7 +1,5 @@
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
-import { CartConfig } from "@shop/cart/CartConfig"
-import * as CartLive from "@shop/cart/CartLive"
 import * as Gateway from "@shop/gateway/Gateway"
 import * as Clients from "./Clients.ts"
 import type { GatewayEnv } from "./Env.ts"
@@ -12,8 +10,8 @@ import { describeError } from "@shop/observability/Settings"
 const serviceName = "shop-gateway"
 
 // The same router layer as the node and memory runtimes; only the
-// implementations of Auth, Catalog, Inventory, Fulfillment and Coupons differ: clients over the
-// service bindings.
+// implementations of Auth, Catalog, Inventory, Fulfillment, Coupons and Carts
+// differ: clients over the service bindings.
 const makeApp = (env: GatewayEnv) => {
   // Shared by the web handler and the flushing runtime, so both see the same
   // exporter (a layer is built once per memo map).
@@ -24,19 +22,13 @@ const makeApp = (env: GatewayEnv) => {
     Layer.provideMerge(Settings.gateway),
     Layer.provideMerge(Settings.provider(env))
   )
-  // TEMPORARY: carts in the gateway isolate's memory until the cart Worker
-  // (one Durable Object per cart) is wired in.
-  const services = CartLive.layerMemory.pipe(
-    Layer.provide(CartConfig.layerConfig),
-    Layer.provideMerge(
-      Layer.mergeAll(
-        Clients.auth(env.AUTH),
-        Clients.catalog(env.CATALOG),
-        Clients.inventory(env.INVENTORY),
-        Clients.fulfillment(env.FULFILLMENT),
-        Clients.coupons(env.COUPONS)
-      )
-    )
+  const services = Layer.mergeAll(
+    Clients.auth(env.AUTH),
+    Clients.catalog(env.CATALOG),
+    Clients.inventory(env.INVENTORY),
+    Clients.fulfillment(env.FULFILLMENT),
+    Clients.coupons(env.COUPONS),
+    Clients.carts(env.CART)
   )
   const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(

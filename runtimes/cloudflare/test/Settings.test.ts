@@ -1,6 +1,5 @@
 import { Effect, Exit, Layer, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { CartConfig } from "@shop/cart/CartConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import { describeFailure } from "@shop/observability/Settings"
 import { baseSettings, describeSettings } from "@shop/testing/SettingsTable"
@@ -9,17 +8,12 @@ import * as Settings from "../src/Settings.ts"
 import { type Shop, startShop } from "./Shop.ts"
 
 // Each Worker reads its own settings from its env record; the table runs
-// the gateway's, the auth Worker's and the coupons Worker's declarations (and
-// the service Workers' INTERNAL_SECRET), and CART_TTL_SECONDS as the Worker
-// that holds the carts reads it, from one record.
+// the gateway's, the auth, cart and coupons Workers' declarations (and the
+// service Workers' INTERNAL_SECRET) from one record.
 const workers = (env: Readonly<Record<string, string>>) =>
-  Layer.mergeAll(
-    Settings.gateway,
-    Settings.auth,
-    Settings.coupons,
-    Settings.layerInternalSecret,
-    CartConfig.layerConfig
-  ).pipe(Layer.provide(Settings.provider(env)))
+  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.cart, Settings.coupons, Settings.layerInternalSecret).pipe(
+    Layer.provide(Settings.provider(env))
+  )
 
 describeSettings("cloudflare", workers)
 
@@ -40,6 +34,15 @@ describe("settings only the Workers have", () => {
     expect(await problem({ ...baseSettings, INTERNAL_SECRET: "short" })).toMatch(
       /^Invalid configuration: INTERNAL_SECRET: must be at least 32 characters/
     )
+  })
+
+  it("CART_TTL_SECONDS (the cart Worker's) is a whole number of seconds from 1, refused naming it", async () => {
+    expect(await problem({ ...baseSettings, CART_TTL_SECONDS: "60" })).toBeUndefined()
+    for (const value of ["0", "soon", "1.5"]) {
+      expect(await problem({ ...baseSettings, CART_TTL_SECONDS: value })).toMatch(
+        /^Invalid configuration: CART_TTL_SECONDS: /
+      )
+    }
   })
 
   it("the client address comes from cf-connecting-ip unless CLIENT_IP_HEADER says otherwise", async () => {
@@ -127,5 +130,20 @@ describe("Workers under workerd with a refused setting", () => {
     expect(await response.json()).toMatchObject({ error: "internal_error" })
     const fatal = jsonLines(shop).filter((line) => line.level === "fatal" && line.service === "shop-auth")
     expect(fatal[0]?.message).toMatch(/^Invalid configuration: LOG_LEVEL: /)
+  })
+
+  it("a cart's object fails the call (the gateway's 502) and logs the same kind of line", async () => {
+    const remote = (await shop.harness.getWorker("shop-cart").getExport()) as unknown as {
+      readonly call: (messages: unknown) => Promise<unknown>
+    }
+    const get = { _tag: "Request", id: "1", tag: "get", headers: [] }
+    const payload = { cartId: "cart_AAAAAAAAAAAAAAAAAAAAAAAA", caller: null }
+    // Miniflare's proxy may throw synchronously; a binding's call rejects.
+    await expect((async () => remote.call([{ ...get, payload }]))()).rejects.toThrow(/LOG_LEVEL/)
+    // The object's log lines reach the harness a moment after the call fails.
+    const fatalLines = () => jsonLines(shop).filter((line) => line.level === "fatal" && line.service === "shop-cart")
+    const deadline = Date.now() + 5_000
+    while (fatalLines().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(fatalLines()[0]?.message).toMatch(/^Invalid configuration: LOG_LEVEL: /)
   })
 })

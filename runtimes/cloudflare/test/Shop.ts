@@ -7,15 +7,21 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { createTestHarness, type TestHarness } from "wrangler"
 
-// The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons) under one local
+// The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons, cart) under one local
 // workerd, started by the tests: wrangler's test harness reads the same
 // wrangler.jsonc files as `wrangler dev` and `wrangler deploy`.
 //
-// Beside it runs a second gateway with no service bindings at all, so that
+// Beside it runs a second gateway with no service bindings but CART, so that
 // it must use the URL fallback: its AUTH_URL, CATALOG_URL, INVENTORY_URL, FULFILLMENT_URL and COUPONS_URL
 // point at a relay on 127.0.0.1 that hands each request to the service
 // Worker's own fetch handler (the door a URL reaches). The service Workers
-// have no URL of their own to point at, by design.
+// have no URL of their own to point at, by design. The cart Worker has no URL
+// door at all (binding only, README.md), so that gateway keeps its CART
+// binding.
+//
+// A second cart Worker (the same code, its own Durable Object namespace) runs
+// with a TTL of seconds, behind a gateway of its own, so that the alarm test
+// can watch carts expire while the other tests keep the default TTL.
 
 export const root = fileURLToPath(new URL("..", import.meta.url))
 
@@ -26,8 +32,15 @@ export const workerNames = {
   catalog: "shop-catalog",
   inventory: "shop-inventory",
   fulfillment: "shop-fulfillment",
-  coupons: "shop-coupons"
+  coupons: "shop-coupons",
+  cart: "shop-cart",
+  // Test-only: a second cart Worker whose carts expire after
+  // `shortCartTtlSeconds`, and a gateway bound to it (the alarm test).
+  shortCart: "shop-cart-short-ttl",
+  shortGateway: "shop-gateway-short-ttl"
 }
+
+export const shortCartTtlSeconds = 2
 
 export interface Secrets {
   readonly JWT_SECRET: string
@@ -135,6 +148,41 @@ export const startShop = async (options: { readonly vars?: Record<string, string
       { configPath: config("inventory"), vars, secrets: internal },
       { configPath: config("fulfillment"), vars, secrets: internal },
       { configPath: config("coupons"), vars, secrets: internal },
+      { configPath: config("cart"), vars, secrets: internal },
+      {
+        // Test-only: the cart Worker with carts that expire in seconds.
+        config: {
+          name: workerNames.shortCart,
+          main: join(root, "src", "cart.ts"),
+          compatibility_date: "2026-11-01",
+          durable_objects: { bindings: [{ name: "CART_OBJECTS", class_name: "CartObject" }] },
+          migrations: [{ tag: "v1", new_sqlite_classes: ["CartObject"] }],
+          services: [
+            { binding: "CATALOG", service: workerNames.catalog },
+            { binding: "INVENTORY", service: workerNames.inventory },
+            { binding: "FULFILLMENT", service: workerNames.fulfillment },
+            { binding: "COUPONS", service: workerNames.coupons }
+          ],
+          vars: { ...vars, ...internal, CART_TTL_SECONDS: String(shortCartTtlSeconds) }
+        }
+      },
+      {
+        // Test-only: the gateway's code in front of that cart Worker.
+        config: {
+          name: workerNames.shortGateway,
+          main: join(root, "src", "gateway.ts"),
+          compatibility_date: "2026-11-01",
+          services: [
+            { binding: "AUTH", service: workerNames.auth },
+            { binding: "CATALOG", service: workerNames.catalog },
+            { binding: "INVENTORY", service: workerNames.inventory },
+            { binding: "FULFILLMENT", service: workerNames.fulfillment },
+            { binding: "COUPONS", service: workerNames.coupons },
+            { binding: "CART", service: workerNames.shortCart }
+          ],
+          vars: { ...vars, ...internal }
+        }
+      },
       {
         // Test-only: the gateway's code with no bindings. An inline config
         // has no secrets, so INTERNAL_SECRET goes in as a variable here.
@@ -142,6 +190,7 @@ export const startShop = async (options: { readonly vars?: Record<string, string
           name: workerNames.urlGateway,
           main: join(root, "src", "gateway.ts"),
           compatibility_date: "2026-11-01",
+          services: [{ binding: "CART", service: workerNames.cart }],
           vars: {
             ...vars,
             ...internal,

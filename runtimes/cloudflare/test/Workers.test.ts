@@ -1,16 +1,18 @@
 import { assert, it as effectIt } from "@effect/vitest"
-import { Effect, Exit, Redacted } from "effect"
-import { EmailExists } from "@shop/domain/Errors"
-import { AuthRpcs } from "@shop/domain/ServiceContracts"
+import { Effect, Exit, Redacted, Schema } from "effect"
+import { CartNotFound, EmailExists } from "@shop/domain/Errors"
+import { CartId } from "@shop/domain/Ids"
+import { AuthRpcs, CartRpcs } from "@shop/domain/ServiceContracts"
 import { makeClient } from "@shop/domain/ServiceTransport"
 import { describeScenarios } from "@shop/testing/Scenarios"
 import { unstable_readConfig } from "wrangler"
+import { randomBytes } from "node:crypto"
 import { afterAll, describe, expect, it } from "vitest"
 import { newNonce, SignatureHeaders, sign } from "../src/Signing.ts"
 import type { ServiceBinding } from "../src/Env.ts"
 import * as Transports from "../src/Transports.ts"
 import { type OtlpReceiver, startOtlpReceiver } from "./Otlp.ts"
-import { root, type Shop, startShop, workerNames } from "./Shop.ts"
+import { root, type Shop, shortCartTtlSeconds, startShop, workerNames } from "./Shop.ts"
 
 // One workerd for the whole file (the machine is small and it takes seconds
 // to start): the black-box suite, the signing rules of URL calls, and tracing
@@ -346,7 +348,7 @@ describe("URL fallback", () => {
 
 describe("only the gateway is reachable", () => {
   it("declares no route, workers.dev or preview URL for the service Workers", () => {
-    for (const service of ["auth", "catalog", "inventory", "fulfillment", "coupons"]) {
+    for (const service of ["auth", "catalog", "inventory", "fulfillment", "coupons", "cart"]) {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.workers_dev, service).toBe(false)
       expect(config.preview_urls, service).toBe(false)
@@ -363,6 +365,13 @@ describe("only the gateway is reachable", () => {
     })
     // Local D1 storage is keyed by the id: a shared id would be one database.
     expect(new Set(ids).size).toBe(5)
+  })
+
+  it("keeps each cart in a SQLite-backed Durable Object of the cart Worker's own class", () => {
+    const config = unstable_readConfig({ config: `${root}/cart/wrangler.jsonc` })
+    expect(config.durable_objects.bindings).toEqual([{ name: "CART_OBJECTS", class_name: "CartObject" }])
+    expect(config.migrations).toEqual([{ tag: "v1", new_sqlite_classes: ["CartObject"] }])
+    expect(config.d1_databases).toEqual([])
   })
 
   it("keeps coupon definitions in their own KV namespace", () => {
@@ -509,5 +518,235 @@ describe("tracing across Workers", () => {
       })
       .filter((line) => line.traceId === traceId)
     expect(new Set(lines.map((line) => line.service))).toEqual(new Set([workerNames.gateway, workerNames.auth]))
+  })
+})
+
+describe("the cart Worker", () => {
+  const cartIdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+  // An id of the shape the gateway draws (cart_ and 24 random characters).
+  const newCartId = () =>
+    Schema.decodeSync(CartId)(`cart_${Array.from(randomBytes(24), (byte) => cartIdChars[byte % 62]).join("")}`)
+
+  // The tables in one cart object's storage, read inside the object by the
+  // test harness (miniflare): nothing in the Workers exposes storage. The
+  // runtime's own tables (_cf_*, sqlite_*) and the one miniflare adds to
+  // every object it starts by name, this inspection included
+  // (__miniflare_do_name), are not the cart's.
+  const tablesOf = async (shop: Shop, worker: string, cartId: string) => {
+    const storage = await shop.harness.getWorker(worker).getDurableObjectStorage("CartObject", { name: cartId })
+    const rows = await storage.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return rows.map((row) => row.name).filter((name) => !/^(_cf_|sqlite_|__miniflare_)/.test(name))
+  }
+
+  const json = async (response: Response) => ({
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>
+  })
+  const request =
+    (fetch: (request: Request) => Promise<Response>) =>
+    async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      json(
+        await fetch(
+          new Request(`http://shop.test${path}`, {
+            method,
+            headers: { "content-type": "application/json", ...headers },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) })
+          })
+        )
+      )
+
+  // One product with plenty of stock, created by an admin through the gateway.
+  let product: Promise<string> | undefined
+  const stockedProduct = () =>
+    (product ??= (async () => {
+      const { shop } = await start()
+      const call = request(shop.fetch)
+      const email = uniqueEmail("cart-admin")
+      const password = "correct horse battery"
+      const signup = await call(
+        "POST",
+        "/api/auth/admin/signup",
+        { email, password, name: "Admin" },
+        { "x-admin-secret": shop.secrets.ADMIN_SECRET }
+      )
+      expect(signup.status).toBe(201)
+      const login = await call("POST", "/api/auth/login", { email, password })
+      const sku = `CART-${newNonce().slice(0, 10).toUpperCase()}`
+      const created = await call(
+        "POST",
+        "/api/admin/products",
+        {
+          sku,
+          title: "Cart test",
+          variants: [{ sku: `${sku}-1`, price: { amount: 250, currency: "USD" }, stock: 1000 }]
+        },
+        { authorization: `Bearer ${String(login.body["accessToken"])}` }
+      )
+      expect(created.status).toBe(201)
+      return String(created.body["productId"])
+    })())
+
+  effectIt.live("routes each call to its cart's object; typed failures cross as their own classes", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { shop } = yield* Effect.promise(start)
+        // The Worker's RPC door, called from here as the gateway's binding calls it.
+        const exported = yield* Effect.promise(() => shop.harness.getWorker(workerNames.cart).getExport())
+        const remote = exported as unknown as ServiceBinding
+        const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
+        const carts = yield* makeClient(CartRpcs, "Cart").pipe(Effect.provide(Transports.binding("cart", stub)))
+
+        const cartId = newCartId()
+        const missing = yield* Effect.flip(carts.get({ cartId, caller: null }))
+        assert.instanceOf(missing, CartNotFound)
+        assert.strictEqual(missing.error, "cart_not_found")
+        // A read of a cart nobody created leaves no storage behind.
+        assert.deepStrictEqual(yield* Effect.promise(() => tablesOf(shop, workerNames.cart, cartId)), [])
+
+        const created = yield* carts.create({ cartId, userId: null })
+        assert.strictEqual(created.cartId, cartId)
+        const read = yield* carts.get({ cartId, caller: null })
+        assert.deepStrictEqual(read, created)
+        assert.deepStrictEqual(yield* Effect.promise(() => tablesOf(shop, workerNames.cart, cartId)), ["cart"])
+        // Another cart id is another object, with nothing in it.
+        const other = yield* Effect.flip(carts.get({ cartId: newCartId(), caller: null }))
+        assert.instanceOf(other, CartNotFound)
+      })
+    )
+  )
+
+  it("answers calls it cannot route with a Defect, never by throwing", async () => {
+    const { shop } = await start()
+    const remote = (await shop.harness.getWorker(workerNames.cart).getExport()) as unknown as {
+      readonly call: (messages: unknown) => unknown
+    }
+    const request = (payload: unknown) => ({ _tag: "Request", id: "1", tag: "get", payload, headers: [] })
+    const garbage: ReadonlyArray<unknown> = [
+      "not messages",
+      null,
+      [],
+      [{ no: "tag" }],
+      [request({ caller: null })],
+      [request({ cartId: "cart_short", caller: null })],
+      [request({ cartId: "../../etc/passwd", caller: null })],
+      [request({ cartId: 42, caller: null })],
+      [request({ cartId: newCartId(), caller: null }), request({ cartId: newCartId(), caller: null })]
+    ]
+    for (const messages of garbage) {
+      const answer = await remote.call(messages)
+      expect(answer, JSON.stringify(messages)).toEqual([{ _tag: "Defect", defect: expect.any(String) }])
+    }
+  })
+
+  it("has no URL door: whatever reaches its fetch, signed or not, is 404", async () => {
+    const { shop } = await start()
+    const body = JSON.stringify([
+      { _tag: "Request", id: "1", tag: "create", payload: { cartId: newCartId(), userId: null }, headers: [] }
+    ])
+    const signed = await signedRequest(shop, { path: "/internal/cart/rpc", body })
+    for (const request of [
+      new Request(signed.url.replace("auth.internal", "cart.internal"), signed.init),
+      new Request("http://cart.internal/", { method: "POST", body })
+    ]) {
+      const response = await shop.workerFetch(workerNames.cart)(request)
+      expect(response.status).toBe(404)
+      expect(await response.json()).toMatchObject({ error: "not_found" })
+    }
+  })
+
+  it("one cart change is one trace: gateway, the cart's object, and the services it calls", async () => {
+    const { shop, otlp } = await start()
+    const productId = await stockedProduct()
+    const call = request(shop.fetch)
+    const init = await call("POST", "/api/cart/init")
+    const cartId = String(init.body["cartId"])
+    const traceId = newNonce()
+    const added = await call(
+      "POST",
+      `/api/cart/${cartId}/add`,
+      { productId, quantity: 1 },
+      { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }
+    )
+    expect(added.status).toBe(200)
+
+    // Spans leave each Worker (and the object) after its response: wait for them.
+    const wanted = [
+      `${workerNames.gateway}:CartClient.add`,
+      `${workerNames.cart}:CartServer.add`,
+      `${workerNames.cart}:Carts.add`,
+      `${workerNames.cart}:CatalogClient.get`,
+      `${workerNames.catalog}:CatalogServer.get`
+    ]
+    const names = () =>
+      otlp
+        .spans()
+        .filter((s) => s.traceId === traceId)
+        .map((s) => `${s.service}:${s.name}`)
+    const deadline = Date.now() + 15_000
+    while (!wanted.every((name) => names().includes(name)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(names()).toEqual(expect.arrayContaining(wanted))
+
+    // The catalog call hangs under the object's server span, which hangs
+    // under the gateway's client span.
+    const spans = otlp.spans().filter((s) => s.traceId === traceId)
+    const byId = new Map(spans.map((s) => [s.spanId, s]))
+    const chain: Array<string> = []
+    let parent = spans.find((s) => s.service === workerNames.catalog && s.name === "CatalogServer.get")?.parentSpanId
+    while (parent !== undefined && byId.has(parent)) {
+      chain.push(`${byId.get(parent)!.service}:${byId.get(parent)!.name}`)
+      parent = byId.get(parent)!.parentSpanId
+    }
+    expect(chain).toEqual(
+      expect.arrayContaining([
+        `${workerNames.cart}:CatalogClient.get`,
+        `${workerNames.cart}:Carts.add`,
+        `${workerNames.cart}:CartServer.add`,
+        `${workerNames.gateway}:CartClient.add`
+      ])
+    )
+  })
+
+  it("an idle cart's alarm deletes its object's storage once the cart has expired", async () => {
+    const { shop } = await start()
+    const productId = await stockedProduct()
+    // The gateway in front of the cart Worker whose carts expire in seconds.
+    const call = request(shop.workerFetch(workerNames.shortGateway))
+    const init = await call("POST", "/api/cart/init")
+    expect(init.status).toBe(201)
+    const cartId = String(init.body["cartId"])
+    const added = await call("POST", `/api/cart/${cartId}/add`, { productId, quantity: 1 })
+    expect(added.status, JSON.stringify(added.body)).toBe(200)
+    const savedAt = Date.now()
+    expect(await tablesOf(shop, workerNames.shortCart, cartId)).toEqual(["cart"])
+
+    // The alarm fires at the expiry, shortCartTtlSeconds after the last change.
+    const deadline = savedAt + shortCartTtlSeconds * 1000 + 20_000
+    let tables = await tablesOf(shop, workerNames.shortCart, cartId)
+    while (tables.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      tables = await tablesOf(shop, workerNames.shortCart, cartId)
+    }
+    expect(tables).toEqual([])
+    expect(Date.now() - savedAt).toBeGreaterThanOrEqual(shortCartTtlSeconds * 1000 - 50)
+    // It was the alarm: its log line says it deleted an object (log lines
+    // reach the harness a moment after they are written).
+    const alarmLogged = () =>
+      shop.harness.getLogs().some((log) => {
+        try {
+          const line = JSON.parse(log.message) as { service?: string; message?: string; outcome?: string }
+          return line.service === workerNames.cart && line.message === "cart alarm" && line.outcome === "deleted"
+        } catch {
+          return false
+        }
+      })
+    while (!alarmLogged() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(alarmLogged()).toBe(true)
+
+    const gone = await call("GET", `/api/cart/${cartId}`)
+    expect(gone).toMatchObject({ status: 404, body: { error: "cart_not_found" } })
+    // Reading it did not bring storage back.
+    expect(await tablesOf(shop, workerNames.shortCart, cartId)).toEqual([])
   })
 })

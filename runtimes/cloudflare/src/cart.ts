@@ -1,0 +1,161 @@
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers"
+import { Context, Effect, Layer, ManagedRuntime, Predicate, Schema } from "effect"
+import type { RpcMessage } from "effect/rpc"
+import * as CartLive from "@shop/cart/CartLive"
+import { Carts } from "@shop/cart/Carts"
+import { CartWriter } from "@shop/cart/CartStore"
+import { NotFound } from "@shop/domain/Errors"
+import { CartId } from "@shop/domain/Ids"
+import { CartRpcs } from "@shop/domain/ServiceContracts"
+import { layerHandlers } from "@shop/domain/ServiceTransport"
+import * as CartObjectStore from "./CartObjectStore.ts"
+import * as Clients from "./Clients.ts"
+import type { CartEnv } from "./Env.ts"
+import * as Observability from "./Observability.ts"
+import * as RpcExchange from "./RpcExchange.ts"
+import * as Settings from "./Settings.ts"
+
+// The cart Worker. Each cart is a SQLite-backed Durable Object of its own
+// (CartObject, one per cart id, `getByName(cartId)`), which runs the same
+// CartLive as the other runtimes over its own storage, one operation at a
+// time (CartWriter.layerSingle), and deletes itself with an alarm once the
+// cart has expired. The Worker's entrypoint only routes: it reads the cart id
+// of a call and hands the call, still encoded, to that cart's object.
+//
+// It has one door, `call`, for the gateway's CART service binding, with the
+// same exchange shape as the other service Workers (RpcExchange.ts). There
+// is no URL door (README.md): a signed URL call needs replay protection in a
+// store of its own, and the cart has no D1.
+
+const serviceName = "shop-cart"
+
+// An exchange answer that ends the caller's call with a defect (the caller's
+// client turns it into a failed call): for calls that cannot be routed.
+const refusal = (problem: string): ReadonlyArray<RpcMessage.FromServerEncoded> => [{ _tag: "Defect", defect: problem }]
+
+const isCartId = Schema.is(CartId)
+const encodeNotFound = Schema.encodeSync(NotFound)
+
+/**
+ * The cart an exchange is for: the `cartId` of its request messages (every
+ * procedure of CartRpcs has one), checked with the CartId schema. An
+ * exchange with no request, a request without a well-formed cart id, or
+ * requests for different carts has no single object to go to.
+ */
+const routeOf = (messages: unknown): { readonly cartId: string } | { readonly problem: string } => {
+  if (!Array.isArray(messages)) return { problem: "Malformed RPC messages" }
+  let cartId: string | undefined
+  for (const message of messages) {
+    if (!Predicate.hasProperty(message, "_tag")) return { problem: "Malformed RPC messages" }
+    if (message._tag !== "Request") continue
+    const payload = Predicate.hasProperty(message, "payload") ? message.payload : undefined
+    const id = Predicate.hasProperty(payload, "cartId") ? payload.cartId : undefined
+    if (!isCartId(id)) return { problem: "A cart call must name a well-formed cart id" }
+    if (cartId !== undefined && cartId !== id) return { problem: "An exchange must be for one cart" }
+    cartId = id
+  }
+  return cartId === undefined ? { problem: "An exchange must carry a cart call" } : { cartId }
+}
+
+// What the entrypoint calls on a cart's object (its Workers RPC method).
+interface CartObjectStub {
+  readonly call: (messages: unknown) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
+}
+
+class CartServer extends Context.Service<
+  CartServer,
+  {
+    // One exchange: encoded RPC messages in, encoded responses out.
+    readonly serve: (messages: unknown) => Effect.Effect<ReadonlyArray<RpcMessage.FromServerEncoded>>
+  }
+>()("@shop/runtime-cloudflare/CartServer") {}
+
+// One object's services: CartLive over this object's storage, its single
+// writer, the clients of the services a cart calls (over this Worker's
+// bindings), the settings from the env, logs and spans like every Worker.
+const makeRuntime = (ctx: DurableObjectState, env: CartEnv) => {
+  const handlers = Layer.unwrap(
+    Effect.map(Effect.service(Carts), (implementation) => layerHandlers(CartRpcs, "Cart", implementation))
+  )
+  const server = Layer.effect(
+    CartServer,
+    Effect.map(RpcExchange.makeServer(CartRpcs, "CartServer"), (serve) => CartServer.of({ serve }))
+  ).pipe(Layer.provide(handlers))
+  const services = Layer.mergeAll(
+    Clients.catalog(env.CATALOG),
+    Clients.inventory(env.INVENTORY),
+    Clients.fulfillment(env.FULFILLMENT),
+    Clients.coupons(env.COUPONS)
+  )
+  const app = server.pipe(
+    Layer.provide(CartLive.layer),
+    Layer.provide(Layer.mergeAll(CartObjectStore.layer(ctx.storage), services)),
+    // Merged: the alarm takes its turn with the same writer as the calls.
+    Layer.provideMerge(CartWriter.layerSingle),
+    Layer.provideMerge(
+      Observability.layer(serviceName).pipe(
+        Layer.provideMerge(Settings.cart),
+        Layer.provideMerge(Settings.provider(env))
+      )
+    )
+  )
+  return ManagedRuntime.make(app.pipe(Layer.provideMerge(Observability.layerScheduler)))
+}
+
+// Refused settings are found once per isolate, before any object builds its
+// runtime: every call then fails with one log line naming the setting.
+let settingsProblem: Promise<string | undefined> | undefined
+
+/** One cart: its storage, its alarm, and the cart service over them. */
+export class CartObject extends DurableObject<CartEnv> {
+  // Built on the first event (not in the constructor, which must not do
+  // I/O), once per instance, and kept while the object stays in memory.
+  private runtime: ReturnType<typeof makeRuntime> | undefined
+
+  private async run<A>(program: Effect.Effect<A, never, CartServer | CartWriter>): Promise<A> {
+    const problem = await (settingsProblem ??= Settings.check(Settings.cart, this.env))
+    if (problem !== undefined) throw new Error(Settings.refuseCall(serviceName, problem))
+    const current = (this.runtime ??= makeRuntime(this.ctx, this.env))
+    const result = current.runPromise(program)
+    if (Observability.exporting(this.env)) {
+      const flush = () => current.runPromise(Observability.flush)
+      this.ctx.waitUntil(result.then(flush, flush))
+    }
+    return result
+  }
+
+  // The entrypoint's call, routed here by cart id. Typed failures and
+  // results go back schema-encoded, as every exchange's do.
+  async call(messages: unknown): Promise<ReadonlyArray<RpcMessage.FromServerEncoded>> {
+    return this.run(Effect.flatMap(CartServer, ({ serve }) => serve(messages)))
+  }
+
+  // Set at the cart's expiry by every save. Runs as one more writer, so that
+  // it never deletes a cart under an operation that is about to save it.
+  override async alarm(): Promise<void> {
+    const storage = this.ctx.storage
+    await this.run(
+      Effect.gen(function* () {
+        const writer = yield* CartWriter
+        return yield* writer.withCart("")(CartObjectStore.sweep(storage))
+      }).pipe(Effect.tap((outcome) => Effect.logInfo("cart alarm").pipe(Effect.annotateLogs({ outcome }))))
+    )
+  }
+}
+
+/** The routing entrypoint: the gateway's CART binding calls `call`. */
+export default class CartWorker extends WorkerEntrypoint<CartEnv> {
+  // Never throws for what it is sent: garbage gets a Defect answer, which
+  // the caller's client reads like any other.
+  async call(messages: unknown): Promise<ReadonlyArray<RpcMessage.FromServerEncoded>> {
+    const route = routeOf(messages)
+    if ("problem" in route) return refusal(route.problem)
+    const stub = this.env.CART_OBJECTS.getByName(route.cartId) as unknown as CartObjectStub
+    return stub.call(messages)
+  }
+
+  // No URL door: a binding's fetch() (or any request) finds nothing here.
+  override async fetch(): Promise<Response> {
+    return Response.json(encodeNotFound(new NotFound({})), { status: 404 })
+  }
+}
