@@ -240,9 +240,10 @@ const nodeRuntime: Target = {
 // The whole Workers set (gateway + the service Workers over service
 // bindings, local D1) under workerd, started by the same script as
 // `npm run dev:workers`, with its own secrets and state in the temp dir.
-// The cart scenarios run once the cart Worker (one Durable Object per cart,
-// runtimes/cloudflare/cart) exists; until then the gateway Worker keeps carts
-// in its own memory, which would measure something no deployment runs.
+// The cart scenarios go through the gateway Worker to the cart Worker (one
+// Durable Object per cart, runtimes/cloudflare/cart); a tree without that
+// Worker skips them, with a note, rather than measure carts kept somewhere no
+// deployment keeps them.
 const workersRuntime: Target = {
   name: "workers runtime (local workerd)",
   start: async ({ connections, rootDir, tempDir, node }) => {
