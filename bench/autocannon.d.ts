@@ -3,8 +3,20 @@
 declare module "autocannon" {
   import type { EventEmitter } from "node:events"
 
+  // One request of `requests`; `setupRequest` gets it with the connection's
+  // defaults (its url's path among them) filled in, and returns what to send.
+  export interface RequestSpec {
+    readonly method?: string
+    readonly path?: string
+    readonly body?: string
+    readonly headers?: Record<string, string>
+    readonly setupRequest?: (request: RequestSpec & { readonly path: string }) => RequestSpec
+  }
+
   export interface Options {
-    readonly url: string
+    // A list: connection i uses url[i % url.length].
+    readonly url: string | ReadonlyArray<string>
+    readonly requests?: ReadonlyArray<RequestSpec>
     readonly connections?: number
     readonly duration?: number
     readonly pipelining?: number

@@ -1,11 +1,25 @@
 // One load scenario, run in its own process so the load generator competes
 // with neither the servers nor the orchestrator for an event loop.
-// Usage: node bench/load.ts '{"url":"http://127.0.0.1:1234/","connections":32,"duration":10,"warmup":2}'
+// Usage: node bench/load.ts '{"urls":["http://127.0.0.1:1234/"],"connections":32,"duration":10,"warmup":2}'
 // Prints one JSON line (LoadResult) to stdout; exits non-zero if autocannon fails.
-import autocannon, { type Instance } from "autocannon"
+import autocannon, { type Instance, type RequestSpec } from "autocannon"
+
+// One request of a sequence: its method, what it appends to the connection's
+// path, its JSON body, and how many times in a row it is sent.
+export interface LoadStep {
+  readonly method: "GET" | "POST"
+  readonly suffix: string
+  readonly body?: string
+  readonly repeat?: number
+}
 
 export interface LoadConfig {
-  readonly url: string
+  // Connection i loads urls[i % urls.length] (autocannon's own rule), so a
+  // list as long as the connections gives each connection its own resource.
+  readonly urls: ReadonlyArray<string>
+  // When set, every connection sends these in order, again and again, on its
+  // own url; otherwise it GETs its url.
+  readonly steps?: ReadonlyArray<LoadStep>
   readonly connections: number
   readonly duration: number
   readonly warmup: number
@@ -32,13 +46,51 @@ export interface LoadResult {
 const parseConfig = (text: string | undefined): LoadConfig => {
   const value: unknown = JSON.parse(text ?? "")
   if (typeof value !== "object" || value === null) throw new Error("config must be a JSON object")
-  const { url, connections, duration, warmup } = value as Record<string, unknown>
-  if (typeof url !== "string" || !URL.canParse(url)) throw new Error("config.url must be a URL")
+  const { connections, duration, steps, urls, warmup } = value as Record<string, unknown>
+  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((url) => typeof url === "string" && URL.canParse(url))) {
+    throw new Error("config.urls must be a non-empty list of URLs")
+  }
   for (const [key, n] of Object.entries({ connections, duration, warmup })) {
     if (typeof n !== "number" || !Number.isFinite(n) || n < 0) throw new Error(`config.${key} must be a number >= 0`)
   }
-  return { url, connections: Number(connections), duration: Number(duration), warmup: Number(warmup) }
+  if (steps !== undefined && (!Array.isArray(steps) || !steps.every(isStep))) {
+    throw new Error("config.steps must be a list of {method, suffix, body?, repeat?}")
+  }
+  return {
+    urls,
+    ...(steps === undefined ? {} : { steps }),
+    connections: Number(connections),
+    duration: Number(duration),
+    warmup: Number(warmup)
+  }
 }
+
+const isStep = (value: unknown): value is LoadStep => {
+  if (typeof value !== "object" || value === null) return false
+  const { body, method, repeat, suffix } = value as Record<string, unknown>
+  return (
+    (method === "GET" || method === "POST") &&
+    typeof suffix === "string" &&
+    (body === undefined || typeof body === "string") &&
+    (repeat === undefined || (typeof repeat === "number" && Number.isInteger(repeat) && repeat >= 1))
+  )
+}
+
+// autocannon builds a request from the connection's url; `setupRequest` appends
+// the step's suffix to that url's path, so one list of steps serves every
+// connection, each on its own resource. Fresh objects for every run:
+// autocannon keeps state on them.
+const requestsOf = (steps: ReadonlyArray<LoadStep>): Array<RequestSpec> =>
+  steps.flatMap((step) =>
+    Array.from({ length: step.repeat ?? 1 }, () => ({
+      method: step.method,
+      ...(step.body === undefined ? {} : { body: step.body, headers: { "content-type": "application/json" } }),
+      setupRequest: (request: RequestSpec & { readonly path: string }) => ({
+        ...request,
+        path: `${request.path}${step.suffix}`
+      })
+    }))
+  )
 
 // autocannon's own latency histogram has 1 ms resolution, which reads as
 // "p50 = 0 ms" against a fast server; the per-response times it emits are
@@ -81,7 +133,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 const run = async (config: LoadConfig, duration: number, samples?: Samples) => {
-  const instance = autocannon({ url: config.url, connections: config.connections, duration })
+  const instance = autocannon({
+    url: [...config.urls],
+    connections: config.connections,
+    duration,
+    ...(config.steps === undefined ? {} : { requests: requestsOf(config.steps) })
+  })
   current = instance
   if (samples !== undefined) {
     instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => {

@@ -1,6 +1,8 @@
 // `npm run bench`: starts every target in targets.ts, loads each scenario
 // from a separate autocannon process (load.ts), prints a table, writes
-// bench/results.json and reports the issue's goals as MET / NOT MET.
+// bench/results.json and reports the issue's goals as MET / NOT MET. Each
+// req/s is shown against the baseline and against its own runtime's
+// GET product of the same run.
 //
 // Env: BENCH_DURATION (seconds per scenario, default 10),
 //      BENCH_CONNECTIONS (default 32).
@@ -12,7 +14,7 @@ import { rmSync } from "node:fs"
 import { availableParallelism, cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import type { LoadConfig, LoadResult } from "./load.ts"
+import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
 import { killAllNow, startProcess, stopAll } from "./processes.ts"
 import { type Goal, type RunningTarget, type Scenario, targets } from "./targets.ts"
 
@@ -78,11 +80,21 @@ const isLoadResult = (value: unknown): value is LoadResult =>
   typeof value.latencyMs === "object"
 
 // A request before the load makes a wrong path fail loudly, instead of
-// measuring how fast the server answers 404.
-const preflight = async (url: string) => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) })
-  const body = await response.text()
-  if (!response.ok) throw new Error(`preflight GET ${url}: HTTP ${response.status} ${body.slice(0, 300)}`)
+// measuring how fast the server answers 404: the scenario's first request, on
+// every connection's own path.
+const preflight = async (urls: ReadonlyArray<string>, step: LoadStep | undefined) => {
+  for (const base of urls) {
+    const url = `${base}${step?.suffix ?? ""}`
+    const method = step?.method ?? "GET"
+    const response = await fetch(url, {
+      method,
+      headers: step?.body === undefined ? {} : { "content-type": "application/json" },
+      body: step?.body ?? null,
+      signal: AbortSignal.timeout(10_000)
+    })
+    const body = await response.text()
+    if (!response.ok) throw new Error(`preflight ${method} ${url}: HTTP ${response.status} ${body.slice(0, 300)}`)
+  }
 }
 
 const load = async (name: string, config: LoadConfig): Promise<LoadResult> => {
@@ -163,7 +175,7 @@ const main = async () => {
   const duration = envNumber("BENCH_DURATION", 10, false)
   const connections = envNumber("BENCH_CONNECTIONS", 32, true)
   tempDir = await mkdtemp(join(tmpdir(), "shop-bench-"))
-  const context = { rootDir, tempDir, node }
+  const context = { rootDir, tempDir, node, connections }
 
   process.stderr.write(`bench: starting ${targets.map((t) => t.name).join(", ")}\n`)
   // Promise.all rejects on the first failure, so a server that cannot start
@@ -180,11 +192,18 @@ const main = async () => {
   for (const { target, runningTarget } of started) {
     for (const scenario of runningTarget.scenarios) {
       const url = runningTarget.baseUrl + scenario.path
-      await preflight(url)
+      const urls = (scenario.connectionPaths ?? [scenario.path]).map((path) => runningTarget.baseUrl + path)
+      await preflight(urls, scenario.steps?.[0])
       process.stderr.write(
         `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s at ${connections} connections\n`
       )
-      const result = await load(scenario.name, { url, connections, duration, warmup: WARMUP_SEC })
+      const result = await load(scenario.name, {
+        urls,
+        ...(scenario.steps === undefined ? {} : { steps: scenario.steps }),
+        connections,
+        duration,
+        warmup: WARMUP_SEC
+      })
       if (!runningTarget.alive()) {
         throw new Error(
           `${target.name} died during ${scenario.name}:\n${runningTarget.describeExit() || "(no output)"}`
@@ -199,6 +218,15 @@ const main = async () => {
   const ratioOf = (m: Measured) =>
     baselineRps === undefined || baselineRps === 0 ? undefined : m.result.requestsPerSecMean / baselineRps
 
+  // Each scenario against its own runtime's GET product of this run, which
+  // cancels out the runtime's fixed costs (HTTP, routing, middleware).
+  const referenceOf = (m: Measured) =>
+    measured.find((other) => other.target === m.target && other.scenario.reference === true)
+  const productRatioOf = (m: Measured) => {
+    const reference = referenceOf(m)?.result.requestsPerSecMean
+    return reference === undefined || reference === 0 ? undefined : m.result.requestsPerSecMean / reference
+  }
+
   const rows = measured.map((m) => [
     m.scenario.name,
     m.result.requestsPerSecMean.toFixed(0),
@@ -206,7 +234,8 @@ const main = async () => {
     ms(m.result.latencyMs.p99),
     String(m.result.non2xx),
     String(m.result.errors),
-    percent(ratioOf(m))
+    percent(ratioOf(m)),
+    percent(productRatioOf(m))
   ])
   const verdicts = measured.flatMap((m) =>
     m.scenario.goal === undefined ? [] : [judge(m.scenario.goal, m, ratioOf(m), connections)]
@@ -219,8 +248,9 @@ const main = async () => {
       `${duration} s per scenario after a ${WARMUP_SEC} s warm-up, ${connections} connections, loopback; ` +
         `Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel})`,
       "",
-      table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline"], rows),
+      table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline", "vs GET product"], rows),
       "",
+      ...started.flatMap(({ runningTarget }) => runningTarget.notes ?? []),
       "targets (informative, never fail the run):",
       ...verdicts.map(
         (v) =>
@@ -246,6 +276,7 @@ const main = async () => {
           scenario: m.scenario.name,
           path: m.scenario.path,
           ratioToBaseline: ratioOf(m) ?? null,
+          ratioToGetProduct: productRatioOf(m) ?? null,
           ...m.result
         })),
         goals: verdicts

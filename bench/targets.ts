@@ -17,9 +17,11 @@
 //   3. Give a scenario a `goal` when the issue sets one; it is printed as
 //      MET / NOT MET and never fails the run.
 import { randomBytes } from "node:crypto"
+import { existsSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
+import type { LoadStep } from "./load.ts"
 import { freePort, startProcess, waitForHttp } from "./processes.ts"
 
 export interface Goal {
@@ -34,7 +36,15 @@ export interface Goal {
 
 export interface Scenario {
   readonly name: string
+  // The path every connection loads; for per-connection scenarios, its shape
+  // (`/api/cart/:id/add`), as printed and written to results.json.
   readonly path: string
+  // When set, connection i loads connectionPaths[i % length] instead (its own cart).
+  readonly connectionPaths?: ReadonlyArray<string>
+  // When set, the requests each connection repeats on its path (load.ts).
+  readonly steps?: ReadonlyArray<LoadStep>
+  // The scenario of the same target the others are compared with ("vs GET product").
+  readonly reference?: boolean
   readonly goal?: Goal
 }
 
@@ -46,6 +56,8 @@ export interface RunningTarget {
   readonly alive: () => boolean
   readonly describeExit: () => string
   readonly stop: () => Promise<void>
+  // Printed under the table: scenarios left out, and why.
+  readonly notes?: ReadonlyArray<string>
 }
 
 export interface TargetContext {
@@ -55,6 +67,8 @@ export interface TargetContext {
   readonly tempDir: string
   // The Node 24 binary every child runs on.
   readonly node: string
+  // The load's connection count: per-connection scenarios make one resource each.
+  readonly connections: number
 }
 
 export interface Target {
@@ -112,9 +126,73 @@ const firstProductId = async (baseUrl: string) => {
   throw new Error(`GET ${baseUrl}/api/products?limit=1 returned no product: ${JSON.stringify(page).slice(0, 300)}`)
 }
 
+const postJson = async (url: string, body?: unknown): Promise<unknown> => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000)
+  })
+  if (!response.ok) throw new Error(`POST ${url}: HTTP ${response.status} ${await response.text()}`)
+  return response.json()
+}
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined
+
+// The cart scenarios, on carts made for this run: one per connection, so that
+// no two connections wait on one cart's writer (that would measure the lock).
+// Each cart holds one line of the demo variant with the most stock, and each
+// connection repeats: set the line to 1 (update), then add 1 until the line
+// holds `cap` = min(its stock, 999 per line). The line therefore never asks
+// for more than the stock or the per-line limit, over any duration, and all
+// but 1 request in `cap` are adds to an existing line, the common add. A cart
+// holds no stock (holds come at checkout), so 32 carts do not compete for it.
+// The sequence starts with the update, so the warm-up leaves nothing behind.
+const cartScenarios = async (label: string, baseUrl: string, connections: number): Promise<Array<Scenario>> => {
+  const page = await getJson(`${baseUrl}/api/products?limit=100`)
+  let best: { productId: string; variantId: string; available: number } | undefined
+  const items = field(page, "items")
+  for (const product of Array.isArray(items) ? items : []) {
+    const variants = field(product, "variants")
+    for (const variant of Array.isArray(variants) ? variants : []) {
+      const productId = field(product, "productId")
+      const variantId = field(variant, "variantId")
+      const available = field(variant, "available")
+      if (typeof productId !== "string" || typeof variantId !== "string" || typeof available !== "number") continue
+      if (best === undefined || available > best.available) best = { productId, variantId, available }
+    }
+  }
+  if (best === undefined || best.available < 2) {
+    throw new Error(`${baseUrl}: no demo variant has the stock the add-to-cart scenario needs`)
+  }
+  const { productId, variantId } = best
+  const cap = Math.min(best.available, 999)
+  const cartPaths: Array<string> = []
+  for (let i = 0; i < connections; i++) {
+    const cartId = field(await postJson(`${baseUrl}/api/cart/init`), "cartId")
+    if (typeof cartId !== "string") throw new Error(`POST ${baseUrl}/api/cart/init returned no cartId`)
+    const path = `/api/cart/${encodeURIComponent(cartId)}`
+    await postJson(`${baseUrl}${path}/add`, { productId, variantId, quantity: 1 })
+    cartPaths.push(path)
+  }
+  return [
+    {
+      name: `${label} POST /api/cart/:id/add`,
+      path: "/api/cart/:id/add",
+      connectionPaths: cartPaths,
+      steps: [
+        { method: "POST", suffix: "/update", body: JSON.stringify({ variantId, quantity: 1 }) },
+        { method: "POST", suffix: "/add", body: JSON.stringify({ productId, variantId, quantity: 1 }), repeat: cap - 1 }
+      ]
+    },
+    { name: `${label} GET /api/cart/:id`, path: "/api/cart/:id", connectionPaths: cartPaths }
+  ]
+}
+
 const nodeRuntime: Target = {
   name: "node runtime",
-  start: async ({ rootDir, tempDir, node }) => {
+  start: async ({ connections, rootDir, tempDir, node }) => {
     const port = await freePort()
     const dataDir = join(tempDir, "node-data")
     await mkdir(dataDir)
@@ -143,8 +221,14 @@ const nodeRuntime: Target = {
     return {
       baseUrl,
       scenarios: [
-        { name: "node GET /api/products/:id", path: `/api/products/${encodeURIComponent(productId)}`, goal },
-        { name: "node GET /api/products?limit=20", path: "/api/products?limit=20" }
+        {
+          name: "node GET /api/products/:id",
+          path: `/api/products/${encodeURIComponent(productId)}`,
+          reference: true,
+          goal
+        },
+        { name: "node GET /api/products?limit=20", path: "/api/products?limit=20" },
+        ...(await cartScenarios("node", baseUrl, connections))
       ],
       alive: () => !child.hasExited(),
       describeExit: child.tail,
@@ -153,12 +237,16 @@ const nodeRuntime: Target = {
   }
 }
 
-// The whole Workers set (gateway + auth, catalog, inventory over service
+// The whole Workers set (gateway + the service Workers over service
 // bindings, local D1) under workerd, started by the same script as
 // `npm run dev:workers`, with its own secrets and state in the temp dir.
+// The cart scenarios go through the gateway Worker to the cart Worker (one
+// Durable Object per cart, runtimes/cloudflare/cart); a tree without that
+// Worker skips them, with a note, rather than measure carts kept somewhere no
+// deployment keeps them.
 const workersRuntime: Target = {
   name: "workers runtime (local workerd)",
-  start: async ({ rootDir, tempDir, node }) => {
+  start: async ({ connections, rootDir, tempDir, node }) => {
     const port = await freePort()
     const child = startProcess({
       name: "workers runtime",
@@ -177,9 +265,20 @@ const workersRuntime: Target = {
       await sleep(200)
     }
     const productId = await firstProductId(baseUrl)
+    const hasCartWorker = existsSync(join(rootDir, "runtimes", "cloudflare", "cart", "wrangler.jsonc"))
     return {
       baseUrl,
-      scenarios: [{ name: "workers GET /api/products/:id", path: `/api/products/${encodeURIComponent(productId)}` }],
+      scenarios: [
+        {
+          name: "workers GET /api/products/:id",
+          path: `/api/products/${encodeURIComponent(productId)}`,
+          reference: true
+        },
+        ...(hasCartWorker ? await cartScenarios("workers", baseUrl, connections) : [])
+      ],
+      notes: hasCartWorker
+        ? []
+        : ["workers cart scenarios skipped: no cart Worker yet (runtimes/cloudflare/cart/wrangler.jsonc)"],
       alive: () => !child.hasExited(),
       describeExit: child.tail,
       stop: child.stop

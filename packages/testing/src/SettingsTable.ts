@@ -1,6 +1,7 @@
 import { Duration, Effect, Exit, type Layer, Option, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { AuthConfig } from "@shop/auth/AuthConfig"
+import { CartConfig } from "@shop/cart/CartConfig"
 import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import { ObservabilityConfig } from "@shop/observability/Observability"
@@ -23,6 +24,7 @@ export interface Summary {
   readonly maxFailuresPerEmail: number
   readonly otlpEndpoint: string | null
   readonly couponThrottle: CouponsConfig["Service"]["throttle"]
+  readonly cartTtlSeconds: number
 }
 
 export type Outcome = { readonly accepted: Partial<Summary> } | { readonly refused: string }
@@ -57,7 +59,8 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
       passwordIterations: 100_000,
       maxFailuresPerEmail: 5,
       otlpEndpoint: null,
-      couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 }
+      couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 },
+      cartTtlSeconds: 604_800
     })
   },
   // Log levels in any case: the value the README documents is lower case.
@@ -123,7 +126,14 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
     outcome: accepted({ otlpEndpoint: "http://127.0.0.1:4318" })
   },
   { settings: { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, outcome: refused("OTEL_EXPORTER_OTLP_ENDPOINT") },
-  { settings: { OTEL_EXPORTER_OTLP_HEADERS: "api-key" }, outcome: refused("OTEL_EXPORTER_OTLP_HEADERS") }
+  { settings: { OTEL_EXPORTER_OTLP_HEADERS: "api-key" }, outcome: refused("OTEL_EXPORTER_OTLP_HEADERS") },
+  // The cart's idle time: 1 second to 1 year, 7 days when unset.
+  { settings: { CART_TTL_SECONDS: "3600" }, outcome: accepted({ cartTtlSeconds: 3600 }) },
+  { settings: { CART_TTL_SECONDS: "" }, outcome: accepted({ cartTtlSeconds: 604_800 }) },
+  { settings: { CART_TTL_SECONDS: "31536000" }, outcome: accepted({ cartTtlSeconds: 31_536_000 }) },
+  { settings: { CART_TTL_SECONDS: "0" }, outcome: refused("CART_TTL_SECONDS") },
+  { settings: { CART_TTL_SECONDS: "soon" }, outcome: refused("CART_TTL_SECONDS") },
+  { settings: { CART_TTL_SECONDS: "31536001" }, outcome: refused("CART_TTL_SECONDS") }
 ]
 
 const summarize = Effect.gen(function* () {
@@ -131,6 +141,7 @@ const summarize = Effect.gen(function* () {
   const auth = yield* AuthConfig
   const observability = yield* ObservabilityConfig
   const coupons = yield* CouponsConfig
+  const cart = yield* CartConfig
   const summary: Summary = {
     logLevel: observability.logLevel,
     corsOrigins: gateway.corsOrigins,
@@ -142,7 +153,8 @@ const summarize = Effect.gen(function* () {
     passwordIterations: auth.passwordIterations,
     maxFailuresPerEmail: auth.throttle.maxFailuresPerEmail,
     otlpEndpoint: Option.getOrNull(observability.otlpEndpoint),
-    couponThrottle: coupons.throttle
+    couponThrottle: coupons.throttle,
+    cartTtlSeconds: cart.ttlSeconds
   }
   return summary
 })
@@ -150,7 +162,7 @@ const summarize = Effect.gen(function* () {
 /** The settings a runtime reads, as its entry point reads them, from `settings` given the way that runtime is given them. */
 export type ReadSettings = (
   settings: Readonly<Record<string, string>>
-) => Layer.Layer<AuthConfig | GatewayConfig | ObservabilityConfig | CouponsConfig, unknown>
+) => Layer.Layer<AuthConfig | GatewayConfig | ObservabilityConfig | CouponsConfig | CartConfig, unknown>
 
 export const describeSettings = (runtime: string, read: ReadSettings) =>
   describe(`settings: ${runtime}`, () => {

@@ -1,6 +1,6 @@
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { DataDir } from "./DataDir.ts"
 import { migrate } from "./Migrations.ts"
 import * as SqliteClient from "./SqliteClient.ts"
@@ -10,7 +10,30 @@ import * as SqliteClient from "./SqliteClient.ts"
 const migrationsRoot = fileURLToPath(new URL("../../../migrations/", import.meta.url))
 
 /** The stateful services, each of which owns one SQLite file and one migrations folder. */
-export type StoreName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons"
+export type StoreName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons" | "cart"
+
+// How each file trades durability for write speed (SqliteClientOptions.synchronous). Every
+// store commits each write to disk before answering, except the carts': a cart changes on every
+// click and is worth far less than a sync per change (about 1 ms on a common disk, with the
+// connection held, which capped add-to-cart near 300 a second). A crash of the process loses
+// no cart change; a power cut may lose the last second of them, never half of one.
+const synchronous: Record<StoreName, "full" | "normal"> = {
+  auth: "full",
+  catalog: "full",
+  inventory: "full",
+  fulfillment: "full",
+  coupons: "full",
+  cart: "normal"
+}
+
+/**
+ * Told of every SQL statement each database runs (see `SqliteClientOptions.onStatement`), for
+ * tests that count what a request costs across the whole service graph. Unset in the runtime.
+ */
+export const StatementObserver = Context.Reference<((database: StoreName, sql: string) => void) | undefined>(
+  "@shop/runtime-node/Databases/StatementObserver",
+  { defaultValue: () => undefined }
+)
 
 /**
  * The database of one service: `<DATA_DIR>/<name>.sqlite`, migrated from
@@ -31,6 +54,16 @@ export const layer = (name: StoreName) =>
     })
   ).pipe(
     Layer.provideMerge(
-      Layer.unwrap(Effect.map(DataDir, (dir) => SqliteClient.layer({ filename: join(dir, `${name}.sqlite`) })))
+      Layer.unwrap(
+        Effect.gen(function* () {
+          const dir = yield* DataDir
+          const observer = yield* StatementObserver
+          return SqliteClient.layer({
+            filename: join(dir, `${name}.sqlite`),
+            synchronous: synchronous[name],
+            onStatement: observer === undefined ? undefined : (sql) => observer(name, sql)
+          })
+        })
+      )
     )
   )

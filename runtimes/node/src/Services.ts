@@ -1,8 +1,9 @@
 import { Layer } from "effect"
 import * as AuthLive from "@shop/auth/AuthLive"
 import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
-import { CartConfig } from "@shop/cart/CartConfig"
 import * as CartLive from "@shop/cart/CartLive"
+import { CartWriter } from "@shop/cart/CartStore"
+import * as CartStoreSql from "@shop/cart/CartStoreSql"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogRepositoryCached from "@shop/catalog/CatalogRepositoryCached"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
@@ -47,8 +48,17 @@ const coupons = CouponsLive.layer.pipe(
   Layer.provide(CouponsRepositorySql.layer.pipe(Layer.provide(Databases.layer("coupons"))))
 )
 
-// TEMPORARY: carts in memory until the cart's SQLite store (cart.sqlite) is wired in.
 const services = Layer.mergeAll(auth, catalog, inventory, fulfillment, coupons)
 
-/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig, CouponsConfig and DataDir. */
-export const layer = CartLive.layerMemory.pipe(Layer.provide(CartConfig.layerConfig), Layer.provideMerge(services))
+// This process is the only one that opens cart.sqlite, and every change to a
+// cart runs under its keyed writer, so the store's in-memory copy of hot carts
+// cannot go stale (CartStoreSql.ts). The sweeper deletes expired rows; reads
+// treat an expired cart as gone before then.
+const cart = Layer.mergeAll(CartLive.layer, CartLive.layerSweeper).pipe(
+  Layer.provide(Layer.mergeAll(CartStoreSql.layer.pipe(Layer.provide(Databases.layer("cart"))), CartWriter.layerKeyed)),
+  // The same catalog, inventory, fulfillment and coupons the gateway's other routes use.
+  Layer.provide(services)
+)
+
+/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig, CouponsConfig, CartConfig and DataDir. */
+export const layer = cart.pipe(Layer.provideMerge(services))

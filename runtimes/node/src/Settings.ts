@@ -1,4 +1,5 @@
 import { ConfigProvider, Layer } from "effect"
+import { CartConfig } from "@shop/cart/CartConfig"
 import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Observability from "@shop/observability/Observability"
@@ -17,6 +18,7 @@ export const layer = AuthSettings.layer.pipe(
   Layer.provideMerge(DataDir.layer),
   Layer.provideMerge(GatewayConfig.layerConfig),
   Layer.provideMerge(CouponsConfig.layerConfig),
+  Layer.provideMerge(CartConfig.layerConfig),
   Layer.provideMerge(Observability.layer(serviceName)),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
 )

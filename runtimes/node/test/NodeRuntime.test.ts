@@ -117,7 +117,14 @@ describe("node runtime: one data directory across restarts", () => {
   })
 
   it("creates one SQLite file per service and a private JWT secret", () => {
-    for (const file of ["auth.sqlite", "catalog.sqlite", "inventory.sqlite", "fulfillment.sqlite", "coupons.sqlite"]) {
+    for (const file of [
+      "auth.sqlite",
+      "catalog.sqlite",
+      "inventory.sqlite",
+      "fulfillment.sqlite",
+      "coupons.sqlite",
+      "cart.sqlite"
+    ]) {
       expect(statSync(join(dataDir, file)).isFile()).toBe(true)
     }
     const secret = statSync(join(dataDir, "jwt-secret"))

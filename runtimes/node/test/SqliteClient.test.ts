@@ -210,6 +210,33 @@ layer(SqliteClient.layer({ filename: ":memory:" }))("SqliteClient", (it) => {
   )
 })
 
+describe("SqliteClient onStatement", () => {
+  it.effect("reports every statement when it runs: queries, raw, values, streams, transactions and exec", () => {
+    const seen: Array<string> = []
+    return Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const client = yield* SqliteClient.SqliteClient
+      yield* client.exec("CREATE TABLE seen (n INTEGER)")
+      const insert = sql`INSERT INTO seen (n) VALUES (${1})`
+      // Built is not run: nothing is reported until the statement executes.
+      assert.deepStrictEqual(seen, ["CREATE TABLE seen (n INTEGER)"])
+      yield* sql.withTransaction(insert)
+      yield* sql`SELECT n FROM seen`.raw
+      yield* sql`SELECT n FROM seen`.values
+      yield* Stream.runDrain(sql`SELECT n FROM seen`.stream)
+      assert.deepStrictEqual(seen, [
+        "CREATE TABLE seen (n INTEGER)",
+        "BEGIN IMMEDIATE",
+        "INSERT INTO seen (n) VALUES (?)",
+        "COMMIT",
+        "SELECT n FROM seen",
+        "SELECT n FROM seen",
+        "SELECT n FROM seen"
+      ])
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:", onStatement: (text) => seen.push(text) })))
+  })
+})
+
 describe("SqliteClient lifecycle", () => {
   it.effect("opens a file database in WAL mode and closes it with its scope", () =>
     Effect.gen(function* () {
@@ -220,11 +247,13 @@ describe("SqliteClient lifecycle", () => {
         const [journal] = yield* sql`PRAGMA journal_mode`.values
         const [foreignKeys] = yield* sql`PRAGMA foreign_keys`.values
         const [busy] = yield* sql`PRAGMA busy_timeout`.values
+        const [synchronous] = yield* sql`PRAGMA synchronous`.values
         yield* sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`
         yield* sql`INSERT INTO kept (id) VALUES (${7})`
-        return [sql, { journal, foreignKeys, busy }] as const
+        return [sql, { journal, foreignKeys, busy, synchronous }] as const
       }).pipe(Effect.provide(SqliteClient.layer({ filename })))
-      assert.deepStrictEqual(settings, { journal: ["wal"], foreignKeys: [1], busy: [5000] })
+      // synchronous 2 = FULL: every commit is synced before it returns.
+      assert.deepStrictEqual(settings, { journal: ["wal"], foreignKeys: [1], busy: [5000], synchronous: [2] })
 
       const closed = yield* Effect.flip(sql`SELECT 1`)
       assert.strictEqual(closed._tag, "SqlError")
@@ -234,6 +263,13 @@ describe("SqliteClient lifecycle", () => {
         Effect.provide(SqliteClient.layer({ filename }))
       )
       assert.deepStrictEqual(reopened, [{ id: 7 }])
+
+      // 1 = NORMAL: synced at checkpoints, for files that choose speed over the last commits.
+      const normal = yield* SqlClient.SqlClient.pipe(
+        Effect.flatMap((sql) => sql`PRAGMA synchronous`.values),
+        Effect.provide(SqliteClient.layer({ filename, synchronous: "normal" }))
+      )
+      assert.deepStrictEqual(normal, [[1]])
     })
   )
 

@@ -1,0 +1,158 @@
+import { Effect, Layer, Option, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "./CartStore.ts"
+
+// Carts in one SQL table (migrations/cart/0001_init.sql), each cart one row
+// holding its record as JSON text.
+//
+// The runtime that uses this store (node) is the only writer of its database,
+// and every change to one cart runs under that cart's CartWriter, so a copy of
+// the records this process read or wrote cannot go stale: a read of a hot cart
+// is answered from memory, without SQL or JSON. The copy is write-through (a
+// save writes the row first, then the copy), bounded (least recently used
+// carts leave it first), and the sweep drops what it deletes.
+//
+// Plain reads (CartLive's `get`) do not take the writer, so a read from the
+// table may overlap a save of the same cart and come back with the record the
+// save replaced. Such a read answers what it read, but keeps no copy: only a
+// read that no write of its cart overlapped fills the copy.
+//
+// A store shared by several processes must not keep one: use `maxCached: 0`.
+
+export interface CacheOptions {
+  // At most this many records are kept in memory; 0 keeps none.
+  readonly maxCached: number
+}
+
+// A few thousand carts at a few KiB each: a few MiB at most.
+export const defaultCacheOptions: CacheOptions = { maxCached: 5_000 }
+
+const RecordRows = Schema.Array(Schema.Struct({ record: Schema.String }))
+const decodeRows = Schema.decodeUnknownEffect(RecordRows)
+
+/** @internal Lets a test hold a read between its SELECT and its copy, to overlap a write there. */
+export interface TestHooks {
+  readonly afterSelect?: Effect.Effect<void>
+}
+
+/** @internal `layer` without the Layer, and the cache size the tests bound. */
+export const make = Effect.fn("CartStoreSql.make")(function* (
+  options: CacheOptions = defaultCacheOptions,
+  hooks: TestHooks = {}
+) {
+  const sql = yield* SqlClient.SqlClient
+  // A Map iterates in insertion order; re-inserting on use keeps the least
+  // recently used cart first, where eviction takes it.
+  const cached = new Map<string, CartRecord>()
+  // Carts with a read from the table in flight, and how many writes of each
+  // finished since; entries leave with their last read, so this follows the
+  // concurrency, not the number of carts.
+  const reading = new Map<string, { readers: number; writes: number }>()
+  // Called once a write is in the table.
+  const wrote = (cartId: string) => {
+    const reads = reading.get(cartId)
+    if (reads !== undefined) reads.writes++
+  }
+
+  const remember = (record: CartRecord) => {
+    if (options.maxCached <= 0) return
+    const cartId = record.cart.cartId
+    cached.delete(cartId)
+    if (cached.size >= options.maxCached) {
+      const oldest = cached.keys().next()
+      if (oldest.done !== true) cached.delete(oldest.value)
+    }
+    cached.set(cartId, record)
+  }
+
+  const select = (cartId: string) =>
+    sql`SELECT record FROM carts WHERE cart_id = ${cartId}`.pipe(
+      Effect.flatMap(decodeRows),
+      Effect.map((rows) => rows[0]),
+      Effect.orDie
+    )
+
+  const find = Effect.fn("CartStoreSql.find")(function* (cartId: string) {
+    const hit = cached.get(cartId)
+    if (hit !== undefined) {
+      cached.delete(cartId)
+      cached.set(cartId, hit)
+      return Option.some(hit)
+    }
+    return yield* Effect.acquireUseRelease(
+      Effect.sync(() => {
+        let reads = reading.get(cartId)
+        if (reads === undefined) {
+          reads = { readers: 0, writes: 0 }
+          reading.set(cartId, reads)
+        }
+        reads.readers++
+        return { reads, writesBefore: reads.writes }
+      }),
+      ({ reads, writesBefore }) =>
+        Effect.gen(function* () {
+          const row = yield* select(cartId)
+          if (hooks.afterSelect !== undefined) yield* hooks.afterSelect
+          if (row === undefined) return Option.none<CartRecord>()
+          // A stored record that does not decode was not written by this code: a defect.
+          const record = decodeRecord(row.record)
+          if (reads.writes === writesBefore) remember(record)
+          return Option.some(record)
+        }),
+      ({ reads }) =>
+        Effect.sync(() => {
+          reads.readers--
+          if (reads.readers === 0) reading.delete(cartId)
+        })
+    )
+  })
+
+  // One statement whether the cart is new or not.
+  const save = Effect.fn("CartStoreSql.save")(function* (record: CartRecord) {
+    const cartId = record.cart.cartId
+    // Forgotten first: if the write fails, the next read goes to the table.
+    cached.delete(cartId)
+    yield* sql`
+      INSERT INTO carts (cart_id, record, expires_at)
+      VALUES (${cartId}, ${encodeRecord(record)}, ${record.expiresAtMillis})
+      ON CONFLICT (cart_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at
+    `.pipe(Effect.orDie)
+    wrote(cartId)
+    remember(record)
+  })
+
+  const remove = Effect.fn("CartStoreSql.remove")(function* (cartId: string) {
+    cached.delete(cartId)
+    yield* sql`DELETE FROM carts WHERE cart_id = ${cartId}`.pipe(Effect.orDie)
+    wrote(cartId)
+    // Again: a read that ended meanwhile may have put the row back.
+    cached.delete(cartId)
+  })
+
+  // The sweep does not run under the carts' writers. Dropping every cached
+  // record that is expired at `nowMillis` (rather than only the rows deleted)
+  // also drops one that a read put back after the DELETE; a save that renewed
+  // a cart meanwhile has a later expiry, and neither its row nor its copy goes.
+  const removeExpired = Effect.fn("CartStoreSql.removeExpired")(function* (nowMillis: number) {
+    const deleted = yield* sql`DELETE FROM carts WHERE expires_at <= ${nowMillis} RETURNING cart_id`.pipe(Effect.orDie)
+    for (const [cartId, record] of cached) {
+      if (record.expiresAtMillis <= nowMillis) cached.delete(cartId)
+    }
+    return deleted.length
+  })
+
+  return {
+    store: CartStore.of({ find, save, remove, removeExpired }),
+    cachedCount: () => cached.size,
+    readsInFlight: () => reading.size
+  }
+})
+
+/** The cart store over the SqlClient in context, with a bounded in-memory copy (see above). */
+export const layerWith = (options: CacheOptions) =>
+  Layer.effect(
+    CartStore,
+    Effect.map(make(options), ({ store }) => store)
+  )
+
+export const layer = layerWith(defaultCacheOptions)
