@@ -33,7 +33,6 @@ import { Currency, type Money } from "@shop/domain/Money"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
-import { Inventory } from "@shop/inventory/Inventory"
 import { CartConfig } from "./CartConfig.ts"
 import { Carts } from "./Carts.ts"
 import { type CartRecord, CartStore, CartWriter } from "./CartStore.ts"
@@ -111,7 +110,6 @@ export const layer = Layer.effect(
     const writer = yield* CartWriter
     const config = yield* CartConfig
     const catalog = yield* Catalog
-    const inventory = yield* Inventory
     const fulfillment = yield* Fulfillment
     const coupons = yield* Coupons
 
@@ -165,13 +163,17 @@ export const layer = Layer.effect(
       draft.lines = kept
     }
 
-    const checkStock = Effect.fn("Carts.checkStock")(function* (variantId: VariantId, requested: number) {
-      const [level] = yield* inventory.availability({ variantIds: [variantId] })
-      const available = level?.available ?? 0
-      if (requested > available) {
-        return yield* new InsufficientStock({ details: { variantId, available, requested } })
-      }
-    })
+    // Against the `available` the catalog just answered for this operation
+    // (read live from inventory: the catalog caches products, never stock),
+    // so a stock check costs no call of its own.
+    const checkStock = (variant: Product["variants"][number], requested: number) =>
+      requested > variant.available
+        ? Effect.fail(
+            new InsufficientStock({
+              details: { variantId: variant.variantId, available: variant.available, requested }
+            })
+          )
+        : Effect.void
 
     // The coupon of a code as it stands for this cart; a deleted coupon is
     // `invalid_coupon`.
@@ -376,7 +378,7 @@ export const layer = Layer.effect(
               `is priced in ${variant.price.currency}; this cart is in ${draft.currency}`
             )
           }
-          yield* checkStock(variant.variantId, quantity)
+          yield* checkStock(variant, quantity)
           if (line !== undefined) {
             line.quantity = quantity
             return
@@ -405,14 +407,19 @@ export const layer = Layer.effect(
       return yield* change(
         input.cartId,
         input.caller,
-        Effect.fnUntraced(function* (draft) {
+        Effect.fnUntraced(function* (draft, products) {
           const line = draft.lines.find((l) => l.variantId === input.variantId)
           if (line === undefined) return yield* new ItemNotFound({})
           if (input.quantity === 0) {
             draft.lines = draft.lines.filter((l) => l !== line)
             return
           }
-          yield* checkStock(line.variantId, input.quantity)
+          // The line survived repricing, so its product and variant are in `products`.
+          const variant = Option.flatMap(products.get(line.productId) ?? Option.none(), (product) =>
+            Option.fromUndefinedOr(product.variants.find((v) => v.variantId === line.variantId))
+          )
+          if (Option.isNone(variant)) return yield* new ItemNotFound({})
+          yield* checkStock(variant.value, input.quantity)
           line.quantity = input.quantity
         })
       )
@@ -582,7 +589,7 @@ export const layerSweeper = Layer.effectDiscard(
 
 /**
  * The cart on an in-memory store with its sweeper and a keyed writer; needs
- * CartConfig and the Catalog, Inventory, Fulfillment and Coupons interfaces
+ * CartConfig and the Catalog, Fulfillment and Coupons interfaces
  * (the memory runtime provides the same instances the gateway uses).
  */
 export const layerMemory = Layer.mergeAll(layer, layerSweeper).pipe(

@@ -83,7 +83,6 @@ const makeRuntime = (ctx: DurableObjectState, env: CartEnv) => {
   ).pipe(Layer.provide(handlers))
   const services = Layer.mergeAll(
     Clients.catalog(env.CATALOG),
-    Clients.inventory(env.INVENTORY),
     Clients.fulfillment(env.FULFILLMENT),
     Clients.coupons(env.COUPONS)
   )
