@@ -3,7 +3,7 @@
 // hold both to one contract, so the runtimes cannot drift apart.
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
 import { AuthRepository } from "@shop/auth/AuthRepository"
 import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
@@ -22,6 +22,8 @@ import { SqlBatch } from "@shop/domain/SqlBatch"
 import { FulfillmentRepository } from "@shop/fulfillment/FulfillmentRepository"
 import * as FulfillmentRepositoryMemory from "@shop/fulfillment/FulfillmentRepositoryMemory"
 import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentRepositorySql"
+import { Inventory } from "@shop/inventory/Inventory"
+import * as InventoryLive from "@shop/inventory/InventoryLive"
 import { InventoryRepository } from "@shop/inventory/InventoryRepository"
 import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
@@ -551,6 +553,36 @@ for (const kind of ["memory", "sql"] as const) {
         assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
         assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 3, reserved: 0 }])
       }).pipe(provide)
+    )
+
+    it.effect("through the service: 12 concurrent reserves of 1 for 3, each refusal says why", () =>
+      Effect.gen(function* () {
+        const inventory = yield* Inventory
+        yield* inventory.initialize({ levels: [{ variantId: a, stock: 3 }] })
+        const results = yield* Effect.all(
+          Array.from({ length: 12 }, (_, n) =>
+            Effect.result(inventory.reserve({ holdId: holdId(n % 6), lines: [{ variantId: a, quantity: 1 }] }))
+          ),
+          { concurrency: "unbounded" }
+        )
+        // Six ids, each asked twice: the three placed answer both askers.
+        const placed = results.filter(Result.isSuccess).map((result) => result.success.holdId)
+        assert.strictEqual(new Set(placed).size, 3)
+        assert.strictEqual(placed.length, 6)
+        for (const result of results.filter(Result.isFailure)) {
+          assert.deepStrictEqual(result.failure._tag === "InsufficientStock" && result.failure.details, {
+            variantId: a,
+            available: 0,
+            requested: 1
+          })
+        }
+        assert.deepStrictEqual(yield* inventory.get({ variantId: a }), {
+          variantId: a,
+          stock: 3,
+          reserved: 3,
+          available: 0
+        })
+      }).pipe(Effect.provide(InventoryLive.layer.pipe(Layer.provide(stores.inventory[kind]))))
     )
   })
 
