@@ -258,3 +258,50 @@ export class AddressRequired extends Schema.Error<AddressRequired>("AddressRequi
   },
   { httpApiStatus: 400 }
 ) {}
+
+// Inventory holds
+
+export class HoldNotFound extends Schema.Error<HoldNotFound>("HoldNotFound")(
+  {
+    ...body("HoldNotFound", "hold_not_found", "No such hold")
+  },
+  { httpApiStatus: 404 }
+) {}
+
+// Committing a hold whose time ran out: its stock went back to the shelf.
+export class HoldExpired extends Schema.Error<HoldExpired>("HoldExpired")(
+  {
+    ...body("HoldExpired", "hold_expired", "The hold on this stock has expired"),
+    details: Schema.Struct({ holdId: Schema.String, expiresAt: Schema.String })
+  },
+  { httpApiStatus: 409 }
+) {}
+
+// Committing a hold that was released: its stock went back to the shelf.
+export class HoldReleased extends Schema.Error<HoldReleased>("HoldReleased")(
+  {
+    ...body("HoldReleased", "hold_released", "The hold on this stock was released"),
+    details: Schema.Struct({ holdId: Schema.String })
+  },
+  { httpApiStatus: 409 }
+) {}
+
+// Releasing a hold that was committed: that stock is sold, and only a restock
+// (an order's cancellation) returns it.
+export class HoldCommitted extends Schema.Error<HoldCommitted>("HoldCommitted")(
+  {
+    ...body("HoldCommitted", "hold_committed", "The hold was already committed"),
+    details: Schema.Struct({ holdId: Schema.String })
+  },
+  { httpApiStatus: 409 }
+) {}
+
+// Reserving again under a hold id that holds other lines. A retry repeats the
+// same lines; different lines are a different hold and need their own id.
+export class HoldMismatch extends Schema.Error<HoldMismatch>("HoldMismatch")(
+  {
+    ...body("HoldMismatch", "hold_mismatch", "This hold id is already used for other lines"),
+    details: Schema.Struct({ holdId: Schema.String })
+  },
+  { httpApiStatus: 409 }
+) {}

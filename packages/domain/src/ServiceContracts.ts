@@ -29,6 +29,11 @@ import {
   CouponExists,
   CouponNotFound,
   EmailExists,
+  HoldCommitted,
+  HoldExpired,
+  HoldMismatch,
+  HoldNotFound,
+  HoldReleased,
   InvalidCoupon,
   InvalidCredentials,
   InvalidShippingMethod,
@@ -54,7 +59,7 @@ import {
   BasisPoints
 } from "./Fulfillment.ts"
 import { AddressId, CartId, ProductId, SessionId, UserId, VariantId } from "./Ids.ts"
-import { Availability, StockLevel } from "./Inventory.ts"
+import { Availability, ExpiredHolds, Hold, HoldId, ReserveInput, StockLevel } from "./Inventory.ts"
 
 // The service interfaces, as data: one RpcGroup per service, one procedure
 // per method, with the schemas of its payload, success and typed failure.
@@ -118,6 +123,7 @@ export const CatalogRpcs = RpcGroup.make(
 
 const ByVariant = Schema.Struct({ variantId: VariantId })
 const Variants = Schema.Struct({ variantIds: Schema.Array(VariantId) })
+const ByHold = Schema.Struct({ holdId: HoldId })
 
 export const InventoryRpcs = RpcGroup.make(
   method("get", ByVariant, StockLevel, VariantNotFound),
@@ -143,7 +149,19 @@ export const InventoryRpcs = RpcGroup.make(
     Schema.Void,
     Schema.Never
   ),
-  method("remove", Variants, Schema.Void, Schema.Never)
+  method("remove", Variants, Schema.Void, Schema.Never),
+  // Holds every line or none: the first line short of stock is reported.
+  // Again with the same holdId and lines: the same hold, reserved once, as it
+  // is now (it may have been committed, released or expired since).
+  method("reserve", ReserveInput, Hold, Schema.Union([InsufficientStock, HoldMismatch, ValidationError])),
+  // The held stock is sold. Again: the same answer, sold once.
+  method("commit", ByHold, Hold, Schema.Union([HoldNotFound, HoldExpired, HoldReleased])),
+  // The held stock goes back. Again, or after expiry: the same, returned once.
+  method("release", ByHold, Hold, Schema.Union([HoldNotFound, HoldCommitted])),
+  method("getHold", ByHold, Hold, HoldNotFound),
+  // Returns the stock of every hold past its expiry, as of the service's
+  // Clock (a caller cannot move time); the sweeper and the Workers' cron call it.
+  method("expireHolds", Schema.Struct({}), ExpiredHolds, Schema.Never)
 )
 
 export const FulfillmentRpcs = RpcGroup.make(

@@ -1,8 +1,27 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import { VariantId } from "@shop/domain/Ids"
+import { HoldId, HoldStatus } from "@shop/domain/Inventory"
 
 export const LevelRow = Schema.Struct({ variantId: VariantId, stock: Schema.Int, reserved: Schema.Int })
 export type LevelRow = typeof LevelRow.Type
+
+export const HoldLineRow = Schema.Struct({ variantId: VariantId, quantity: Schema.Int })
+export type HoldLineRow = typeof HoldLineRow.Type
+
+// Times in epoch milliseconds.
+export const HoldRow = Schema.Struct({
+  holdId: HoldId,
+  status: HoldStatus,
+  lines: Schema.Array(HoldLineRow),
+  createdAt: Schema.Int,
+  expiresAt: Schema.Int,
+  settledAt: Schema.NullOr(Schema.Int)
+})
+export type HoldRow = typeof HoldRow.Type
+
+// The ways out of `active`. `committed` and `released` apply only before the
+// expiry; `expired` only from it on.
+export type Settlement = "committed" | "released" | "expired"
 
 // Each method is one atomic step. Changes of stock are conditional updates
 // (`stock >= reserved` checked and written together), never read-then-write.
@@ -19,5 +38,26 @@ export class InventoryRepository extends Context.Service<
       now: number
     ) => Effect.Effect<void>
     readonly deleteMany: (variantIds: ReadonlyArray<VariantId>) => Effect.Effect<void>
+
+    // Places an active hold and adds its lines to `reserved`, all of it or
+    // nothing. False when nothing was written: the hold id is taken, a variant
+    // has no stock row or too little available, or the store failed (D1
+    // reports every failure alike, so the caller reads to learn which).
+    // The lines name distinct variants.
+    readonly reserve: (hold: {
+      readonly holdId: HoldId
+      readonly lines: ReadonlyArray<HoldLineRow>
+      readonly createdAt: number
+      readonly expiresAt: number
+    }) => Effect.Effect<boolean>
+    readonly findHold: (holdId: HoldId) => Effect.Effect<Option.Option<HoldRow>>
+    // Moves one active hold to `to` and its stock with it (committed: out of
+    // stock and reserved; released, expired: out of reserved), atomically.
+    // Of racing settlements of one hold exactly one applies; true when it was
+    // this one.
+    readonly settle: (holdId: HoldId, to: Settlement, now: number) => Effect.Effect<boolean>
+    // Expires up to `limit` active holds whose expiry is at or before `now`,
+    // oldest first, returning their stock; how many it expired.
+    readonly expireDue: (now: number, limit: number) => Effect.Effect<number>
   }
 >()("@shop/inventory/InventoryRepository") {}

@@ -1,10 +1,31 @@
 import { Effect, Layer, Option } from "effect"
 import type { VariantId } from "@shop/domain/Ids"
-import { maxStock } from "@shop/domain/Inventory"
-import { InventoryRepository, type LevelRow } from "./InventoryRepository.ts"
+import { type HoldId, maxStock } from "@shop/domain/Inventory"
+import { type HoldRow, InventoryRepository, type LevelRow, type Settlement } from "./InventoryRepository.ts"
 
+// Every method is one synchronous step, so none can observe another half
+// done: that is this store's atomicity, as a transaction or a D1 batch is the
+// SQL store's.
 export const layer = Layer.sync(InventoryRepository, () => {
   const levels = new Map<VariantId, LevelRow>()
+  const holds = new Map<HoldId, HoldRow>()
+  const adjustHeld = (hold: HoldRow, stockBy: number, reservedBy: number) => {
+    for (const line of hold.lines) {
+      const row = levels.get(line.variantId)
+      // A variant removed from the catalog took its reservations with it.
+      if (row === undefined) continue
+      levels.set(line.variantId, {
+        ...row,
+        stock: row.stock + stockBy * line.quantity,
+        reserved: row.reserved + reservedBy * line.quantity
+      })
+    }
+  }
+  const settleNow = (hold: HoldRow, to: Settlement, now: number) => {
+    holds.set(hold.holdId, { ...hold, status: to, settledAt: now })
+    if (to === "committed") adjustHeld(hold, -1, -1)
+    else adjustHeld(hold, 0, -1)
+  }
   const write = (variantId: VariantId, stock: number) => {
     const row = levels.get(variantId)
     if (!row || stock < row.reserved || stock < 0 || stock > maxStock) return Option.none<LevelRow>()
@@ -36,6 +57,48 @@ export const layer = Layer.sync(InventoryRepository, () => {
     deleteMany: (variantIds) =>
       Effect.sync(() => {
         for (const id of variantIds) levels.delete(id)
+      }),
+    reserve: (hold) =>
+      Effect.sync(() => {
+        if (holds.has(hold.holdId)) return false
+        const short = hold.lines.some((line) => {
+          const row = levels.get(line.variantId)
+          return row === undefined || row.stock - row.reserved < line.quantity
+        })
+        if (short) return false
+        const row: HoldRow = {
+          ...hold,
+          lines: hold.lines.map((line) => ({ ...line })),
+          status: "active",
+          settledAt: null
+        }
+        holds.set(hold.holdId, row)
+        adjustHeld(row, 0, 1)
+        return true
+      }),
+    findHold: (holdId) =>
+      Effect.sync(() =>
+        Option.map(Option.fromNullishOr(holds.get(holdId)), (hold) => ({
+          ...hold,
+          lines: hold.lines.map((line) => ({ ...line }))
+        }))
+      ),
+    settle: (holdId, to, now) =>
+      Effect.sync(() => {
+        const hold = holds.get(holdId)
+        if (hold === undefined || hold.status !== "active") return false
+        if ((to === "expired") !== hold.expiresAt <= now) return false
+        settleNow(hold, to, now)
+        return true
+      }),
+    expireDue: (now, limit) =>
+      Effect.sync(() => {
+        const due = Array.from(holds.values())
+          .filter((hold) => hold.status === "active" && hold.expiresAt <= now)
+          .sort((x, y) => x.expiresAt - y.expiresAt)
+          .slice(0, limit)
+        for (const hold of due) settleNow(hold, "expired", now)
+        return due.length
       })
   })
 })

@@ -1,15 +1,48 @@
 import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
+import { SecureRandom } from "effect/crypto"
 import { SqlClient } from "effect/sql"
+import type { HoldId } from "@shop/domain/Inventory"
 import { maxStock } from "@shop/domain/Inventory"
-import { chunk, maxSqlParameters } from "@shop/domain/SqlBatch"
-import { InventoryRepository, LevelRow } from "./InventoryRepository.ts"
+import { chunk, maxSqlParameters, SqlBatch } from "@shop/domain/SqlBatch"
+import { HoldLineRow, HoldRow, InventoryRepository, LevelRow, type Settlement } from "./InventoryRepository.ts"
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
+const decodeHold = Schema.decodeUnknownEffect(HoldRow)
+const decodeLines = Schema.decodeUnknownEffect(Schema.Array(HoldLineRow))
+// Four bound parameters per line, within D1's 100 per statement.
+const linesPerInsert = Math.floor(maxSqlParameters / 4)
 
-export const layer = Layer.effect(
+const decodeCount = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ count: Schema.Int })))
+
+// Holds and the stock they set aside (migrations/inventory/0003_holds.sql).
+//
+// Every write that touches both a hold and stock_levels is ONE group through
+// SqlBatch (a transaction on SQLite, one batch on D1, which has neither
+// interactive transactions nor row counts for a batch), made of single
+// statements that need no earlier read:
+//
+// - reserve: insert the hold, insert each line with its variant taken from
+//   stock_levels (an unknown variant inserts NULL into a NOT NULL column), add
+//   the lines to `reserved`. CHECK (stock >= reserved) refuses a line short of
+//   stock, and any refusal undoes the whole group, so concurrent reserves can
+//   never hold more than the stock between them.
+// - settle and expire: first the conditional change of status (only from
+//   `active`, and on the right side of the expiry), which stamps the rows it
+//   changes with a token fresh for this group; then the stock moves for the
+//   holds carrying that token, that is, only for the changes this group won.
+//   A racing commit, release or expiry of the same hold finds it no longer
+//   active, stamps nothing and moves nothing. This needs the group's
+//   atomicity only, not isolation from other groups.
+export const layerBatched = Layer.effect(
   InventoryRepository,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const batch = yield* SqlBatch
+    // Tokens only tell racing groups apart (Workers isolates included), so
+    // any good randomness will do; the store keeps its own source rather than
+    // adding a dependency to every runtime's wiring.
+    const random = yield* Effect.provide(Effect.service(SecureRandom.SecureRandom), SecureRandom.layerWebCrypto)
+    const token = random.uuidV4()
     const columns = sql.literal("variant_id AS variantId, stock, reserved")
     const one = <E>(effect: Effect.Effect<ReadonlyArray<unknown>, E>) =>
       effect.pipe(
@@ -17,6 +50,33 @@ export const layer = Layer.effect(
         Effect.map((rows) => Option.fromNullishOr(rows[0])),
         Effect.orDie
       )
+
+    // What the holds stamped with `token` set aside of each variant.
+    const held = (token: string) => sql`(
+      SELECT SUM(l.quantity) FROM hold_lines l JOIN holds h ON h.hold_id = l.hold_id
+      WHERE h.settle_token = ${token} AND l.variant_id = stock_levels.variant_id
+    )`
+    const moveStock = (to: Settlement, token: string, now: number) => {
+      const quantity = held(token)
+      const change =
+        to === "committed"
+          ? sql`stock = stock - ${quantity}, reserved = reserved - ${quantity}`
+          : sql`reserved = reserved - ${quantity}`
+      return sql`
+        UPDATE stock_levels SET ${change}, updated_at = ${now}
+        WHERE variant_id IN (
+          SELECT l.variant_id FROM hold_lines l JOIN holds h ON h.hold_id = l.hold_id WHERE h.settle_token = ${token}
+        )
+      `
+    }
+    const stamped = (token: string) =>
+      sql`SELECT COUNT(*) AS count FROM holds WHERE settle_token = ${token}`.pipe(
+        Effect.flatMap(decodeCount),
+        Effect.map((rows) => rows[0]?.count ?? 0)
+      )
+    // `status = 'active'` is written out, not bound: SQLite uses the partial
+    // index holds_active_expiry only for a literal that matches its WHERE.
+    const due = (now: number) => sql`status = 'active' AND expires_at <= ${now}`
 
     return InventoryRepository.of({
       find: (variantId) => one(sql`SELECT ${columns} FROM stock_levels WHERE variant_id = ${variantId}`),
@@ -68,7 +128,102 @@ export const layer = Layer.effect(
           chunk(variantIds, maxSqlParameters),
           (ids) => sql`DELETE FROM stock_levels WHERE ${sql.in("variant_id", ids)}`,
           { discard: true }
-        ).pipe(Effect.orDie)
+        ).pipe(Effect.orDie),
+      reserve: (hold) =>
+        batch
+          .run([
+            sql`
+              INSERT INTO holds (hold_id, status, created_at, expires_at)
+              VALUES (${hold.holdId}, 'active', ${hold.createdAt}, ${hold.expiresAt})
+            `,
+            // Few statements, not one per line: D1 counts each statement of
+            // a batch against a Worker invocation's query limit.
+            ...chunk(
+              hold.lines.map((line, position) => ({ ...line, position })),
+              linesPerInsert
+            ).map(
+              (rows) => sql`
+                INSERT INTO hold_lines (hold_id, variant_id, quantity, position) VALUES ${sql.csv(
+                  rows.map(
+                    (line) => sql`(
+                      ${hold.holdId},
+                      (SELECT variant_id FROM stock_levels WHERE variant_id = ${line.variantId}),
+                      ${line.quantity},
+                      ${line.position}
+                    )`
+                  )
+                )}
+              `
+            ),
+            sql`
+              UPDATE stock_levels
+              SET reserved = reserved + (
+                SELECT l.quantity FROM hold_lines l
+                WHERE l.hold_id = ${hold.holdId} AND l.variant_id = stock_levels.variant_id
+              ), updated_at = ${hold.createdAt}
+              WHERE variant_id IN (SELECT variant_id FROM hold_lines WHERE hold_id = ${hold.holdId})
+            `
+          ])
+          .pipe(
+            Effect.as(true),
+            // The expected refusals (a taken id, a short or unknown line) and
+            // a failing store look the same on D1; the caller reads to tell.
+            Effect.catch((error) =>
+              Effect.as(Effect.logDebug("A reserve group was refused").pipe(Effect.annotateLogs({ error })), false)
+            )
+          ),
+      findHold: (holdId) =>
+        Effect.gen(function* () {
+          const rows = yield* sql`
+            SELECT hold_id AS holdId, status, created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt
+            FROM holds WHERE hold_id = ${holdId}
+          `
+          if (rows[0] === undefined) return Option.none()
+          const lines = yield* sql`
+            SELECT variant_id AS variantId, quantity FROM hold_lines WHERE hold_id = ${holdId} ORDER BY position
+          `.pipe(Effect.flatMap(decodeLines))
+          return Option.some(yield* decodeHold({ ...rows[0], lines }))
+        }).pipe(Effect.orDie),
+      settle: (holdId: HoldId, to: Settlement, now: number) =>
+        Effect.gen(function* () {
+          const stamp = yield* token
+          const window = to === "expired" ? sql`expires_at <= ${now}` : sql`expires_at > ${now}`
+          yield* batch.run([
+            sql`
+              UPDATE holds SET status = ${to}, settled_at = ${now}, settle_token = ${stamp}
+              WHERE hold_id = ${holdId} AND status = 'active' AND ${window}
+            `,
+            moveStock(to, stamp, now)
+          ])
+          return (yield* stamped(stamp)) > 0
+        }).pipe(Effect.orDie),
+      expireDue: (now, limit) =>
+        Effect.gen(function* () {
+          const stamp = yield* token
+          yield* batch.run([
+            sql`
+              UPDATE holds SET status = 'expired', settled_at = ${now}, settle_token = ${stamp}
+              WHERE hold_id IN (
+                SELECT hold_id FROM holds WHERE ${due(now)} ORDER BY expires_at, hold_id LIMIT ${limit}
+              )
+            `,
+            moveStock("expired", stamp, now)
+          ])
+          return yield* stamped(stamp)
+        }).pipe(Effect.orDie)
     })
   })
 )
+
+/**
+ * For SQLite (node, tests): the groups run as transactions on the store's own
+ * connection. D1 has no transactions: a Worker uses `layerBatched` with
+ * `D1SqlBatch.layer`.
+ *
+ * `Layer.fresh`: layers are memoized by identity across one build, so the one
+ * `SqlBatch.layerTransaction` object shared with another service (the node
+ * runtime gives it to the catalog) would hand both the transactions of
+ * whichever database built it first, and this store's groups would not be
+ * atomic.
+ */
+export const layer = layerBatched.pipe(Layer.provide(Layer.fresh(SqlBatch.layerTransaction)))

@@ -3,7 +3,7 @@
 // hold both to one contract, so the runtimes cannot drift apart.
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
 import { AuthRepository } from "@shop/auth/AuthRepository"
 import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
@@ -17,10 +17,13 @@ import * as CouponsRepositorySql from "@shop/coupons/CouponsRepositorySql"
 import type { ListProducts } from "@shop/domain/Catalog"
 import { AddressId, ProductId, SessionId, UserId, VariantId } from "@shop/domain/Ids"
 import { Currency } from "@shop/domain/Money"
+import { HoldId } from "@shop/domain/Inventory"
 import { SqlBatch } from "@shop/domain/SqlBatch"
 import { FulfillmentRepository } from "@shop/fulfillment/FulfillmentRepository"
 import * as FulfillmentRepositoryMemory from "@shop/fulfillment/FulfillmentRepositoryMemory"
 import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentRepositorySql"
+import { Inventory } from "@shop/inventory/Inventory"
+import * as InventoryLive from "@shop/inventory/InventoryLive"
 import { InventoryRepository } from "@shop/inventory/InventoryRepository"
 import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
@@ -310,6 +313,277 @@ for (const kind of ["memory", "sql"] as const) {
         assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).stock, 0)
       }).pipe(provide)
     )
+
+    const holdId = (n: number) => HoldId.make(`res_contract${String(n).padStart(6, "0")}`)
+    const place = (n: number, lines: ReadonlyArray<{ variantId: VariantId; quantity: number }>, expiresAt = 100) =>
+      Effect.flatMap(Effect.service(InventoryRepository), (repo) =>
+        repo.reserve({ holdId: holdId(n), lines, createdAt: 1, expiresAt })
+      )
+    const levels = Effect.flatMap(Effect.service(InventoryRepository), (repo) => repo.findMany([a, b]))
+
+    it.effect("a hold is placed whole or not at all, once per id", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: 5 },
+            { variantId: b, stock: 1 }
+          ],
+          1
+        )
+        const unknown = VariantId.make("var_contractinvmissing0")
+        assert.isFalse(
+          yield* place(1, [
+            { variantId: a, quantity: 2 },
+            { variantId: b, quantity: 2 }
+          ])
+        )
+        assert.isFalse(
+          yield* place(1, [
+            { variantId: a, quantity: 2 },
+            { variantId: unknown, quantity: 1 }
+          ])
+        )
+        assert.isTrue(Option.isNone(yield* repo.findHold(holdId(1))))
+        assert.deepStrictEqual(yield* levels, [
+          { variantId: a, stock: 5, reserved: 0 },
+          { variantId: b, stock: 1, reserved: 0 }
+        ])
+
+        assert.isTrue(
+          yield* place(1, [
+            { variantId: b, quantity: 1 },
+            { variantId: a, quantity: 2 }
+          ])
+        )
+        assert.deepStrictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))), {
+          holdId: holdId(1),
+          status: "active",
+          lines: [
+            { variantId: b, quantity: 1 },
+            { variantId: a, quantity: 2 }
+          ],
+          createdAt: 1,
+          expiresAt: 100,
+          settledAt: null
+        })
+        // The id is taken: nothing more is held, whatever the lines.
+        assert.isFalse(yield* place(1, [{ variantId: a, quantity: 1 }]))
+        assert.deepStrictEqual(yield* levels, [
+          { variantId: a, stock: 5, reserved: 2 },
+          { variantId: b, stock: 1, reserved: 1 }
+        ])
+        // Stock cannot be set below what is held.
+        assert.isTrue(Option.isNone(yield* repo.setStock(a, 1, 2)))
+      }).pipe(provide)
+    )
+
+    it.effect("a hold of 100 lines (past D1's parameter bound per statement) is one group, in order", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        const variants = Array.from({ length: 100 }, (_, i) =>
+          VariantId.make(`var_contractmany${String(99 - i).padStart(8, "0")}`)
+        )
+        yield* repo.insertMany(
+          variants.map((variantId, i) => ({ variantId, stock: i === 99 ? 1 : 5 })),
+          1
+        )
+        const lines = variants.map((variantId) => ({ variantId, quantity: 2 }))
+        // The last line is short: nothing of the 99 others is held.
+        assert.isFalse(yield* place(1, lines))
+        assert.isTrue((yield* repo.findMany(variants)).every((row) => row.reserved === 0))
+        const fitting = lines.map((line, i) => (i === 99 ? { ...line, quantity: 1 } : line))
+        assert.isTrue(yield* place(1, fitting))
+        assert.deepStrictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).lines, fitting)
+        assert.isTrue((yield* repo.findMany(variants)).every((row) => row.reserved === (row.stock === 1 ? 1 : 2)))
+      }).pipe(provide)
+    )
+
+    it.effect("12 concurrent holds of 1 for 3 in stock: exactly 3 are placed", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany([{ variantId: a, stock: 3 }], 1)
+        const placed = yield* Effect.all(
+          Array.from({ length: 12 }, (_, n) => place(n, [{ variantId: a, quantity: 1 }])),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(placed.filter(Boolean).length, 3)
+        assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(a)), { variantId: a, stock: 3, reserved: 3 })
+      }).pipe(provide)
+    )
+
+    it.effect("a hold leaves active once, on the right side of its expiry, moving its stock", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: 10 },
+            { variantId: b, stock: 10 }
+          ],
+          1
+        )
+        const lines = [
+          { variantId: a, quantity: 3 },
+          { variantId: b, quantity: 1 }
+        ]
+        yield* place(1, lines)
+        yield* place(2, lines)
+        yield* place(3, lines)
+        // Not due yet; committing or releasing at or past the expiry is refused.
+        assert.isFalse(yield* repo.settle(holdId(1), "expired", 99))
+        assert.isFalse(yield* repo.settle(holdId(1), "committed", 100))
+        assert.isFalse(yield* repo.settle(holdId(1), "released", 100))
+        assert.isFalse(yield* repo.settle(holdId(9), "committed", 50))
+
+        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
+        assert.isFalse(yield* repo.settle(holdId(1), "committed", 51))
+        assert.isFalse(yield* repo.settle(holdId(1), "released", 51))
+        assert.isFalse(yield* repo.settle(holdId(1), "expired", 200))
+        assert.isTrue(yield* repo.settle(holdId(2), "released", 60))
+        assert.isFalse(yield* repo.settle(holdId(2), "committed", 61))
+        assert.isTrue(yield* repo.settle(holdId(3), "expired", 100))
+        assert.isFalse(yield* repo.settle(holdId(3), "released", 99))
+
+        const settled = yield* Effect.forEach([1, 2, 3], (n) => repo.findHold(holdId(n)))
+        assert.deepStrictEqual(
+          settled.map((hold) => {
+            const { status, settledAt } = Option.getOrThrow(hold)
+            return { status, settledAt }
+          }),
+          [
+            { status: "committed", settledAt: 50 },
+            { status: "released", settledAt: 60 },
+            { status: "expired", settledAt: 100 }
+          ]
+        )
+        assert.deepStrictEqual(yield* levels, [
+          { variantId: a, stock: 7, reserved: 0 },
+          { variantId: b, stock: 9, reserved: 0 }
+        ])
+      }).pipe(provide)
+    )
+
+    it.effect("expiry takes the due holds, oldest first, in groups of the limit", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany([{ variantId: a, stock: 100 }], 1)
+        for (const [n, expiresAt] of [
+          [1, 30],
+          [2, 10],
+          [3, 20],
+          [4, 40],
+          [5, 1_000]
+        ] as const) {
+          yield* place(n, [{ variantId: a, quantity: n }], expiresAt)
+        }
+        assert.strictEqual(yield* repo.expireDue(40, 2), 2)
+        const status = (n: number) => Effect.map(repo.findHold(holdId(n)), (hold) => Option.getOrThrow(hold).status)
+        assert.deepStrictEqual(yield* Effect.forEach([1, 2, 3, 4, 5], status), [
+          "active",
+          "expired",
+          "expired",
+          "active",
+          "active"
+        ])
+        assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).reserved, 1 + 4 + 5)
+        assert.strictEqual(yield* repo.expireDue(40, 2), 2)
+        assert.strictEqual(yield* repo.expireDue(40, 2), 0)
+        assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(a)), { variantId: a, stock: 100, reserved: 5 })
+      }).pipe(provide)
+    )
+
+    it.effect("commit, release and expiry racing for one hold: one wins, reserved never leaks", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        const initial = 10_000
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: initial },
+            { variantId: b, stock: initial }
+          ],
+          1
+        )
+        let sold = 0
+        for (let n = 0; n < 60; n++) {
+          const quantity = 1 + (n % 3)
+          yield* place(n, [
+            { variantId: a, quantity },
+            { variantId: b, quantity: 1 }
+          ])
+          // Commit and release still in time, the sweep and a touch already
+          // past it: all four are entitled, so only the store decides.
+          const contenders = [
+            Effect.map(repo.settle(holdId(n), "committed", 99), Number),
+            Effect.map(repo.settle(holdId(n), "released", 99), Number),
+            repo.expireDue(100, 10),
+            Effect.map(repo.settle(holdId(n), "expired", 101), Number)
+          ]
+          const shift = n % contenders.length
+          const wins = yield* Effect.all([...contenders.slice(shift), ...contenders.slice(0, shift)], {
+            concurrency: "unbounded"
+          })
+          assert.strictEqual(
+            wins.reduce((x, y) => x + y, 0),
+            1
+          )
+          const hold = Option.getOrThrow(yield* repo.findHold(holdId(n)))
+          if (hold.status === "committed") sold += quantity
+          const [levelA, levelB] = yield* levels
+          assert.deepStrictEqual(levelA, { variantId: a, stock: initial - sold, reserved: 0 })
+          assert.strictEqual(levelB?.reserved, 0)
+        }
+      }).pipe(provide)
+    )
+
+    it.effect("a variant removed while held: its hold still settles, the other lines move", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: 5 },
+            { variantId: b, stock: 5 }
+          ],
+          1
+        )
+        yield* place(1, [
+          { variantId: a, quantity: 2 },
+          { variantId: b, quantity: 2 }
+        ])
+        yield* repo.deleteMany([a])
+        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
+        assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 3, reserved: 0 }])
+      }).pipe(provide)
+    )
+
+    it.effect("through the service: 12 concurrent reserves of 1 for 3, each refusal says why", () =>
+      Effect.gen(function* () {
+        const inventory = yield* Inventory
+        yield* inventory.initialize({ levels: [{ variantId: a, stock: 3 }] })
+        const results = yield* Effect.all(
+          Array.from({ length: 12 }, (_, n) =>
+            Effect.result(inventory.reserve({ holdId: holdId(n % 6), lines: [{ variantId: a, quantity: 1 }] }))
+          ),
+          { concurrency: "unbounded" }
+        )
+        // Six ids, each asked twice: the three placed answer both askers.
+        const placed = results.filter(Result.isSuccess).map((result) => result.success.holdId)
+        assert.strictEqual(new Set(placed).size, 3)
+        assert.strictEqual(placed.length, 6)
+        for (const result of results.filter(Result.isFailure)) {
+          assert.deepStrictEqual(result.failure._tag === "InsufficientStock" && result.failure.details, {
+            variantId: a,
+            available: 0,
+            requested: 1
+          })
+        }
+        assert.deepStrictEqual(yield* inventory.get({ variantId: a }), {
+          variantId: a,
+          stock: 3,
+          reserved: 3,
+          available: 0
+        })
+      }).pipe(Effect.provide(InventoryLive.layer.pipe(Layer.provide(stores.inventory[kind]))))
+    )
   })
 
   describe(`FulfillmentRepository (${kind})`, () => {
@@ -433,6 +707,33 @@ for (const kind of ["memory", "sql"] as const) {
     )
   })
 }
+
+describe("InventoryRepository (sql) beside another SQL store", () => {
+  // Layers are memoized by identity across one build: the node runtime gives
+  // the catalog `SqlBatch.layerTransaction` over catalog.sqlite, and if the
+  // inventory store shared that instance its groups would run in the
+  // catalog's transactions, that is, not atomically at all.
+  it.effect("a refused reserve still writes nothing when the catalog's batch was built first", () =>
+    Effect.gen(function* () {
+      const repo = yield* InventoryRepository
+      const variantId = VariantId.make("var_contractinvbeside0a")
+      yield* repo.insertMany([{ variantId, stock: 1 }], 1)
+      const holdId = HoldId.make("res_contractbeside")
+      assert.isFalse(yield* repo.reserve({ holdId, lines: [{ variantId, quantity: 2 }], createdAt: 1, expiresAt: 9 }))
+      assert.isTrue(Option.isNone(yield* repo.findHold(holdId)))
+      assert.deepStrictEqual(yield* repo.findMany([variantId]), [{ variantId, stock: 1, reserved: 0 }])
+    }).pipe(
+      Effect.provide(
+        InventoryRepositorySql.layer.pipe(
+          Layer.provide(sqlite("inventory")),
+          Layer.provideMerge(
+            CatalogRepositorySql.layer.pipe(Layer.provide(SqlBatch.layerTransaction), Layer.provide(sqlite("catalog")))
+          )
+        )
+      )
+    )
+  )
+})
 
 describe("CouponRedemptions (sql)", () => {
   it.effect("counts redemptions per code, over D1's parameter bound, and forgets a code's", () =>
