@@ -18,6 +18,7 @@ export default [
   project("packages/inventory"),
   project("packages/fulfillment"),
   project("packages/coupons"),
+  project("packages/orders"),
   project("packages/cart"),
   project("packages/gateway"),
   project("runtimes/memory"),

@@ -305,3 +305,38 @@ export class HoldMismatch extends Schema.Error<HoldMismatch>("HoldMismatch")(
   },
   { httpApiStatus: 409 }
 ) {}
+
+// Orders
+
+// Also the answer for another user's order: its existence is not revealed.
+export class OrderNotFound extends Schema.Error<OrderNotFound>("OrderNotFound")(
+  {
+    ...body("OrderNotFound", "order_not_found", "No such order")
+  },
+  { httpApiStatus: 404 }
+) {}
+
+export class InvalidStatus extends Schema.Error<InvalidStatus>("InvalidStatus")(
+  {
+    ...body("InvalidStatus", "invalid_status", "No such order status"),
+    details: Schema.Struct({ validStatuses: Schema.Array(Schema.String) })
+  },
+  { httpApiStatus: 400 }
+) {}
+
+// `allowed` is where the order may go from its current status.
+export class InvalidTransition extends Schema.Error<InvalidTransition>("InvalidTransition")(
+  {
+    ...body("InvalidTransition", "invalid_transition", "The order cannot move to this status from its current one"),
+    details: Schema.Struct({ from: Schema.String, to: Schema.String, allowed: Schema.Array(Schema.String) })
+  },
+  { httpApiStatus: 409 }
+) {}
+
+export class RefundExceedsCaptured extends Schema.Error<RefundExceedsCaptured>("RefundExceedsCaptured")(
+  {
+    ...body("RefundExceedsCaptured", "refund_exceeds_captured", "The refund is more than what is left of the payment"),
+    details: Schema.Struct({ captured: Money, refunded: Money, requested: Money })
+  },
+  { httpApiStatus: 409 }
+) {}

@@ -36,3 +36,6 @@ export const IdPrefixes = {
   variant: "var",
   cart: "cart"
 } as const
+
+export const OrderId = prefixed("ord").pipe(Schema.brand("OrderId"))
+export type OrderId = typeof OrderId.Type

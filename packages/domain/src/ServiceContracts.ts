@@ -60,6 +60,19 @@ import {
 } from "./Fulfillment.ts"
 import { AddressId, CartId, ProductId, SessionId, UserId, VariantId } from "./Ids.ts"
 import { Availability, ExpiredHolds, Hold, HoldId, ReserveInput, StockLevel } from "./Inventory.ts"
+import { InvalidStatus, InvalidTransition, OrderNotFound, RefundExceedsCaptured } from "./Errors.ts"
+import { OrderId } from "./Ids.ts"
+import {
+  AddShipmentInput,
+  CreateOrderInput,
+  ListAllOrdersInput,
+  ListUserOrdersInput,
+  Order,
+  OrderCaller,
+  OrderPage,
+  RecordRefundInput,
+  SetOrderStatusInput
+} from "./Orders.ts"
 
 // The service interfaces, as data: one RpcGroup per service, one procedure
 // per method, with the schemas of its payload, success and typed failure.
@@ -251,4 +264,48 @@ export const CartRpcs = RpcGroup.make(
     Schema.Union([CartNotFound, InvalidCoupon, MinCartNotMet, CouponExpired, CouponExhausted, RateLimited])
   ),
   method("removeCoupon", onCart({}), Cart, CartNotFound)
+)
+
+// Orders keep the record of a sale and its state machine (Orders.ts); money
+// and stock move in payments and inventory. Every change is a compare-and-set
+// on the stored order, so of two racing changes one lands first and the other
+// is decided again on what it left (UpdateConflict only if an order keeps
+// changing under a caller many times over).
+export const OrdersRpcs = RpcGroup.make(
+  // From checkout, once the money is captured. Idempotent per reservationId:
+  // a repeat (a retry, a racing duplicate) answers the order created first
+  // and writes nothing, whatever else it carries.
+  method("create", CreateOrderInput, Order, ValidationError),
+  // Another user's order is OrderNotFound, as for one that does not exist;
+  // an admin sees every order.
+  method("get", Schema.Struct({ orderId: OrderId, caller: OrderCaller }), Order, OrderNotFound),
+  // Newest first; limit 1..100, offset >= 0.
+  method("listForUser", ListUserOrdersInput, OrderPage, ValidationError),
+  // Every user's orders, newest first, optionally only those in one status.
+  method("listAll", ListAllOrdersInput, OrderPage, Schema.Union([InvalidStatus, ValidationError])),
+  // One step of the state machine, with a history entry (and the note).
+  method(
+    "setStatus",
+    SetOrderStatusInput,
+    Order,
+    Schema.Union([OrderNotFound, InvalidStatus, InvalidTransition, UpdateConflict])
+  ),
+  // Records a shipment and moves a paid or processing order to shipped.
+  method(
+    "addShipment",
+    AddShipmentInput,
+    Order,
+    Schema.Union([OrderNotFound, InvalidTransition, ValidationError, UpdateConflict])
+  ),
+  // Records money the payment provider gave back (refundId: its refund's id;
+  // a refundId already recorded changes nothing). Never more than captured
+  // minus refunded; a delivered order refunded in full becomes refunded.
+  method(
+    "recordRefund",
+    RecordRefundInput,
+    Order,
+    Schema.Union([OrderNotFound, RefundExceedsCaptured, ValidationError, UpdateConflict])
+  ),
+  // For reconciliation: the order of a hold, or null when none was created.
+  method("findByReservation", Schema.Struct({ reservationId: Schema.String }), Schema.NullOr(Order), Schema.Never)
 )

@@ -29,6 +29,11 @@ import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryM
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import { migrate } from "../src/Migrations.ts"
 import * as SqliteClient from "../src/SqliteClient.ts"
+import { OrderId } from "@shop/domain/Ids"
+import type { Order } from "@shop/domain/Orders"
+import { OrdersRepository } from "@shop/orders/OrdersRepository"
+import * as OrdersRepositoryMemory from "@shop/orders/OrdersRepositoryMemory"
+import * as OrdersRepositorySql from "@shop/orders/OrdersRepositorySql"
 
 const migrations = (service: string) => fileURLToPath(new URL(`../../../migrations/${service}/`, import.meta.url))
 
@@ -753,5 +758,215 @@ describe("CouponRedemptions (sql)", () => {
       yield* redemptions.forget("A")
       assert.deepStrictEqual(yield* redemptions.counts(["A", "B"]), new Map([["B", 1]]))
     }).pipe(Effect.provide(CouponsRepositorySql.layerRedemptions.pipe(Layer.provideMerge(sqlite("coupons")))))
+  )
+})
+
+// Orders
+
+const orderStores = {
+  memory: OrdersRepositoryMemory.layer,
+  sql: OrdersRepositorySql.layer.pipe(Layer.provide(sqlite("orders")))
+}
+
+const buyer = UserId.make("usr_contractbuyer")
+const otherBuyer = UserId.make("usr_contractother")
+const orderAt = (millis: number) => new Date(millis).toISOString()
+
+const orderRecord = (n: number, overrides: Partial<Order> = {}): Order => ({
+  orderId: OrderId.make(`ord_contract${String(n).padStart(6, "0")}`),
+  userId: buyer,
+  status: "paid",
+  items: [
+    {
+      productId: ProductId.make("prd_contract1"),
+      variantId: VariantId.make("var_contract1"),
+      title: "Mug",
+      quantity: 2,
+      unitPrice: { amount: 2_000, currency: usd },
+      lineTotal: { amount: 4_000, currency: usd }
+    }
+  ],
+  address: { name: "C", line1: "1 Main St", city: "Springfield", region: "IL", postalCode: "62701", country: "US" },
+  shippingMethod: {
+    methodId: "standard",
+    title: "Standard",
+    cost: { amount: 500, currency: usd },
+    transitDays: 5,
+    eta: "2026-12-09"
+  },
+  summary: {
+    subtotal: { amount: 4_000, currency: usd },
+    discount: { amount: 0, currency: usd },
+    shipping: { amount: 500, currency: usd },
+    tax: { amount: 500, currency: usd },
+    total: { amount: 5_000, currency: usd }
+  },
+  payment: {
+    paymentId: `pay_${n}`,
+    provider: "paypal",
+    captureId: `cap_${n}`,
+    captured: { amount: 5_000, currency: usd },
+    refunded: { amount: 0, currency: usd },
+    refunds: []
+  },
+  shipments: [],
+  history: [{ status: "paid", at: orderAt(1_000 + n) }],
+  reservationId: `res_${n}`,
+  createdAt: orderAt(1_000 + n),
+  updatedAt: orderAt(1_000 + n),
+  ...overrides
+})
+
+for (const kind of ["memory", "sql"] as const) {
+  describe(`OrdersRepository (${kind})`, () => {
+    const provide = Effect.provide(orderStores[kind])
+
+    it.effect("stores an order whole, optional fields absent or present, found by id and by reservation", () =>
+      Effect.gen(function* () {
+        const repo = yield* OrdersRepository
+        const bare = orderRecord(1)
+        const full = orderRecord(2, { couponCode: "SAVE10" })
+        assert.deepStrictEqual(yield* repo.insert(bare), { stored: { order: bare, version: 1 }, created: true })
+        assert.deepStrictEqual(yield* repo.insert(full), { stored: { order: full, version: 1 }, created: true })
+        assert.deepStrictEqual(yield* repo.find(bare.orderId), Option.some({ order: bare, version: 1 }))
+        assert.deepStrictEqual(yield* repo.find(full.orderId), Option.some({ order: full, version: 1 }))
+        assert.deepStrictEqual(yield* repo.findByReservation("res_2"), Option.some({ order: full, version: 1 }))
+        assert.deepStrictEqual(yield* repo.find(OrderId.make("ord_none")), Option.none())
+        assert.deepStrictEqual(yield* repo.findByReservation("res_none"), Option.none())
+      }).pipe(provide)
+    )
+
+    it.effect("one order per reservation: a second insert stores nothing and answers the first, also 20 at once", () =>
+      Effect.gen(function* () {
+        const repo = yield* OrdersRepository
+        const first = orderRecord(1)
+        yield* repo.insert(first)
+        const again = yield* repo.insert(orderRecord(2, { reservationId: "res_1", userId: otherBuyer }))
+        assert.deepStrictEqual(again, { stored: { order: first, version: 1 }, created: false })
+        assert.deepStrictEqual(yield* repo.find(OrderId.make("ord_contract000002")), Option.none())
+        const racing = yield* Effect.all(
+          Array.from({ length: 20 }, (_, i) => repo.insert(orderRecord(100 + i, { reservationId: "res_race" }))),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(racing.filter((r) => r.created).length, 1)
+        assert.strictEqual(new Set(racing.map((r) => r.stored.order.orderId)).size, 1)
+        assert.strictEqual((yield* repo.list({ limit: 100, offset: 0 })).total, 2)
+      }).pipe(provide)
+    )
+
+    it.effect("replaces what changes after creation, only at the version read; one of racing writers wins", () =>
+      Effect.gen(function* () {
+        const repo = yield* OrdersRepository
+        const order = orderRecord(1)
+        yield* repo.insert(order)
+        const changed: Order = {
+          ...order,
+          status: "shipped",
+          payment: {
+            ...order.payment,
+            refunded: { amount: 1_500, currency: usd },
+            refunds: [{ refundId: "ref_1", amount: { amount: 1_500, currency: usd }, at: orderAt(5_000) }]
+          },
+          shipments: [
+            { shipmentId: "shp_1", carrier: "UPS", trackingNumber: "1Z", createdAt: orderAt(5_000) },
+            {
+              shipmentId: "shp_2",
+              carrier: "DHL",
+              trackingNumber: "JD",
+              labelUrl: "https://labels.example.com/JD.pdf",
+              createdAt: orderAt(5_000)
+            }
+          ],
+          history: [...order.history, { status: "shipped", at: orderAt(5_000), note: "UPS 1Z" }],
+          updatedAt: orderAt(5_000)
+        }
+        // Fields fixed at creation are not taken from the replacement.
+        const tampered: Order = { ...changed, items: [], couponCode: "X", userId: otherBuyer }
+        assert.isTrue(yield* repo.replace(tampered, 1))
+        assert.deepStrictEqual(yield* repo.find(order.orderId), Option.some({ order: changed, version: 2 }))
+        // A stale version writes nothing.
+        assert.isFalse(yield* repo.replace({ ...changed, status: "cancelled" }, 1))
+        assert.isFalse(yield* repo.replace(orderRecord(9), 1))
+        assert.deepStrictEqual(yield* repo.find(order.orderId), Option.some({ order: changed, version: 2 }))
+        const racing = yield* Effect.all(
+          Array.from({ length: 10 }, (_, i) =>
+            repo.replace(
+              {
+                ...changed,
+                history: [...changed.history, { status: "delivered", at: orderAt(6_000 + i) }],
+                status: "delivered"
+              },
+              2
+            )
+          ),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(racing.filter(Boolean).length, 1)
+        const final = Option.getOrThrow(yield* repo.find(order.orderId))
+        assert.strictEqual(final.version, 3)
+        assert.strictEqual(final.order.history.length, 3)
+      }).pipe(provide)
+    )
+
+    it.effect("lists newest first (time, then id), by user and by status, with the total", () =>
+      Effect.gen(function* () {
+        const repo = yield* OrdersRepository
+        // Orders 1..12; 5 and 6 share a millisecond; every third is another user's; 4 and 8 are processing.
+        const orders = Array.from({ length: 12 }, (_, i) => {
+          const n = i + 1
+          const time = orderAt(n === 6 ? 1_005 : 1_000 + n)
+          return orderRecord(n, {
+            userId: n % 3 === 0 ? otherBuyer : buyer,
+            status: n % 4 === 0 ? "processing" : "paid",
+            createdAt: time,
+            updatedAt: time
+          })
+        })
+        // Stored out of order: the order of a page comes from the store.
+        for (const order of [...orders].reverse()) yield* repo.insert(order)
+        const ids = (page: { readonly orders: ReadonlyArray<Order> }) =>
+          page.orders.map((o) => Number(o.orderId.slice(-6)))
+        const all = yield* repo.list({ limit: 100, offset: 0 })
+        assert.deepStrictEqual(ids(all), [12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1])
+        assert.strictEqual(all.total, 12)
+        const page = yield* repo.list({ limit: 3, offset: 5 })
+        assert.deepStrictEqual(ids(page), [7, 6, 5])
+        assert.strictEqual(page.total, 12)
+        const mine = yield* repo.list({ userId: buyer, limit: 5, offset: 0 })
+        assert.deepStrictEqual(ids(mine), [11, 10, 8, 7, 5])
+        assert.strictEqual(mine.total, 8)
+        const processing = yield* repo.list({ status: "processing", limit: 100, offset: 0 })
+        assert.deepStrictEqual(ids(processing), [12, 8, 4])
+        const mineProcessing = yield* repo.list({ userId: buyer, status: "processing", limit: 100, offset: 0 })
+        assert.deepStrictEqual(ids(mineProcessing), [8, 4])
+        assert.strictEqual(mineProcessing.total, 2)
+        const none = yield* repo.list({ status: "refunded", limit: 10, offset: 0 })
+        assert.deepStrictEqual(none, { orders: [], total: 0 })
+        const past = yield* repo.list({ userId: buyer, limit: 10, offset: 50 })
+        assert.deepStrictEqual(past, { orders: [], total: 8 })
+      }).pipe(provide)
+    )
+  })
+}
+
+describe("OrdersRepository (sql)", () => {
+  it.effect("the table itself refuses more refunded than captured, and a second order for one reservation", () =>
+    Effect.gen(function* () {
+      const repo = yield* OrdersRepository
+      const sql = yield* SqlClient.SqlClient
+      const order = orderRecord(1)
+      yield* repo.insert(order)
+      const over = yield* Effect.exit(
+        repo.replace({ ...order, payment: { ...order.payment, refunded: { amount: 5_001, currency: usd } } }, 1)
+      )
+      assert.isTrue(over._tag === "Failure")
+      const duplicate = yield* Effect.exit(
+        sql`INSERT INTO orders (order_id, user_id, reservation_id, status, payment_id, provider, capture_id, currency,
+          captured_amount, refunded_amount, details, history, shipments, refunds, version, created_at, updated_at)
+          VALUES ('ord_x', 'usr_x', 'res_1', 'paid', 'p', 'paypal', 'c', 'USD', 1, 0, '{}', '[]', '[]', '[]', 1, 1, 1)`
+      )
+      assert.isTrue(duplicate._tag === "Failure")
+      assert.deepStrictEqual(yield* repo.find(order.orderId), Option.some({ order, version: 1 }))
+    }).pipe(Effect.provide(OrdersRepositorySql.layer.pipe(Layer.provideMerge(sqlite("orders")))))
   )
 })
