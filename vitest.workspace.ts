@@ -19,6 +19,7 @@ export default [
   project("packages/fulfillment"),
   project("packages/coupons"),
   project("packages/cart"),
+  project("packages/payments"),
   project("packages/paypal-fake"),
   project("packages/gateway"),
   project("runtimes/memory"),
