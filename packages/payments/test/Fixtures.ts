@@ -4,6 +4,7 @@ import { Currency, type Money } from "@shop/domain/Money"
 import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
 import { PaymentProvider } from "../src/PaymentProvider.ts"
 import { PaypalConfig } from "../src/PaypalConfig.ts"
+import * as PaypalFakeProvider from "../src/PaypalFakeProvider.ts"
 import * as PaypalProvider from "../src/PaypalProvider.ts"
 
 // The PayPal provider wired to a fake PayPal in the same process: the
@@ -31,6 +32,12 @@ export interface Setup {
 export const makeFake = (options: Partial<PaypalFake.Options> = {}) => PaypalFake.make({ ...credentials, ...options })
 
 export const providerLayer = (setup: Setup) =>
+  setup.fetch === undefined && setup.clientSecret === undefined
+    ? PaypalFakeProvider.layer(setup.fake, { apiBase, timeoutMs: setup.timeoutMs ?? 5_000 })
+    : providerLayerWith(setup)
+
+// The same wiring by hand, for a fetch in front of the fake or credentials the fake refuses.
+const providerLayerWith = (setup: Setup) =>
   PaypalProvider.layer.pipe(
     Layer.provide(
       PaypalConfig.layer({

@@ -81,6 +81,8 @@ export interface Options {
 }
 
 export interface PaypalFake {
+  // What it was made with: a client configures itself from the same credentials.
+  readonly options: Options
   readonly handler: (request: Request) => Promise<Response>
   // A fetch over `handler` with no network, for an HttpClient in the same process.
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
@@ -751,6 +753,7 @@ export const make = (options: Options): PaypalFake => {
     route(request).catch(() => problem(500, "INTERNAL_SERVER_ERROR", undefined, "The fake PayPal failed."))
 
   return {
+    options,
     handler,
     fetch: (input, init) => handler(new Request(input, init)),
     signWebhook,
