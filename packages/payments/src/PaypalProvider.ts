@@ -1,4 +1,4 @@
-import { Clock, Effect, Layer, Option, Redacted, Schema, Semaphore } from "effect"
+import { Clock, Effect, Exit, Layer, Option, Redacted, Schema, Semaphore } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { Money } from "@shop/domain/Money"
 import {
@@ -224,6 +224,8 @@ export const layer = Layer.effect(
       )
 
     const requestToken = Effect.gen(function* () {
+      // The token's life starts when PayPal issues it, so count from before asking.
+      const askedAt = yield* Clock.currentTimeMillis
       const answer = yield* exchange(
         "token",
         HttpClientRequest.post(`${config.apiBase}/v1/oauth2/token`).pipe(
@@ -238,25 +240,42 @@ export const layer = Layer.effect(
       }
       if (!isSuccess(answer)) return yield* unavailableFor("token", answer)
       const body = yield* read("token", decodeToken(answer.text))
-      const now = yield* Clock.currentTimeMillis
       const lifetimeMs = body.expires_in * 1_000
       // Short-lived tokens (never seen from PayPal, but allowed) are kept for half their life.
-      const refreshAt = now + Math.max(lifetimeMs - refreshMarginMs, lifetimeMs / 2)
+      const refreshAt = askedAt + Math.max(lifetimeMs - refreshMarginMs, lifetimeMs / 2)
       cached = { token: body.access_token, refreshAt }
       return body.access_token
     })
 
+    // Token requests finished so far, and how the last one failed (if it did).
+    let finished = 0
+    let lastFailure: PaymentProviderUnavailable | undefined
+
     // A new token, unless another fiber replaced `stale` while this one
     // waited: concurrent callers that find the token missing, expired or
-    // refused make one request between them.
+    // refused make one request between them. When that request fails, the
+    // callers that waited for it share its failure rather than each trying
+    // in turn (twenty timeouts in a row would hold the last one for minutes).
     const refreshToken = (stale: string | undefined) =>
-      refreshing.withPermits(1)(
-        Effect.gen(function* () {
-          const now = yield* Clock.currentTimeMillis
-          if (cached !== undefined && cached.token !== stale && now < cached.refreshAt) return cached.token
-          return yield* requestToken
-        })
-      )
+      Effect.suspend(() => {
+        const seen = finished
+        return refreshing.withPermits(1)(
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            if (cached !== undefined && cached.token !== stale && now < cached.refreshAt) return cached.token
+            if (finished !== seen && lastFailure !== undefined) return yield* lastFailure
+            return yield* requestToken.pipe(
+              Effect.onExit((exit) =>
+                Effect.sync(() => {
+                  finished += 1
+                  // An interrupted request tells the others nothing: they ask again.
+                  lastFailure = Exit.isFailure(exit) ? Option.getOrUndefined(Exit.findErrorOption(exit)) : undefined
+                })
+              )
+            )
+          })
+        )
+      })
 
     const currentToken = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis

@@ -222,6 +222,29 @@ describe("PaypalProvider access token", () => {
     }).pipe(withProvider({ fake }))
   })
 
+  it.effect("calls waiting for a token share the failure of its request, and the next call asks again", () => {
+    const fake = makeFake()
+    return Effect.gen(function* () {
+      const provider = yield* PaymentProvider
+      yield* fault(fake, { step: "token", mode: "5xx" })
+      const errors = yield* Effect.forEach(
+        Array.from({ length: 5 }, (_, i) => i),
+        () => Effect.flip(provider.getOrder({ providerOrderId: "NOSUCHORDER000001" })),
+        { concurrency: "unbounded" }
+      )
+      for (const error of errors) {
+        assert.deepStrictEqual(error._tag === "PaymentProviderUnavailable" && error.details, {
+          operation: "token",
+          reason: "server_error"
+        })
+      }
+      assert.strictEqual((yield* requestCounts(fake)).token, 1)
+      const later = yield* Effect.flip(provider.getOrder({ providerOrderId: "NOSUCHORDER000001" }))
+      assert.strictEqual(later._tag, "ProviderOrderNotFound")
+      assert.strictEqual((yield* requestCounts(fake)).token, 2)
+    }).pipe(withProvider({ fake }))
+  })
+
   it.effect("a token PayPal stopped honouring is refreshed once, for all the calls that met it", () => {
     const fake = makeFake()
     return Effect.gen(function* () {
