@@ -72,10 +72,19 @@ export const call = (fake: PaypalFake.PaypalFake, method: string, path: string, 
 export const fault = (fake: PaypalFake.PaypalFake, fault: PaypalFake.Fault) =>
   Effect.asVoid(call(fake, "POST", "/__fake/faults", fault))
 
-export const requestCounts = (fake: PaypalFake.PaypalFake) =>
+export const stats = (fake: PaypalFake.PaypalFake) =>
   Effect.flatMap(call(fake, "GET", "/__fake/stats"), (response) =>
-    Effect.promise(() => response.json() as Promise<{ requests: Record<PaypalFake.Step, number> }>)
-  ).pipe(Effect.map((stats) => stats.requests))
+    Effect.promise(
+      () =>
+        response.json() as Promise<{
+          readonly requests: Record<PaypalFake.Step, number>
+          readonly orders: number
+          readonly captures: number
+        }>
+    )
+  )
+
+export const requestCounts = (fake: PaypalFake.PaypalFake) => Effect.map(stats(fake), (all) => all.requests)
 
 /** The buyer follows the approve link; the fake answers with its redirect. */
 export const approve = (fake: PaypalFake.PaypalFake, approveUrl: string) =>

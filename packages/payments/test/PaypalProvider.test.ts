@@ -15,6 +15,7 @@ import {
   rawOrder,
   requestCounts,
   requestId,
+  stats,
   usd,
   withProvider
 } from "./Fixtures.ts"
@@ -392,6 +393,20 @@ describe("PaypalProvider when PayPal fails", () => {
       assert.deepStrictEqual(order.captures[0]?.amount, usd(1999))
       const replay = yield* provider.captureOrder({ providerOrderId, requestId: id })
       assert.strictEqual(replay.captureId, order.captures[0]?.captureId)
+    }).pipe(withProvider({ fake, timeoutMs }))
+  })
+
+  it.live("an order whose creation answer was lost is the one a retry with the same request id gets", () => {
+    const fake = makeFake()
+    return Effect.gen(function* () {
+      const provider = yield* PaymentProvider
+      yield* fault(fake, { step: "create", mode: "lost_answer" })
+      const input = orderInput()
+      const lost = yield* Effect.flip(provider.createOrder(input))
+      assert.strictEqual(lost._tag, "PaymentProviderUnavailable")
+      const retried = yield* provider.createOrder(input)
+      assert.strictEqual(retried.status, "PAYER_ACTION_REQUIRED")
+      assert.strictEqual((yield* stats(fake)).orders, 1)
     }).pipe(withProvider({ fake, timeoutMs }))
   })
 

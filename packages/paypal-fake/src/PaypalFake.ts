@@ -27,7 +27,7 @@ import * as WebhookSignature from "./WebhookSignature.ts"
 //   POST   /__fake/faults        {step, mode, times?}   the next `times` (1) calls of `step` fail as `mode`
 //   DELETE /__fake/faults                               no more faults
 //   POST   /__fake/reset                                forget everything (orders, tokens, faults, counts)
-//   GET    /__fake/stats                                {requests: {token: n, create: n, ...}}
+//   GET    /__fake/stats                                {requests: {token: n, create: n, ...}, orders, captures}
 //   POST   /__fake/tokens/expire                        every access token stops working (PayPal revoked it)
 //   PUT    /__fake/webhook-url   {url: string | null}   where events go (approve, capture, refund)
 //   POST   /__fake/webhooks      {eventType, resource, url?}  sign and send one event now
@@ -682,7 +682,9 @@ export const make = (options: Options): PaypalFake => {
       webhookUrl = options.webhookUrl
       return new Response(null, { status: 204 })
     }
-    if (path === "/__fake/stats" && method === "GET") return json(200, { requests })
+    if (path === "/__fake/stats" && method === "GET") {
+      return json(200, { requests, orders: orders.size, captures: captures.size })
+    }
     if (path === "/__fake/tokens/expire" && method === "POST") {
       tokens.clear()
       return new Response(null, { status: 204 })
