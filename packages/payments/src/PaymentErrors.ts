@@ -23,10 +23,10 @@ export const Operation = Schema.Literals([
 export type Operation = typeof Operation.Type
 
 /**
- * Why the provider could not be used. For a capture or a refund, every reason
- * except `authentication` and `unexpected_response` before sending means the
- * outcome is unknown: the money may have moved. Read the order (`getOrder`) or
- * repeat the call with the same `requestId` before deciding anything.
+ * Why the provider could not be used. When `operation` is the call itself (a
+ * capture, a refund) the outcome is unknown: the money may have moved. Read
+ * the order (`getOrder`) or repeat the call with the same `requestId` before
+ * deciding anything. When `operation` is `token`, the call was never sent.
  */
 export const UnavailableReason = Schema.Literals([
   // No answer within the per-call timeout.
