@@ -20,6 +20,8 @@ export default [
   project("packages/coupons"),
   project("packages/orders"),
   project("packages/cart"),
+  project("packages/payments"),
+  project("packages/paypal-fake"),
   project("packages/gateway"),
   project("runtimes/memory"),
   project("runtimes/node", { testTimeout: 60_000, hookTimeout: 60_000 }),
