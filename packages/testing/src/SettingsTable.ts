@@ -4,6 +4,7 @@ import { AuthConfig } from "@shop/auth/AuthConfig"
 import { CartConfig } from "@shop/cart/CartConfig"
 import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import { InventoryConfig } from "@shop/inventory/InventoryConfig"
 import { ObservabilityConfig } from "@shop/observability/Observability"
 import { describeFailure } from "@shop/observability/Settings"
 
@@ -25,6 +26,7 @@ export interface Summary {
   readonly otlpEndpoint: string | null
   readonly couponThrottle: CouponsConfig["Service"]["throttle"]
   readonly cartTtlSeconds: number
+  readonly holdTtlSeconds: number
 }
 
 export type Outcome = { readonly accepted: Partial<Summary> } | { readonly refused: string }
@@ -60,7 +62,8 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
       maxFailuresPerEmail: 5,
       otlpEndpoint: null,
       couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 },
-      cartTtlSeconds: 604_800
+      cartTtlSeconds: 604_800,
+      holdTtlSeconds: 900
     })
   },
   // Log levels in any case: the value the README documents is lower case.
@@ -133,7 +136,12 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
   { settings: { CART_TTL_SECONDS: "31536000" }, outcome: accepted({ cartTtlSeconds: 31_536_000 }) },
   { settings: { CART_TTL_SECONDS: "0" }, outcome: refused("CART_TTL_SECONDS") },
   { settings: { CART_TTL_SECONDS: "soon" }, outcome: refused("CART_TTL_SECONDS") },
-  { settings: { CART_TTL_SECONDS: "31536001" }, outcome: refused("CART_TTL_SECONDS") }
+  { settings: { CART_TTL_SECONDS: "31536001" }, outcome: refused("CART_TTL_SECONDS") },
+  // InventoryConfig has a default, so a runtime that forgot to read the
+  // setting would still build: the refusals catch it.
+  { settings: { HOLD_TTL_SECONDS: "60" }, outcome: accepted({ holdTtlSeconds: 60 }) },
+  { settings: { HOLD_TTL_SECONDS: "0" }, outcome: refused("HOLD_TTL_SECONDS") },
+  { settings: { HOLD_TTL_SECONDS: "later" }, outcome: refused("HOLD_TTL_SECONDS") }
 ]
 
 const summarize = Effect.gen(function* () {
@@ -142,6 +150,7 @@ const summarize = Effect.gen(function* () {
   const observability = yield* ObservabilityConfig
   const coupons = yield* CouponsConfig
   const cart = yield* CartConfig
+  const inventory = yield* InventoryConfig
   const summary: Summary = {
     logLevel: observability.logLevel,
     corsOrigins: gateway.corsOrigins,
@@ -154,7 +163,8 @@ const summarize = Effect.gen(function* () {
     maxFailuresPerEmail: auth.throttle.maxFailuresPerEmail,
     otlpEndpoint: Option.getOrNull(observability.otlpEndpoint),
     couponThrottle: coupons.throttle,
-    cartTtlSeconds: cart.ttlSeconds
+    cartTtlSeconds: cart.ttlSeconds,
+    holdTtlSeconds: inventory.holdTtlSeconds
   }
   return summary
 })

@@ -138,7 +138,7 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
     "LOGIN_MAX_FAILURES_PER_CLIENT"
   ],
   catalog: everyWorker,
-  inventory: everyWorker,
+  inventory: [...everyWorker, "HOLD_TTL_SECONDS"],
   fulfillment: everyWorker,
   coupons: [
     ...everyWorker,

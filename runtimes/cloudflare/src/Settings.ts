@@ -3,6 +3,7 @@ import { AuthConfig } from "@shop/auth/AuthConfig"
 import { CartConfig } from "@shop/cart/CartConfig"
 import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as Observability from "@shop/observability/Observability"
 import { ObservabilityConfig } from "@shop/observability/Observability"
 import * as Settings from "@shop/observability/Settings"
@@ -29,6 +30,9 @@ export const gateway = Layer.mergeAll(
 export const auth = Layer.mergeAll(AuthConfig.layerConfig, ObservabilityConfig.layerConfig)
 
 /** The cart Worker's objects: CART_TTL_SECONDS (the idle time after which a cart expires). */
+/** The inventory Worker: HOLD_TTL_SECONDS. */
+export const inventory = Layer.mergeAll(InventoryConfig.layerConfig, ObservabilityConfig.layerConfig)
+
 export const cart = Layer.mergeAll(CartConfig.layerConfig, ObservabilityConfig.layerConfig)
 
 /** The coupons Worker: the bad-code throttle (COUPON_*). */

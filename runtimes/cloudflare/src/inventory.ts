@@ -1,14 +1,26 @@
 import { Layer } from "effect"
 import { InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { Inventory } from "@shop/inventory/Inventory"
+import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
+import * as D1SqlBatch from "./D1SqlBatch.ts"
 import type { ServiceEnv } from "./Env.ts"
 import * as ServiceWorker from "./ServiceWorker.ts"
+import * as Settings from "./Settings.ts"
 
+// Holds are atomic groups of statements: D1 batches here (D1 has no
+// transactions). The settings were checked before the service is built, so
+// InventoryConfig cannot fail here.
 export default ServiceWorker.make({
   name: "inventory",
   group: InventoryRpcs,
   tag: Inventory,
-  layer: (_env: ServiceEnv) => InventoryLive.layer.pipe(Layer.provide(InventoryRepositorySql.layer))
+  settings: Settings.inventory,
+  layer: (_env: ServiceEnv) =>
+    InventoryLive.layer.pipe(
+      Layer.provide(InventoryRepositorySql.layerBatched),
+      Layer.provide(D1SqlBatch.layer),
+      Layer.provide(Layer.orDie(InventoryConfig.layerConfig))
+    )
 })

@@ -11,9 +11,14 @@ import { type Shop, startShop } from "./Shop.ts"
 // the gateway's, the auth, cart and coupons Workers' declarations (and the
 // service Workers' INTERNAL_SECRET) from one record.
 const workers = (env: Readonly<Record<string, string>>) =>
-  Layer.mergeAll(Settings.gateway, Settings.auth, Settings.cart, Settings.coupons, Settings.layerInternalSecret).pipe(
-    Layer.provide(Settings.provider(env))
-  )
+  Layer.mergeAll(
+    Settings.gateway,
+    Settings.auth,
+    Settings.cart,
+    Settings.coupons,
+    Settings.inventory,
+    Settings.layerInternalSecret
+  ).pipe(Layer.provide(Settings.provider(env)))
 
 describeSettings("cloudflare", workers)
 

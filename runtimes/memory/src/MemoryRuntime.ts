@@ -11,6 +11,7 @@ import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import * as CouponsLive from "@shop/coupons/CouponsLive"
 import * as CouponsRepositoryMemory from "@shop/coupons/CouponsRepositoryMemory"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
+import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Observability from "@shop/observability/Observability"
 
@@ -39,7 +40,8 @@ export const config = Layer.mergeAll(
   AuthConfig.layerConfig,
   GatewayConfig.layerConfig,
   CouponsConfig.layerConfig,
-  CartConfig.layerConfig
+  CartConfig.layerConfig,
+  InventoryConfig.layerConfig
 ).pipe(
   Layer.provideMerge(Observability.layer("shop-memory")),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)

@@ -48,7 +48,10 @@ const coupons = CouponsLive.layer.pipe(
   Layer.provide(CouponsRepositorySql.layer.pipe(Layer.provide(Databases.layer("coupons"))))
 )
 
-const services = Layer.mergeAll(auth, catalog, inventory, fulfillment, coupons)
+// Returns the stock of expired holds every min(HOLD_TTL_SECONDS, 30 s), on the same Inventory.
+const inventorySweeper = InventoryLive.layerSweeper.pipe(Layer.provide(inventory))
+
+const services = Layer.mergeAll(auth, catalog, inventory, inventorySweeper, fulfillment, coupons)
 
 // This process is the only one that opens cart.sqlite, and every change to a
 // cart runs under its keyed writer, so the store's in-memory copy of hot carts

@@ -2,6 +2,7 @@ import { ConfigProvider, Layer } from "effect"
 import { CartConfig } from "@shop/cart/CartConfig"
 import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
+import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as Observability from "@shop/observability/Observability"
 import * as AuthSettings from "./AuthSettings.ts"
 import { DataDir } from "./DataDir.ts"
@@ -19,6 +20,7 @@ export const layer = AuthSettings.layer.pipe(
   Layer.provideMerge(GatewayConfig.layerConfig),
   Layer.provideMerge(CouponsConfig.layerConfig),
   Layer.provideMerge(CartConfig.layerConfig),
+  Layer.provideMerge(InventoryConfig.layerConfig),
   Layer.provideMerge(Observability.layer(serviceName)),
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
 )
