@@ -163,6 +163,22 @@ export const InventoryRpcs = RpcGroup.make(
     Schema.Never
   ),
   method("remove", Variants, Schema.Void, Schema.Never),
+  // For the catalog's reconciliation, which repairs what a crash between its
+  // writes and inventory's left behind. `missing`: those of the variants that
+  // have no stock row. `stockRows`: a page of stock rows in variant id order,
+  // after `after`, each with when it was last written (epoch milliseconds on
+  // this service's Clock), so that a row written a moment ago is never taken
+  // for one that no variant will claim.
+  method("missing", Variants, Variants, Schema.Never),
+  method(
+    "stockRows",
+    Schema.Struct({
+      after: Schema.optional(VariantId),
+      limit: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 1000 })))
+    }),
+    Schema.Array(Schema.Struct({ variantId: VariantId, updatedAt: Schema.Int })),
+    Schema.Never
+  ),
   // Holds every line or none: the first line short of stock is reported.
   // Again with the same holdId and lines: the same hold, reserved once, as it
   // is now (it may have been committed, released or expired since).
