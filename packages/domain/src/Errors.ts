@@ -340,3 +340,16 @@ export class RefundExceedsCaptured extends Schema.Error<RefundExceedsCaptured>("
   },
   { httpApiStatus: 409 }
 ) {}
+
+// Coupon redemptions
+
+// A redemption id (a checkout's payment or hold id) that already redeemed
+// another code, or for another user: each checkout draws its own id, so the
+// caller reused one it should not have. Nothing was redeemed.
+export class RedemptionMismatch extends Schema.Error<RedemptionMismatch>("RedemptionMismatch")(
+  {
+    ...body("RedemptionMismatch", "redemption_mismatch", "This redemption id already redeemed another coupon or user"),
+    details: Schema.Struct({ redemptionId: Schema.String })
+  },
+  { httpApiStatus: 409 }
+) {}

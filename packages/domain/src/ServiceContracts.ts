@@ -62,6 +62,7 @@ import { AddressId, CartId, ProductId, SessionId, UserId, VariantId } from "./Id
 import { Availability, ExpiredHolds, Hold, HoldId, ReserveInput, StockLevel } from "./Inventory.ts"
 import { InvalidStatus, InvalidTransition, OrderNotFound, RefundExceedsCaptured } from "./Errors.ts"
 import { OrderId } from "./Ids.ts"
+import { RedemptionMismatch } from "./Errors.ts"
 import {
   AddShipmentInput,
   CreateOrderInput,
@@ -216,6 +217,17 @@ export const FulfillmentRpcs = RpcGroup.make(
   method("taxRateFor", TaxDestination, Schema.NullOr(TaxRate), Schema.Never)
 )
 
+// A coupon used by one checkout: `redemptionId` is that checkout's payment or
+// hold id, unique across coupons, so a repeated redeem finds its own use.
+export const RedemptionId = Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(128))
+export const CouponRedemption = Schema.Struct({
+  redemptionId: RedemptionId,
+  code: Schema.String,
+  userId: UserId,
+  redeemedAt: Schema.String
+})
+export type CouponRedemption = typeof CouponRedemption.Type
+
 export const CouponsRpcs = RpcGroup.make(
   method("create", CreateCouponInput, Coupon, Schema.Union([CouponExists, ValidationError])),
   // Every coupon, by code, each with its redemption count.
@@ -231,7 +243,23 @@ export const CouponsRpcs = RpcGroup.make(
     Schema.Struct({ code: Schema.String, throttle: Schema.optional(Schema.Array(Schema.String)) }),
     Coupon,
     Schema.Union([InvalidCoupon, RateLimited])
-  )
+  ),
+  // For checkout: records one use of the coupon by `userId` if its
+  // `usageLimit` and `perCustomerLimit` still allow it, atomically however
+  // many checkouts race for the last use. Idempotent per `redemptionId`: a
+  // repeat answers the first success (even once the coupon has expired or run
+  // out) and counts once. CouponExhausted's message says which limit was
+  // reached; RedemptionMismatch when the id already redeemed another code or
+  // user.
+  method(
+    "redeem",
+    Schema.Struct({ code: Schema.String, redemptionId: RedemptionId, userId: UserId }),
+    CouponRedemption,
+    Schema.Union([InvalidCoupon, CouponExpired, CouponExhausted, RedemptionMismatch])
+  ),
+  // Compensation, when the checkout fails after redeeming: gives that one use
+  // back. Idempotent: releasing an unknown or already released id does nothing.
+  method("release", Schema.Struct({ redemptionId: RedemptionId }), Schema.Void, Schema.Never)
 )
 
 // Every cart call names the cart and the caller: the signed-in user, or null
