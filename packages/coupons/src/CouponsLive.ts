@@ -230,7 +230,9 @@ export const layer = Layer.effect(
 
     const exhausted = (limit: "usageLimit" | "perCustomerLimit") =>
       new CouponExhausted(
-        limit === "usageLimit" ? {} : { message: "This coupon has been used as many times as one customer may" }
+        limit === "usageLimit"
+          ? { details: { limit } }
+          : { message: "This coupon has been used as many times as one customer may", details: { limit } }
       )
 
     // The earlier use under this redemption id, if any: the answer to a

@@ -32,7 +32,9 @@ const redeem = (code: string, redemptionId: string, userId: UserId) =>
     const reason = exit.cause.reasons[0]
     const error = reason !== undefined && "error" in reason ? reason.error : undefined
     if (error === undefined) return assert.fail(`unexpected failure: ${String(exit.cause)}`)
-    return error._tag === "CouponExhausted" ? `${error.error}: ${error.message}` : error.error
+    return error._tag === "CouponExhausted"
+      ? `${error.error}: ${error.message} (${error.details?.limit ?? "no limit named"})`
+      : error.error
   })
 
 const usedOf = (code: string) =>
@@ -47,8 +49,9 @@ const race = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>) =>
 const count = (answers: ReadonlyArray<string>, prefix: string) =>
   answers.filter((answer) => answer.startsWith(prefix)).length
 
-const usedUp = "coupon_exhausted: This coupon has been used up"
-const usedUpByCustomer = "coupon_exhausted: This coupon has been used as many times as one customer may"
+const usedUp = "coupon_exhausted: This coupon has been used up (usageLimit)"
+const usedUpByCustomer =
+  "coupon_exhausted: This coupon has been used as many times as one customer may (perCustomerLimit)"
 
 // Holds every redeem at the store's write until `n` have got there, so that
 // all of them have read the coupon and passed its expiry before any writes:

@@ -223,7 +223,9 @@ export class CouponExpired extends Schema.Error<CouponExpired>("CouponExpired")(
 
 export class CouponExhausted extends Schema.Error<CouponExhausted>("CouponExhausted")(
   {
-    ...body("CouponExhausted", "coupon_exhausted", "This coupon has been used up")
+    ...body("CouponExhausted", "coupon_exhausted", "This coupon has been used up"),
+    // Which limit was reached, when a redemption was refused (checkout).
+    details: Schema.optional(Schema.Struct({ limit: Schema.Literals(["usageLimit", "perCustomerLimit"]) }))
   },
   { httpApiStatus: 409 }
 ) {}
