@@ -127,11 +127,18 @@ export interface ServiceWorkerOptions<Rpcs extends EffectRpc.Any, I, Env extends
   readonly layer: (env: Env) => Layer.Layer<I, never, SqlClient.SqlClient | D1Client.D1Client>
   // The service's own settings (Settings.ts), checked before anything runs.
   readonly settings?: Layer.Layer<never, Config.ConfigError>
+  // What a Cron Trigger of this Worker runs (`triggers.crons` in its
+  // wrangler.jsonc), on the same runtime as the calls. Without it the Worker
+  // has no scheduled handler.
+  readonly scheduled?: Effect.Effect<void, never, I>
 }
 
 export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
   options: ServiceWorkerOptions<Rpcs, I, Env>
-) => {
+): (new (
+  ctx: ExecutionContext,
+  env: Env
+) => ServiceEntrypoint) => {
   const serviceName = `shop-${options.name}`
   const serverName = options.name.charAt(0).toUpperCase() + options.name.slice(1)
 
@@ -149,8 +156,10 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
         return InternalServer.of({ serve, secret })
       })
     ).pipe(Layer.provide(handlers))
+    // The service itself stays in the runtime's context for the scheduled
+    // hook; the memo map builds it once for the handlers and the hook alike.
     const app = Layer.mergeAll(server, NonceStore.layerD1).pipe(
-      Layer.provide(options.layer(env)),
+      Layer.provideMerge(options.layer(env)),
       Layer.provide(D1Client.layer({ db: env.DB }).pipe(Layer.orDie)),
       Layer.provideMerge(
         Observability.layer(serviceName).pipe(
@@ -174,7 +183,11 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
 
   // The response goes out first; the isolate stays up (waitUntil) until the
   // call's spans are exported.
-  const run = <A>(env: Env, ctx: ExecutionContext, program: Effect.Effect<A, never, InternalServer | NonceStore>) => {
+  const run = <A>(
+    env: Env,
+    ctx: ExecutionContext,
+    program: Effect.Effect<A, never, InternalServer | NonceStore | I>
+  ) => {
     const current = (runtime ??= makeRuntime(env))
     const result = current.runPromise(program)
     if (Observability.exporting(env)) {
@@ -184,7 +197,7 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
     return result
   }
 
-  const Entrypoint: new (ctx: ExecutionContext, env: Env) => ServiceEntrypoint = class extends WorkerEntrypoint<Env> {
+  class Entrypoint extends WorkerEntrypoint<Env> {
     // Through a service binding.
     async call(messages: unknown): Promise<ReadonlyArray<RpcMessage.FromServerEncoded>> {
       const problem = await checkSettings(this.env)
@@ -204,7 +217,28 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
       )
     }
   }
-  return Entrypoint
+  const scheduled = options.scheduled
+  if (scheduled === undefined) return Entrypoint
+
+  return class extends Entrypoint {
+    // Through a Cron Trigger. Nobody awaits a cron's answer, so the work is
+    // handed to waitUntil (and awaited as well, so that the invocation's
+    // outcome, in the dashboard's cron events, is the work's).
+    override async scheduled(controller: ScheduledController): Promise<void> {
+      const problem = await checkSettings(this.env)
+      // The invocation fails and the one line naming the setting is logged,
+      // once a minute, as every call to this Worker would.
+      if (problem !== undefined) throw new Error(Settings.refuseCall(serviceName, problem))
+      const program = scheduled.pipe(
+        Effect.tapCause((cause) => Effect.logError("Scheduled run failed", cause)),
+        Effect.withSpan(`${serverName}Cron.scheduled`, { attributes: { cron: controller.cron } }),
+        Effect.annotateLogs({ via: "cron", cron: controller.cron })
+      )
+      const work = run(this.env, this.ctx, program)
+      this.ctx.waitUntil(work)
+      await work
+    }
+  }
 }
 
 // What a service Worker's default export is, for the declaration emit (an
@@ -212,4 +246,6 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
 export interface ServiceEntrypoint extends Rpc.WorkerEntrypointBranded {
   readonly call: (messages: unknown) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
   readonly fetch: (request: Request) => Promise<Response>
+  // Present when the Worker was made with a `scheduled` hook.
+  readonly scheduled?: (controller: ScheduledController) => void | Promise<void>
 }

@@ -1,4 +1,4 @@
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { InventoryRpcs } from "@shop/domain/ServiceContracts"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryConfig from "@shop/inventory/InventoryConfig"
@@ -22,5 +22,14 @@ export default ServiceWorker.make({
       Layer.provide(InventoryRepositorySql.layerBatched),
       Layer.provide(D1SqlBatch.layer),
       Layer.provide(Layer.orDie(InventoryConfig.layerConfig))
-    )
+    ),
+  // The Cron Trigger (wrangler.jsonc, every minute) returns the stock of
+  // expired holds, as the sweeper does on memory and node: a hold nobody
+  // touches again would otherwise keep its stock from the catalog's
+  // `available`. One line when it expired any; a quiet minute logs nothing.
+  scheduled: Effect.gen(function* () {
+    const inventory = yield* Inventory
+    const { expired } = yield* inventory.expireHolds({})
+    if (expired > 0) yield* Effect.logInfo("Expired holds").pipe(Effect.annotateLogs({ expired }))
+  })
 })

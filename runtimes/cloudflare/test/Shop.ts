@@ -123,7 +123,13 @@ const startRelay = async (target: () => TestHarness | undefined) => {
 
 const secret = () => randomBytes(32).toString("hex")
 
-export const startShop = async (options: { readonly vars?: Record<string, string> } = {}): Promise<Shop> => {
+export const startShop = async (
+  options: {
+    readonly vars?: Record<string, string>
+    // Beside `vars`, for the inventory Worker only (the holds test's HOLD_TTL_SECONDS).
+    readonly inventoryVars?: Record<string, string>
+  } = {}
+): Promise<Shop> => {
   // STACK.md sharp edge 7: offline, no metrics, and a registry of our own so
   // that a `wrangler dev` running beside the tests cannot see these Workers.
   const configHome = await mkdtemp(join(tmpdir(), "shop-wrangler-"))
@@ -148,7 +154,7 @@ export const startShop = async (options: { readonly vars?: Record<string, string
       { configPath: config("gateway"), vars: { SERVICE_TIMEOUT_MS: "60000", ...vars }, secrets: internal },
       { configPath: config("auth"), vars, secrets: { ...secrets } },
       { configPath: config("catalog"), vars, secrets: internal },
-      { configPath: config("inventory"), vars, secrets: internal },
+      { configPath: config("inventory"), vars: { ...vars, ...options.inventoryVars }, secrets: internal },
       { configPath: config("fulfillment"), vars, secrets: internal },
       { configPath: config("coupons"), vars, secrets: internal },
       { configPath: config("cart"), vars, secrets: internal },
