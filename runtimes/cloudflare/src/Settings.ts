@@ -29,10 +29,10 @@ export const gateway = Layer.mergeAll(
 /** The auth Worker: JWT_SECRET comes from `wrangler secret put` (.dev.vars locally) and has no default. */
 export const auth = Layer.mergeAll(AuthConfig.layerConfig, ObservabilityConfig.layerConfig)
 
-/** The cart Worker's objects: CART_TTL_SECONDS (the idle time after which a cart expires). */
 /** The inventory Worker: HOLD_TTL_SECONDS. */
 export const inventory = Layer.mergeAll(InventoryConfig.layerConfig, ObservabilityConfig.layerConfig)
 
+/** The cart Worker's objects: CART_TTL_SECONDS (the idle time after which a cart expires). */
 export const cart = Layer.mergeAll(CartConfig.layerConfig, ObservabilityConfig.layerConfig)
 
 /** The coupons Worker: the bad-code throttle (COUPON_*). */
