@@ -118,23 +118,24 @@ const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (servic
   return Response.json(yield* serve(messages.value).pipe(Effect.annotateLogs({ via: "url" })))
 })
 
-export interface ServiceWorkerOptions<Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv> {
+export interface ServiceWorkerOptions<Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv, S = never> {
   readonly name: ServiceName
   readonly group: RpcGroup.RpcGroup<Rpcs>
   readonly tag: Context.Key<I, Implementation<Rpcs>>
   // The service with its store; D1 (SqlClient and D1Client) and the env as
-  // ConfigProvider are provided here.
-  readonly layer: (env: Env) => Layer.Layer<I, never, SqlClient.SqlClient | D1Client.D1Client>
+  // ConfigProvider are provided here. It may also build services `S` that
+  // only the scheduled hook uses (the catalog's reconciler).
+  readonly layer: (env: Env) => Layer.Layer<I | S, never, SqlClient.SqlClient | D1Client.D1Client>
   // The service's own settings (Settings.ts), checked before anything runs.
   readonly settings?: Layer.Layer<never, Config.ConfigError>
   // What a Cron Trigger of this Worker runs (`triggers.crons` in its
   // wrangler.jsonc), on the same runtime as the calls. Without it the Worker
   // has no scheduled handler.
-  readonly scheduled?: Effect.Effect<void, never, I>
+  readonly scheduled?: Effect.Effect<void, never, I | S>
 }
 
-export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
-  options: ServiceWorkerOptions<Rpcs, I, Env>
+export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv, S = never>(
+  options: ServiceWorkerOptions<Rpcs, I, Env, S>
 ): (new (
   ctx: ExecutionContext,
   env: Env
@@ -186,7 +187,7 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv>(
   const run = <A>(
     env: Env,
     ctx: ExecutionContext,
-    program: Effect.Effect<A, never, InternalServer | NonceStore | I>
+    program: Effect.Effect<A, never, InternalServer | NonceStore | I | S>
   ) => {
     const current = (runtime ??= makeRuntime(env))
     const result = current.runPromise(program)

@@ -1,6 +1,7 @@
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
+import * as CatalogReconciler from "@shop/catalog/CatalogReconciler"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { CatalogRpcs } from "@shop/domain/ServiceContracts"
 import * as Clients from "./Clients.ts"
@@ -16,9 +17,20 @@ export default ServiceWorker.make({
   group: CatalogRpcs,
   tag: Catalog,
   layer: (env: CatalogEnv) =>
-    CatalogLive.layer.pipe(
+    Layer.mergeAll(CatalogLive.layer, CatalogReconciler.layer).pipe(
       Layer.provide(CatalogRepositorySql.layer),
       Layer.provide(D1SqlBatch.layer),
       Layer.provide(Clients.inventory(env.INVENTORY))
-    )
+    ),
+  // The Cron Trigger (wrangler.jsonc) runs the reconciliation that node runs
+  // at start and every 5 minutes: stock rows a crash left unclaimed are
+  // removed, variants without a stock row get one (docs/ARCHITECTURE.md,
+  // "Writes that span two services' stores"). A quiet pass logs nothing.
+  scheduled: Effect.gen(function* () {
+    const reconciler = yield* CatalogReconciler.CatalogReconciler
+    const result = yield* reconciler.reconcile()
+    if (result.stockCreated + result.stockRemoved > 0) {
+      yield* Effect.logInfo("Reconciled the catalog with inventory").pipe(Effect.annotateLogs({ ...result }))
+    }
+  })
 })

@@ -212,6 +212,30 @@ describe("inventory Worker, Cron Trigger", () => {
       })
     )
   )
+
+  // The catalog Worker's Cron Trigger runs the reconciliation with inventory:
+  // a variant whose stock row is gone (what a crash between a create's two
+  // writes could leave with the old write order) gets one back, stock 0.
+  effectIt.live("the catalog Worker's scheduled run gives a variant without a stock row one (stock 0)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { variantId } = yield* Effect.promise(() => stockedVariant(4))
+        const inventory = yield* inventoryClient
+        yield* inventory.remove({ variantIds: [variantId] })
+        assert.strictEqual((yield* adminLevel(variantId)).status, 404)
+        yield* Effect.promise(() =>
+          shop.harness.getWorker(workerNames.catalog).scheduled({ cron: "*/15 * * * *", scheduledTime: new Date() })
+        )
+        const repaired = yield* adminLevel(variantId)
+        assert.strictEqual(repaired.status, 200)
+        assert.deepStrictEqual(repaired.body, { variantId, stock: 0, reserved: 0, available: 0 })
+        const restocked = yield* Effect.promise(() =>
+          call("PUT", `/api/admin/inventory/${variantId}`, { stock: 6 }, admin)
+        )
+        assert.strictEqual(restocked.status, 200)
+      })
+    )
+  )
 })
 
 describe("inventory Worker, Cron Trigger, configuration", () => {
