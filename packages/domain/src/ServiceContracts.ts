@@ -357,7 +357,10 @@ export const PaymentsRpcs = RpcGroup.make(
   method("findByProviderOrder", FindByProviderOrderInput, Schema.NullOr(Payment), Schema.Never),
   // Takes the money, once however many calls race; a repeat answers the
   // captured payment. Declined: the buyer may approve another funding source
-  // and the capture be tried again.
+  // and the capture be tried again. On a payment marked failed it takes
+  // nothing (PaymentFailed) but records a capture the provider made before
+  // (a lost answer): call it on the provider's capture webhook, and refund a
+  // captured payment that carries a failure.
   method(
     "capture",
     CapturePaymentInput,

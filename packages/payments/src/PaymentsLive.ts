@@ -225,7 +225,16 @@ export const layerNoDeps = Layer.effect(
       const { payment } = yield* load(input.paymentId)
       if (payment.captures.length > 0) return payment
       if (payment.status === "failed" && payment.failure !== undefined) {
-        return yield* new PaymentFailed({ details: { step: payment.failure.step, reason: payment.failure.reason } })
+        // No new capture for an abandoned checkout, but one that happened
+        // before it gave up (its answer lost) is recorded, so that the money
+        // is on the record for the refund. The provider's webhook for that
+        // capture lands here too.
+        const { step, reason } = payment.failure
+        const happened = yield* captureAtProvider(payment).pipe(
+          Effect.catchTag("ProviderOrderNotFound", (error) => Effect.die(error))
+        )
+        if (Option.isNone(happened)) return yield* new PaymentFailed({ details: { step, reason } })
+        return yield* recordCapture(payment.paymentId, happened.value)
       }
       const found: Option.Option<CaptureResult> = yield* provider
         .captureOrder({ providerOrderId: payment.providerOrderId, requestId: captureRequestId(payment.paymentId) })
@@ -247,6 +256,7 @@ export const layerNoDeps = Layer.effect(
             // nothing a caller can fix.
             ProviderOrderNotFound: (error) => Effect.die(error)
           }),
+          // The same fault met by the order reads above.
           Effect.catchTag("ProviderOrderNotFound", (error) => Effect.die(error))
         )
       if (Option.isNone(found)) {
@@ -254,8 +264,9 @@ export const layerNoDeps = Layer.effect(
       }
       // A capture the provider answered but refused (PayPal may answer 201
       // with a DECLINED capture): nothing was taken, the buyer may try again.
-      if (!taken(found.value))
+      if (!taken(found.value)) {
         return yield* new PaymentDeclined({ details: { issue: `CAPTURE_${found.value.status}` } })
+      }
       return yield* recordCapture(payment.paymentId, found.value)
     })
 
@@ -340,8 +351,9 @@ export const layerNoDeps = Layer.effect(
     })
 
     // The saga's note of where it gave up. Without money taken the payment
-    // is failed and a later capture is refused (money must never be taken for
-    // an abandoned checkout); with money taken its status stays what the
+    // is failed and a later capture takes nothing (money must never be taken
+    // for an abandoned checkout; it only records a capture that had already
+    // happened); with money taken its status stays what the
     // money says, and the refund is the saga's next step. The same note again
     // writes nothing.
     const markFailed = Effect.fn("Payments.markFailed")(function* (input: MarkFailedInput) {

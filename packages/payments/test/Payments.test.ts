@@ -409,6 +409,35 @@ describe("Payments.markFailed", () => {
       })
     )
   )
+  it.effect("a capture lost before the checkout gave up is recorded by a later capture call (the webhook's)", () =>
+    run((fake) =>
+      Effect.gen(function* () {
+        const payments = yield* Payments
+        const payment = yield* approvedPayment(fake)
+        yield* fault(fake, { step: "capture", mode: "lost_answer" })
+        yield* fault(fake, { step: "get", mode: "5xx" })
+        const fiber = yield* Effect.forkChild(Effect.flip(payments.capture({ paymentId: payment.paymentId })))
+        yield* until(fake, (counts) => counts.capture === 1)
+        yield* TestClock.adjust(timeoutMs)
+        assert.strictEqual((yield* Fiber.join(fiber))._tag, "PaymentProviderUnavailable")
+        // The checkout gives up, believing nothing was taken; PayPal took it.
+        const failed = yield* payments.markFailed({ paymentId: payment.paymentId, step: "capture", reason: "unknown" })
+        assert.strictEqual(failed.status, "failed")
+        assert.strictEqual((yield* stats(fake)).captures, 1)
+        const recorded = yield* payments.capture({ paymentId: payment.paymentId })
+        assert.strictEqual(recorded.status, "captured")
+        assert.strictEqual(recorded.failure?.step, "capture")
+        assert.strictEqual((yield* stats(fake)).captures, 1)
+        const refunded = yield* payments.refund({
+          paymentId: payment.paymentId,
+          reason: "compensation: abandoned checkout",
+          requestId: "compensate"
+        })
+        assert.strictEqual(refunded.status, "refunded")
+      })
+    )
+  )
+
   it.effect("marked failed while a capture is in flight: the money that moved is still recorded, for the refund", () =>
     run((fake) =>
       Effect.gen(function* () {
