@@ -8,6 +8,8 @@ import type * as PaypalFake from "@shop/paypal-fake/PaypalFake"
 import { PaymentProvider } from "../src/PaymentProvider.ts"
 import { Payments } from "../src/Payments.ts"
 import * as PaymentsLive from "../src/PaymentsLive.ts"
+import { PaymentsRepository } from "../src/PaymentsRepository.ts"
+import * as PaymentsRepositoryMemory from "../src/PaymentsRepositoryMemory.ts"
 import { apiBase, approve, fault, makeFake, providerLayer, requestCounts, stats, usd } from "./Fixtures.ts"
 
 // The payments service on its memory store, with the real PayPal provider
@@ -37,6 +39,31 @@ const createInput = (reservation: string, amount = 1_999): CreatePaymentInput =>
 
 const servicesOver = (fake: PaypalFake.PaypalFake) =>
   PaymentsLive.layerMemory.pipe(Layer.provideMerge(providerLayer({ fake, timeoutMs })))
+
+// The store with a yield around every step, so that concurrent calls really
+// interleave: each reads the payment before any of them writes it back,
+// which is the race the compare-and-set must survive.
+const interleavingStore = Layer.effect(
+  PaymentsRepository,
+  Effect.gen(function* () {
+    const store = yield* PaymentsRepository
+    const slow =
+      <Args extends ReadonlyArray<unknown>, A>(method: (...args: Args) => Effect.Effect<A>) =>
+      (...args: Args) =>
+        Effect.yieldNow.pipe(
+          Effect.andThen(method(...args)),
+          Effect.tap(() => Effect.yieldNow)
+        )
+    return PaymentsRepository.of({
+      insert: slow(store.insert),
+      find: slow(store.find),
+      findByReservation: slow(store.findByReservation),
+      findByProviderOrder: slow(store.findByProviderOrder),
+      replace: slow(store.replace),
+      recordEvent: slow(store.recordEvent)
+    })
+  })
+).pipe(Layer.provide(PaymentsRepositoryMemory.layer))
 
 // Each test gets its own fake PayPal and its own store, at `start`.
 const run = <A, E>(test: (fake: PaypalFake.PaypalFake) => Effect.Effect<A, E, Payments | PaymentProvider>) => {
@@ -255,6 +282,44 @@ describe("Payments.capture", () => {
       })
     )
   )
+
+  it.effect("on a store where every step interleaves: 20 captures racing 20 notes record one capture", () => {
+    const fake = makeFake()
+    return Effect.gen(function* () {
+      yield* TestClock.setTime(start)
+      const payments = yield* Payments
+      const payment = yield* approvedPayment(fake)
+      const capturing = yield* Effect.forkChild(
+        Effect.all(
+          Array.from({ length: 20 }, () => payments.capture({ paymentId: payment.paymentId })),
+          { concurrency: "unbounded" }
+        )
+      )
+      // Once the captures are on their way to PayPal, the checkout's notes race their records.
+      yield* until(fake, (counts) => counts.capture > 0)
+      yield* Effect.all(
+        Array.from({ length: 20 }, (_, i) =>
+          payments.markFailed({ paymentId: payment.paymentId, step: "create_order", reason: `attempt ${i}` })
+        ),
+        { concurrency: "unbounded" }
+      )
+      const captures = yield* Fiber.join(capturing)
+      assert.strictEqual((yield* stats(fake)).captures, 1)
+      const stored = yield* payments.get({ paymentId: payment.paymentId, caller: admin })
+      // However the notes and captures interleaved, the money is on the record once.
+      assert.strictEqual(stored.status, "captured")
+      assert.strictEqual(stored.captures.length, 1)
+      assert.strictEqual(stored.failure?.step, "create_order")
+      for (const captured of captures) assert.deepStrictEqual(captured.captures, stored.captures)
+    }).pipe(
+      Effect.provide(
+        PaymentsLive.layer.pipe(
+          Layer.provide(interleavingStore),
+          Layer.provideMerge(providerLayer({ fake, timeoutMs }))
+        )
+      )
+    )
+  })
 
   it.effect("a capture whose answer was lost is found on the PayPal order and recorded", () =>
     run((fake) =>
