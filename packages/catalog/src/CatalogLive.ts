@@ -114,30 +114,33 @@ export const layerNoDeps = Layer.effect(
         updatedAt: now,
         revision: yield* ids.secret("rev")
       }
-      // The two writes (product here, stock in inventory) run as one
-      // uninterruptible step, so a caller giving up (a gateway timeout) cannot
-      // leave a product without its stock rows. If stock cannot be set up, the
-      // product is taken back out; a failure to do that is logged, not hidden.
+      const variantIds = variants.map((v) => v.variantId)
+      // Two stores, two writes, no transaction between them: stock rows
+      // first, then the product. A crash after the first leaves stock rows
+      // that no variant claims, which nothing can reach (the catalog lists
+      // no such variant) and the reconciliation removes once they are older
+      // than its grace period. The other order left, on a crash between the
+      // writes, a product on sale whose variants could never get stock.
+      // Uninterruptible, so that a caller giving up (a gateway timeout) does
+      // not stop it between the two.
       yield* Effect.uninterruptible(
         Effect.gen(function* () {
-          yield* repo
-            .insert(record)
-            .pipe(Effect.catchTag("SkuConflict", (e) => Effect.fail(new SkuExists({ details: { sku: e.sku } }))))
-          yield* inventory
-            .initialize({ levels: variants.map((v) => ({ variantId: v.variantId, stock: v.stock })) })
-            .pipe(
-              Effect.onError(() =>
-                repo
-                  .remove(productId)
-                  .pipe(
-                    Effect.catchCause((cause) =>
-                      Effect.logError("Could not take back a product whose stock failed to set up", cause).pipe(
-                        Effect.annotateLogs({ productId })
-                      )
-                    )
+          yield* inventory.initialize({ levels: variants.map((v) => ({ variantId: v.variantId, stock: v.stock })) })
+          yield* repo.insert(record).pipe(
+            Effect.catchTag("SkuConflict", (e) =>
+              // A refusal wrote nothing, so the new rows are certainly
+              // unclaimed: take them back now rather than at the next sweep.
+              // A defect is not taken back: the product may have been written.
+              inventory.remove({ variantIds }).pipe(
+                Effect.catchCause((cause) =>
+                  Effect.logWarning("Stock rows of a refused product are left for the reconciliation", cause).pipe(
+                    Effect.annotateLogs({ productId })
                   )
+                ),
+                Effect.andThen(Effect.fail(new SkuExists({ details: { sku: e.sku } })))
               )
             )
+          )
         })
       )
       return toProduct(record, new Map(variants.map((v) => [v.variantId as string, v.stock])))
@@ -209,8 +212,9 @@ export const layerNoDeps = Layer.effect(
       if (Option.isNone(found)) return yield* new ProductNotFound({})
       // The product goes first: once it is gone the delete has happened. Its
       // stock rows are unreachable from the catalog after that, so a failure
-      // to remove them is logged for clean-up instead of failing a delete
-      // that did take place. Uninterruptible for the same reason as create.
+      // (or a crash) before they are removed leaves rows the reconciliation
+      // sweeps, and is logged instead of failing a delete that did take
+      // place. Uninterruptible for the same reason as create.
       yield* Effect.uninterruptible(
         Effect.gen(function* () {
           const removed = yield* repo.remove(input.productId)

@@ -1,6 +1,6 @@
 import { Context, type Effect, type Option, Schema, Struct } from "effect"
 import { type ListProducts, Product, Variant } from "@shop/domain/Catalog"
-import type { ProductId } from "@shop/domain/Ids"
+import type { ProductId, VariantId } from "@shop/domain/Ids"
 
 // The stored shapes are the public ones (Catalog.ts) without what is worked
 // out when a product is served (availability, which inventory owns; the
@@ -45,6 +45,11 @@ export class CatalogRepository extends Context.Service<
       expectedRevision: string
     ) => Effect.Effect<"replaced" | "missing" | "conflict", SkuConflict>
     readonly remove: (productId: ProductId) => Effect.Effect<boolean>
+    // For the reconciliation with inventory, read from the store itself (a
+    // cache in front passes them through): up to `limit` variant ids in id
+    // order, after `after` when given; and which of `ids` belong to a product.
+    readonly variantIds: (after: VariantId | undefined, limit: number) => Effect.Effect<ReadonlyArray<VariantId>>
+    readonly existingVariants: (ids: ReadonlyArray<VariantId>) => Effect.Effect<ReadonlyArray<VariantId>>
   }
 >()("@shop/catalog/CatalogRepository") {}
 

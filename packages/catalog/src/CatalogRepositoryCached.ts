@@ -109,7 +109,11 @@ export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options
     insert: (product) => inner.insert(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
     replace: (product, expectedRevision) =>
       inner.replace(product, expectedRevision).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
-    remove: (productId) => inner.remove(productId).pipe(Effect.ensuring(Effect.sync(() => invalidate(productId))))
+    remove: (productId) => inner.remove(productId).pipe(Effect.ensuring(Effect.sync(() => invalidate(productId)))),
+    // The reconciliation decides what to create and delete from these: they
+    // must see the store as it is, not as it was cached.
+    variantIds: inner.variantIds,
+    existingVariants: inner.existingVariants
   })
   return { repository, sizes: () => ({ entries: entries.size, inFlight: inFlight.size }) }
 })

@@ -123,6 +123,22 @@ export const layer = Layer.sync(CatalogRepository, () => {
         products.delete(productId)
         unindex(existing)
         return true
+      }),
+    // Ids are ASCII, where `<` orders as SQLite's BINARY collation does.
+    variantIds: (after, limit) =>
+      Effect.sync(() =>
+        Array.from(products.values())
+          .flatMap((p) => p.variants.map((v) => v.variantId))
+          .filter((id) => after === undefined || id > after)
+          .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))
+          .slice(0, limit)
+      ),
+    existingVariants: (ids) =>
+      Effect.sync(() => {
+        const wanted = new Set(ids)
+        return Array.from(products.values()).flatMap((p) =>
+          p.variants.flatMap((v) => (wanted.has(v.variantId) ? [v.variantId] : []))
+        )
       })
   })
 })

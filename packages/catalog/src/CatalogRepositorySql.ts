@@ -1,7 +1,7 @@
 import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import type { ListProducts } from "@shop/domain/Catalog"
-import type { ProductId } from "@shop/domain/Ids"
+import type { ProductId, VariantId } from "@shop/domain/Ids"
 import { chunk, maxSqlParameters, SqlBatch } from "@shop/domain/SqlBatch"
 import { CatalogRepository, fold, minPrice, ProductRecord, SkuConflict, searchText } from "./CatalogRepository.ts"
 
@@ -264,7 +264,28 @@ export const layer = Layer.effect(
           sql`DELETE FROM products WHERE product_id = ${productId}`
         ])
         return true
-      }, Effect.orDie)
+      }, Effect.orDie),
+      variantIds: (after, limit) =>
+        sql<{ variantId: VariantId }>`
+          SELECT variant_id AS variantId FROM variants
+          WHERE ${after === undefined ? sql.literal("1 = 1") : sql`variant_id > ${after}`}
+          ORDER BY variant_id LIMIT ${limit}
+        `.pipe(
+          Effect.map((rows) => rows.map((row) => row.variantId)),
+          Effect.orDie
+        ),
+      existingVariants: (ids) =>
+        Effect.forEach(
+          chunk(ids, maxSqlParameters),
+          (part) =>
+            sql<{
+              variantId: VariantId
+            }>`SELECT variant_id AS variantId FROM variants WHERE ${sql.in("variant_id", part)}`,
+          { concurrency: 1 }
+        ).pipe(
+          Effect.map((parts) => parts.flat().map((row) => row.variantId)),
+          Effect.orDie
+        )
     })
   })
 )

@@ -120,7 +120,7 @@ describe("Catalog", () => {
     })
   )
 
-  it.effect("if stock cannot be set up, the product is taken back out", () =>
+  it.effect("if stock cannot be set up, no product is written", () =>
     Effect.gen(function* () {
       const calls = yield* Ref.make(0)
       yield* Effect.gen(function* () {

@@ -1,9 +1,26 @@
 import { Clock, Effect, Layer, Option } from "effect"
 import { type Coupon, type CouponDefinition, type CreateCouponInput, normalizeCode } from "@shop/domain/Coupons"
-import { CouponExists, CouponNotFound, InvalidCoupon, RateLimited, ValidationError } from "@shop/domain/Errors"
+import {
+  CouponExhausted,
+  CouponExists,
+  CouponExpired,
+  CouponNotFound,
+  InvalidCoupon,
+  RateLimited,
+  RedemptionMismatch,
+  ValidationError
+} from "@shop/domain/Errors"
+import type { UserId } from "@shop/domain/Ids"
+import type { CouponRedemption } from "@shop/domain/ServiceContracts"
 import { Coupons } from "./Coupons.ts"
 import { CouponsConfig } from "./CouponsConfig.ts"
-import { type Attempts, CouponAttempts, CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
+import {
+  type Attempts,
+  CouponAttempts,
+  CouponDefinitions,
+  CouponRedemptions,
+  type Redemption
+} from "./CouponsRepository.ts"
 import * as CouponsRepositoryMemory from "./CouponsRepositoryMemory.ts"
 
 interface Issue {
@@ -62,6 +79,21 @@ export const inputIssues = (input: CreateCouponInput, now: number): ReadonlyArra
   }
   return issues
 }
+
+interface RedeemInput {
+  readonly code: string
+  readonly redemptionId: string
+  readonly userId: UserId
+}
+
+// A stored use as the service answers it; the user is the caller's, whose id
+// the stored one was checked to equal.
+const toRedemption = (input: RedeemInput, stored: Redemption): CouponRedemption => ({
+  redemptionId: stored.redemptionId,
+  code: stored.code,
+  userId: input.userId,
+  redeemedAt: new Date(stored.redeemedAt).toISOString()
+})
 
 /** Coupons; needs CouponDefinitions, CouponRedemptions, CouponAttempts and CouponsConfig. */
 export const layer = Layer.effect(
@@ -193,7 +225,67 @@ export const layer = Layer.effect(
       return coupon ?? { ...found.value, used: 0 }
     })
 
-    return Coupons.of({ create, list, remove, lookup })
+    const isExpired = (coupon: CouponDefinition, now: number) =>
+      coupon.expiresAt !== undefined && Date.parse(coupon.expiresAt) <= now
+
+    const exhausted = (limit: "usageLimit" | "perCustomerLimit") =>
+      new CouponExhausted(
+        limit === "usageLimit"
+          ? { details: { limit } }
+          : { message: "This coupon has been used as many times as one customer may", details: { limit } }
+      )
+
+    // The earlier use under this redemption id, if any: the answer to a
+    // repeated redeem. An id that redeemed another code or user is refused
+    // rather than answered with a use that is not the caller's.
+    const earlier = Effect.fn("Coupons.earlier")(function* (input: RedeemInput, code: string) {
+      const found = yield* redemptions.find(input.redemptionId)
+      if (Option.isNone(found)) return Option.none<CouponRedemption>()
+      if (found.value.code !== code || found.value.userId !== input.userId) {
+        return yield* new RedemptionMismatch({ details: { redemptionId: input.redemptionId } })
+      }
+      return Option.some(toRedemption(input, found.value))
+    })
+
+    // The check and the write are one step of the store (`record`); what is
+    // read here before it (the definition) cannot change the outcome of a
+    // race, since a coupon's limits are fixed when it is created. After a
+    // refusal the store is read again only to say why. A coupon deleted
+    // between the read and the write keeps that one use on record; the
+    // window is one redeem's length and deletion is an admin's act.
+    const redeem = Effect.fn("Coupons.redeem")(function* (input: RedeemInput) {
+      const code = normalizeCode(input.code)
+      const found = isCode(code) ? yield* definitions.find(code) : Option.none()
+      if (Option.isNone(found)) return yield* new InvalidCoupon({})
+      const coupon = found.value
+      const now = yield* Clock.currentTimeMillis
+      if (isExpired(coupon, now)) {
+        const repeat = yield* earlier(input, code)
+        if (Option.isSome(repeat)) return repeat.value
+        return yield* new CouponExpired({})
+      }
+      const redemption = { redemptionId: input.redemptionId, code, userId: input.userId, redeemedAt: now }
+      // A release landing between a refusal and the count that explains it
+      // leaves neither limit reached: the use it freed is tried for again, a
+      // few times at most, rather than refused for a limit no count shows.
+      for (let attempt = 1; ; attempt++) {
+        if (yield* redemptions.record(redemption, coupon)) return toRedemption(input, redemption)
+        const repeat = yield* earlier(input, code)
+        if (Option.isSome(repeat)) return repeat.value
+        const usage = yield* redemptions.usage(code, input.userId)
+        if (coupon.usageLimit !== undefined && usage.total >= coupon.usageLimit) return yield* exhausted("usageLimit")
+        if (coupon.perCustomerLimit !== undefined && usage.byUser >= coupon.perCustomerLimit) {
+          return yield* exhausted("perCustomerLimit")
+        }
+        if (attempt >= 3) return yield* exhausted(coupon.usageLimit !== undefined ? "usageLimit" : "perCustomerLimit")
+      }
+    })
+
+    const release = Effect.fn("Coupons.release")(function* (input: { readonly redemptionId: string }) {
+      yield* redemptions.release(input.redemptionId)
+    })
+
+    return Coupons.of({ create, list, remove, lookup, redeem, release })
   })
 )
 

@@ -17,8 +17,24 @@ export class CouponDefinitions extends Context.Service<
   }
 >()("@shop/coupons/CouponDefinitions") {}
 
+// One use of a coupon by one checkout: `redemptionId` is the checkout's
+// payment or hold id, unique across codes. `redeemedAt` is epoch milliseconds.
+export const Redemption = Schema.Struct({
+  redemptionId: Schema.String,
+  code: Schema.String,
+  userId: Schema.String,
+  redeemedAt: Schema.Int
+})
+export type Redemption = typeof Redemption.Type
+
+// A coupon's limits; an absent limit is no limit.
+export type RedemptionLimits = Pick<CouponDefinition, "usageLimit" | "perCustomerLimit">
+
 // Redemptions: SQL (D1 on Cloudflare) in every runtime, since usage limits
-// are enforced atomically at checkout. Codes arrive upper-cased.
+// are enforced atomically at checkout. Codes arrive upper-cased. `record` and
+// `release` are each one atomic step (a single statement, or one synchronous
+// update of a Map): a limit is checked and the row written in the same step,
+// so concurrent checkouts cannot both see the last use free.
 export class CouponRedemptions extends Context.Service<
   CouponRedemptions,
   {
@@ -28,6 +44,18 @@ export class CouponRedemptions extends Context.Service<
     // Drops the redemptions of a deleted coupon, so that a new coupon with the
     // same code starts from zero.
     readonly forget: (code: string) => Effect.Effect<void>
+    // Writes the redemption only if its code has fewer than `usageLimit`
+    // redemptions and its user fewer than `perCustomerLimit` of that code, and
+    // its id is not taken; true when written. False does not say why: the
+    // caller asks `find` and `usage`, which only explain a decision already
+    // made.
+    readonly record: (redemption: Redemption, limits: RedemptionLimits) => Effect.Effect<boolean>
+    readonly find: (redemptionId: string) => Effect.Effect<Option.Option<Redemption>>
+    // A code's redemptions in all and those of one user.
+    readonly usage: (code: string, userId: string) => Effect.Effect<{ readonly total: number; readonly byUser: number }>
+    // Deletes one redemption; false when there was none (already released,
+    // never made, or its coupon deleted).
+    readonly release: (redemptionId: string) => Effect.Effect<boolean>
   }
 >()("@shop/coupons/CouponRedemptions") {}
 

@@ -1,6 +1,12 @@
 import { Effect, Layer, Option } from "effect"
 import type { CouponDefinition } from "@shop/domain/Coupons"
-import { type Attempts, CouponAttempts, CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
+import {
+  type Attempts,
+  CouponAttempts,
+  CouponDefinitions,
+  CouponRedemptions,
+  type Redemption
+} from "./CouponsRepository.ts"
 
 export const layerDefinitions = Layer.sync(CouponDefinitions, () => {
   const coupons = new Map<string, CouponDefinition>()
@@ -18,23 +24,56 @@ export const layerDefinitions = Layer.sync(CouponDefinitions, () => {
   })
 })
 
+// Each method is one synchronous step inside Effect.sync, which is what makes
+// it atomic under concurrent fibers: `record` counts and writes with no yield
+// between, as the SQL store does in one statement.
 export const layerRedemptions = Layer.sync(CouponRedemptions, () => {
-  // code -> order ids
-  const redemptions = new Map<string, Set<string>>()
+  const byId = new Map<string, Redemption>()
+  // code -> redemption id -> redemption
+  const byCode = new Map<string, Map<string, Redemption>>()
+  const usage = (code: string, userId: string) => {
+    const all = Array.from(byCode.get(code)?.values() ?? [])
+    return { total: all.length, byUser: all.filter((r) => r.userId === userId).length }
+  }
   return CouponRedemptions.of({
     counts: (codes) =>
       Effect.sync(
         () =>
           new Map(
             codes.flatMap((code) => {
-              const size = redemptions.get(code)?.size ?? 0
+              const size = byCode.get(code)?.size ?? 0
               return size > 0 ? [[code, size] as const] : []
             })
           )
       ),
     forget: (code) =>
       Effect.sync(() => {
-        redemptions.delete(code)
+        for (const id of byCode.get(code)?.keys() ?? []) byId.delete(id)
+        byCode.delete(code)
+      }),
+    record: (redemption, limits) =>
+      Effect.sync(() => {
+        if (byId.has(redemption.redemptionId)) return false
+        const used = usage(redemption.code, redemption.userId)
+        if (limits.usageLimit !== undefined && used.total >= limits.usageLimit) return false
+        if (limits.perCustomerLimit !== undefined && used.byUser >= limits.perCustomerLimit) return false
+        byId.set(redemption.redemptionId, redemption)
+        const ofCode = byCode.get(redemption.code) ?? new Map<string, Redemption>()
+        ofCode.set(redemption.redemptionId, redemption)
+        byCode.set(redemption.code, ofCode)
+        return true
+      }),
+    find: (redemptionId) => Effect.sync(() => Option.fromNullishOr(byId.get(redemptionId))),
+    usage: (code, userId) => Effect.sync(() => usage(code, userId)),
+    release: (redemptionId) =>
+      Effect.sync(() => {
+        const found = byId.get(redemptionId)
+        if (found === undefined) return false
+        byId.delete(redemptionId)
+        const ofCode = byCode.get(found.code)
+        ofCode?.delete(redemptionId)
+        if (ofCode?.size === 0) byCode.delete(found.code)
+        return true
       })
   })
 })

@@ -3,7 +3,7 @@ import { SqlClient } from "effect/sql"
 import { CouponType, type CouponDefinition } from "@shop/domain/Coupons"
 import { Currency } from "@shop/domain/Money"
 import { chunk, maxSqlParameters } from "@shop/domain/SqlBatch"
-import { Attempts, CouponAttempts, CouponDefinitions, CouponRedemptions } from "./CouponsRepository.ts"
+import { Attempts, CouponAttempts, CouponDefinitions, CouponRedemptions, Redemption } from "./CouponsRepository.ts"
 
 const Row = Schema.Struct({
   code: Schema.String,
@@ -78,10 +78,15 @@ export const layerDefinitions = Layer.effect(
 const CountRow = Schema.Struct({ code: Schema.String, used: Schema.Int })
 const decodeCounts = Schema.decodeUnknownEffect(Schema.Array(CountRow))
 
+const decodeRedemptions = Schema.decodeUnknownEffect(Schema.Array(Redemption))
+const Usage = Schema.Struct({ total: Schema.Int, byUser: Schema.Int })
+const decodeUsage = Schema.decodeUnknownEffect(Schema.Array(Usage))
+
 export const layerRedemptions = Layer.effect(
   CouponRedemptions,
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const columns = sql.literal("redemption_id AS redemptionId, code, user_id AS userId, redeemed_at AS redeemedAt")
     return CouponRedemptions.of({
       // Split to stay under D1's 100 bound parameters.
       counts: (codes) =>
@@ -96,7 +101,50 @@ export const layerRedemptions = Layer.effect(
           Effect.map((parts) => new Map(parts.flat().map((row) => [row.code, row.used] as const))),
           Effect.orDie
         ),
-      forget: (code) => sql`DELETE FROM redemptions WHERE code = ${code}`.pipe(Effect.asVoid, Effect.orDie)
+      forget: (code) => sql`DELETE FROM redemptions WHERE code = ${code}`.pipe(Effect.asVoid, Effect.orDie),
+      // One statement, so the counts it checks are the counts it writes
+      // against, without a transaction (D1 has none): SQLite starts a writing
+      // statement by taking the database's write lock, and runs it to the end
+      // before any other statement on that database, so two checkouts racing
+      // for the last use are serialized here and the second one's SELECT sees
+      // the first one's row. A count read by one statement and an INSERT sent
+      // by the next would let both through (the contract test shows it). The
+      // WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+      record: (r, limits) =>
+        sql`
+          INSERT INTO redemptions (redemption_id, code, user_id, redeemed_at)
+          SELECT ${r.redemptionId}, ${r.code}, ${r.userId}, ${r.redeemedAt}
+          WHERE (${limits.usageLimit ?? null} IS NULL
+              OR (SELECT COUNT(*) FROM redemptions WHERE code = ${r.code}) < ${limits.usageLimit ?? null})
+            AND (${limits.perCustomerLimit ?? null} IS NULL
+              OR (SELECT COUNT(*) FROM redemptions WHERE code = ${r.code} AND user_id = ${r.userId})
+                < ${limits.perCustomerLimit ?? null})
+          ON CONFLICT (redemption_id) DO NOTHING
+          RETURNING redemption_id
+        `.pipe(
+          Effect.map((inserted) => inserted.length > 0),
+          Effect.orDie
+        ),
+      find: (redemptionId) =>
+        sql`SELECT ${columns} FROM redemptions WHERE redemption_id = ${redemptionId}`.pipe(
+          Effect.flatMap(decodeRedemptions),
+          Effect.map((found) => Option.fromNullishOr(found[0])),
+          Effect.orDie
+        ),
+      usage: (code, userId) =>
+        sql`
+          SELECT COUNT(*) AS total, COALESCE(SUM(user_id = ${userId}), 0) AS byUser
+          FROM redemptions WHERE code = ${code}
+        `.pipe(
+          Effect.flatMap(decodeUsage),
+          Effect.map((rows) => rows[0] ?? { total: 0, byUser: 0 }),
+          Effect.orDie
+        ),
+      release: (redemptionId) =>
+        sql`DELETE FROM redemptions WHERE redemption_id = ${redemptionId} RETURNING redemption_id`.pipe(
+          Effect.map((deleted) => deleted.length > 0),
+          Effect.orDie
+        )
     })
   })
 )

@@ -223,7 +223,9 @@ export class CouponExpired extends Schema.Error<CouponExpired>("CouponExpired")(
 
 export class CouponExhausted extends Schema.Error<CouponExhausted>("CouponExhausted")(
   {
-    ...body("CouponExhausted", "coupon_exhausted", "This coupon has been used up")
+    ...body("CouponExhausted", "coupon_exhausted", "This coupon has been used up"),
+    // Which limit was reached, when a redemption was refused (checkout).
+    details: Schema.optional(Schema.Struct({ limit: Schema.Literals(["usageLimit", "perCustomerLimit"]) }))
   },
   { httpApiStatus: 409 }
 ) {}
@@ -337,6 +339,19 @@ export class RefundExceedsCaptured extends Schema.Error<RefundExceedsCaptured>("
   {
     ...body("RefundExceedsCaptured", "refund_exceeds_captured", "The refund is more than what is left of the payment"),
     details: Schema.Struct({ captured: Money, refunded: Money, requested: Money })
+  },
+  { httpApiStatus: 409 }
+) {}
+
+// Coupon redemptions
+
+// A redemption id (a checkout's payment or hold id) that already redeemed
+// another code, or for another user: each checkout draws its own id, so the
+// caller reused one it should not have. Nothing was redeemed.
+export class RedemptionMismatch extends Schema.Error<RedemptionMismatch>("RedemptionMismatch")(
+  {
+    ...body("RedemptionMismatch", "redemption_mismatch", "This redemption id already redeemed another coupon or user"),
+    details: Schema.Struct({ redemptionId: Schema.String })
   },
   { httpApiStatus: 409 }
 ) {}

@@ -62,6 +62,7 @@ import { AddressId, CartId, ProductId, SessionId, UserId, VariantId } from "./Id
 import { Availability, ExpiredHolds, Hold, HoldId, ReserveInput, StockLevel } from "./Inventory.ts"
 import { InvalidStatus, InvalidTransition, OrderNotFound, RefundExceedsCaptured } from "./Errors.ts"
 import { OrderId } from "./Ids.ts"
+import { RedemptionMismatch } from "./Errors.ts"
 import {
   AddShipmentInput,
   CreateOrderInput,
@@ -186,6 +187,22 @@ export const InventoryRpcs = RpcGroup.make(
     Schema.Never
   ),
   method("remove", Variants, Schema.Void, Schema.Never),
+  // For the catalog's reconciliation, which repairs what a crash between its
+  // writes and inventory's left behind. `missing`: those of the variants that
+  // have no stock row. `stockRows`: a page of stock rows in variant id order,
+  // after `after`, each with when it was last written (epoch milliseconds on
+  // this service's Clock), so that a row written a moment ago is never taken
+  // for one that no variant will claim.
+  method("missing", Variants, Variants, Schema.Never),
+  method(
+    "stockRows",
+    Schema.Struct({
+      after: Schema.optional(VariantId),
+      limit: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 1000 })))
+    }),
+    Schema.Array(Schema.Struct({ variantId: VariantId, updatedAt: Schema.Int })),
+    Schema.Never
+  ),
   // Holds every line or none: the first line short of stock is reported.
   // Again with the same holdId and lines: the same hold, reserved once, as it
   // is now (it may have been committed, released or expired since).
@@ -223,6 +240,17 @@ export const FulfillmentRpcs = RpcGroup.make(
   method("taxRateFor", TaxDestination, Schema.NullOr(TaxRate), Schema.Never)
 )
 
+// A coupon used by one checkout: `redemptionId` is that checkout's payment or
+// hold id, unique across coupons, so a repeated redeem finds its own use.
+export const RedemptionId = Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(128))
+export const CouponRedemption = Schema.Struct({
+  redemptionId: RedemptionId,
+  code: Schema.String,
+  userId: UserId,
+  redeemedAt: Schema.String
+})
+export type CouponRedemption = typeof CouponRedemption.Type
+
 export const CouponsRpcs = RpcGroup.make(
   method("create", CreateCouponInput, Coupon, Schema.Union([CouponExists, ValidationError])),
   // Every coupon, by code, each with its redemption count.
@@ -238,7 +266,23 @@ export const CouponsRpcs = RpcGroup.make(
     Schema.Struct({ code: Schema.String, throttle: Schema.optional(Schema.Array(Schema.String)) }),
     Coupon,
     Schema.Union([InvalidCoupon, RateLimited])
-  )
+  ),
+  // For checkout: records one use of the coupon by `userId` if its
+  // `usageLimit` and `perCustomerLimit` still allow it, atomically however
+  // many checkouts race for the last use. Idempotent per `redemptionId`: a
+  // repeat answers the first success (even once the coupon has expired or run
+  // out) and counts once. CouponExhausted's message says which limit was
+  // reached; RedemptionMismatch when the id already redeemed another code or
+  // user.
+  method(
+    "redeem",
+    Schema.Struct({ code: Schema.String, redemptionId: RedemptionId, userId: UserId }),
+    CouponRedemption,
+    Schema.Union([InvalidCoupon, CouponExpired, CouponExhausted, RedemptionMismatch])
+  ),
+  // Compensation, when the checkout fails after redeeming: gives that one use
+  // back. Idempotent: releasing an unknown or already released id does nothing.
+  method("release", Schema.Struct({ redemptionId: RedemptionId }), Schema.Void, Schema.Never)
 )
 
 // Every cart call names the cart and the caller: the signed-in user, or null

@@ -58,6 +58,9 @@ const isWithin = (value: number, min: number, max: number) => Number.isInteger(v
 // store itself is failing.
 const maxReserveAttempts = 3
 
+// The largest page of stock rows, as the contract's schema bounds it.
+const maxScanRows = 1000
+
 // Holds expired per group, so that one sweep's group stays small on D1.
 const expiryBatch = 100
 
@@ -129,6 +132,20 @@ export const layer = Layer.effect(
     const remove = Effect.fn("Inventory.remove")(function* (input: { variantIds: ReadonlyArray<VariantId> }) {
       if (input.variantIds.length === 0) return
       yield* repo.deleteMany(input.variantIds)
+    })
+
+    const missing = Effect.fn("Inventory.missing")(function* (input: { variantIds: ReadonlyArray<VariantId> }) {
+      const unique = Array.from(new Set(input.variantIds))
+      if (unique.length === 0) return { variantIds: [] }
+      const found = new Set((yield* repo.findMany(unique)).map((row) => row.variantId))
+      return { variantIds: unique.filter((variantId) => !found.has(variantId)) }
+    })
+
+    const stockRows = Effect.fn("Inventory.stockRows")(function* (input: { after?: VariantId; limit: number }) {
+      // In-process callers (memory, node) do not go through the schemas.
+      if (!isWithin(input.limit, 1, maxScanRows))
+        return yield* Effect.die(new Error(`A page is 1 to ${maxScanRows} rows`))
+      return yield* repo.scan(input.after, input.limit)
     })
 
     // An active hold past its expiry is expired by whoever meets it first:
@@ -245,6 +262,8 @@ export const layer = Layer.effect(
       availability,
       initialize,
       remove,
+      missing,
+      stockRows,
       reserve,
       commit,
       release,

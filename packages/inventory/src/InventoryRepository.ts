@@ -38,6 +38,12 @@ export class InventoryRepository extends Context.Service<
       now: number
     ) => Effect.Effect<void>
     readonly deleteMany: (variantIds: ReadonlyArray<VariantId>) => Effect.Effect<void>
+    // Up to `limit` rows in variant id order, after `after` when given, with
+    // the time each was last written (inserted, stock changed, hold moved).
+    readonly scan: (
+      after: VariantId | undefined,
+      limit: number
+    ) => Effect.Effect<ReadonlyArray<{ readonly variantId: VariantId; readonly updatedAt: number }>>
 
     // Places an active hold and adds its lines to `reserved`, all of it or
     // nothing. False when nothing was written: the hold id is taken, a variant

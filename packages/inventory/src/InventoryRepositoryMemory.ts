@@ -9,7 +9,10 @@ import { type HoldRow, InventoryRepository, type LevelRow, type Settlement } fro
 export const layer = Layer.sync(InventoryRepository, () => {
   const levels = new Map<VariantId, LevelRow>()
   const holds = new Map<HoldId, HoldRow>()
-  const adjustHeld = (hold: HoldRow, stockBy: number, reservedBy: number) => {
+  // When each row was last written, as the SQL store's `updated_at`; kept
+  // beside the rows so that reads return exactly a LevelRow.
+  const touched = new Map<VariantId, number>()
+  const adjustHeld = (hold: HoldRow, stockBy: number, reservedBy: number, now: number) => {
     for (const line of hold.lines) {
       const row = levels.get(line.variantId)
       // A variant removed from the catalog took its reservations with it.
@@ -19,18 +22,20 @@ export const layer = Layer.sync(InventoryRepository, () => {
         stock: row.stock + stockBy * line.quantity,
         reserved: row.reserved + reservedBy * line.quantity
       })
+      touched.set(line.variantId, now)
     }
   }
   const settleNow = (hold: HoldRow, to: Settlement, now: number) => {
     holds.set(hold.holdId, { ...hold, status: to, settledAt: now })
-    if (to === "committed") adjustHeld(hold, -1, -1)
-    else adjustHeld(hold, 0, -1)
+    if (to === "committed") adjustHeld(hold, -1, -1, now)
+    else adjustHeld(hold, 0, -1, now)
   }
-  const write = (variantId: VariantId, stock: number) => {
+  const write = (variantId: VariantId, stock: number, now: number) => {
     const row = levels.get(variantId)
     if (!row || stock < row.reserved || stock < 0 || stock > maxStock) return Option.none<LevelRow>()
     const next = { ...row, stock }
     levels.set(variantId, next)
+    touched.set(variantId, now)
     return Option.some(next)
   }
   return InventoryRepository.of({
@@ -42,22 +47,36 @@ export const layer = Layer.sync(InventoryRepository, () => {
           return row ? [row] : []
         })
       ),
-    setStock: (variantId, stock) => Effect.sync(() => write(variantId, stock)),
-    adjustStock: (variantId, delta) =>
+    setStock: (variantId, stock, now) => Effect.sync(() => write(variantId, stock, now)),
+    adjustStock: (variantId, delta, now) =>
       Effect.sync(() => {
         const row = levels.get(variantId)
-        return row ? write(variantId, row.stock + delta) : Option.none()
+        return row ? write(variantId, row.stock + delta, now) : Option.none()
       }),
-    insertMany: (rows) =>
+    insertMany: (rows, now) =>
       Effect.sync(() => {
         for (const { variantId, stock } of rows) {
-          if (!levels.has(variantId)) levels.set(variantId, { variantId, stock, reserved: 0 })
+          if (levels.has(variantId)) continue
+          levels.set(variantId, { variantId, stock, reserved: 0 })
+          touched.set(variantId, now)
         }
       }),
     deleteMany: (variantIds) =>
       Effect.sync(() => {
-        for (const id of variantIds) levels.delete(id)
+        for (const id of variantIds) {
+          levels.delete(id)
+          touched.delete(id)
+        }
       }),
+    // Ids are ASCII, where `<` orders as SQLite's BINARY collation does.
+    scan: (after, limit) =>
+      Effect.sync(() =>
+        Array.from(levels.keys())
+          .filter((id) => after === undefined || id > after)
+          .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))
+          .slice(0, limit)
+          .map((variantId) => ({ variantId, updatedAt: touched.get(variantId) ?? 0 }))
+      ),
     reserve: (hold) =>
       Effect.sync(() => {
         if (holds.has(hold.holdId)) return false
@@ -73,7 +92,7 @@ export const layer = Layer.sync(InventoryRepository, () => {
           settledAt: null
         }
         holds.set(hold.holdId, row)
-        adjustHeld(row, 0, 1)
+        adjustHeld(row, 0, 1, hold.createdAt)
         return true
       }),
     findHold: (holdId) =>

@@ -1,6 +1,7 @@
 import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { SqlClient } from "effect/sql"
+import { VariantId } from "@shop/domain/Ids"
 import type { HoldId } from "@shop/domain/Inventory"
 import { maxStock } from "@shop/domain/Inventory"
 import { chunk, maxSqlParameters, SqlBatch } from "@shop/domain/SqlBatch"
@@ -11,6 +12,10 @@ const decodeHold = Schema.decodeUnknownEffect(HoldRow)
 const decodeLines = Schema.decodeUnknownEffect(Schema.Array(HoldLineRow))
 // Four bound parameters per line, within D1's 100 per statement.
 const linesPerInsert = Math.floor(maxSqlParameters / 4)
+
+const decodeScan = Schema.decodeUnknownEffect(
+  Schema.Array(Schema.Struct({ variantId: VariantId, updatedAt: Schema.Int }))
+)
 
 const decodeCount = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ count: Schema.Int })))
 
@@ -129,6 +134,12 @@ export const layerBatched = Layer.effect(
           (ids) => sql`DELETE FROM stock_levels WHERE ${sql.in("variant_id", ids)}`,
           { discard: true }
         ).pipe(Effect.orDie),
+      scan: (after, limit) =>
+        sql<{ variantId: VariantId; updatedAt: number }>`
+          SELECT variant_id AS variantId, updated_at AS updatedAt FROM stock_levels
+          WHERE ${after === undefined ? sql.literal("1 = 1") : sql`variant_id > ${after}`}
+          ORDER BY variant_id LIMIT ${limit}
+        `.pipe(Effect.flatMap(decodeScan), Effect.orDie),
       reserve: (hold) =>
         batch
           .run([

@@ -25,6 +25,8 @@ const inventory: Implementation<RpcGroup.Rpcs<typeof InventoryRpcs>> = {
   availability: ({ variantIds }) => Effect.succeed(variantIds.map((variantId) => ({ variantId, available: 0 }))),
   initialize: () => Effect.void,
   remove: () => Effect.void,
+  missing: () => Effect.succeed({ variantIds: [] }),
+  stockRows: () => Effect.succeed([]),
   // Holds are not what these tests exercise: the protocol is.
   reserve: () => Effect.die(new Error("not used by these tests")),
   commit: () => Effect.die(new Error("not used by these tests")),

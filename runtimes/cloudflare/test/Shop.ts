@@ -142,7 +142,10 @@ export const startShop = async (options: { readonly vars?: Record<string, string
     // runtimes/cloudflare/.dev.vars, whose values would beat its vars.
     root: configHome,
     workers: [
-      { configPath: config("gateway"), vars, secrets: internal },
+      // A long service timeout for the gateway: the scenarios queue 50 adds on
+      // one cart's Durable Object, which take turns (a few seconds here, more
+      // on a busy CI machine); the suite checks what they end at, not how fast.
+      { configPath: config("gateway"), vars: { SERVICE_TIMEOUT_MS: "60000", ...vars }, secrets: internal },
       { configPath: config("auth"), vars, secrets: { ...secrets } },
       { configPath: config("catalog"), vars, secrets: internal },
       { configPath: config("inventory"), vars, secrets: internal },

@@ -5,6 +5,7 @@ import * as CartLive from "@shop/cart/CartLive"
 import { CartWriter } from "@shop/cart/CartStore"
 import * as CartStoreSql from "@shop/cart/CartStoreSql"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
+import * as CatalogReconciler from "@shop/catalog/CatalogReconciler"
 import * as CatalogRepositoryCached from "@shop/catalog/CatalogRepositoryCached"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { SqlBatch } from "@shop/domain/SqlBatch"
@@ -27,14 +28,19 @@ const inventory = InventoryLive.layer.pipe(
 // cache invalidated on every write stays coherent; the TTL only bounds it.
 const catalogCache = CatalogRepositoryCached.layer({ ttlMillis: 60_000, maxEntries: 10_000 })
 
-const catalog = CatalogLive.layer.pipe(
-  Layer.provide(
-    catalogCache.pipe(Layer.provide(CatalogRepositorySql.layer)).pipe(
-      // Multi-statement writes run in a transaction on the catalog's own connection.
-      Layer.provide(SqlBatch.layerTransaction),
-      Layer.provide(Databases.layer("catalog"))
-    )
-  ),
+const catalogStore = catalogCache.pipe(Layer.provide(CatalogRepositorySql.layer)).pipe(
+  // Multi-statement writes run in a transaction on the catalog's own connection.
+  Layer.provide(SqlBatch.layerTransaction),
+  Layer.provide(Databases.layer("catalog"))
+)
+
+const catalog = CatalogLive.layer.pipe(Layer.provide(catalogStore), Layer.provide(inventory))
+
+// Repairs what a crash between the catalog's and inventory's writes left, at
+// start and every 5 minutes, on the same store and Inventory.
+const catalogReconciler = CatalogReconciler.layerSchedule({ every: "5 minutes" }).pipe(
+  Layer.provide(CatalogReconciler.layer),
+  Layer.provide(catalogStore),
   Layer.provide(inventory)
 )
 
@@ -51,7 +57,7 @@ const coupons = CouponsLive.layer.pipe(
 // Returns the stock of expired holds every min(HOLD_TTL_SECONDS, 30 s), on the same Inventory.
 const inventorySweeper = InventoryLive.layerSweeper.pipe(Layer.provide(inventory))
 
-const services = Layer.mergeAll(auth, catalog, inventory, inventorySweeper, fulfillment, coupons)
+const services = Layer.mergeAll(auth, catalog, catalogReconciler, inventory, inventorySweeper, fulfillment, coupons)
 
 // This process is the only one that opens cart.sqlite, and every change to a
 // cart runs under its keyed writer, so the store's in-memory copy of hot carts

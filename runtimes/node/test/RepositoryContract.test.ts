@@ -1,6 +1,9 @@
 // The repositories behind every service come in two kinds: memory (tests,
 // the memory runtime) and SQL (node:sqlite here, D1 on Workers). These tests
 // hold both to one contract, so the runtimes cannot drift apart.
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Result } from "effect"
@@ -664,6 +667,92 @@ for (const kind of ["memory", "sql"] as const) {
       }).pipe(provide)
     )
 
+    const redemption = (n: number, code: string, userId: string) => ({
+      redemptionId: `pay_${n}`,
+      code,
+      userId,
+      redeemedAt: 1_000 + n
+    })
+
+    it.effect("redemptions: 20 racing for a usageLimit of 3 record exactly 3, per-customer limits hold", () =>
+      Effect.gen(function* () {
+        const redemptions = yield* CouponRedemptions
+        const recorded = yield* Effect.all(
+          Array.from({ length: 20 }, (_, i) =>
+            redemptions.record(redemption(i, "THREE", `usr_${i}`), { usageLimit: 3 })
+          ),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(recorded.filter(Boolean).length, 3)
+        assert.deepStrictEqual(yield* redemptions.counts(["THREE"]), new Map([["THREE", 3]]))
+        // Two users racing 10 each for a coupon of one use per customer.
+        const each = yield* Effect.all(
+          Array.from({ length: 20 }, (_, i) =>
+            redemptions.record(redemption(100 + i, "EACH", i % 2 === 0 ? "usr_a" : "usr_b"), { perCustomerLimit: 1 })
+          ),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(each.filter(Boolean).length, 2)
+        assert.deepStrictEqual(yield* redemptions.usage("EACH", "usr_a"), { total: 2, byUser: 1 })
+        assert.deepStrictEqual(yield* redemptions.usage("EACH", "usr_b"), { total: 2, byUser: 1 })
+        // Both limits: the stricter one decides.
+        const both = { usageLimit: 2, perCustomerLimit: 1 }
+        assert.isTrue(yield* redemptions.record(redemption(200, "BOTH", "usr_a"), both))
+        assert.isFalse(yield* redemptions.record(redemption(201, "BOTH", "usr_a"), both))
+        assert.isTrue(yield* redemptions.record(redemption(202, "BOTH", "usr_b"), both))
+        assert.isFalse(yield* redemptions.record(redemption(203, "BOTH", "usr_c"), both))
+        // No limits: every use is recorded.
+        for (let i = 0; i < 5; i++) assert.isTrue(yield* redemptions.record(redemption(300 + i, "OPEN", "usr_a"), {}))
+        assert.deepStrictEqual(
+          yield* redemptions.counts(["THREE", "EACH", "BOTH", "OPEN", "NONE"]),
+          new Map([
+            ["THREE", 3],
+            ["EACH", 2],
+            ["BOTH", 2],
+            ["OPEN", 5]
+          ])
+        )
+      }).pipe(provide)
+    )
+
+    it.effect("redemptions: one row per id, however often or concurrently it is recorded", () =>
+      Effect.gen(function* () {
+        const redemptions = yield* CouponRedemptions
+        const first = redemption(1, "SAVE10", "usr_a")
+        const recorded = yield* Effect.all(
+          Array.from({ length: 10 }, () => redemptions.record(first, {})),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(recorded.filter(Boolean).length, 1)
+        // Another code, user or time under the id is refused too: the first row stays.
+        assert.isFalse(yield* redemptions.record({ ...first, code: "OTHER", userId: "usr_b", redeemedAt: 9 }, {}))
+        assert.deepStrictEqual(yield* redemptions.find("pay_1"), Option.some(first))
+        assert.deepStrictEqual(yield* redemptions.find("pay_2"), Option.none())
+        assert.deepStrictEqual(yield* redemptions.counts(["SAVE10", "OTHER"]), new Map([["SAVE10", 1]]))
+        assert.deepStrictEqual(yield* redemptions.usage("OTHER", "usr_b"), { total: 0, byUser: 0 })
+      }).pipe(provide)
+    )
+
+    it.effect("redemptions: a release deletes that one row, once; forget drops a code's rows and frees their ids", () =>
+      Effect.gen(function* () {
+        const redemptions = yield* CouponRedemptions
+        const limit = { usageLimit: 1 }
+        assert.isTrue(yield* redemptions.record(redemption(1, "ONCE", "usr_a"), limit))
+        assert.isFalse(yield* redemptions.record(redemption(2, "ONCE", "usr_b"), limit))
+        assert.isTrue(yield* redemptions.release("pay_1"))
+        assert.isFalse(yield* redemptions.release("pay_1"))
+        assert.isFalse(yield* redemptions.release("pay_none"))
+        assert.deepStrictEqual(yield* redemptions.find("pay_1"), Option.none())
+        assert.isTrue(yield* redemptions.record(redemption(2, "ONCE", "usr_b"), limit))
+        assert.isTrue(yield* redemptions.record(redemption(3, "KEEP", "usr_a"), {}))
+        yield* redemptions.forget("ONCE")
+        assert.deepStrictEqual(yield* redemptions.find("pay_2"), Option.none())
+        assert.deepStrictEqual(yield* redemptions.counts(["ONCE", "KEEP"]), new Map([["KEEP", 1]]))
+        assert.isTrue(yield* redemptions.record(redemption(2, "ONCE", "usr_c"), limit))
+        assert.deepStrictEqual(yield* redemptions.usage("ONCE", "usr_c"), { total: 1, byUser: 1 })
+      }).pipe(provide)
+    )
+
     it.effect("bad-code attempts: counted atomically, window restarts in place, released only in their window", () =>
       Effect.gen(function* () {
         const attempts = yield* CouponAttempts
@@ -746,11 +835,13 @@ describe("InventoryRepository (sql) beside another SQL store", () => {
 })
 
 describe("CouponRedemptions (sql)", () => {
+  const provide = Effect.provide(CouponsRepositorySql.layerRedemptions.pipe(Layer.provideMerge(sqlite("coupons"))))
+
   it.effect("counts redemptions per code, over D1's parameter bound, and forgets a code's", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      yield* sql`INSERT INTO redemptions (code, order_id, customer_id, redeemed_at) VALUES
-        ('A', 'o1', 'c1', 1), ('A', 'o2', 'c2', 1), ('B', 'o3', 'c1', 1)`
+      yield* sql`INSERT INTO redemptions (redemption_id, code, user_id, redeemed_at) VALUES
+        ('o1', 'A', 'c1', 1), ('o2', 'A', 'c2', 1), ('o3', 'B', 'c1', 1)`
       const redemptions = yield* CouponRedemptions
       const many = Array.from({ length: 150 }, (_, i) => `C${i}`)
       assert.deepStrictEqual(
@@ -762,7 +853,82 @@ describe("CouponRedemptions (sql)", () => {
       )
       yield* redemptions.forget("A")
       assert.deepStrictEqual(yield* redemptions.counts(["A", "B"]), new Map([["B", 1]]))
-    }).pipe(Effect.provide(CouponsRepositorySql.layerRedemptions.pipe(Layer.provideMerge(sqlite("coupons")))))
+    }).pipe(provide)
+  )
+
+  // Why `record` is one statement: the same check made by a SELECT and then
+  // an INSERT lets every racer through once anything runs between the two
+  // (here a yield, as a D1 round trip or any await would), while the
+  // statement holds under the same interleaving.
+  it.effect(
+    "the limit checked by a separate read lets 20 racers through a usageLimit of 3; the one statement does not",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const redemptions = yield* CouponRedemptions
+        const readThenWrite = (n: number) =>
+          Effect.gen(function* () {
+            const [row] = yield* sql<{ used: number }>`SELECT COUNT(*) AS used FROM redemptions WHERE code = 'NAIVE'`
+            if ((row?.used ?? 0) >= 3) return false
+            yield* Effect.yieldNow
+            yield* sql`INSERT INTO redemptions (redemption_id, code, user_id, redeemed_at)
+            VALUES (${`naive_${n}`}, 'NAIVE', ${`usr_${n}`}, 1)`
+            return true
+          })
+        const naive = yield* Effect.all(
+          Array.from({ length: 20 }, (_, n) => readThenWrite(n)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(naive.filter(Boolean).length, 20)
+        const atomic = yield* Effect.all(
+          Array.from({ length: 20 }, (_, n) =>
+            Effect.yieldNow.pipe(
+              Effect.andThen(
+                redemptions.record(
+                  { redemptionId: `pay_${n}`, code: "ATOMIC", userId: `usr_${n}`, redeemedAt: 1 },
+                  { usageLimit: 3 }
+                )
+              )
+            )
+          ),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(atomic.filter(Boolean).length, 3)
+        assert.deepStrictEqual(
+          yield* redemptions.counts(["NAIVE", "ATOMIC"]),
+          new Map([
+            ["NAIVE", 20],
+            ["ATOMIC", 3]
+          ])
+        )
+      }).pipe(provide)
+  )
+
+  it.effect("migration 0004 carries rows of the old shape over, the first code of an order id", () =>
+    Effect.gen(function* () {
+      // Migrations 0001 to 0003 from a copy of the folder, rows the old way, then 0004.
+      const dir = mkdtempSync(join(tmpdir(), "coupons-migrations-"))
+      const source = migrations("coupons")
+      const files = readdirSync(source).filter((file) => file.endsWith(".sql"))
+      for (const file of files.filter((file) => file < "0004")) copyFileSync(join(source, file), join(dir, file))
+      yield* migrate(dir)
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO redemptions (code, order_id, customer_id, redeemed_at) VALUES
+        ('A', 'o1', 'c1', 1), ('B', 'o1', 'c1', 2), ('A', 'o2', 'c2', 3)`
+      for (const file of files) copyFileSync(join(source, file), join(dir, file))
+      yield* migrate(dir)
+      const redemptions = yield* CouponRedemptions
+      assert.deepStrictEqual(
+        yield* redemptions.find("o1"),
+        Option.some({ redemptionId: "o1", code: "A", userId: "c1", redeemedAt: 1 })
+      )
+      assert.deepStrictEqual(yield* redemptions.counts(["A", "B"]), new Map([["A", 2]]))
+      rmSync(dir, { recursive: true })
+    }).pipe(
+      Effect.provide(
+        CouponsRepositorySql.layerRedemptions.pipe(Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" })))
+      )
+    )
   )
 })
 
