@@ -355,3 +355,115 @@ export class RedemptionMismatch extends Schema.Error<RedemptionMismatch>("Redemp
   },
   { httpApiStatus: 409 }
 ) {}
+
+// Payments
+
+// The provider operation a payment failure happened in, for logs and the error body.
+export const PaymentOperation = Schema.Literals([
+  "token",
+  "createOrder",
+  "captureOrder",
+  "getOrder",
+  "refundCapture",
+  "verifyWebhook"
+])
+export type PaymentOperation = typeof PaymentOperation.Type
+
+/**
+ * Why the payment provider could not be used. When `operation` is the call
+ * itself (a capture, a refund) the outcome is unknown: the money may have
+ * moved. Read the order or repeat the call with the same request id before
+ * deciding anything. When `operation` is `token`, the call was never sent.
+ */
+export const PaymentUnavailableReason = Schema.Literals([
+  // No answer within the per-call timeout.
+  "timeout",
+  // The connection failed or broke before a full answer arrived.
+  "network",
+  // A 5xx answer.
+  "server_error",
+  // 429: the provider throttles us.
+  "rate_limited",
+  // Our client credentials were refused (a configuration problem, not the buyer's).
+  "authentication",
+  // An answer we could not read: not JSON, or not the shape the API documents.
+  "unexpected_response"
+])
+export type PaymentUnavailableReason = typeof PaymentUnavailableReason.Type
+
+// Also the answer for another user's payment: its existence is not revealed.
+export class PaymentNotFound extends Schema.Error<PaymentNotFound>("PaymentNotFound")(
+  {
+    ...body("PaymentNotFound", "payment_not_found", "No such payment")
+  },
+  { httpApiStatus: 404 }
+) {}
+
+export class PaymentProviderUnavailable extends Schema.Error<PaymentProviderUnavailable>("PaymentProviderUnavailable")(
+  {
+    ...body("PaymentProviderUnavailable", "payment_provider_unavailable", "The payment provider is not available"),
+    details: Schema.Struct({ operation: PaymentOperation, reason: PaymentUnavailableReason })
+  },
+  { httpApiStatus: 502 }
+) {}
+
+/** The buyer's funding source was refused (PayPal `INSTRUMENT_DECLINED` and kin): send the buyer back to approve. */
+export class PaymentDeclined extends Schema.Error<PaymentDeclined>("PaymentDeclined")(
+  {
+    ...body("PaymentDeclined", "payment_declined", "The payment was declined"),
+    details: Schema.Struct({ issue: Schema.String })
+  },
+  { httpApiStatus: 402 }
+) {}
+
+/** Capture before the buyer approved the order. */
+export class PaymentNotApproved extends Schema.Error<PaymentNotApproved>("PaymentNotApproved")(
+  {
+    ...body("PaymentNotApproved", "payment_not_approved", "The buyer has not approved the payment")
+  },
+  { httpApiStatus: 409 }
+) {}
+
+/**
+ * An amount the provider cannot take exactly: not whole minor units, not
+ * positive, too large, or a currency it does not support or that has no
+ * fractional units there (PayPal takes HUF and TWD in whole units only).
+ */
+export class InvalidPaymentAmount extends Schema.Error<InvalidPaymentAmount>("InvalidPaymentAmount")(
+  {
+    ...body("InvalidPaymentAmount", "invalid_payment_amount", "The provider cannot take this amount")
+  },
+  { httpApiStatus: 400 }
+) {}
+
+/**
+ * The provider refused the request for a business reason the payments
+ * interface does not name (a payee restriction, a currency the account cannot
+ * take...). `issue` is the provider's own code.
+ */
+export class PaymentRejected extends Schema.Error<PaymentRejected>("PaymentRejected")(
+  {
+    ...body("PaymentRejected", "payment_rejected", "The payment provider refused the request"),
+    details: Schema.Struct({ operation: PaymentOperation, status: Schema.Int, issue: Schema.String })
+  },
+  { httpApiStatus: 422 }
+) {}
+
+/** A webhook whose signature the provider did not confirm, or that is not a webhook at all. */
+export class WebhookVerificationFailed extends Schema.Error<WebhookVerificationFailed>("WebhookVerificationFailed")(
+  {
+    ...body("WebhookVerificationFailed", "invalid_webhook_signature", "The webhook's signature is not valid"),
+    details: Schema.Struct({ reason: Schema.Literals(["missing_headers", "malformed_body", "signature_refused"]) })
+  },
+  { httpApiStatus: 400 }
+) {}
+
+// Capturing a payment the checkout gave up on (markFailed before any money
+// moved): taking the money now would leave it without an order.
+export class PaymentFailed extends Schema.Error<PaymentFailed>("PaymentFailed")(
+  {
+    ...body("PaymentFailed", "payment_failed", "The payment was abandoned and can no longer be captured"),
+    details: Schema.Struct({ step: Schema.String, reason: Schema.String })
+  },
+  { httpApiStatus: 409 }
+) {}

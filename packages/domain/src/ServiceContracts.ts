@@ -74,6 +74,29 @@ import {
   RecordRefundInput,
   SetOrderStatusInput
 } from "./Orders.ts"
+import {
+  InvalidPaymentAmount,
+  PaymentDeclined,
+  PaymentFailed,
+  PaymentNotApproved,
+  PaymentNotFound,
+  PaymentProviderUnavailable,
+  PaymentRejected,
+  WebhookVerificationFailed
+} from "./Errors.ts"
+import {
+  CapturePaymentInput,
+  CreatePaymentInput,
+  FindByProviderOrderInput,
+  GetPaymentInput,
+  MarkFailedInput,
+  Payment,
+  RecordEventInput,
+  RecordEventResult,
+  RefundPaymentInput,
+  VerifyWebhookInput,
+  WebhookEvent
+} from "./Payments.ts"
 
 // The service interfaces, as data: one RpcGroup per service, one procedure
 // per method, with the schemas of its payload, success and typed failure.
@@ -352,4 +375,78 @@ export const OrdersRpcs = RpcGroup.make(
   ),
   // For reconciliation: the order of a hold, or null when none was created.
   method("findByReservation", Schema.Struct({ reservationId: Schema.String }), Schema.NullOr(Order), Schema.Never)
+)
+
+// Payments keep the shop's record of the money at the provider (Payments.ts).
+// Every step is idempotent, so the checkout saga may repeat any of them after
+// a lost answer: one provider order per hold, one capture per payment, one
+// refund per requestId. A PaymentProviderUnavailable means "outcome unknown,
+// repeat the call"; the repeat settles it. Changes are compare-and-set on the
+// stored payment (UpdateConflict only if it keeps changing under a caller).
+export const PaymentsRpcs = RpcGroup.make(
+  // Creates the provider order for the buyer to approve. Idempotent per
+  // reservationId: a repeat (a retry, a racing duplicate) answers the payment
+  // created first, whatever else it carries.
+  method(
+    "create",
+    CreatePaymentInput,
+    Payment,
+    Schema.Union([InvalidPaymentAmount, PaymentRejected, PaymentProviderUnavailable, ValidationError])
+  ),
+  // Another user's payment is PaymentNotFound, as for one that does not
+  // exist; an admin sees every payment.
+  method("get", GetPaymentInput, Payment, PaymentNotFound),
+  // For the return from the provider and its webhooks: the payment of a
+  // provider order, or null.
+  method("findByProviderOrder", FindByProviderOrderInput, Schema.NullOr(Payment), Schema.Never),
+  // Takes the money, once however many calls race; a repeat answers the
+  // captured payment. Declined: the buyer may approve another funding source
+  // and the capture be tried again. On a payment marked failed it takes
+  // nothing (PaymentFailed) but records a capture the provider made before
+  // (a lost answer): call it on the provider's capture webhook, and refund a
+  // captured payment that carries a failure.
+  method(
+    "capture",
+    CapturePaymentInput,
+    Payment,
+    Schema.Union([
+      PaymentNotFound,
+      PaymentNotApproved,
+      PaymentDeclined,
+      PaymentFailed,
+      PaymentRejected,
+      PaymentProviderUnavailable,
+      UpdateConflict
+    ])
+  ),
+  // Gives back `amount` (absent: the rest), never more than captured minus
+  // refunded; idempotent per requestId.
+  method(
+    "refund",
+    RefundPaymentInput,
+    Payment,
+    Schema.Union([
+      PaymentNotFound,
+      RefundExceedsCaptured,
+      InvalidPaymentAmount,
+      PaymentRejected,
+      PaymentProviderUnavailable,
+      ValidationError,
+      UpdateConflict
+    ])
+  ),
+  // The saga's record of where it gave up. A payment with no money taken
+  // becomes failed (and can no longer be captured); one with money keeps its
+  // status, the refund being the saga's next step.
+  method("markFailed", MarkFailedInput, Payment, Schema.Union([PaymentNotFound, UpdateConflict])),
+  // Webhooks are delivered at least once: `first` is true for exactly one
+  // call per eventId, whichever runtime instance receives it.
+  method("recordEvent", RecordEventInput, RecordEventResult, Schema.Never),
+  // The event of a webhook delivery whose signature the provider confirms.
+  method(
+    "verifyWebhook",
+    VerifyWebhookInput,
+    WebhookEvent,
+    Schema.Union([WebhookVerificationFailed, PaymentProviderUnavailable])
+  )
 )

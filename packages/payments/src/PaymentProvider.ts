@@ -1,5 +1,6 @@
 import { Context, type Effect, Schema } from "effect"
 import { Money } from "@shop/domain/Money"
+import type { VerifyWebhookInput, WebhookEvent } from "@shop/domain/Payments"
 import type {
   CaptureNotFound,
   InvalidPaymentAmount,
@@ -119,24 +120,8 @@ export const RefundCaptureInput = Schema.Struct({
 })
 export type RefundCaptureInput = typeof RefundCaptureInput.Type
 
-export const VerifyWebhookInput = Schema.Struct({
-  // Header names in any case.
-  headers: Schema.Record(Schema.String, Schema.String),
-  // The body exactly as received: the signature covers its bytes.
-  body: Schema.String
-})
-export type VerifyWebhookInput = typeof VerifyWebhookInput.Type
-
-export const WebhookEvent = Schema.Struct({
-  // The provider's event id: the same event can be delivered more than once.
-  id: Schema.String,
-  eventType: Schema.String,
-  resourceType: Schema.optional(Schema.String),
-  createTime: Schema.optional(Schema.String),
-  // The object the event is about (a capture, an order, a refund), as the provider sent it.
-  resource: Schema.Record(Schema.String, Schema.Unknown)
-})
-export type WebhookEvent = typeof WebhookEvent.Type
+// Moved to the domain: the payments service's contract passes them through.
+export { VerifyWebhookInput, WebhookEvent } from "@shop/domain/Payments"
 
 export class PaymentProvider extends Context.Service<
   PaymentProvider,

@@ -37,6 +37,11 @@ import type { Order } from "@shop/domain/Orders"
 import { OrdersRepository } from "@shop/orders/OrdersRepository"
 import * as OrdersRepositoryMemory from "@shop/orders/OrdersRepositoryMemory"
 import * as OrdersRepositorySql from "@shop/orders/OrdersRepositorySql"
+import { CartId } from "@shop/domain/Ids"
+import type { Payment, PaymentId } from "@shop/domain/Payments"
+import { PaymentsRepository } from "@shop/payments/PaymentsRepository"
+import * as PaymentsRepositoryMemory from "@shop/payments/PaymentsRepositoryMemory"
+import * as PaymentsRepositorySql from "@shop/payments/PaymentsRepositorySql"
 
 const migrations = (service: string) => fileURLToPath(new URL(`../../../migrations/${service}/`, import.meta.url))
 
@@ -1134,5 +1139,181 @@ describe("OrdersRepository (sql)", () => {
       assert.isTrue(duplicate._tag === "Failure")
       assert.deepStrictEqual(yield* repo.find(order.orderId), Option.some({ order, version: 1 }))
     }).pipe(Effect.provide(OrdersRepositorySql.layer.pipe(Layer.provideMerge(sqlite("orders")))))
+  )
+})
+
+// Payments
+
+const paymentStores = {
+  memory: PaymentsRepositoryMemory.layer,
+  sql: PaymentsRepositorySql.layer.pipe(Layer.provide(sqlite("payments")))
+}
+
+const paymentAt = (millis: number) => new Date(millis).toISOString()
+const paymentIdOf = (n: number) => `pay_contract${String(n).padStart(6, "0")}` as PaymentId
+
+const paymentRecord = (n: number, overrides: Partial<Payment> = {}): Payment => ({
+  paymentId: paymentIdOf(n),
+  userId: buyer,
+  cartId: CartId.make("cart_0123456789abcdefghijklmn"),
+  reservationId: HoldId.make(`res_${n}`),
+  amount: { amount: 5_000, currency: usd },
+  provider: "paypal",
+  providerOrderId: `ORDER${n}`,
+  approveUrl: `https://paypal.test/checkoutnow?token=ORDER${n}`,
+  status: "created",
+  captures: [],
+  refunds: [],
+  createdAt: paymentAt(1_000 + n),
+  updatedAt: paymentAt(1_000 + n),
+  ...overrides
+})
+
+for (const kind of ["memory", "sql"] as const) {
+  describe(`PaymentsRepository (${kind})`, () => {
+    const provide = Effect.provide(paymentStores[kind])
+
+    it.effect("stores a payment whole, found by id, by reservation and by provider order", () =>
+      Effect.gen(function* () {
+        const repo = yield* PaymentsRepository
+        const bare = paymentRecord(1)
+        const full = paymentRecord(2, {
+          status: "partially_refunded",
+          captures: [{ captureId: "CAP2", amount: { amount: 5_000, currency: usd }, at: paymentAt(2_000) }],
+          refunds: [
+            { refundId: "REF2", amount: { amount: 100, currency: usd }, at: paymentAt(3_000), requestId: "r-1" },
+            {
+              refundId: "REF3",
+              amount: { amount: 200, currency: usd },
+              at: paymentAt(3_001),
+              reason: "damaged",
+              requestId: "r-2"
+            }
+          ],
+          failure: { step: "create_order", reason: "orders unavailable", at: paymentAt(2_500) }
+        })
+        assert.deepStrictEqual(yield* repo.insert(bare), { stored: { payment: bare, version: 1 }, created: true })
+        assert.deepStrictEqual(yield* repo.insert(full), { stored: { payment: full, version: 1 }, created: true })
+        assert.deepStrictEqual(yield* repo.find(bare.paymentId), Option.some({ payment: bare, version: 1 }))
+        assert.deepStrictEqual(yield* repo.find(full.paymentId), Option.some({ payment: full, version: 1 }))
+        assert.deepStrictEqual(yield* repo.findByReservation("res_2"), Option.some({ payment: full, version: 1 }))
+        assert.deepStrictEqual(yield* repo.findByProviderOrder("ORDER1"), Option.some({ payment: bare, version: 1 }))
+        assert.deepStrictEqual(yield* repo.find(paymentIdOf(99)), Option.none())
+        assert.deepStrictEqual(yield* repo.findByReservation("res_none"), Option.none())
+        assert.deepStrictEqual(yield* repo.findByProviderOrder("NOSUCHORDER"), Option.none())
+      }).pipe(provide)
+    )
+
+    it.effect(
+      "one payment per reservation: a second insert stores nothing and answers the first, also 20 at once",
+      () =>
+        Effect.gen(function* () {
+          const repo = yield* PaymentsRepository
+          const first = paymentRecord(1)
+          yield* repo.insert(first)
+          const again = yield* repo.insert(
+            paymentRecord(2, { reservationId: HoldId.make("res_1"), userId: otherBuyer })
+          )
+          assert.deepStrictEqual(again, { stored: { payment: first, version: 1 }, created: false })
+          assert.deepStrictEqual(yield* repo.find(paymentIdOf(2)), Option.none())
+          assert.deepStrictEqual(yield* repo.findByProviderOrder("ORDER2"), Option.none())
+          // One provider order is one payment: another reservation cannot take it.
+          const sameOrder = yield* Effect.exit(repo.insert(paymentRecord(3, { providerOrderId: "ORDER1" })))
+          assert.isTrue(sameOrder._tag === "Failure")
+          assert.deepStrictEqual(yield* repo.find(paymentIdOf(3)), Option.none())
+          const racing = yield* Effect.all(
+            Array.from({ length: 20 }, (_, i) =>
+              repo.insert(paymentRecord(100 + i, { reservationId: HoldId.make("res_race") }))
+            ),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(racing.filter((r) => r.created).length, 1)
+          assert.strictEqual(new Set(racing.map((r) => r.stored.payment.paymentId)).size, 1)
+        }).pipe(provide)
+    )
+
+    it.effect("replaces what changes after creation, only at the version read; one of racing writers wins", () =>
+      Effect.gen(function* () {
+        const repo = yield* PaymentsRepository
+        const payment = paymentRecord(1)
+        yield* repo.insert(payment)
+        const captured: Payment = {
+          ...payment,
+          status: "captured",
+          captures: [{ captureId: "CAP1", amount: { amount: 5_000, currency: usd }, at: paymentAt(5_000) }],
+          failure: { step: "commit_hold", reason: "hold expired", at: paymentAt(5_000) },
+          updatedAt: paymentAt(5_000)
+        }
+        // Fields fixed at creation are not taken from the replacement.
+        const tampered: Payment = {
+          ...captured,
+          userId: otherBuyer,
+          amount: { amount: 1, currency: usd },
+          providerOrderId: "OTHER",
+          approveUrl: "https://evil.test"
+        }
+        assert.isTrue(yield* repo.replace(tampered, 1))
+        assert.deepStrictEqual(yield* repo.find(payment.paymentId), Option.some({ payment: captured, version: 2 }))
+        // A stale version, or an unknown payment, writes nothing.
+        assert.isFalse(yield* repo.replace({ ...captured, status: "failed" }, 1))
+        assert.isFalse(yield* repo.replace(paymentRecord(9), 1))
+        // The failure can be taken away again, and the lists are rewritten whole.
+        const { failure: _, ...withoutFailure } = captured
+        const refunded: Payment = {
+          ...withoutFailure,
+          status: "refunded",
+          refunds: [
+            { refundId: "REF1", amount: { amount: 5_000, currency: usd }, at: paymentAt(6_000), requestId: "r" }
+          ],
+          updatedAt: paymentAt(6_000)
+        }
+        assert.isTrue(yield* repo.replace(refunded, 2))
+        assert.deepStrictEqual(yield* repo.find(payment.paymentId), Option.some({ payment: refunded, version: 3 }))
+        const racing = yield* Effect.all(
+          Array.from({ length: 10 }, (_, i) => repo.replace({ ...refunded, updatedAt: paymentAt(7_000 + i) }, 3)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(racing.filter(Boolean).length, 1)
+        assert.strictEqual(Option.getOrThrow(yield* repo.find(payment.paymentId)).version, 4)
+      }).pipe(provide)
+    )
+
+    it.effect("a webhook event id is recorded once, also when 20 deliveries race", () =>
+      Effect.gen(function* () {
+        const repo = yield* PaymentsRepository
+        assert.isTrue(yield* repo.recordEvent("WH-1", paymentAt(1_000)))
+        assert.isFalse(yield* repo.recordEvent("WH-1", paymentAt(2_000)))
+        assert.isTrue(yield* repo.recordEvent("WH-2", paymentAt(2_000)))
+        const racing = yield* Effect.all(
+          Array.from({ length: 20 }, () => repo.recordEvent("WH-3", paymentAt(3_000))),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(racing.filter(Boolean).length, 1)
+      }).pipe(provide)
+    )
+  })
+}
+
+describe("PaymentsRepository (sql)", () => {
+  it.effect("the table itself refuses more refunded than captured", () =>
+    Effect.gen(function* () {
+      const repo = yield* PaymentsRepository
+      const payment = paymentRecord(1)
+      yield* repo.insert(payment)
+      const over = yield* Effect.exit(
+        repo.replace(
+          {
+            ...payment,
+            status: "refunded",
+            refunds: [
+              { refundId: "REF1", amount: { amount: 100, currency: usd }, at: paymentAt(2_000), requestId: "r" }
+            ]
+          },
+          1
+        )
+      )
+      assert.isTrue(over._tag === "Failure")
+      assert.deepStrictEqual(yield* repo.find(payment.paymentId), Option.some({ payment, version: 1 }))
+    }).pipe(Effect.provide(PaymentsRepositorySql.layer.pipe(Layer.provideMerge(sqlite("payments")))))
   )
 })
