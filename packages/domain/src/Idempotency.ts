@@ -10,7 +10,7 @@ export const IdempotencyKey = Schema.String.check(Schema.isPattern(/^[\x21-\x7e]
 
 // Whose key it is: the caller (`user:<userId>` or `guest`), the method and the
 // path, so a key never replays another caller's response or another route's.
-export const IdempotencyScope = Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(4096))
+export const IdempotencyScope = Schema.String.check(Schema.isNonEmpty())
 
 // A response as it is replayed: status, the headers the endpoint set
 // (content-type, location, cache-control...), and the body's text (every

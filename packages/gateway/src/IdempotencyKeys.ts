@@ -28,18 +28,20 @@ const errorBody = (status: number, error: string, message: string, details?: Rec
 // The caller's part of the scope. A valid bearer token is its user; no token,
 // or one auth refuses, is a guest (the endpoint itself then answers 401 where
 // it needs a user). A failure to reach auth is a failure of this request.
-const callerOf = Effect.fn("Gateway.idempotencyCaller")(function* (request: HttpServerRequest.HttpServerRequest) {
+const callerOf = (
+  auth: Auth["Service"],
+  call: ReturnType<typeof makeCall>,
+  request: HttpServerRequest.HttpServerRequest
+) => {
   const authorization = request.headers.authorization
-  if (authorization === undefined) return "guest"
+  if (authorization === undefined) return Effect.succeed("guest")
   const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1]
-  if (token === undefined || token.length > 4096) return "guest"
-  const auth = yield* Auth
-  const config = yield* GatewayConfig
-  return yield* makeCall(config.serviceTimeout)(auth.authenticate({ token })).pipe(
+  if (token === undefined || token.length > 4096) return Effect.succeed("guest")
+  return call(auth.authenticate({ token })).pipe(
     Effect.map((principal) => `user:${principal.userId}`),
     Effect.catchTag("Unauthorized", () => Effect.succeed("guest"))
   )
-})
+}
 
 const hex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("")
 
@@ -114,7 +116,7 @@ const refusal = (error: unknown): HttpServerResponse.HttpServerResponse | undefi
  */
 export const make = Effect.gen(function* () {
   const idempotency = yield* Idempotency
-  const context = yield* Effect.context<Auth | GatewayConfig>()
+  const auth = yield* Auth
   const config = yield* GatewayConfig
   const call = makeCall(config.serviceTimeout)
 
@@ -139,7 +141,7 @@ export const make = Effect.gen(function* () {
       // decodes the same bytes afterwards.
       const body = yield* request.arrayBuffer
       const fingerprint = yield* fingerprintOf(request.method, request.url, body)
-      const scope = `${yield* callerOf(request)} ${request.method} ${request.url}`
+      const scope = `${yield* callerOf(auth, call, request)} ${request.method} ${request.url}`
       const claimed = yield* call(idempotency.claim({ scope, key, fingerprint }))
       if (claimed.state === "done") return replay(claimed.response)
 
@@ -160,7 +162,6 @@ export const make = Effect.gen(function* () {
       )
       return response
     }).pipe(
-      Effect.provideContext(context),
       Effect.catchCause((cause) => {
         const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
         const refused = Predicate.isNotUndefined(failure) ? refusal(failure) : undefined
