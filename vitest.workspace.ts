@@ -19,6 +19,7 @@ export default [
   project("packages/fulfillment"),
   project("packages/coupons"),
   project("packages/orders"),
+  project("packages/idempotency"),
   project("packages/cart"),
   project("packages/payments"),
   project("packages/paypal-fake"),

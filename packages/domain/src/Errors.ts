@@ -467,3 +467,25 @@ export class PaymentFailed extends Schema.Error<PaymentFailed>("PaymentFailed")(
   },
   { httpApiStatus: 409 }
 ) {}
+
+// Idempotency keys
+
+// The same key (for the same caller, method and path) was first sent with
+// another body: the request is refused rather than answered with the
+// response to a different request.
+export class IdempotencyKeyReused extends Schema.Error<IdempotencyKeyReused>("IdempotencyKeyReused")(
+  {
+    ...body("IdempotencyKeyReused", "idempotency_key_reused", "This Idempotency-Key was used with another request body")
+  },
+  { httpApiStatus: 422 }
+) {}
+
+// The first request with this key is still running; its response is not
+// there to replay yet. `retryAfter` (seconds) becomes the Retry-After header.
+export class IdempotencyKeyInUse extends Schema.Error<IdempotencyKeyInUse>("IdempotencyKeyInUse")(
+  {
+    ...body("IdempotencyKeyInUse", "idempotency_key_in_use", "A request with this Idempotency-Key is still running"),
+    details: Schema.Struct({ retryAfter: Schema.Int })
+  },
+  { httpApiStatus: 409 }
+) {}

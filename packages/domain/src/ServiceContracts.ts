@@ -62,7 +62,8 @@ import { AddressId, CartId, ProductId, SessionId, UserId, VariantId } from "./Id
 import { Availability, ExpiredHolds, Hold, HoldId, ReserveInput, StockLevel } from "./Inventory.ts"
 import { InvalidStatus, InvalidTransition, OrderNotFound, RefundExceedsCaptured } from "./Errors.ts"
 import { OrderId } from "./Ids.ts"
-import { RedemptionMismatch } from "./Errors.ts"
+import { IdempotencyKeyInUse, IdempotencyKeyReused, RedemptionMismatch } from "./Errors.ts"
+import { ClaimInput, ClaimResult, CompleteInput, KeyRef } from "./Idempotency.ts"
 import {
   AddShipmentInput,
   CreateOrderInput,
@@ -449,4 +450,18 @@ export const PaymentsRpcs = RpcGroup.make(
     WebhookEvent,
     Schema.Union([WebhookVerificationFailed, PaymentProviderUnavailable])
   )
+)
+
+// Idempotency keys (Idempotency.ts): the records behind the gateway's
+// Idempotency-Key handling. A claim is one conditional write, so of two
+// concurrent claims of one key exactly one is "new"; the holder then
+// completes (the response is kept 24 h from the claim) or abandons (the key
+// is free again, for a request that failed on our side).
+export const IdempotencyRpcs = RpcGroup.make(
+  method("claim", ClaimInput, ClaimResult, Schema.Union([IdempotencyKeyReused, IdempotencyKeyInUse])),
+  method("complete", CompleteInput, Schema.Void, Schema.Never),
+  method("abandon", KeyRef, Schema.Void, Schema.Never),
+  // Deletes expired records; how many. Run by a sweep (memory, node) or a
+  // Cron Trigger (Workers); a claim ignores expired records regardless.
+  method("removeExpired", Schema.Struct({}), Schema.Struct({ removed: Schema.Int }), Schema.Never)
 )

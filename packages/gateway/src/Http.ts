@@ -4,6 +4,7 @@ import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
 import { isServiceUnreachable } from "@shop/domain/ServiceTransport"
 import { GatewayConfig } from "./GatewayConfig.ts"
+import * as IdempotencyKeys from "./IdempotencyKeys.ts"
 
 // Standard error body of API.md, built where no HttpApi endpoint is involved
 // (unknown routes, transport failures, defects).
@@ -112,6 +113,7 @@ const traceparentPattern = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}
 // of its own would cost each of them with tracing off.
 const respond = Effect.fnUntraced(function* <E, R>(
   config: GatewayConfig["Service"],
+  idempotent: Effect.Success<typeof IdempotencyKeys.make>,
   request: HttpServerRequest.HttpServerRequest,
   requestId: string,
   httpEffect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
@@ -120,7 +122,9 @@ const respond = Effect.fnUntraced(function* <E, R>(
   const finish = (response: HttpServerResponse.HttpServerResponse) =>
     HttpServerResponse.setHeaders(response, {
       ...cors,
-      ...(Object.keys(cors).length > 0 ? { "access-control-expose-headers": "x-request-id, retry-after" } : {}),
+      ...(Object.keys(cors).length > 0
+        ? { "access-control-expose-headers": "x-request-id, retry-after, idempotent-replayed" }
+        : {}),
       "x-request-id": requestId
     })
 
@@ -144,15 +148,20 @@ const respond = Effect.fnUntraced(function* <E, R>(
     )
   }
 
-  const response = yield* httpEffect.pipe(
-    // Also bounds bodies sent without a content-length (chunked).
-    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
-    Effect.catchCause((cause) => renderFailure(request, cause))
+  const render = (cause: Cause.Cause<unknown>) => renderFailure(request, cause)
+  const handled = httpEffect.pipe(
+    Effect.catchCause(render),
+    // HttpApi answers an unsupported content type with a plain-text 415.
+    Effect.map((response) =>
+      response.status === 415
+        ? errorResponse(415, "unsupported_media_type", "The request body must be application/json")
+        : response
+    )
   )
-  // HttpApi answers an unsupported content type with a plain-text 415.
-  if (response.status === 415) {
-    return finish(errorResponse(415, "unsupported_media_type", "The request body must be application/json"))
-  }
+  const response = yield* (idempotent(request, handled, render) ?? handled).pipe(
+    // Also bounds bodies sent without a content-length (chunked).
+    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes))
+  )
   return finish(response)
 })
 
@@ -164,6 +173,7 @@ const respond = Effect.fnUntraced(function* <E, R>(
 export const GlobalMiddleware = HttpRouter.middleware(
   Effect.gen(function* () {
     const config = yield* GatewayConfig
+    const idempotent = yield* IdempotencyKeys.make
     return Effect.fnUntraced(function* (httpEffect) {
       const request = yield* HttpServerRequest.HttpServerRequest
       const started = yield* Clock.currentTimeMillis
@@ -173,7 +183,7 @@ export const GlobalMiddleware = HttpRouter.middleware(
       // caller's traceparent still ties these lines to its trace.
       const traceId = traceparentPattern.exec(request.headers["traceparent"] ?? "")?.[1]
       return yield* Effect.gen(function* () {
-        const response = yield* respond(config, request, requestId, httpEffect)
+        const response = yield* respond(config, idempotent, request, requestId, httpEffect)
         yield* Effect.logInfo("Sent HTTP response").pipe(
           Effect.annotateLogs({
             method: request.method,

@@ -9,6 +9,7 @@ import { Catalog } from "@shop/catalog/Catalog"
 import { ServiceUnreachable } from "@shop/domain/ServiceTransport"
 import * as CouponsLive from "@shop/coupons/CouponsLive"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
+import * as IdempotencyLive from "@shop/idempotency/IdempotencyLive"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Gateway from "../src/Gateway.ts"
 import { GatewayConfig } from "../src/GatewayConfig.ts"
@@ -49,7 +50,8 @@ const shop = HttpRouter.toWebHandler(
             BrokenCatalog,
             InventoryLive.layerMemory,
             FulfillmentLive.layerMemory,
-            CouponsLive.layerMemory
+            CouponsLive.layerMemory,
+            IdempotencyLive.layerMemory
           )
         )
       )
@@ -107,10 +109,30 @@ describe("gateway", () => {
     expect(logged.some((line) => line.includes("hunter2"))).toBe(true)
   })
 
+  it("Idempotency-Key: a request that fails on our side (5xx) frees its key, so a retry runs again", async () => {
+    const init = await shop.handler(new Request("http://shop.test/api/cart/init", { method: "POST" }))
+    expect(init.status).toBe(201)
+    const { cartId } = (await init.json()) as { cartId: string }
+    const add = () =>
+      shop.handler(
+        new Request(`http://shop.test/api/cart/${cartId}/add`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": "retry-me" },
+          body: JSON.stringify({ productId: "prd_never", quantity: 1 })
+        })
+      )
+    // The catalog never answers: 504, twice, neither a replay nor 409.
+    for (const response of [await add(), await add()]) {
+      expect(response.status).toBe(504)
+      expect(response.headers.get("idempotent-replayed")).toBeNull()
+    }
+  })
+
   it("CORS: allowed origins are echoed, others are not", async () => {
     const allowed = await get("/health", { origin: "https://shop.example" })
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://shop.example")
     expect(allowed.headers.get("access-control-expose-headers")).toContain("x-request-id")
+    expect(allowed.headers.get("access-control-expose-headers")).toContain("idempotent-replayed")
     const other = await get("/health", { origin: "https://evil.example" })
     expect(other.headers.get("access-control-allow-origin")).toBeNull()
     const preflight = await shop.handler(

@@ -1630,6 +1630,128 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
     })
 
+    describe("idempotency keys", () => {
+      // The raw exchange: the replay must be byte for byte the first body.
+      const send = async (method: string, path: string, call: { body?: unknown; key?: string; token?: string }) => {
+        const headers: Record<string, string> = { "content-type": "application/json" }
+        if (call.key !== undefined) headers["idempotency-key"] = call.key
+        if (call.token !== undefined) headers["authorization"] = `Bearer ${call.token}`
+        const response = await target.fetch(
+          new Request(`http://shop.test${path}`, {
+            method,
+            headers,
+            body: call.body === undefined ? null : JSON.stringify(call.body)
+          })
+        )
+        return { status: response.status, headers: response.headers, text: await response.text() }
+      }
+      const uniqueKey = () => `key-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
+      const newCart = async () => json(await api("POST", "/api/cart/init"), Cart)
+      const quantityIn = async (cartId: string) =>
+        json(await api("GET", `/api/cart/${cartId}`), Cart).items.reduce((sum, line) => sum + line.quantity, 0)
+
+      it("a repeated add with the same key adds once and replays the same body, marked replayed", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Once Mug", price: usd(800), stock: 50 })
+        const cart = await newCart()
+        const key = uniqueKey()
+        const body = { productId: product.productId, quantity: 2 }
+        const first = await send("POST", `/api/cart/${cart.cartId}/add`, { body, key })
+        expect(first.status).toBe(200)
+        expect(first.headers.get("idempotent-replayed")).toBeNull()
+        const again = await send("POST", `/api/cart/${cart.cartId}/add`, { body, key })
+        expect(again.status).toBe(200)
+        expect(again.headers.get("idempotent-replayed")).toBe("true")
+        expect(again.headers.get("content-type")).toBe(first.headers.get("content-type"))
+        expect(again.headers.get("x-request-id")).not.toBe(first.headers.get("x-request-id"))
+        expect(again.text).toBe(first.text)
+        expect(await quantityIn(cart.cartId)).toBe(2)
+        // Without a key, the same request runs again.
+        expect((await send("POST", `/api/cart/${cart.cartId}/add`, { body })).status).toBe(200)
+        expect(await quantityIn(cart.cartId)).toBe(4)
+      })
+
+      it("the same key with another body is 422 idempotency_key_reused, and changes nothing", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Reuse Mug", price: usd(800), stock: 50 })
+        const cart = await newCart()
+        const key = uniqueKey()
+        const path = `/api/cart/${cart.cartId}/add`
+        expect((await send("POST", path, { body: { productId: product.productId, quantity: 1 }, key })).status).toBe(
+          200
+        )
+        const reused = await send("POST", path, { body: { productId: product.productId, quantity: 3 }, key })
+        expect(reused.status).toBe(422)
+        expect(JSON.parse(reused.text)).toMatchObject({ error: "idempotency_key_reused" })
+        expect(await quantityIn(cart.cartId)).toBe(1)
+      })
+
+      it("one user's key is independent of another user's same key on the same route", async () => {
+        const [first, second] = [await shop.newUser("idem"), await shop.newUser("idem")]
+        const key = uniqueKey()
+        const mine = await send("POST", "/api/addresses", { body: address, key, token: first.token })
+        const theirs = await send("POST", "/api/addresses", { body: address, key, token: second.token })
+        expect([mine.status, theirs.status]).toEqual([201, 201])
+        expect(theirs.headers.get("idempotent-replayed")).toBeNull()
+        const ids = [mine, theirs].map(
+          (reply) => json({ body: JSON.parse(reply.text) }, AddressReply).address.addressId
+        )
+        expect(ids[0]).not.toBe(ids[1])
+        expect(json(await api("GET", "/api/addresses", { token: second.token }), Addresses).addresses).toHaveLength(1)
+      })
+
+      it("a refusal (4xx) is replayed even after the cause is gone", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Short Mug", price: usd(800), stock: 1 })
+        const cart = await newCart()
+        const key = uniqueKey()
+        const body = { productId: product.productId, quantity: 2 }
+        const refused = await send("POST", `/api/cart/${cart.cartId}/add`, { body, key })
+        expect(refused.status).toBe(409)
+        await shop.setStock(admin.token, product.variants[0].variantId, 10)
+        const replayed = await send("POST", `/api/cart/${cart.cartId}/add`, { body, key })
+        expect(replayed.status).toBe(409)
+        expect(replayed.headers.get("idempotent-replayed")).toBe("true")
+        expect(replayed.text).toBe(refused.text)
+        // A new key runs the request on today's stock.
+        expect((await send("POST", `/api/cart/${cart.cartId}/add`, { body, key: uniqueKey() })).status).toBe(200)
+      })
+
+      it("a malformed key is 400 validation_error, before anything runs", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Bad Key Mug", price: usd(800), stock: 5 })
+        const cart = await newCart()
+        const body = { productId: product.productId, quantity: 1 }
+        for (const key of ["", "a".repeat(256), "has space", "caf\u00e9"]) {
+          const reply = await send("POST", `/api/cart/${cart.cartId}/add`, { body, key })
+          expect(reply.status, JSON.stringify(key)).toBe(400)
+          expect(JSON.parse(reply.text)).toMatchObject({ error: "validation_error", details: { in: "headers" } })
+        }
+        expect(await quantityIn(cart.cartId)).toBe(0)
+        expect((await send("POST", `/api/cart/${cart.cartId}/add`, { body, key: "a".repeat(255) })).status).toBe(200)
+      })
+
+      it("10 concurrent requests with one key: the effect happens once, the rest replay or are told 409", async () => {
+        const product = await shop.createProduct(admin.token, { title: "Race Mug", price: usd(800), stock: 50 })
+        const cart = await newCart()
+        const key = uniqueKey()
+        const body = { productId: product.productId, quantity: 1 }
+        const replies = await Promise.all(
+          Array.from({ length: 10 }, () => send("POST", `/api/cart/${cart.cartId}/add`, { body, key }))
+        )
+        const ran = replies.filter((r) => r.status === 200 && r.headers.get("idempotent-replayed") === null)
+        expect(ran).toHaveLength(1)
+        for (const reply of replies) {
+          if (reply === ran[0]) continue
+          if (reply.status === 409) {
+            expect(JSON.parse(reply.text)).toMatchObject({ error: "idempotency_key_in_use" })
+            expect(Number(reply.headers.get("retry-after"))).toBeGreaterThan(0)
+          } else {
+            expect(reply.status).toBe(200)
+            expect(reply.headers.get("idempotent-replayed")).toBe("true")
+            expect(reply.text).toBe(ran[0]?.text)
+          }
+        }
+        expect(await quantityIn(cart.cartId)).toBe(1)
+      })
+    })
+
     describe("authorization matrix", () => {
       // Refused calls aim at real things, so that a check made after a write
       // would show up as a changed product, stock level, address or role.

@@ -5,7 +5,7 @@
 //    (git-ignored), and gives each Worker the part it needs.
 // 2. Applies the migrations of each service to its local D1 (the cart has
 //    none: its Durable Objects keep their own storage).
-// 3. Runs gateway, auth, catalog, inventory, fulfillment, coupons and cart in one `wrangler dev`.
+// 3. Runs gateway, auth, catalog, inventory, fulfillment, coupons, idempotency and cart in one `wrangler dev`.
 // 4. Seeds the demo catalog through the gateway's admin API when the catalog
 //    is empty, so that products get their stock through the catalog service.
 // Ctrl-C stops everything (wrangler, which stops its workerd).
@@ -27,7 +27,7 @@ const host = "127.0.0.1"
 const port = Number(process.env["PORT"] ?? "8787")
 const baseUrl = `http://${host}:${port}`
 // The services with a D1 database of their own.
-const services = ["auth", "catalog", "inventory", "fulfillment", "coupons"] as const
+const services = ["auth", "catalog", "inventory", "fulfillment", "coupons", "idempotency"] as const
 const workers = ["gateway", ...services, "cart"] as const
 
 // Where the wrangler files, .dev.vars and local state are.
@@ -122,6 +122,7 @@ const perWorker: Record<string, ReadonlyArray<string>> = {
   inventory: ["INTERNAL_SECRET"],
   fulfillment: ["INTERNAL_SECRET"],
   coupons: ["INTERNAL_SECRET"],
+  idempotency: ["INTERNAL_SECRET"],
   // Signs its calls to a service it has no binding for.
   cart: ["INTERNAL_SECRET"]
 }
@@ -146,7 +147,8 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
     "COUPON_MAX_BAD_CODES_PER_CART",
     "COUPON_MAX_BAD_CODES_PER_CLIENT"
   ],
-  cart: [...everyWorker, "CART_TTL_SECONDS"]
+  cart: [...everyWorker, "CART_TTL_SECONDS"],
+  idempotency: everyWorker
 }
 for (const [worker, names] of Object.entries(perWorker)) {
   // Optional settings, from .dev.vars or else from this process's environment

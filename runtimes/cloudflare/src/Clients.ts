@@ -11,10 +11,12 @@ import {
   CatalogRpcs,
   CouponsRpcs,
   FulfillmentRpcs,
+  IdempotencyRpcs,
   InventoryRpcs
 } from "@shop/domain/ServiceContracts"
 import { type Implementation, makeClient } from "@shop/domain/ServiceTransport"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
+import { Idempotency } from "@shop/idempotency/Idempotency"
 import { Inventory } from "@shop/inventory/Inventory"
 import type { ServiceBinding } from "./Env.ts"
 import * as Settings from "./Settings.ts"
@@ -68,6 +70,7 @@ export const catalog = clientLayer(Catalog, CatalogRpcs, "catalog")
 export const inventory = clientLayer(Inventory, InventoryRpcs, "inventory")
 export const fulfillment = clientLayer(Fulfillment, FulfillmentRpcs, "fulfillment")
 export const coupons = clientLayer(Coupons, CouponsRpcs, "coupons")
+export const idempotency = clientLayer(Idempotency, IdempotencyRpcs, "idempotency")
 
 // The cart Worker through its binding only: it has no URL door, because its
 // signed-call replay protection would need a nonce store of its own (the

@@ -68,11 +68,13 @@ export interface GatewayEnv extends Observability {
   readonly INVENTORY?: ServiceBinding
   readonly FULFILLMENT?: ServiceBinding
   readonly COUPONS?: ServiceBinding
+  readonly IDEMPOTENCY?: ServiceBinding
   readonly AUTH_URL?: string
   readonly CATALOG_URL?: string
   readonly INVENTORY_URL?: string
   readonly FULFILLMENT_URL?: string
   readonly COUPONS_URL?: string
+  readonly IDEMPOTENCY_URL?: string
   readonly INTERNAL_SECRET?: string
   readonly CLIENT_IP_HEADER?: string
   readonly CORS_ORIGINS?: string

@@ -10,8 +10,8 @@ import { describeError } from "@shop/observability/Settings"
 const serviceName = "shop-gateway"
 
 // The same router layer as the node and memory runtimes; only the
-// implementations of Auth, Catalog, Inventory, Fulfillment, Coupons and Carts
-// differ: clients over the service bindings.
+// implementations of Auth, Catalog, Inventory, Fulfillment, Coupons, Carts and
+// Idempotency differ: clients over the service bindings.
 const makeApp = (env: GatewayEnv) => {
   // Shared by the web handler and the flushing runtime, so both see the same
   // exporter (a layer is built once per memo map).
@@ -28,6 +28,7 @@ const makeApp = (env: GatewayEnv) => {
     Clients.inventory(env.INVENTORY),
     Clients.fulfillment(env.FULFILLMENT),
     Clients.coupons(env.COUPONS),
+    Clients.idempotency(env.IDEMPOTENCY),
     Clients.carts(env.CART)
   )
   const web = HttpRouter.toWebHandler(

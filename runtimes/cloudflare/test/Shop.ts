@@ -7,12 +7,12 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { createTestHarness, type TestHarness } from "wrangler"
 
-// The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons, cart) under one local
+// The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons, idempotency, cart) under one local
 // workerd, started by the tests: wrangler's test harness reads the same
 // wrangler.jsonc files as `wrangler dev` and `wrangler deploy`.
 //
 // Beside it runs a second gateway with no service bindings but CART, so that
-// it must use the URL fallback: its AUTH_URL, CATALOG_URL, INVENTORY_URL, FULFILLMENT_URL and COUPONS_URL
+// it must use the URL fallback: its AUTH_URL, CATALOG_URL, INVENTORY_URL, FULFILLMENT_URL, COUPONS_URL and IDEMPOTENCY_URL
 // point at a relay on 127.0.0.1 that hands each request to the service
 // Worker's own fetch handler (the door a URL reaches). The service Workers
 // have no URL of their own to point at, by design. The cart Worker has no URL
@@ -33,6 +33,7 @@ export const workerNames = {
   inventory: "shop-inventory",
   fulfillment: "shop-fulfillment",
   coupons: "shop-coupons",
+  idempotency: "shop-idempotency",
   cart: "shop-cart",
   // Test-only: a second cart Worker whose carts expire after
   // `shortCartTtlSeconds`, and a gateway bound to it (the alarm test).
@@ -90,7 +91,9 @@ const startRelay = async (target: () => TestHarness | undefined) => {
   const relayed: Array<{ path: string; signed: boolean }> = []
   const server: Server = createServer(async (request, response) => {
     const harness = target()
-    const service = /^\/internal\/(auth|catalog|inventory|fulfillment|coupons)\//.exec(request.url ?? "")?.[1]
+    const service = /^\/internal\/(auth|catalog|inventory|fulfillment|coupons|idempotency)\//.exec(
+      request.url ?? ""
+    )?.[1]
     if (harness === undefined || service === undefined) {
       response.writeHead(404).end()
       return
@@ -157,6 +160,7 @@ export const startShop = async (
       { configPath: config("inventory"), vars: { ...vars, ...options.inventoryVars }, secrets: internal },
       { configPath: config("fulfillment"), vars, secrets: internal },
       { configPath: config("coupons"), vars, secrets: internal },
+      { configPath: config("idempotency"), vars, secrets: internal },
       { configPath: config("cart"), vars, secrets: internal },
       {
         // Test-only: the cart Worker with carts that expire in seconds.
@@ -187,6 +191,7 @@ export const startShop = async (
             { binding: "INVENTORY", service: workerNames.inventory },
             { binding: "FULFILLMENT", service: workerNames.fulfillment },
             { binding: "COUPONS", service: workerNames.coupons },
+            { binding: "IDEMPOTENCY", service: workerNames.idempotency },
             { binding: "CART", service: workerNames.shortCart }
           ],
           vars: { ...vars, ...internal }
@@ -207,7 +212,8 @@ export const startShop = async (
             CATALOG_URL: relay.url,
             INVENTORY_URL: relay.url,
             FULFILLMENT_URL: relay.url,
-            COUPONS_URL: relay.url
+            COUPONS_URL: relay.url,
+            IDEMPOTENCY_URL: relay.url
           }
         }
       }
@@ -225,7 +231,8 @@ export const startShop = async (
       workerNames.catalog,
       workerNames.inventory,
       workerNames.fulfillment,
-      workerNames.coupons
+      workerNames.coupons,
+      workerNames.idempotency
     ]) {
       await harness.getWorker(name).applyD1Migrations("DB")
     }

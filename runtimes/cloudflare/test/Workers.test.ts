@@ -333,22 +333,51 @@ describe("URL fallback", () => {
       rates: expect.arrayContaining([{ country: "SE", rate: 2500, shippingTaxable: false }])
     })
 
+    // An Idempotency-Key by URL: the records are in the idempotency Worker.
+    const keyed = () =>
+      gateway(
+        new Request("http://shop.test/api/auth/signup", {
+          method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": `by-url-${account.email}` },
+          body: JSON.stringify({ ...account, email: `keyed-${account.email}` })
+        })
+      )
+    const first = await keyed()
+    expect(first.status).toBe(201)
+    const replayed = await keyed()
+    expect(replayed.status).toBe(201)
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true")
+    expect(await replayed.text()).toBe(await first.text())
+
     const calls = shop.relayed().slice(before)
     expect(calls.map((c) => c.path)).toEqual(
       expect.arrayContaining([
         "/internal/auth/rpc",
         "/internal/catalog/rpc",
         "/internal/fulfillment/rpc",
-        "/internal/coupons/rpc"
+        "/internal/coupons/rpc",
+        "/internal/idempotency/rpc"
       ])
     )
     expect(calls.every((c) => c.signed)).toBe(true)
   })
 })
 
+describe("idempotency Worker", () => {
+  it("declares its hourly Cron Trigger, and a scheduled run (the sweep of expired keys) succeeds", async () => {
+    const config = unstable_readConfig({ config: `${root}/idempotency/wrangler.jsonc` })
+    expect(config.triggers.crons).toEqual(["17 * * * *"])
+    const { shop } = await start()
+    const result = await shop.harness
+      .getWorker(workerNames.idempotency)
+      .scheduled({ cron: "17 * * * *", scheduledTime: new Date() })
+    expect(result.outcome).toBe("ok")
+  })
+})
+
 describe("only the gateway is reachable", () => {
   it("declares no route, workers.dev or preview URL for the service Workers", () => {
-    for (const service of ["auth", "catalog", "inventory", "fulfillment", "coupons", "cart"]) {
+    for (const service of ["auth", "catalog", "inventory", "fulfillment", "coupons", "idempotency", "cart"]) {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.workers_dev, service).toBe(false)
       expect(config.preview_urls, service).toBe(false)
@@ -358,13 +387,13 @@ describe("only the gateway is reachable", () => {
   })
 
   it("gives each service its own D1 database", () => {
-    const ids = ["auth", "catalog", "inventory", "fulfillment", "coupons"].map((service) => {
+    const ids = ["auth", "catalog", "inventory", "fulfillment", "coupons", "idempotency"].map((service) => {
       const config = unstable_readConfig({ config: `${root}/${service}/wrangler.jsonc` })
       expect(config.d1_databases.map((d: { readonly binding: string }) => d.binding)).toEqual(["DB"])
       return config.d1_databases[0]!.database_id
     })
     // Local D1 storage is keyed by the id: a shared id would be one database.
-    expect(new Set(ids).size).toBe(5)
+    expect(new Set(ids).size).toBe(6)
   })
 
   it("keeps each cart in a SQLite-backed Durable Object of the cart Worker's own class", () => {

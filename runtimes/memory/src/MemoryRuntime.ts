@@ -11,6 +11,7 @@ import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import * as CouponsLive from "@shop/coupons/CouponsLive"
 import * as CouponsRepositoryMemory from "@shop/coupons/CouponsRepositoryMemory"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
+import * as IdempotencyLive from "@shop/idempotency/IdempotencyLive"
 import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Observability from "@shop/observability/Observability"
@@ -57,7 +58,8 @@ export const services = CartLive.layerMemory.pipe(
       AuthLive.layerMemory,
       FulfillmentLive.layerMemory,
       CouponsLive.layer.pipe(Layer.provide(CouponsRepositoryMemory.layer)),
-      CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory))
+      CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory)),
+      IdempotencyLive.layerMemory
     )
   )
 )

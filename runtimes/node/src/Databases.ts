@@ -10,7 +10,7 @@ import * as SqliteClient from "./SqliteClient.ts"
 const migrationsRoot = fileURLToPath(new URL("../../../migrations/", import.meta.url))
 
 /** The stateful services, each of which owns one SQLite file and one migrations folder. */
-export type StoreName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons" | "cart"
+export type StoreName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons" | "cart" | "idempotency"
 
 // How each file trades durability for write speed (SqliteClientOptions.synchronous). Every
 // store commits each write to disk before answering, except the carts': a cart changes on every
@@ -23,7 +23,10 @@ const synchronous: Record<StoreName, "full" | "normal"> = {
   inventory: "full",
   fulfillment: "full",
   coupons: "full",
-  cart: "normal"
+  cart: "normal",
+  // A completed response lost to a power cut would let a retry run the
+  // request a second time.
+  idempotency: "full"
 }
 
 /**

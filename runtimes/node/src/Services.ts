@@ -13,6 +13,8 @@ import * as CouponsLive from "@shop/coupons/CouponsLive"
 import * as CouponsRepositorySql from "@shop/coupons/CouponsRepositorySql"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
 import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentRepositorySql"
+import * as IdempotencyLive from "@shop/idempotency/IdempotencyLive"
+import * as IdempotencyRepositorySql from "@shop/idempotency/IdempotencyRepositorySql"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import * as Databases from "./Databases.ts"
@@ -54,10 +56,25 @@ const coupons = CouponsLive.layer.pipe(
   Layer.provide(CouponsRepositorySql.layer.pipe(Layer.provide(Databases.layer("coupons"))))
 )
 
+// Idempotency-Key records, with the hourly sweep of expired ones.
+const idempotency = IdempotencyLive.layerSweeper.pipe(
+  Layer.provideMerge(IdempotencyLive.layer),
+  Layer.provide(IdempotencyRepositorySql.layer.pipe(Layer.provide(Databases.layer("idempotency"))))
+)
+
 // Returns the stock of expired holds every min(HOLD_TTL_SECONDS, 30 s), on the same Inventory.
 const inventorySweeper = InventoryLive.layerSweeper.pipe(Layer.provide(inventory))
 
-const services = Layer.mergeAll(auth, catalog, catalogReconciler, inventory, inventorySweeper, fulfillment, coupons)
+const services = Layer.mergeAll(
+  auth,
+  catalog,
+  catalogReconciler,
+  inventory,
+  inventorySweeper,
+  fulfillment,
+  coupons,
+  idempotency
+)
 
 // This process is the only one that opens cart.sqlite, and every change to a
 // cart runs under its keyed writer, so the store's in-memory copy of hot carts
@@ -69,5 +86,5 @@ const cart = Layer.mergeAll(CartLive.layer, CartLive.layerSweeper).pipe(
   Layer.provide(services)
 )
 
-/** Auth, Catalog, Inventory, Fulfillment, Coupons and Carts; needs AuthConfig, CouponsConfig, CartConfig and DataDir. */
+/** Auth, Catalog, Inventory, Fulfillment, Coupons, Carts and Idempotency; needs AuthConfig, CouponsConfig, CartConfig and DataDir. */
 export const layer = cart.pipe(Layer.provideMerge(services))

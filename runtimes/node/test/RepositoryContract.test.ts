@@ -37,6 +37,10 @@ import type { Order } from "@shop/domain/Orders"
 import { OrdersRepository } from "@shop/orders/OrdersRepository"
 import * as OrdersRepositoryMemory from "@shop/orders/OrdersRepositoryMemory"
 import * as OrdersRepositorySql from "@shop/orders/OrdersRepositorySql"
+import type { StoredResponse } from "@shop/domain/Idempotency"
+import { type ClaimAttempt, IdempotencyRepository } from "@shop/idempotency/IdempotencyRepository"
+import * as IdempotencyRepositoryMemory from "@shop/idempotency/IdempotencyRepositoryMemory"
+import * as IdempotencyRepositorySql from "@shop/idempotency/IdempotencyRepositorySql"
 import { CartId } from "@shop/domain/Ids"
 import type { Payment, PaymentId } from "@shop/domain/Payments"
 import { PaymentsRepository } from "@shop/payments/PaymentsRepository"
@@ -1317,3 +1321,126 @@ describe("PaymentsRepository (sql)", () => {
     }).pipe(Effect.provide(PaymentsRepositorySql.layer.pipe(Layer.provideMerge(sqlite("payments")))))
   )
 })
+
+// Idempotency keys
+
+const idempotencyStores = {
+  memory: IdempotencyRepositoryMemory.layer,
+  sql: IdempotencyRepositorySql.layer.pipe(Layer.provide(sqlite("idempotency")))
+}
+
+const day = 86_400_000
+const claimAt = (now: number, overrides: Partial<ClaimAttempt> = {}): ClaimAttempt => ({
+  scope: "user:usr_contract POST /api/cart/cart_1/add",
+  key: "key-1",
+  fingerprint: "a".repeat(64),
+  now,
+  expiresAt: now + day,
+  staleBefore: now - 120_000,
+  ...overrides
+})
+const storedResponse: StoredResponse = {
+  status: 201,
+  headers: { "content-type": "application/json", location: "/api/x/1", "cache-control": "private, no-store" },
+  body: '{"name":"Zoë ✓","items":[]}'
+}
+
+for (const kind of ["memory", "sql"] as const) {
+  describe(`IdempotencyRepository (${kind})`, () => {
+    const provide = Effect.provide(idempotencyStores[kind])
+
+    it.effect(
+      "claims a new key, then answers running, reused for another fingerprint, and done with the response",
+      () =>
+        Effect.gen(function* () {
+          const repo = yield* IdempotencyRepository
+          assert.deepStrictEqual(yield* repo.claim(claimAt(1_000)), { state: "claimed" })
+          assert.deepStrictEqual(yield* repo.claim(claimAt(1_001)), { state: "running" })
+          assert.deepStrictEqual(yield* repo.claim(claimAt(1_001, { fingerprint: "b".repeat(64) })), {
+            state: "reused"
+          })
+          yield* repo.complete(claimAt(0).scope, "key-1", storedResponse)
+          assert.deepStrictEqual(yield* repo.claim(claimAt(1_002)), { state: "done", response: storedResponse })
+          assert.deepStrictEqual(yield* repo.claim(claimAt(1_002, { fingerprint: "b".repeat(64) })), {
+            state: "reused"
+          })
+          // Another scope or key is another record.
+          assert.deepStrictEqual(yield* repo.claim(claimAt(1_003, { scope: "guest POST /api/cart/cart_1/add" })), {
+            state: "claimed"
+          })
+          assert.deepStrictEqual(yield* repo.claim(claimAt(1_003, { key: "key-2" })), { state: "claimed" })
+        }).pipe(provide)
+    )
+
+    it.effect("a completed record is kept: a second complete and an abandon change nothing", () =>
+      Effect.gen(function* () {
+        const repo = yield* IdempotencyRepository
+        const { scope } = claimAt(0)
+        yield* repo.claim(claimAt(1_000))
+        yield* repo.complete(scope, "key-1", storedResponse)
+        yield* repo.complete(scope, "key-1", { ...storedResponse, status: 500 })
+        yield* repo.abandon(scope, "key-1")
+        assert.deepStrictEqual(yield* repo.claim(claimAt(1_001)), { state: "done", response: storedResponse })
+      }).pipe(provide)
+    )
+
+    it.effect("abandon frees a running key; complete without a claim stores nothing", () =>
+      Effect.gen(function* () {
+        const repo = yield* IdempotencyRepository
+        const { scope } = claimAt(0)
+        yield* repo.claim(claimAt(1_000))
+        yield* repo.abandon(scope, "key-1")
+        yield* repo.complete(scope, "key-1", storedResponse)
+        assert.deepStrictEqual(yield* repo.claim(claimAt(1_001, { fingerprint: "b".repeat(64) })), {
+          state: "claimed"
+        })
+      }).pipe(provide)
+    )
+
+    it.effect("an expired record is absent to a claim, whatever its fingerprint, and removeExpired deletes it", () =>
+      Effect.gen(function* () {
+        const repo = yield* IdempotencyRepository
+        const { scope } = claimAt(0)
+        yield* repo.claim(claimAt(1_000))
+        yield* repo.complete(scope, "key-1", storedResponse)
+        yield* repo.claim(claimAt(1_000, { key: "key-2" }))
+        yield* repo.claim(claimAt(5_000, { key: "key-3" }))
+        assert.deepStrictEqual(yield* repo.claim(claimAt(1_000 + day - 1)), { state: "done", response: storedResponse })
+        assert.deepStrictEqual(yield* repo.claim(claimAt(1_000 + day, { fingerprint: "b".repeat(64) })), {
+          state: "claimed"
+        })
+        // key-2 expired; key-1 was claimed anew and key-3 is still live
+        // (another fingerprint is refused by it).
+        assert.strictEqual(yield* repo.removeExpired(1_000 + day), 1)
+        assert.strictEqual(yield* repo.removeExpired(1_000 + day), 0)
+        assert.deepStrictEqual(yield* repo.claim(claimAt(1_000 + day, { key: "key-3", fingerprint: "b".repeat(64) })), {
+          state: "reused"
+        })
+      }).pipe(provide)
+    )
+
+    it.effect("a stale running record is taken over by the same fingerprint only", () =>
+      Effect.gen(function* () {
+        const repo = yield* IdempotencyRepository
+        yield* repo.claim(claimAt(1_000))
+        const later = 1_000 + 120_000
+        assert.deepStrictEqual(yield* repo.claim(claimAt(later - 1)), { state: "running" })
+        assert.deepStrictEqual(yield* repo.claim(claimAt(later, { fingerprint: "b".repeat(64) })), { state: "reused" })
+        assert.deepStrictEqual(yield* repo.claim(claimAt(later)), { state: "claimed" })
+        assert.deepStrictEqual(yield* repo.claim(claimAt(later + 1)), { state: "running" })
+      }).pipe(provide)
+    )
+
+    it.effect("of 20 concurrent claims of one key exactly one is claimed", () =>
+      Effect.gen(function* () {
+        const repo = yield* IdempotencyRepository
+        const outcomes = yield* Effect.all(
+          Array.from({ length: 20 }, () => repo.claim(claimAt(1_000))),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(outcomes.filter((o) => o.state === "claimed").length, 1)
+        assert.strictEqual(outcomes.filter((o) => o.state === "running").length, 19)
+      }).pipe(provide)
+    )
+  })
+}
