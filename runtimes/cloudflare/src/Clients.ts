@@ -11,11 +11,15 @@ import {
   CatalogRpcs,
   CouponsRpcs,
   FulfillmentRpcs,
-  InventoryRpcs
+  InventoryRpcs,
+  OrdersRpcs,
+  PaymentsRpcs
 } from "@shop/domain/ServiceContracts"
 import { type Implementation, makeClient } from "@shop/domain/ServiceTransport"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
+import { Orders } from "@shop/orders/Orders"
+import { Payments } from "@shop/payments/Payments"
 import type { ServiceBinding } from "./Env.ts"
 import * as Settings from "./Settings.ts"
 import * as Transports from "./Transports.ts"
@@ -68,6 +72,8 @@ export const catalog = clientLayer(Catalog, CatalogRpcs, "catalog")
 export const inventory = clientLayer(Inventory, InventoryRpcs, "inventory")
 export const fulfillment = clientLayer(Fulfillment, FulfillmentRpcs, "fulfillment")
 export const coupons = clientLayer(Coupons, CouponsRpcs, "coupons")
+export const orders = clientLayer(Orders, OrdersRpcs, "orders")
+export const payments = clientLayer(Payments, PaymentsRpcs, "payments")
 
 // The cart Worker through its binding only: it has no URL door, because its
 // signed-call replay protection would need a nonce store of its own (the
