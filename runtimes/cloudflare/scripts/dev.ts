@@ -174,6 +174,8 @@ const paypalSetting = (name: string) => {
 }
 const paypalScope = Effect.runSync(Scope.make())
 const paypalVars: Record<string, string> = {}
+// Said again once the shop is up, where it is not scrolled away by wrangler's output.
+let paypalNotice = ""
 if (paypalSetting("PAYPAL_CLIENT_ID") !== undefined) {
   for (const name of ["PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_API_BASE", "PAYPAL_WEBHOOK_ID"]) {
     const value = paypalSetting(name)
@@ -200,6 +202,7 @@ if (paypalSetting("PAYPAL_CLIENT_ID") !== undefined) {
   log(`The fake PayPal listens on ${url} (approve links point there; its control API is ${url}/__fake/).`)
   log("Set PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID (and PAYPAL_API_BASE) to use PayPal.")
   log(banner)
+  paypalNotice = `payments in SANDBOX MODE against the fake PayPal on ${url} (no PAYPAL_CLIENT_ID)`
 }
 const stopPaypal = () => Effect.runPromise(Scope.close(paypalScope, Exit.void))
 for (const [worker, names] of Object.entries(perWorker)) {
@@ -360,6 +363,7 @@ const seed = async () => {
     log(`seeded ${created} of ${products.length} demo products`)
   }
   log(`shop ready on ${baseUrl} (admin: ${required("DEV_ADMIN_EMAIL")}, password in ${devVarsPath})`)
+  if (paypalNotice.length > 0) log(paypalNotice)
 }
 
 seed().catch((error: unknown) => log(`seeding failed: ${error instanceof Error ? error.message : String(error)}`))

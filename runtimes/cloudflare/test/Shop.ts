@@ -185,7 +185,10 @@ export const startShop = async (
 
   let started: TestHarness | undefined
   const relay = await startRelay(() => started)
-  const paypal = await startPaypal()
+  const paypal = await startPaypal().catch(async (error: unknown) => {
+    await relay.close()
+    throw error
+  })
   const paypalVars = {
     PAYPAL_CLIENT_ID: paypal.fake.options.clientId,
     PAYPAL_API_BASE: paypal.url,
