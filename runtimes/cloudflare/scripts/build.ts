@@ -11,7 +11,18 @@ import { gzipSync } from "node:zlib"
 const root = fileURLToPath(new URL("..", import.meta.url))
 // Run on this Node (24), not on whatever `node` the shim's shebang finds first.
 const wrangler = fileURLToPath(new URL("../../../node_modules/wrangler/bin/wrangler.js", import.meta.url))
-const workers = ["gateway", "auth", "catalog", "inventory", "fulfillment", "coupons", "idempotency", "cart"] as const
+const workers = [
+  "gateway",
+  "auth",
+  "catalog",
+  "inventory",
+  "fulfillment",
+  "coupons",
+  "idempotency",
+  "cart",
+  "orders",
+  "payments"
+] as const
 const goalKiB = 400
 
 // Offline and quiet, with a wrangler registry of its own (STACK.md sharp edge 7).

@@ -5,7 +5,9 @@
 //    (git-ignored), and gives each Worker the part it needs.
 // 2. Applies the migrations of each service to its local D1 (the cart has
 //    none: its Durable Objects keep their own storage).
-// 3. Runs gateway, auth, catalog, inventory, fulfillment, coupons, idempotency and cart in one `wrangler dev`.
+// 3. Runs gateway, auth, catalog, inventory, fulfillment, coupons, idempotency, cart, orders and
+//    payments in one `wrangler dev`. Without PAYPAL_CLIENT_ID, the fake PayPal runs on loopback
+//    beside it (the node runner) and the payments Worker reaches it by URL.
 // 4. Seeds the demo catalog through the gateway's admin API when the catalog
 //    is empty, so that products get their stock through the catalog service.
 // Ctrl-C stops everything (wrangler, which stops its workerd).
@@ -18,7 +20,10 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { Effect, Exit, Scope } from "effect"
 import { products } from "@shop/demo/DemoCatalog"
+import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
+import * as PaypalFakeServer from "@shop/runtime-node/PaypalFake"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 // Run on this Node (24), not on whatever `node` the shim's shebang finds first.
@@ -27,7 +32,7 @@ const host = "127.0.0.1"
 const port = Number(process.env["PORT"] ?? "8787")
 const baseUrl = `http://${host}:${port}`
 // The services with a D1 database of their own.
-const services = ["auth", "catalog", "inventory", "fulfillment", "coupons", "idempotency"] as const
+const services = ["auth", "catalog", "inventory", "fulfillment", "coupons", "idempotency", "orders", "payments"] as const
 const workers = ["gateway", ...services, "cart"] as const
 
 // Where the wrangler files, .dev.vars and local state are.
@@ -124,7 +129,10 @@ const perWorker: Record<string, ReadonlyArray<string>> = {
   coupons: ["INTERNAL_SECRET"],
   idempotency: ["INTERNAL_SECRET"],
   // Signs its calls to a service it has no binding for.
-  cart: ["INTERNAL_SECRET"]
+  cart: ["INTERNAL_SECRET"],
+  orders: ["INTERNAL_SECRET"],
+  // PAYPAL_* are added below: PayPal's, or the fake's.
+  payments: ["INTERNAL_SECRET"]
 }
 // The optional settings each Worker reads (README, "Configuration").
 const everyWorker = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "LOG_LEVEL"]
@@ -148,8 +156,57 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
     "COUPON_MAX_BAD_CODES_PER_CLIENT"
   ],
   cart: [...everyWorker, "CART_TTL_SECONDS"],
-  idempotency: everyWorker
+  idempotency: everyWorker,
+  orders: everyWorker,
+  payments: [...everyWorker, "PAYPAL_TIMEOUT_MS"]
 }
+
+// --- 1b. PayPal -------------------------------------------------------------
+
+// With PAYPAL_CLIENT_ID (in .dev.vars or the environment), the payments
+// Worker gets the PayPal settings as they are (PaypalConfig refuses
+// incomplete ones, naming the setting). Without it, the fake PayPal
+// (@shop/paypal-fake) listens on loopback beside wrangler, for as long as
+// this script runs, with credentials drawn now: its control API has no
+// authentication, so never on another interface. The buyer's browser follows
+// its approve link to that same address.
+const paypalSetting = (name: string) => {
+  const value = vars[name] ?? process.env[name]
+  return value === undefined || value.length === 0 ? undefined : value
+}
+const paypalScope = Effect.runSync(Scope.make())
+const paypalVars: Record<string, string> = {}
+// Said again once the shop is up, where it is not scrolled away by wrangler's output.
+let paypalNotice = ""
+if (paypalSetting("PAYPAL_CLIENT_ID") !== undefined) {
+  for (const name of ["PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_API_BASE", "PAYPAL_WEBHOOK_ID"]) {
+    const value = paypalSetting(name)
+    if (value !== undefined) paypalVars[name] = value
+  }
+  log(`payments: PayPal at ${paypalVars["PAYPAL_API_BASE"] ?? "https://api-m.sandbox.paypal.com (the sandbox)"}`)
+} else {
+  const fake = PaypalFake.make({
+    clientId: `shop-dev-${randomBytes(6).toString("hex")}`,
+    clientSecret: randomBytes(32).toString("hex"),
+    webhookId: `WH-DEV-${randomBytes(8).toString("hex")}`,
+    webhookSecret: randomBytes(32).toString("hex")
+  })
+  const { url } = await Effect.runPromise(
+    Scope.provide(PaypalFakeServer.serve(fake.handler, { host, port: 0 }), paypalScope)
+  )
+  paypalVars["PAYPAL_CLIENT_ID"] = fake.options.clientId
+  paypalVars["PAYPAL_CLIENT_SECRET"] = fake.options.clientSecret
+  paypalVars["PAYPAL_API_BASE"] = url
+  paypalVars["PAYPAL_WEBHOOK_ID"] = fake.options.webhookId
+  const banner = "!".repeat(78)
+  log(banner)
+  log("PAYMENTS RUN IN SANDBOX MODE AGAINST THE FAKE PAYPAL: no real money moves.")
+  log(`The fake PayPal listens on ${url} (approve links point there; its control API is ${url}/__fake/).`)
+  log("Set PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID (and PAYPAL_API_BASE) to use PayPal.")
+  log(banner)
+  paypalNotice = `payments in SANDBOX MODE against the fake PayPal on ${url} (no PAYPAL_CLIENT_ID)`
+}
+const stopPaypal = () => Effect.runPromise(Scope.close(paypalScope, Exit.void))
 for (const [worker, names] of Object.entries(perWorker)) {
   // Optional settings, from .dev.vars or else from this process's environment
   // (e.g. `LOG_LEVEL=info npm run dev:workers`).
@@ -163,6 +220,7 @@ for (const [worker, names] of Object.entries(perWorker)) {
       `# Written by npm run dev:workers from ../.dev.vars: edit that file instead.`,
       ...names.map((name) => `${name}=${required(name)}`),
       ...optional,
+      ...(worker === "payments" ? Object.entries(paypalVars).map(([name, value]) => `${name}=${value}`) : []),
       ""
     ].join("\n"),
     { mode: 0o600 }
@@ -237,7 +295,8 @@ process.on("SIGINT", () => stop("SIGINT"))
 process.on("SIGTERM", () => stop("SIGTERM"))
 child.on("exit", (code, signal) => {
   if (!stopping) log(`wrangler dev exited (${signal ?? code})`)
-  process.exit(stopping ? 0 : (code ?? 1))
+  // The fake PayPal's server would keep this process alive.
+  void stopPaypal().finally(() => process.exit(stopping ? 0 : (code ?? 1)))
 })
 
 // --- 4. seed ----------------------------------------------------------------
@@ -306,6 +365,7 @@ const seed = async () => {
     log(`seeded ${created} of ${products.length} demo products`)
   }
   log(`shop ready on ${baseUrl} (admin: ${required("DEV_ADMIN_EMAIL")}, password in ${devVarsPath})`)
+  if (paypalNotice.length > 0) log(paypalNotice)
 }
 
 seed().catch((error: unknown) => log(`seeding failed: ${error instanceof Error ? error.message : String(error)}`))

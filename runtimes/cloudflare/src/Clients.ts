@@ -12,12 +12,16 @@ import {
   CouponsRpcs,
   FulfillmentRpcs,
   IdempotencyRpcs,
-  InventoryRpcs
+  InventoryRpcs,
+  OrdersRpcs,
+  PaymentsRpcs
 } from "@shop/domain/ServiceContracts"
 import { type Implementation, makeClient } from "@shop/domain/ServiceTransport"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Idempotency } from "@shop/idempotency/Idempotency"
 import { Inventory } from "@shop/inventory/Inventory"
+import { Orders } from "@shop/orders/Orders"
+import { Payments } from "@shop/payments/Payments"
 import type { ServiceBinding } from "./Env.ts"
 import * as Settings from "./Settings.ts"
 import * as Transports from "./Transports.ts"
@@ -71,6 +75,8 @@ export const inventory = clientLayer(Inventory, InventoryRpcs, "inventory")
 export const fulfillment = clientLayer(Fulfillment, FulfillmentRpcs, "fulfillment")
 export const coupons = clientLayer(Coupons, CouponsRpcs, "coupons")
 export const idempotency = clientLayer(Idempotency, IdempotencyRpcs, "idempotency")
+export const orders = clientLayer(Orders, OrdersRpcs, "orders")
+export const payments = clientLayer(Payments, PaymentsRpcs, "payments")
 
 // The cart Worker through its binding only: it has no URL door, because its
 // signed-call replay protection would need a nonce store of its own (the

@@ -42,6 +42,16 @@ export interface CouponsEnv extends ServiceEnv {
   readonly COUPONS_KV: KVNamespace
 }
 
+// The payments Worker: PayPal's REST settings (PAYPAL_*, root README,
+// "Configuration"), read by PaypalConfig through the ConfigProvider.
+export interface PaymentsEnv extends ServiceEnv {
+  readonly PAYPAL_CLIENT_ID?: string
+  readonly PAYPAL_CLIENT_SECRET?: string
+  readonly PAYPAL_API_BASE?: string
+  readonly PAYPAL_WEBHOOK_ID?: string
+  readonly PAYPAL_TIMEOUT_MS?: string
+}
+
 // The cart Worker (cart.ts): its Durable Object namespace, one object per
 // cart id, and the services a cart's object calls. No INTERNAL_SECRET of its
 // own to check: it has no URL door; it signs only when it reaches a service

@@ -5,6 +5,7 @@ import { CouponsConfig } from "@shop/coupons/CouponsConfig"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as Observability from "@shop/observability/Observability"
+import { PaypalConfig } from "@shop/payments/PaypalConfig"
 import { ObservabilityConfig } from "@shop/observability/Observability"
 import * as Settings from "@shop/observability/Settings"
 
@@ -37,6 +38,13 @@ export const cart = Layer.mergeAll(CartConfig.layerConfig, ObservabilityConfig.l
 
 /** The coupons Worker: the bad-code throttle (COUPON_*). */
 export const coupons = Layer.mergeAll(CouponsConfig.layerConfig, ObservabilityConfig.layerConfig)
+
+/**
+ * The payments Worker: PayPal's REST settings (PAYPAL_*). All required but
+ * PAYPAL_API_BASE (PayPal's sandbox when unset; http only on loopback, for
+ * the fake PayPal of `npm run dev:workers`) and PAYPAL_TIMEOUT_MS.
+ */
+export const payments = Layer.mergeAll(PaypalConfig.layerConfig, ObservabilityConfig.layerConfig)
 
 /** Any other service Worker. */
 export const service = ObservabilityConfig.layerConfig

@@ -10,7 +10,15 @@ import { signatureHeaders } from "./Signing.ts"
 // one Workers RPC call through the service binding or with one signed HTTP
 // request to the service's URL.
 
-export type ServiceName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons" | "idempotency"
+export type ServiceName =
+  | "auth"
+  | "catalog"
+  | "inventory"
+  | "fulfillment"
+  | "coupons"
+  | "idempotency"
+  | "orders"
+  | "payments"
 
 // Services reached through a binding only, with no URL door: the cart
 // (cart.ts), whose calls go on to a Durable Object per cart.

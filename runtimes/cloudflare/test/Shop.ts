@@ -5,9 +5,14 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { Effect, Exit, Scope } from "effect"
+import type { RpcMessage } from "effect/rpc"
+import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
+import * as PaypalFakeServer from "@shop/runtime-node/PaypalFake"
 import { createTestHarness, type TestHarness } from "wrangler"
+import type { ServiceBinding } from "../src/Env.ts"
 
-// The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons, idempotency, cart) under one local
+// The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons, idempotency, cart, orders, payments) under one local
 // workerd, started by the tests: wrangler's test harness reads the same
 // wrangler.jsonc files as `wrangler dev` and `wrangler deploy`.
 //
@@ -22,6 +27,12 @@ import { createTestHarness, type TestHarness } from "wrangler"
 // A second cart Worker (the same code, its own Durable Object namespace) runs
 // with a TTL of seconds, behind a gateway of its own, so that the alarm test
 // can watch carts expire while the other tests keep the default TTL.
+//
+// The payments Worker reaches PayPal by URL: here the fake PayPal, served on
+// 127.0.0.1 by the node runner (runtimes/node/src/PaypalFake.ts) as
+// `npm run dev:workers` serves it, with credentials of this run. Every
+// Workers set has one, so that the payments Worker's settings are whole
+// whichever test file starts it.
 
 export const root = fileURLToPath(new URL("..", import.meta.url))
 
@@ -35,10 +46,15 @@ export const workerNames = {
   coupons: "shop-coupons",
   idempotency: "shop-idempotency",
   cart: "shop-cart",
+  orders: "shop-orders",
+  payments: "shop-payments",
   // Test-only: a second cart Worker whose carts expire after
   // `shortCartTtlSeconds`, and a gateway bound to it (the alarm test).
   shortCart: "shop-cart-short-ttl",
-  shortGateway: "shop-gateway-short-ttl"
+  shortGateway: "shop-gateway-short-ttl",
+  // Test-only: a Worker with ORDERS and PAYMENTS bindings that passes calls
+  // on (BindingCaller.ts).
+  bindingCaller: "shop-binding-caller"
 }
 
 export const shortCartTtlSeconds = 2
@@ -49,8 +65,18 @@ export interface Secrets {
   readonly INTERNAL_SECRET: string
 }
 
+// The fake PayPal beside the Workers: its URL (the payments Worker's
+// PAYPAL_API_BASE) and the fake itself (options, settled webhooks).
+export interface Paypal {
+  readonly url: string
+  readonly fake: PaypalFake.PaypalFake
+}
+
 export interface Shop {
   readonly harness: TestHarness
+  readonly paypal: Paypal
+  // A service Worker as a caller's binding reaches it (through BindingCaller.ts).
+  readonly binding: (service: "orders" | "payments") => ServiceBinding
   // The gateway, on a real loopback socket.
   readonly fetch: (request: Request) => Promise<Response>
   // One Worker's own fetch handler (its URL door), without a socket.
@@ -126,6 +152,26 @@ const startRelay = async (target: () => TestHarness | undefined) => {
 
 const secret = () => randomBytes(32).toString("hex")
 
+// The fake on a loopback socket until `close`; credentials drawn for this run.
+const startPaypal = async () => {
+  const fake = PaypalFake.make({
+    clientId: `shop-test-${secret().slice(0, 12)}`,
+    clientSecret: secret(),
+    webhookId: `WH-${secret().slice(0, 16)}`,
+    webhookSecret: secret()
+  })
+  const scope = await Effect.runPromise(Scope.make())
+  try {
+    const { url } = await Effect.runPromise(
+      Scope.provide(PaypalFakeServer.serve(fake.handler, { host: "127.0.0.1", port: 0 }), scope)
+    )
+    return { url, fake, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+  } catch (error) {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw error
+  }
+}
+
 export const startShop = async (
   options: {
     readonly vars?: Record<string, string>
@@ -142,6 +188,15 @@ export const startShop = async (
 
   let started: TestHarness | undefined
   const relay = await startRelay(() => started)
+  const paypal = await startPaypal().catch(async (error: unknown) => {
+    await relay.close()
+    throw error
+  })
+  const paypalVars = {
+    PAYPAL_CLIENT_ID: paypal.fake.options.clientId,
+    PAYPAL_API_BASE: paypal.url,
+    PAYPAL_WEBHOOK_ID: paypal.fake.options.webhookId
+  }
   const secrets: Secrets = { JWT_SECRET: secret(), ADMIN_SECRET: secret(), INTERNAL_SECRET: secret() }
   const vars = { ...options.vars }
   const internal = { INTERNAL_SECRET: secrets.INTERNAL_SECRET }
@@ -162,6 +217,12 @@ export const startShop = async (
       { configPath: config("coupons"), vars, secrets: internal },
       { configPath: config("idempotency"), vars, secrets: internal },
       { configPath: config("cart"), vars, secrets: internal },
+      { configPath: config("orders"), vars, secrets: internal },
+      {
+        configPath: config("payments"),
+        vars: { ...paypalVars, ...vars },
+        secrets: { ...internal, PAYPAL_CLIENT_SECRET: paypal.fake.options.clientSecret }
+      },
       {
         // Test-only: the cart Worker with carts that expire in seconds.
         config: {
@@ -198,6 +259,19 @@ export const startShop = async (
         }
       },
       {
+        // Test-only: reaches the orders and payments Workers through real
+        // service bindings for the tests (BindingCaller.ts says why).
+        config: {
+          name: workerNames.bindingCaller,
+          main: join(root, "test", "BindingCaller.ts"),
+          compatibility_date: "2026-11-01",
+          services: [
+            { binding: "ORDERS", service: workerNames.orders },
+            { binding: "PAYMENTS", service: workerNames.payments }
+          ]
+        }
+      },
+      {
         // Test-only: the gateway's code with no bindings. An inline config
         // has no secrets, so INTERNAL_SECRET goes in as a variable here.
         config: {
@@ -222,6 +296,7 @@ export const startShop = async (
   const close = async () => {
     await harness.close()
     await relay.close()
+    await paypal.close()
     await rm(configHome, { recursive: true, force: true })
   }
   try {
@@ -232,13 +307,25 @@ export const startShop = async (
       workerNames.inventory,
       workerNames.fulfillment,
       workerNames.coupons,
-      workerNames.idempotency
+      workerNames.idempotency,
+      workerNames.orders,
+      workerNames.payments
     ]) {
       await harness.getWorker(name).applyD1Migrations("DB")
     }
     started = harness
     return {
       harness,
+      paypal: { url: paypal.url, fake: paypal.fake },
+      binding: (service) => ({
+        call: async (messages) => {
+          const response = await harness
+            .getWorker(workerNames.bindingCaller)
+            .fetch(`http://binding-caller.test/${service}`, { method: "POST", body: JSON.stringify(messages) })
+          if (response.status !== 200) throw new Error(`${service}: ${response.status} ${await response.text()}`)
+          return (await response.json()) as ReadonlyArray<RpcMessage.FromServerEncoded>
+        }
+      }),
       fetch: (request) => {
         const target = new URL(request.url)
         return fetch(new Request(new URL(target.pathname + target.search, url), request))
