@@ -32,7 +32,16 @@ const host = "127.0.0.1"
 const port = Number(process.env["PORT"] ?? "8787")
 const baseUrl = `http://${host}:${port}`
 // The services with a D1 database of their own.
-const services = ["auth", "catalog", "inventory", "fulfillment", "coupons", "idempotency", "orders", "payments"] as const
+const services = [
+  "auth",
+  "catalog",
+  "inventory",
+  "fulfillment",
+  "coupons",
+  "idempotency",
+  "orders",
+  "payments"
+] as const
 const workers = ["gateway", ...services, "cart"] as const
 
 // Where the wrangler files, .dev.vars and local state are.
