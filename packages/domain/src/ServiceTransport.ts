@@ -1,5 +1,5 @@
-import { Cause, Effect, Exit, Layer, Predicate } from "effect"
-import { type Rpc, RpcClient, type RpcClientError, type RpcGroup } from "effect/rpc"
+import { Cause, type Context, Effect, Exit, Layer, Predicate, Schema } from "effect"
+import { Rpc, RpcClient, type RpcClientError, type RpcGroup } from "effect/rpc"
 
 // Calling a service across a process boundary (a Workers service binding, a
 // signed HTTP request, ...) without the service or its callers knowing, on
@@ -87,3 +87,46 @@ export const layerHandlers = <Rpcs extends Rpc.Any>(
   // The handlers need nothing from the context: the implementation is built.
   return group.toLayer(handlers as unknown as RpcGroup.HandlersFrom<Rpcs>) as Layer.Layer<Rpc.ToHandler<Rpcs>>
 }
+
+const throughJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
+
+/**
+ * The service of `tag`, called through its contract's JSON encoding in
+ * process: every payload and every Exit is encoded with the group's schemas
+ * (the codec effect/rpc uses between Workers), turned into JSON text and back,
+ * and decoded, so a value the contract cannot carry, or a typed failure that
+ * would not come back as its own class with its details, shows up without a
+ * Worker. A value that does not encode is a defect, as on the wire. Needs the
+ * service itself under the same tag.
+ */
+export const layerOverJson = <I, Rpcs extends Rpc.Any>(
+  group: RpcGroup.RpcGroup<Rpcs>,
+  tag: Context.Key<I, Implementation<Rpcs>>
+): Layer.Layer<I, never, I> =>
+  Layer.effect(
+    tag,
+    Effect.gen(function* () {
+      const service = (yield* tag) as unknown as Record<string, AnyMethod>
+      const client: Record<string, AnyMethod> = {}
+      // Walked by procedure name; the types come back on the way out.
+      for (const [name, rpc] of group.requests as unknown as ReadonlyMap<string, Rpc.AnyWithProps>) {
+        const payload = Schema.toCodecJson(rpc.payloadSchema)
+        const exit = Schema.toCodecJson(Rpc.exitSchema(rpc))
+        const run = service[name]!
+        // The contracts' schemas need no services, so the codecs need none either.
+        client[name] = (input) =>
+          Effect.gen(function* () {
+            const sent = throughJson(yield* Schema.encodeUnknownEffect(payload)(input))
+            const decoded: unknown = yield* Schema.decodeUnknownEffect(payload)(sent)
+            const result = yield* Effect.exit(run(decoded))
+            const answered = throughJson(yield* Schema.encodeUnknownEffect(exit)(result))
+            return (yield* Schema.decodeUnknownEffect(exit)(answered)) as Exit.Exit<unknown, unknown>
+          }).pipe(
+            Effect.orDie,
+            Effect.flatMap((back) => (Exit.isSuccess(back) ? Effect.succeed(back.value) : Effect.failCause(back.cause)))
+          ) as Effect.Effect<unknown, unknown>
+      }
+      // One method per procedure of the group, filled in just above.
+      return client as unknown as Implementation<Rpcs>
+    })
+  )

@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Schema } from "effect"
-import { Rpc } from "effect/rpc"
+import { Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import {
   InvalidStatus,
@@ -13,6 +12,7 @@ import { OrderId, ProductId, UserId, VariantId } from "@shop/domain/Ids"
 import { Currency, type Money } from "@shop/domain/Money"
 import type { CreateOrderInput } from "@shop/domain/Orders"
 import { OrdersRpcs } from "@shop/domain/ServiceContracts"
+import { layerOverJson } from "@shop/domain/ServiceTransport"
 import { Orders } from "../src/Orders.ts"
 import * as OrdersLive from "../src/OrdersLive.ts"
 
@@ -23,33 +23,7 @@ import * as OrdersLive from "../src/OrdersLive.ts"
 // or an error that does not come back as its own class with its details,
 // fails here rather than only between Workers.
 
-type Method = (input: unknown) => Effect.Effect<unknown, unknown>
-
-const throughJson = (value: unknown) => JSON.parse(JSON.stringify(value))
-
-const overTheWire = Layer.effect(
-  Orders,
-  Effect.gen(function* () {
-    const service = (yield* Orders) as unknown as Record<string, Method>
-    const client: Record<string, Method> = {}
-    for (const [tag, rpc] of OrdersRpcs.requests) {
-      const payload = Schema.toCodecJson(rpc.payloadSchema)
-      const exit = Schema.toCodecJson(Rpc.exitSchema(rpc))
-      client[tag] = (input) =>
-        Effect.gen(function* () {
-          const sent = throughJson(yield* Schema.encodeUnknownEffect(payload)(input))
-          const result = yield* Effect.exit(service[tag]!(yield* Schema.decodeUnknownEffect(payload)(sent)))
-          const answered = throughJson(yield* Schema.encodeUnknownEffect(exit)(result))
-          return (yield* Schema.decodeUnknownEffect(exit)(answered)) as Exit.Exit<unknown, unknown>
-        }).pipe(
-          // A value the contract cannot carry is a defect, as it would be on the wire.
-          Effect.orDie,
-          Effect.flatMap((back) => (Exit.isSuccess(back) ? Effect.succeed(back.value) : Effect.failCause(back.cause)))
-        )
-    }
-    return client as unknown as Orders["Service"]
-  })
-).pipe(Layer.provide(OrdersLive.layerMemory))
+const overTheWire = layerOverJson(OrdersRpcs, Orders).pipe(Layer.provide(OrdersLive.layerMemory))
 
 const usd = Currency.make("USD")
 const money = (amount: number): Money => ({ amount, currency: usd })

@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Schema } from "effect"
-import { Rpc } from "effect/rpc"
+import { Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import {
   PaymentDeclined,
@@ -16,6 +15,7 @@ import { CartId, UserId } from "@shop/domain/Ids"
 import { HoldId } from "@shop/domain/Inventory"
 import type { CreatePaymentInput, PaymentId } from "@shop/domain/Payments"
 import { PaymentsRpcs } from "@shop/domain/ServiceContracts"
+import { layerOverJson } from "@shop/domain/ServiceTransport"
 import type * as PaypalFake from "@shop/paypal-fake/PaypalFake"
 import { Payments } from "../src/Payments.ts"
 import * as PaymentsLive from "../src/PaymentsLive.ts"
@@ -29,34 +29,11 @@ import { approve, fault, makeFake, providerLayer, usd } from "./Fixtures.ts"
 // as its own class with its details, fails here rather than only between
 // Workers.
 
-type Method = (input: unknown) => Effect.Effect<unknown, unknown>
-
-const throughJson = (value: unknown) => JSON.parse(JSON.stringify(value))
-
 const overTheWire = (fake: PaypalFake.PaypalFake) =>
-  Layer.effect(
-    Payments,
-    Effect.gen(function* () {
-      const service = (yield* Payments) as unknown as Record<string, Method>
-      const client: Record<string, Method> = {}
-      for (const [tag, rpc] of PaymentsRpcs.requests) {
-        const payload = Schema.toCodecJson(rpc.payloadSchema)
-        const exit = Schema.toCodecJson(Rpc.exitSchema(rpc))
-        client[tag] = (input) =>
-          Effect.gen(function* () {
-            const sent = throughJson(yield* Schema.encodeUnknownEffect(payload)(input))
-            const result = yield* Effect.exit(service[tag]!(yield* Schema.decodeUnknownEffect(payload)(sent)))
-            const answered = throughJson(yield* Schema.encodeUnknownEffect(exit)(result))
-            return (yield* Schema.decodeUnknownEffect(exit)(answered)) as Exit.Exit<unknown, unknown>
-          }).pipe(
-            // A value the contract cannot carry is a defect, as it would be on the wire.
-            Effect.orDie,
-            Effect.flatMap((back) => (Exit.isSuccess(back) ? Effect.succeed(back.value) : Effect.failCause(back.cause)))
-          )
-      }
-      return client as unknown as Payments["Service"]
-    })
-  ).pipe(Layer.provide(PaymentsLive.layerMemory), Layer.provide(providerLayer({ fake })))
+  layerOverJson(PaymentsRpcs, Payments).pipe(
+    Layer.provide(PaymentsLive.layerMemory),
+    Layer.provide(providerLayer({ fake }))
+  )
 
 const alice = UserId.make("usr_alice")
 const admin = { userId: UserId.make("usr_admin"), role: "admin" as const }
