@@ -31,13 +31,36 @@ import {
   SetCartAddressInput,
   UpdateItemInput
 } from "./Cart.ts"
+import {
+  CaptureCheckoutBody,
+  CheckoutCaptured,
+  CheckoutStarted,
+  PaymentView,
+  StartCheckoutBody,
+  WebhookAck
+} from "./Checkout.ts"
 import { Coupon, Coupons, CreateCouponInput } from "./Coupons.ts"
-import { CreateProductInput, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
+import { CreateProductInput, IntFromString, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
   AddressRequired,
   AlreadyAdmin,
+  CartEmpty,
   CartNotFound,
+  HoldExpired,
+  InvalidPaymentAmount,
+  InvalidStatus,
+  InvalidTransition,
+  OrderNotFound,
+  PaymentDeclined,
+  PaymentFailed,
+  PaymentNotApproved,
+  PaymentNotFound,
+  PaymentProviderUnavailable,
+  PaymentRejected,
+  RefundExceedsCaptured,
+  ShippingRequired,
+  WebhookVerificationFailed,
   CouponExhausted,
   CouponExists,
   CouponExpired,
@@ -65,6 +88,7 @@ import {
   VariantNotFound
 } from "./Errors.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
+import { Order, OrderPage, RefundOrderBody, SetOrderStatusBody, ShipOrderBody } from "./Orders.ts"
 import { SetTaxRateInput, ShippingOptions, TaxRate, TaxRates, TaxRegion } from "./Fulfillment.ts"
 
 // Path ids are plain bounded strings at the HTTP edge: an id of the wrong shape
@@ -401,6 +425,185 @@ export class CartApi extends HttpApiGroup.make("cart")
     })
   ) {}
 
+export class CheckoutApi extends HttpApiGroup.make("checkout")
+  .add(
+    HttpApiEndpoint.post("start", "/start", {
+      payload: StartCheckoutBody,
+      success: CheckoutStarted.pipe(HttpApiSchema.status(201)),
+      error: [
+        CartNotFound,
+        CartEmpty,
+        AddressRequired,
+        ShippingRequired,
+        InsufficientStock,
+        InvalidPaymentAmount,
+        PaymentRejected,
+        PaymentProviderUnavailable
+      ]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Start checkout",
+        description:
+          "Signed in. Re-prices the cart, holds its stock (HOLD_TTL_SECONDS, default 15 minutes) and creates the PayPal order for its total; send the buyer to approveUrl. On an unchanged cart the same answer (same hold, same payment); a change to the cart afterwards releases the hold. A guest cart becomes the caller's."
+      })
+    ),
+    HttpApiEndpoint.post("capture", "/capture", {
+      payload: CaptureCheckoutBody,
+      success: CheckoutCaptured,
+      error: [
+        PaymentNotFound,
+        PaymentNotApproved,
+        PaymentDeclined,
+        PaymentFailed,
+        HoldExpired,
+        CouponExhausted,
+        PaymentRejected,
+        PaymentProviderUnavailable,
+        UpdateConflict
+      ]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Capture an approved payment",
+        description:
+          "The payer, after approving at PayPal. Takes the money once however often it is called, turns the hold into a sale, redeems the coupon, creates the order and empties the cart; every repeat answers the same. After the hold expired nothing is charged (409 hold_expired). If anything fails after the money moved, it is refunded."
+      })
+    )
+  )
+  .middleware(Authentication)
+  .prefix("/api/checkout")
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Checkout",
+      description: "Stock holds, PayPal payment and the order, each step idempotent (docs/CHECKOUT.md)"
+    })
+  ) {}
+
+export class PaymentsWebhookApi extends HttpApiGroup.make("paymentsWebhook")
+  .add(
+    // The body is kept as received: PayPal's signature covers its bytes.
+    HttpApiEndpoint.post("paypalWebhook", "/paypal/webhook", {
+      payload: Schema.String.pipe(HttpApiSchema.asText({ contentType: "application/json" })),
+      success: WebhookAck,
+      error: [WebhookVerificationFailed, PaymentProviderUnavailable]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "PayPal webhook",
+        description:
+          "PayPal only: the event is verified with PayPal (PAYPAL_WEBHOOK_ID; a shared secret with the fake), handled once per event id, and completes a checkout whose buyer never came back."
+      })
+    )
+  )
+  .prefix("/api/payments")
+  .annotateMerge(OpenApi.annotations({ title: "Payments: webhook" })) {}
+
+export class PaymentsApi extends HttpApiGroup.make("payments")
+  .add(
+    HttpApiEndpoint.get("get", "/:paymentId", {
+      params: { paymentId: PathId },
+      success: PaymentView,
+      error: PaymentNotFound
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Get a payment",
+        description: "Its payer or an admin (anyone else: 404). Status, amount, captures and refunds."
+      })
+    )
+  )
+  .middleware(Authentication)
+  .prefix("/api/payments")
+  .annotateMerge(OpenApi.annotations({ title: "Payments" })) {}
+
+const OrdersQuery = Schema.Struct({
+  limit: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
+  offset: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 }))))
+})
+
+export class OrdersApi extends HttpApiGroup.make("orders")
+  .add(
+    HttpApiEndpoint.get("list", "/", { query: OrdersQuery, success: OrderPage }).annotateMerge(
+      OpenApi.annotations({
+        summary: "My orders",
+        description: "The caller's orders, newest first (limit 1..100, default 20)."
+      })
+    ),
+    HttpApiEndpoint.get("get", "/:orderId", {
+      params: { orderId: PathId },
+      success: Order,
+      error: OrderNotFound
+    }).annotateMerge(
+      OpenApi.annotations({ summary: "Get an order", description: "Its owner or an admin (anyone else: 404)." })
+    )
+  )
+  .middleware(Authentication)
+  .prefix("/api/orders")
+  .annotateMerge(OpenApi.annotations({ title: "Orders" })) {}
+
+const OrderPath = { orderId: PathId }
+
+export class AdminOrdersApi extends HttpApiGroup.make("adminOrders")
+  .add(
+    HttpApiEndpoint.get("list", "/", {
+      query: Schema.Struct({ ...OrdersQuery.fields, status: Schema.optional(Schema.String) }),
+      success: OrderPage,
+      error: InvalidStatus
+    }).annotateMerge(
+      OpenApi.annotations({ summary: "All orders", description: "Newest first, optionally only one status." })
+    ),
+    HttpApiEndpoint.put("setStatus", "/:orderId/status", {
+      params: OrderPath,
+      payload: SetOrderStatusBody,
+      success: Order,
+      error: [
+        OrderNotFound,
+        InvalidStatus,
+        InvalidTransition,
+        UpdateConflict,
+        PaymentRejected,
+        PaymentProviderUnavailable
+      ]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Change an order's status",
+        description:
+          "paid -> processing -> shipped -> delivered; paid/processing -> cancelled (refunds what was captured and restocks); delivered -> refunded goes through the refund route."
+      })
+    ),
+    HttpApiEndpoint.post("ship", "/:orderId/ship", {
+      params: OrderPath,
+      payload: ShipOrderBody,
+      success: Order,
+      error: [OrderNotFound, InvalidTransition, UpdateConflict]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Ship an order",
+        description:
+          "Records a shipment (carrier and tracking number; label data from fulfillment) and moves the order to shipped."
+      })
+    ),
+    HttpApiEndpoint.post("refund", "/:orderId/refund", {
+      params: OrderPath,
+      payload: RefundOrderBody,
+      success: Order,
+      error: [
+        OrderNotFound,
+        RefundExceedsCaptured,
+        InvalidTransition,
+        PaymentRejected,
+        PaymentProviderUnavailable,
+        UpdateConflict
+      ]
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Refund an order",
+        description:
+          "Gives back amount (default: all that is left) through PayPal, never more than was captured (409 refund_exceeds_captured). A delivered order refunded in full becomes refunded."
+      })
+    )
+  )
+  .middleware(AdminAuthentication)
+  .prefix("/api/admin/orders")
+  .annotateMerge(OpenApi.annotations({ title: "Admin: orders" })) {}
+
 export class ShopApi extends HttpApi.make("shop")
   .add(
     SystemApi,
@@ -408,10 +611,15 @@ export class ShopApi extends HttpApi.make("shop")
     AddressesApi,
     CatalogApi,
     CartApi,
+    CheckoutApi,
+    PaymentsWebhookApi,
+    PaymentsApi,
+    OrdersApi,
     AdminProductsApi,
     AdminInventoryApi,
     AdminTaxRatesApi,
-    AdminCouponsApi
+    AdminCouponsApi,
+    AdminOrdersApi
   )
   .middleware(ApiErrors)
   // API.md: unknown fields are an error, not a silent default. Headers keep the

@@ -50,7 +50,7 @@ export type Product = typeof Product.Type
 export const ProductSort = Schema.Literals(["newest", "price_asc", "price_desc", "title"])
 export type ProductSort = typeof ProductSort.Type
 
-const IntFromString = Schema.NumberFromString.pipe(Schema.check(Schema.isInt()))
+export const IntFromString = Schema.NumberFromString.pipe(Schema.check(Schema.isInt()))
 
 // Query strings arrive as text; these decode them into bounded integers.
 export const ProductQuery = Schema.Struct({

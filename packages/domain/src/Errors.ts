@@ -261,6 +261,22 @@ export class AddressRequired extends Schema.Error<AddressRequired>("AddressRequi
   { httpApiStatus: 400 }
 ) {}
 
+// Checkout (API.md, "Checkout and payments")
+
+export class CartEmpty extends Schema.Error<CartEmpty>("CartEmpty")(
+  {
+    ...body("CartEmpty", "cart_empty", "The cart has no items")
+  },
+  { httpApiStatus: 400 }
+) {}
+
+export class ShippingRequired extends Schema.Error<ShippingRequired>("ShippingRequired")(
+  {
+    ...body("ShippingRequired", "shipping_required", "The cart needs a shipping method first")
+  },
+  { httpApiStatus: 400 }
+) {}
+
 // Inventory holds
 
 export class HoldNotFound extends Schema.Error<HoldNotFound>("HoldNotFound")(

@@ -33,9 +33,10 @@ export const HoldId = Schema.String.pipe(
 )
 export type HoldId = typeof HoldId.Type
 
-// A hold leaves `active` exactly once, for one of the other three, and never
-// comes back.
-export const HoldStatus = Schema.Literals(["active", "committed", "released", "expired"])
+// A hold leaves `active` exactly once, for committed, released or expired,
+// and never comes back; a committed hold whose order was cancelled becomes
+// `restocked` (its stock back on the shelf), once.
+export const HoldStatus = Schema.Literals(["active", "committed", "released", "expired", "restocked"])
 export type HoldStatus = typeof HoldStatus.Type
 
 // A cart has at most 100 lines; a hold is taken for a whole cart.

@@ -75,6 +75,11 @@ export const Payment = Schema.Struct({
   captures: Schema.Array(PaymentCapture),
   refunds: Schema.Array(PaymentRefund),
   failure: Schema.optional(PaymentFailure),
+  // Set once the checkout is done with the payment (Payments.settle): its
+  // order exists, or it was abandoned with nothing kept. The reconciliation
+  // pass visits only payments without it.
+  settledAt: Schema.optional(Schema.String),
+  orderId: Schema.optional(Schema.String),
   createdAt: Schema.String,
   updatedAt: Schema.String
 })

@@ -14,13 +14,24 @@ import {
   SignupResult
 } from "./Auth.ts"
 import { Cart } from "./Cart.ts"
+import {
+  AdminRefundInput,
+  CaptureCheckoutInput,
+  CheckoutCaptured,
+  CheckoutStarted,
+  ListUnsettledInput,
+  SettlePaymentInput,
+  StartCheckoutInput
+} from "./Checkout.ts"
 import { Coupon, CreateCouponInput } from "./Coupons.ts"
 import { CreateProductInput, ListProducts, Product, ProductPage, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
   AddressRequired,
   AlreadyAdmin,
+  CartEmpty,
   CartNotFound,
+  ShippingRequired,
   CouponExhausted,
   CouponExpired,
   InsufficientStock,
@@ -213,6 +224,11 @@ export const InventoryRpcs = RpcGroup.make(
   // The held stock goes back. Again, or after expiry: the same, returned once.
   method("release", ByHold, Hold, Schema.Union([HoldNotFound, HoldCommitted])),
   method("getHold", ByHold, Hold, HoldNotFound),
+  // A committed hold's stock goes back on the shelf (an order cancelled
+  // after its sale): stock += each line, the hold becomes `restocked`, once.
+  // Again, or on a hold that is not committed: the hold as it is, nothing
+  // changed.
+  method("restock", ByHold, Hold, HoldNotFound),
   // Returns the stock of every hold past its expiry, as of the service's
   // Clock (a caller cannot move time); the sweeper and the Workers' cron call it.
   method("expireHolds", Schema.Struct({}), ExpiredHolds, Schema.Never)
@@ -331,7 +347,48 @@ export const CartRpcs = RpcGroup.make(
     Cart,
     Schema.Union([CartNotFound, InvalidCoupon, MinCartNotMet, CouponExpired, CouponExhausted, RateLimited])
   ),
-  method("removeCoupon", onCart({}), Cart, CartNotFound)
+  method("removeCoupon", onCart({}), Cart, CartNotFound),
+  // Checkout (Checkout.ts, docs/CHECKOUT.md), one operation of the cart
+  // like any change. Start: the cart re-priced, the hold placed, the
+  // provider order created, the checkout recorded on the cart; again on an
+  // unchanged cart, the same hold and payment. A change to the cart after
+  // it releases the hold.
+  method(
+    "startCheckout",
+    StartCheckoutInput,
+    CheckoutStarted,
+    Schema.Union([
+      CartNotFound,
+      CartEmpty,
+      AddressRequired,
+      ShippingRequired,
+      InsufficientStock,
+      InvalidPaymentAmount,
+      PaymentRejected,
+      PaymentProviderUnavailable,
+      ValidationError
+    ])
+  ),
+  // Capture: the money taken once, the hold committed, the coupon redeemed,
+  // the order created, the cart emptied; every repeat answers the same.
+  // The hold gone: nothing charged (HoldExpired). A failure after the money
+  // moved refunds it. Runs even when the cart itself has gone.
+  method(
+    "capture",
+    CaptureCheckoutInput,
+    CheckoutCaptured,
+    Schema.Union([
+      PaymentNotFound,
+      PaymentNotApproved,
+      PaymentDeclined,
+      PaymentFailed,
+      HoldExpired,
+      CouponExhausted,
+      PaymentRejected,
+      PaymentProviderUnavailable,
+      UpdateConflict
+    ])
+  )
 )
 
 // Orders keep the record of a sale and its state machine (Orders.ts); money
@@ -352,11 +409,21 @@ export const OrdersRpcs = RpcGroup.make(
   // Every user's orders, newest first, optionally only those in one status.
   method("listAll", ListAllOrdersInput, OrderPage, Schema.Union([InvalidStatus, ValidationError])),
   // One step of the state machine, with a history entry (and the note).
+  // To `cancelled`: the money captured and not yet refunded goes back and
+  // the stock is restocked, each step idempotent, so cancelling again
+  // finishes what a failed attempt left.
   method(
     "setStatus",
     SetOrderStatusInput,
     Order,
-    Schema.Union([OrderNotFound, InvalidStatus, InvalidTransition, UpdateConflict])
+    Schema.Union([
+      OrderNotFound,
+      InvalidStatus,
+      InvalidTransition,
+      UpdateConflict,
+      PaymentRejected,
+      PaymentProviderUnavailable
+    ])
   ),
   // Records a shipment and moves a paid or processing order to shipped.
   method(
@@ -373,6 +440,23 @@ export const OrdersRpcs = RpcGroup.make(
     RecordRefundInput,
     Order,
     Schema.Union([OrderNotFound, RefundExceedsCaptured, ValidationError, UpdateConflict])
+  ),
+  // An admin refund: `amount` (absent: the rest) given back through
+  // payments, then recorded; never more than captured minus refunded.
+  // Idempotent per the refunds already recorded on the order.
+  method(
+    "refund",
+    AdminRefundInput,
+    Order,
+    Schema.Union([
+      OrderNotFound,
+      RefundExceedsCaptured,
+      InvalidTransition,
+      ValidationError,
+      PaymentRejected,
+      PaymentProviderUnavailable,
+      UpdateConflict
+    ])
   ),
   // For reconciliation: the order of a hold, or null when none was created.
   method("findByReservation", Schema.Struct({ reservationId: Schema.String }), Schema.NullOr(Order), Schema.Never)
@@ -440,6 +524,12 @@ export const PaymentsRpcs = RpcGroup.make(
   // becomes failed (and can no longer be captured); one with money keeps its
   // status, the refund being the saga's next step.
   method("markFailed", MarkFailedInput, Payment, Schema.Union([PaymentNotFound, UpdateConflict])),
+  // For the reconciliation pass: payments without `settledAt` created
+  // before `createdBefore`, oldest first.
+  method("listUnsettled", ListUnsettledInput, Schema.Array(Payment), Schema.Never),
+  // The checkout is done with the payment (its order exists, or nothing is
+  // kept): sets `settledAt` (and `orderId`) once; again, nothing changes.
+  method("settle", SettlePaymentInput, Payment, Schema.Union([PaymentNotFound, UpdateConflict])),
   // Webhooks are delivered at least once: `first` is true for exactly one
   // call per eventId, whichever runtime instance receives it.
   method("recordEvent", RecordEventInput, RecordEventResult, Schema.Never),
