@@ -484,7 +484,7 @@ export class PaymentsWebhookApi extends HttpApiGroup.make("paymentsWebhook")
     HttpApiEndpoint.post("paypalWebhook", "/paypal/webhook", {
       payload: Schema.String.pipe(HttpApiSchema.asText({ contentType: "application/json" })),
       success: WebhookAck,
-      error: [WebhookVerificationFailed, PaymentProviderUnavailable]
+      error: [WebhookVerificationFailed, PaymentProviderUnavailable, UpdateConflict]
     }).annotateMerge(
       OpenApi.annotations({
         summary: "PayPal webhook",

@@ -117,3 +117,19 @@ export const TaxDestination = Schema.Struct({
   region: Schema.optional(Schema.String)
 })
 export type TaxDestination = typeof TaxDestination.Type
+
+// The label data of a shipment (an admin's "ship" without its own carrier
+// and tracking number): the carrier of the order's method and a tracking
+// number derived from the order, so asking again gives the same label.
+export const LabelInput = Schema.Struct({
+  orderId: Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(128))),
+  methodId: ShippingMethodId,
+  destination: ShippingAddress
+})
+export type LabelInput = typeof LabelInput.Type
+
+export const ShipmentLabel = Schema.Struct({
+  carrier: Schema.String,
+  trackingNumber: Schema.String
+})
+export type ShipmentLabel = typeof ShipmentLabel.Type

@@ -59,6 +59,8 @@ import {
   VariantNotFound
 } from "./Errors.ts"
 import {
+  LabelInput,
+  ShipmentLabel,
   QuoteInput,
   ShippingAddress,
   ShippingOption,
@@ -254,7 +256,9 @@ export const FulfillmentRpcs = RpcGroup.make(
   method("listTaxRates", Schema.Struct({}), Schema.Array(TaxRate), Schema.Never),
   // The rate that applies to a destination: its region's (`US-CA`) before its
   // country's (`US`); null when neither is set.
-  method("taxRateFor", TaxDestination, Schema.NullOr(TaxRate), Schema.Never)
+  method("taxRateFor", TaxDestination, Schema.NullOr(TaxRate), Schema.Never),
+  // The carrier and tracking number for shipping an order (LabelInput).
+  method("label", LabelInput, ShipmentLabel, Schema.Never)
 )
 
 // A coupon used by one checkout: `redemptionId` is that checkout's payment or

@@ -2,6 +2,7 @@ import { Clock, Effect, Layer } from "effect"
 import { InvalidShippingMethod, ValidationError } from "@shop/domain/Errors"
 import {
   type AddressCandidate,
+  type LabelInput,
   type QuoteInput,
   type ShippingAddress,
   type ShippingCoupon,
@@ -15,9 +16,20 @@ import * as Addresses from "./Addresses.ts"
 import { Fulfillment } from "./Fulfillment.ts"
 import { FulfillmentRepository } from "./FulfillmentRepository.ts"
 import * as FulfillmentRepositoryMemory from "./FulfillmentRepositoryMemory.ts"
-import { addBusinessDays, bandOf, ShippingRates, zoneOf } from "./ShippingRates.ts"
+import { addBusinessDays, bandOf, ShippingRates, type Zone, zoneOf } from "./ShippingRates.ts"
 
 const methods = ShippingMethodId.literals
+
+// Who carries each method: the postal service for standard at home, a courier
+// for the faster methods and for anything abroad.
+const carrierOf = (methodId: ShippingMethodId, zone: Zone) =>
+  methodId === "standard"
+    ? zone === "domestic" || zone === "us_remote"
+      ? "USPS"
+      : "DHL"
+    : methodId === "express"
+      ? "UPS"
+      : "FEDEX"
 
 const invalid = (message: string, issues: ReadonlyArray<Addresses.Issue>) =>
   new ValidationError({ message, details: { issues } })
@@ -157,7 +169,20 @@ export const layer = Layer.effect(
       return found.find((rate) => rate.country === regional) ?? found.find((rate) => rate.country === country) ?? null
     })
 
-    return Fulfillment.of({ quote, quoteMethod, validateAddress, setTaxRate, listTaxRates, taxRateFor })
+    // A label needs no store: the carrier follows from the method and zone,
+    // and the tracking number from the order (SHA-256 of its id), so the same
+    // order always gets the same label on every runtime.
+    const label = Effect.fn("Fulfillment.label")(function* (input: LabelInput) {
+      const zone = zoneOf(input.destination.country, input.destination.region)
+      const carrier = carrierOf(input.methodId, zone)
+      const digest = yield* Effect.promise(() =>
+        crypto.subtle.digest("SHA-256", new TextEncoder().encode(`label:${input.orderId}`))
+      )
+      const digits = Array.from(new Uint8Array(digest).slice(0, 10), (byte) => String(byte % 100).padStart(2, "0"))
+      return { carrier, trackingNumber: `${carrier.replace(/[^A-Z]/g, "").slice(0, 3)}${digits.join("")}` }
+    })
+
+    return Fulfillment.of({ quote, quoteMethod, validateAddress, setTaxRate, listTaxRates, taxRateFor, label })
   })
 )
 

@@ -18,6 +18,12 @@ const parseOrigins = (value: string) => {
   return entries.every(isOrigin) ? entries : undefined
 }
 
+const parseUrl = (value: string) => {
+  if (!URL.canParse(value)) return undefined
+  const { protocol } = new URL(value)
+  return protocol === "https:" || protocol === "http:" ? value : undefined
+}
+
 const parseHeaderName = (value: string) => (/^[A-Za-z0-9-]{1,64}$/.test(value) ? value.toLowerCase() : undefined)
 
 export class GatewayConfig extends Context.Service<
@@ -31,17 +37,24 @@ export class GatewayConfig extends Context.Service<
     // Header carrying the client address set by a trusted edge (for example
     // `cf-connecting-ip` on Cloudflare). None: use the socket peer address.
     readonly clientIpHeader: Option.Option<string>
+    // Where PayPal sends the buyer after approving (cancelling) when checkout
+    // start names no returnUrl (cancelUrl).
+    readonly checkoutReturnUrl: string
+    readonly checkoutCancelUrl: string
   }
 >()("@shop/gateway/GatewayConfig") {
   static readonly defaults = {
     serviceTimeout: Duration.seconds(10),
     corsOrigins: [] as ReadonlyArray<string>,
     maxBodyBytes: 64 * 1024,
-    clientIpHeader: Option.none<string>()
+    clientIpHeader: Option.none<string>(),
+    checkoutReturnUrl: "http://127.0.0.1:3000/checkout/return",
+    checkoutCancelUrl: "http://127.0.0.1:3000/checkout/cancel"
   }
 
   /**
-   * From configuration: CORS_ORIGINS, SERVICE_TIMEOUT_MS, CLIENT_IP_HEADER.
+   * From configuration: CORS_ORIGINS, SERVICE_TIMEOUT_MS, CLIENT_IP_HEADER,
+   * CHECKOUT_RETURN_URL, CHECKOUT_CANCEL_URL.
    * `clientIpHeader` is the runtime's own default for the last: on Cloudflare
    * the edge sets `cf-connecting-ip` and a client cannot forge it; on node the
    * socket peer is the client unless a reverse proxy says otherwise.
@@ -68,8 +81,12 @@ export class GatewayConfig extends Context.Service<
           parseHeaderName,
           "must be an HTTP header name such as x-real-ip"
         )
+        const returnUrl = yield* Settings.parsed("CHECKOUT_RETURN_URL", parseUrl, "must be an absolute http(s) URL")
+        const cancelUrl = yield* Settings.parsed("CHECKOUT_CANCEL_URL", parseUrl, "must be an absolute http(s) URL")
         return GatewayConfig.of({
           ...GatewayConfig.defaults,
+          checkoutReturnUrl: Option.getOrElse(returnUrl, () => GatewayConfig.defaults.checkoutReturnUrl),
+          checkoutCancelUrl: Option.getOrElse(cancelUrl, () => GatewayConfig.defaults.checkoutCancelUrl),
           corsOrigins: Option.getOrElse(corsOrigins, () => GatewayConfig.defaults.corsOrigins),
           serviceTimeout: Duration.millis(timeoutMs),
           clientIpHeader: Option.orElse(clientIpHeader, () => Option.fromNullishOr(runtime.clientIpHeader))

@@ -3,15 +3,28 @@ import { HttpEffect, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentShopper, CurrentUser, ShopApi } from "@shop/domain/Api"
 import type { SetCartAddressInput } from "@shop/domain/Cart"
-import { AddressNotFound, CartNotFound, ProductNotFound, RateLimited, VariantNotFound } from "@shop/domain/Errors"
+import type { WebhookEvent } from "@shop/domain/Payments"
+import {
+  AddressNotFound,
+  CartNotFound,
+  OrderNotFound,
+  PaymentNotFound,
+  ProductNotFound,
+  RateLimited,
+  VariantNotFound
+} from "@shop/domain/Errors"
 import { IdGenerator } from "@shop/domain/IdGenerator"
-import { AddressId, CartId, IdPrefixes, ProductId, VariantId } from "@shop/domain/Ids"
+import { AddressId, CartId, IdPrefixes, OrderId, ProductId, VariantId } from "@shop/domain/Ids"
+import { defaultPageSize } from "@shop/domain/Orders"
+import { PaymentId } from "@shop/domain/Payments"
 import { Auth } from "@shop/auth/Auth"
 import { Carts } from "@shop/cart/Carts"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
+import { Orders } from "@shop/orders/Orders"
+import { Payments } from "@shop/payments/Payments"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import { makeCall } from "./Upstream.ts"
 
@@ -309,6 +322,237 @@ export const CartHandlers = HttpApiBuilder.group(
   })
 ).pipe(Layer.provide(IdGenerator.layer))
 
+export const CheckoutHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "checkout",
+  Effect.fn(function* (handlers) {
+    const carts = yield* Carts
+    const payments = yield* Payments
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers
+      .handle(
+        "start",
+        Effect.fn("CheckoutHandlers.start")(function* ({ payload }) {
+          const user = yield* CurrentUser
+          const cartId = yield* parseId(CartId, payload.cartId, () => new CartNotFound({}))
+          return yield* call(
+            carts.startCheckout({
+              cartId,
+              caller: user.userId,
+              returnUrl: payload.returnUrl ?? config.checkoutReturnUrl,
+              cancelUrl: payload.cancelUrl ?? config.checkoutCancelUrl
+            })
+          )
+        })
+      )
+      .handle(
+        "capture",
+        Effect.fn("CheckoutHandlers.capture")(function* ({ payload }) {
+          const user = yield* CurrentUser
+          // The payer only: another user's payment is not found, as one that
+          // does not exist.
+          const payment = yield* call(payments.findByProviderOrder({ providerOrderId: payload.paypalOrderId }))
+          if (payment === null || payment.userId !== user.userId) return yield* new PaymentNotFound({})
+          return yield* call(
+            carts.capture({ cartId: payment.cartId, paymentId: payment.paymentId, caller: user.userId })
+          )
+        })
+      )
+  })
+)
+
+// The provider order an event is about: the order itself (approved), or the
+// order a capture belongs to.
+const providerOrderOf = (event: WebhookEvent): string | undefined => {
+  const resource = event.resource
+  if (event.eventType.startsWith("CHECKOUT.ORDER.")) return typeof resource.id === "string" ? resource.id : undefined
+  const related = Predicate.hasProperty(resource.supplementary_data, "related_ids")
+    ? resource.supplementary_data.related_ids
+    : undefined
+  return Predicate.hasProperty(related, "order_id") && typeof related.order_id === "string"
+    ? related.order_id
+    : undefined
+}
+
+// Events that mean "the buyer approved" or "the money moved": either way the
+// checkout can be completed without the buyer's browser.
+const completesCheckout = (eventType: string) =>
+  eventType === "CHECKOUT.ORDER.APPROVED" || eventType === "PAYMENT.CAPTURE.COMPLETED"
+
+export const PaymentsWebhookHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "paymentsWebhook",
+  Effect.fn(function* (handlers) {
+    const carts = yield* Carts
+    const payments = yield* Payments
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers.handle(
+      "paypalWebhook",
+      Effect.fn("PaymentsWebhookHandlers.paypalWebhook")(function* ({ payload, request }) {
+        const headers: Record<string, string> = {}
+        for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = value
+        const event = yield* call(payments.verifyWebhook({ headers, body: payload }))
+        yield* Effect.annotateCurrentSpan({ "webhook.event_id": event.id, "webhook.event_type": event.eventType })
+        const providerOrderId = providerOrderOf(event)
+        if (completesCheckout(event.eventType) && providerOrderId !== undefined) {
+          const payment = yield* call(payments.findByProviderOrder({ providerOrderId }))
+          if (payment !== null && payment.settledAt === undefined) {
+            // The same capture the buyer's browser would run, as the shop
+            // (caller null). Its refusals are answers, not failures of the
+            // delivery: the checkout is settled either way (a hold that
+            // expired, a buyer not yet approved). Only an outcome we could not
+            // learn (the provider or a service unreachable) fails the delivery,
+            // so that PayPal delivers it again.
+            yield* call(carts.capture({ cartId: payment.cartId, paymentId: payment.paymentId, caller: null })).pipe(
+              Effect.catchTags({
+                PaymentNotFound: () => Effect.void,
+                PaymentNotApproved: () => Effect.void,
+                PaymentDeclined: () => Effect.void,
+                PaymentFailed: () => Effect.void,
+                HoldExpired: () => Effect.void,
+                CouponExhausted: () => Effect.void,
+                PaymentRejected: () => Effect.void
+              }),
+              Effect.tapError((error) =>
+                Effect.logWarning("A webhook could not complete its checkout; PayPal will deliver it again").pipe(
+                  Effect.annotateLogs({ eventId: event.id, error: error._tag })
+                )
+              )
+            )
+          }
+        }
+        // Recorded only once handled, so a failed attempt is handled again on redelivery.
+        const { first } = yield* call(payments.recordEvent({ eventId: event.id }))
+        if (!first)
+          yield* Effect.logDebug("A webhook event delivered again").pipe(Effect.annotateLogs({ eventId: event.id }))
+        return { ok: true as const }
+      })
+    )
+  })
+)
+
+export const PaymentsHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "payments",
+  Effect.fn(function* (handlers) {
+    const payments = yield* Payments
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers.handle(
+      "get",
+      Effect.fn("PaymentsHandlers.get")(function* ({ params }) {
+        const user = yield* CurrentUser
+        const paymentId = yield* parseId(PaymentId, params.paymentId, () => new PaymentNotFound({}))
+        const payment = yield* call(payments.get({ paymentId, caller: { userId: user.userId, role: user.role } }))
+        return {
+          paymentId: payment.paymentId,
+          status: payment.status,
+          amount: payment.amount,
+          captures: payment.captures,
+          refunds: payment.refunds
+        }
+      })
+    )
+  })
+)
+
+export const OrdersHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "orders",
+  Effect.fn(function* (handlers) {
+    const orders = yield* Orders
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    return handlers
+      .handle(
+        "list",
+        Effect.fn("OrdersHandlers.list")(function* ({ query }) {
+          const user = yield* CurrentUser
+          return yield* call(
+            orders.listForUser({
+              userId: user.userId,
+              limit: query.limit ?? defaultPageSize,
+              offset: query.offset ?? 0
+            })
+          )
+        })
+      )
+      .handle(
+        "get",
+        Effect.fn("OrdersHandlers.get")(function* ({ params }) {
+          const user = yield* CurrentUser
+          const orderId = yield* parseId(OrderId, params.orderId, () => new OrderNotFound({}))
+          return yield* call(orders.get({ orderId, caller: { userId: user.userId, role: user.role } }))
+        })
+      )
+  })
+)
+
+export const AdminOrdersHandlers = HttpApiBuilder.group(
+  ShopApi,
+  "adminOrders",
+  Effect.fn(function* (handlers) {
+    const orders = yield* Orders
+    const fulfillment = yield* Fulfillment
+    const config = yield* GatewayConfig
+    const call = makeCall(config.serviceTimeout)
+    const orderId = (raw: string) => parseId(OrderId, raw, () => new OrderNotFound({}))
+    return handlers
+      .handle("list", ({ query }) =>
+        call(
+          orders.listAll({
+            limit: query.limit ?? defaultPageSize,
+            offset: query.offset ?? 0,
+            ...(query.status !== undefined ? { status: query.status } : {})
+          })
+        )
+      )
+      .handle("setStatus", ({ params, payload }) =>
+        Effect.flatMap(orderId(params.orderId), (id) =>
+          call(
+            orders.setStatus({
+              orderId: id,
+              status: payload.status,
+              ...(payload.note !== undefined ? { note: payload.note } : {})
+            })
+          )
+        )
+      )
+      .handle(
+        "ship",
+        Effect.fn("AdminOrdersHandlers.ship")(function* ({ params, payload }) {
+          const id = yield* orderId(params.orderId)
+          const admin = yield* CurrentUser
+          // Without a carrier and tracking number of the admin's own, the
+          // label data comes from fulfillment for the order's method and
+          // destination.
+          let carrier = payload.carrier
+          let trackingNumber = payload.trackingNumber
+          if (carrier === undefined || trackingNumber === undefined) {
+            const order = yield* call(orders.get({ orderId: id, caller: { userId: admin.userId, role: admin.role } }))
+            const label = yield* call(
+              fulfillment.label({
+                orderId: id,
+                methodId: order.shippingMethod.methodId,
+                destination: order.address
+              })
+            )
+            carrier ??= label.carrier
+            trackingNumber ??= label.trackingNumber
+          }
+          return yield* call(orders.addShipment({ orderId: id, carrier, trackingNumber }))
+        })
+      )
+      .handle("refund", ({ params, payload }) =>
+        Effect.flatMap(orderId(params.orderId), (id) =>
+          call(orders.refund({ orderId: id, ...(payload.amount !== undefined ? { amount: payload.amount } : {}) }))
+        )
+      )
+  })
+)
+
 export const layer = Layer.mergeAll(
   SystemHandlers,
   CartHandlers,
@@ -318,5 +562,10 @@ export const layer = Layer.mergeAll(
   AdminProductHandlers,
   AdminInventoryHandlers,
   AdminTaxRateHandlers,
-  AdminCouponHandlers
+  AdminCouponHandlers,
+  CheckoutHandlers,
+  PaymentsWebhookHandlers,
+  PaymentsHandlers,
+  OrdersHandlers,
+  AdminOrdersHandlers
 )

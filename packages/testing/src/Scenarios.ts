@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import * as Jose from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Call, client, errorBody, json, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
+import { checkoutScenarios } from "./CheckoutScenarios.ts"
 import { type Account, type Fixtures, fixtures, password, usd } from "./Fixtures.ts"
 
 // What the black-box suite needs from a running shop: a way to send HTTP
@@ -18,6 +19,10 @@ export interface Target {
   readonly fetch: (request: Request) => Promise<Response>
   readonly adminSecret: string
   readonly jwtSecret: string
+  // The fake PayPal the runtime pays with: where its approve links and its
+  // control API live (`origin`), and a fetch that reaches it (a socket, or
+  // the fake's handler in process).
+  readonly paypal: { readonly origin: string; readonly fetch: (request: Request) => Promise<Response> }
 }
 
 export interface Runtime {
@@ -1627,6 +1632,15 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           others.map(async (cart) => cartOf(await api("GET", `/api/cart/${cart.cartId}`)).items.map((l) => l.quantity))
         )
         expect(quantities).toEqual(others.map(() => [1]))
+      })
+    })
+
+    describe("checkout, payments and orders", () => {
+      checkoutScenarios({
+        target: () => target,
+        api: (method, path, call) => api(method, path, call),
+        shop: () => shop,
+        admin: () => admin
       })
     })
 

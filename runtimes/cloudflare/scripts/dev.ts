@@ -146,7 +146,14 @@ const perWorker: Record<string, ReadonlyArray<string>> = {
 // The optional settings each Worker reads (README, "Configuration").
 const everyWorker = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "LOG_LEVEL"]
 const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
-  gateway: [...everyWorker, "CORS_ORIGINS", "SERVICE_TIMEOUT_MS", "CLIENT_IP_HEADER"],
+  gateway: [
+    ...everyWorker,
+    "CORS_ORIGINS",
+    "SERVICE_TIMEOUT_MS",
+    "CLIENT_IP_HEADER",
+    "CHECKOUT_RETURN_URL",
+    "CHECKOUT_CANCEL_URL"
+  ],
   auth: [
     ...everyWorker,
     "TOKEN_TTL_SECONDS",
@@ -198,7 +205,10 @@ if (paypalSetting("PAYPAL_CLIENT_ID") !== undefined) {
     clientId: `shop-dev-${randomBytes(6).toString("hex")}`,
     clientSecret: randomBytes(32).toString("hex"),
     webhookId: `WH-DEV-${randomBytes(8).toString("hex")}`,
-    webhookSecret: randomBytes(32).toString("hex")
+    webhookSecret: randomBytes(32).toString("hex"),
+    // Its webhooks (approved, captured, refunded) reach the gateway, as
+    // PayPal's reach a deployed shop.
+    webhookUrl: `${baseUrl}/api/payments/paypal/webhook`
   })
   const { url } = await Effect.runPromise(
     Scope.provide(PaypalFakeServer.serve(fake.handler, { host, port: 0 }), paypalScope)

@@ -62,10 +62,15 @@ export interface CartEnv extends Observability {
   readonly INVENTORY?: ServiceBinding
   readonly FULFILLMENT?: ServiceBinding
   readonly COUPONS?: ServiceBinding
+  // Checkout: the payment for the hold, the order once captured.
+  readonly PAYMENTS?: ServiceBinding
+  readonly ORDERS?: ServiceBinding
   readonly CATALOG_URL?: string
   readonly INVENTORY_URL?: string
   readonly FULFILLMENT_URL?: string
   readonly COUPONS_URL?: string
+  readonly PAYMENTS_URL?: string
+  readonly ORDERS_URL?: string
   readonly INTERNAL_SECRET?: string
   readonly CART_TTL_SECONDS?: string
 }
@@ -79,13 +84,19 @@ export interface GatewayEnv extends Observability {
   readonly FULFILLMENT?: ServiceBinding
   readonly COUPONS?: ServiceBinding
   readonly IDEMPOTENCY?: ServiceBinding
+  readonly PAYMENTS?: ServiceBinding
+  readonly ORDERS?: ServiceBinding
   readonly AUTH_URL?: string
   readonly CATALOG_URL?: string
   readonly INVENTORY_URL?: string
   readonly FULFILLMENT_URL?: string
   readonly COUPONS_URL?: string
   readonly IDEMPOTENCY_URL?: string
+  readonly PAYMENTS_URL?: string
+  readonly ORDERS_URL?: string
   readonly INTERNAL_SECRET?: string
   readonly CLIENT_IP_HEADER?: string
   readonly CORS_ORIGINS?: string
+  readonly CHECKOUT_RETURN_URL?: string
+  readonly CHECKOUT_CANCEL_URL?: string
 }

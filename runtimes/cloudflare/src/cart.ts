@@ -84,7 +84,10 @@ const makeRuntime = (ctx: DurableObjectState, env: CartEnv) => {
   const services = Layer.mergeAll(
     Clients.catalog(env.CATALOG),
     Clients.fulfillment(env.FULFILLMENT),
-    Clients.coupons(env.COUPONS)
+    Clients.coupons(env.COUPONS),
+    Clients.inventory(env.INVENTORY),
+    Clients.payments(env.PAYMENTS),
+    Clients.orders(env.ORDERS)
   )
   const app = server.pipe(
     Layer.provide(CartLive.layer),

@@ -29,6 +29,8 @@ const makeApp = (env: GatewayEnv) => {
     Clients.fulfillment(env.FULFILLMENT),
     Clients.coupons(env.COUPONS),
     Clients.idempotency(env.IDEMPOTENCY),
+    Clients.payments(env.PAYMENTS),
+    Clients.orders(env.ORDERS),
     Clients.carts(env.CART)
   )
   const web = HttpRouter.toWebHandler(

@@ -117,7 +117,7 @@ const startRelay = async (target: () => TestHarness | undefined) => {
   const relayed: Array<{ path: string; signed: boolean }> = []
   const server: Server = createServer(async (request, response) => {
     const harness = target()
-    const service = /^\/internal\/(auth|catalog|inventory|fulfillment|coupons|idempotency)\//.exec(
+    const service = /^\/internal\/(auth|catalog|inventory|fulfillment|coupons|idempotency|payments|orders)\//.exec(
       request.url ?? ""
     )?.[1]
     if (harness === undefined || service === undefined) {
@@ -235,7 +235,9 @@ export const startShop = async (
             { binding: "CATALOG", service: workerNames.catalog },
             { binding: "INVENTORY", service: workerNames.inventory },
             { binding: "FULFILLMENT", service: workerNames.fulfillment },
-            { binding: "COUPONS", service: workerNames.coupons }
+            { binding: "COUPONS", service: workerNames.coupons },
+            { binding: "PAYMENTS", service: workerNames.payments },
+            { binding: "ORDERS", service: workerNames.orders }
           ],
           vars: { ...vars, ...internal, CART_TTL_SECONDS: String(shortCartTtlSeconds) }
         }
@@ -253,6 +255,8 @@ export const startShop = async (
             { binding: "FULFILLMENT", service: workerNames.fulfillment },
             { binding: "COUPONS", service: workerNames.coupons },
             { binding: "IDEMPOTENCY", service: workerNames.idempotency },
+            { binding: "PAYMENTS", service: workerNames.payments },
+            { binding: "ORDERS", service: workerNames.orders },
             { binding: "CART", service: workerNames.shortCart }
           ],
           vars: { ...vars, ...internal }
@@ -287,7 +291,9 @@ export const startShop = async (
             INVENTORY_URL: relay.url,
             FULFILLMENT_URL: relay.url,
             COUPONS_URL: relay.url,
-            IDEMPOTENCY_URL: relay.url
+            IDEMPOTENCY_URL: relay.url,
+            PAYMENTS_URL: relay.url,
+            ORDERS_URL: relay.url
           }
         }
       }
@@ -314,6 +320,13 @@ export const startShop = async (
       await harness.getWorker(name).applyD1Migrations("DB")
     }
     started = harness
+    // PayPal's webhooks reach the gateway, as they would reach the shop's
+    // public URL.
+    await fetch(`${paypal.url}/__fake/webhook-url`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: new URL("/api/payments/paypal/webhook", url).href })
+    })
     return {
       harness,
       paypal: { url: paypal.url, fake: paypal.fake },

@@ -46,7 +46,8 @@ describeScenarios("cloudflare workers (local workerd)", {
     return {
       fetch: shop.fetch,
       adminSecret: shop.secrets.ADMIN_SECRET,
-      jwtSecret: shop.secrets.JWT_SECRET
+      jwtSecret: shop.secrets.JWT_SECRET,
+      paypal: { origin: shop.paypal.url, fetch: (request) => fetch(request) }
     }
   },
   // The Workers stay up for the tests below; afterAll stops them.

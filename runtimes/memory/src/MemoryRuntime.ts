@@ -15,6 +15,10 @@ import * as IdempotencyLive from "@shop/idempotency/IdempotencyLive"
 import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as Observability from "@shop/observability/Observability"
+import * as OrdersLive from "@shop/orders/OrdersLive"
+import * as PaymentsLive from "@shop/payments/PaymentsLive"
+import * as PaypalFakeProvider from "@shop/payments/PaypalFakeProvider"
+import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
 
 export interface MemoryOptions {
   // Settings by the names every runtime reads (README, "Configuration"),
@@ -48,28 +52,51 @@ export const config = Layer.mergeAll(
   Layer.provideMerge(Observability.ObservabilityConfig.layerConfig)
 )
 
+// The fake PayPal the memory runtime pays with, in process. Its webhooks go
+// to `webhookFetch` (the shop's own handler), as PayPal's would reach the
+// gateway.
+export const makePaypal = (webhookFetch: (request: Request) => Promise<Response>) =>
+  PaypalFake.make({
+    clientId: "memory-paypal-client",
+    clientSecret: "memory-paypal-secret-0123456789",
+    webhookId: "memory-paypal-webhook",
+    webhookSecret: "memory-paypal-webhook-secret-0123456789",
+    webhookUrl: "http://shop.memory/api/payments/paypal/webhook",
+    fetch: webhookFetch
+  })
+
 // Every service on in-memory stores: each service's own layerMemory (coupons
-// on its memory stores with the COUPON_* settings read above). The cart calls
-// the same catalog, inventory, fulfillment and coupons instances that the
-// gateway's admin routes change.
-export const services = CartLive.layerMemory.pipe(
-  Layer.provideMerge(
-    Layer.mergeAll(
-      AuthLive.layerMemory,
-      FulfillmentLive.layerMemory,
-      CouponsLive.layer.pipe(Layer.provide(CouponsRepositoryMemory.layer)),
-      CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory)),
-      IdempotencyLive.layerMemory
-    )
+// on its memory stores with the COUPON_* settings read above), payments over
+// the fake PayPal. The cart calls the same catalog, inventory, fulfillment,
+// coupons, payments and orders instances that the gateway's other routes use.
+export const servicesWith = (paypal: PaypalFake.PaypalFake) => {
+  const inventory = InventoryLive.layerMemory
+  const payments = PaymentsLive.layerMemory.pipe(Layer.provide(PaypalFakeProvider.layer(paypal)))
+  const orders = OrdersLive.layerMemory.pipe(Layer.provide(Layer.mergeAll(payments, inventory)))
+  const base = Layer.mergeAll(
+    AuthLive.layerMemory,
+    FulfillmentLive.layerMemory,
+    CouponsLive.layer.pipe(Layer.provide(CouponsRepositoryMemory.layer)),
+    CatalogLive.layerMemory.pipe(Layer.provideMerge(inventory)),
+    IdempotencyLive.layerMemory,
+    payments,
+    orders
   )
-)
+  return CartLive.layerMemory.pipe(Layer.provideMerge(base))
+}
 
 // The whole shop as a fetch function: requests go through the real HTTP
 // pipeline (routing, decoding, middleware, encoding) without a socket.
-export const make = (options: MemoryOptions = {}) =>
-  HttpRouter.toWebHandler(
+// `paypal` is its fake PayPal: approve links (`https://paypal.fake/...`) and
+// the control API are reached with `paypal.fetch`.
+export const make = (options: MemoryOptions = {}) => {
+  let handler: ((request: Request) => Promise<Response>) | undefined
+  const paypal = makePaypal((request) =>
+    handler === undefined ? Promise.resolve(new Response(null, { status: 503 })) : handler(request)
+  )
+  const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(
-      Layer.provide(services),
+      Layer.provide(servicesWith(paypal)),
       Layer.provide(HttpServer.layerServices),
       // provideMerge: request fibers start from the built context, so the
       // tracer, logger and log level must be part of it.
@@ -79,3 +106,6 @@ export const make = (options: MemoryOptions = {}) =>
     ),
     { disableLogger: true }
   )
+  handler = (request) => web.handler(request)
+  return { ...web, paypal }
+}

@@ -10,7 +10,16 @@ import * as SqliteClient from "./SqliteClient.ts"
 const migrationsRoot = fileURLToPath(new URL("../../../migrations/", import.meta.url))
 
 /** The stateful services, each of which owns one SQLite file and one migrations folder. */
-export type StoreName = "auth" | "catalog" | "inventory" | "fulfillment" | "coupons" | "cart" | "idempotency"
+export type StoreName =
+  | "auth"
+  | "catalog"
+  | "inventory"
+  | "fulfillment"
+  | "coupons"
+  | "cart"
+  | "idempotency"
+  | "payments"
+  | "orders"
 
 // How each file trades durability for write speed (SqliteClientOptions.synchronous). Every
 // store commits each write to disk before answering, except the carts': a cart changes on every
@@ -26,7 +35,10 @@ const synchronous: Record<StoreName, "full" | "normal"> = {
   cart: "normal",
   // A completed response lost to a power cut would let a retry run the
   // request a second time.
-  idempotency: "full"
+  idempotency: "full",
+  // Money and sales: nothing acknowledged may be lost.
+  payments: "full",
+  orders: "full"
 }
 
 /**

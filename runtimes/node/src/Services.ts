@@ -17,6 +17,11 @@ import * as IdempotencyLive from "@shop/idempotency/IdempotencyLive"
 import * as IdempotencyRepositorySql from "@shop/idempotency/IdempotencyRepositorySql"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
+import * as OrdersLive from "@shop/orders/OrdersLive"
+import * as OrdersRepositorySql from "@shop/orders/OrdersRepositorySql"
+import * as PaymentsLive from "@shop/payments/PaymentsLive"
+import * as PaymentsRepositorySql from "@shop/payments/PaymentsRepositorySql"
+import * as Paypal from "./Paypal.ts"
 import * as Databases from "./Databases.ts"
 
 // Every service on its own SQLite file. The services are the same Layers the
@@ -62,6 +67,19 @@ const idempotency = IdempotencyLive.layerSweeper.pipe(
   Layer.provide(IdempotencyRepositorySql.layer.pipe(Layer.provide(Databases.layer("idempotency"))))
 )
 
+// Payments over PayPal, or over the fake PayPal on loopback when no
+// credentials are set (Paypal.ts).
+const payments = PaymentsLive.layer.pipe(
+  Layer.provide(PaymentsRepositorySql.layer.pipe(Layer.provide(Databases.layer("payments")))),
+  Layer.provide(Paypal.layer)
+)
+
+// Orders refund through payments and restock through inventory when cancelled.
+const orders = OrdersLive.layer.pipe(
+  Layer.provide(OrdersRepositorySql.layer.pipe(Layer.provide(Databases.layer("orders")))),
+  Layer.provide(Layer.mergeAll(payments, inventory))
+)
+
 // Returns the stock of expired holds every min(HOLD_TTL_SECONDS, 30 s), on the same Inventory.
 const inventorySweeper = InventoryLive.layerSweeper.pipe(Layer.provide(inventory))
 
@@ -73,7 +91,9 @@ const services = Layer.mergeAll(
   inventorySweeper,
   fulfillment,
   coupons,
-  idempotency
+  idempotency,
+  payments,
+  orders
 )
 
 // This process is the only one that opens cart.sqlite, and every change to a

@@ -25,8 +25,20 @@ let scenarioDir: string | undefined
 describeScenarios("node", {
   start: async () => {
     scenarioDir = tempDir()
-    scenarioShop = await startShop({ DATA_DIR: scenarioDir, JWT_SECRET: jwtSecret, ADMIN_SECRET: adminSecret })
-    return { fetch: forwardTo(scenarioShop.origin), jwtSecret, adminSecret }
+    // No PayPal credentials: the process serves the fake PayPal on this port.
+    const paypalPort = await freePort()
+    scenarioShop = await startShop({
+      DATA_DIR: scenarioDir,
+      JWT_SECRET: jwtSecret,
+      ADMIN_SECRET: adminSecret,
+      PAYPAL_FAKE_PORT: String(paypalPort)
+    })
+    return {
+      fetch: forwardTo(scenarioShop.origin),
+      jwtSecret,
+      adminSecret,
+      paypal: { origin: `http://127.0.0.1:${paypalPort}`, fetch: (request) => fetch(request) }
+    }
   },
   stop: async () => {
     await scenarioShop?.stop()
