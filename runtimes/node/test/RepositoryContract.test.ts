@@ -1376,6 +1376,33 @@ for (const kind of ["memory", "sql"] as const) {
         assert.strictEqual(racing.filter(Boolean).length, 1)
       }).pipe(provide)
     )
+
+    it.effect("keeps settledAt and orderId through replace; lists the unsettled oldest first, before a time", () =>
+      Effect.gen(function* () {
+        const repo = yield* PaymentsRepository
+        // Inserted newest first, so the order comes from createdAt, not from insertion.
+        for (const n of [5, 4, 3, 2, 1]) yield* repo.insert(paymentRecord(n))
+        const ids = (payments: ReadonlyArray<Payment>) => payments.map((payment) => payment.paymentId)
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(1_004, 10)), [1, 2, 3].map(paymentIdOf))
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(10_000, 2)), [1, 2].map(paymentIdOf))
+
+        const settled = {
+          ...paymentRecord(2),
+          settledAt: paymentAt(9_000),
+          orderId: "ord_contract2",
+          updatedAt: paymentAt(9_000)
+        }
+        assert.isTrue(yield* repo.replace(settled, 1))
+        assert.deepStrictEqual(yield* repo.find(settled.paymentId), Option.some({ payment: settled, version: 2 }))
+        // Settled without an order (an abandoned checkout).
+        const abandoned = { ...paymentRecord(3), settledAt: paymentAt(9_001), updatedAt: paymentAt(9_001) }
+        assert.isTrue(yield* repo.replace(abandoned, 1))
+        assert.deepStrictEqual(yield* repo.find(abandoned.paymentId), Option.some({ payment: abandoned, version: 2 }))
+
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(10_000, 10)), [1, 4, 5].map(paymentIdOf))
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(1_001, 10)), [])
+      }).pipe(provide)
+    )
   })
 }
 
