@@ -1,6 +1,7 @@
 import { Clock, Context, Duration, Effect, Exit, Layer, Schedule } from "effect"
 import type { Payment } from "@shop/domain/Payments"
 import { Payments } from "@shop/payments/Payments"
+import { CartConfig } from "./CartConfig.ts"
 import { Carts } from "./Carts.ts"
 
 // Checkouts left half-way (docs/CHECKOUT.md, "Reconciliation"): a browser
@@ -119,3 +120,18 @@ export const layerSchedule = (options: { readonly every: Duration.Input; readonl
       yield* Effect.forkScoped(Effect.repeat(pass, Schedule.spaced(options.every)))
     })
   )
+
+/**
+ * The schedule of one long-lived process: a pass at start, then every
+ * min(60 s, max(grace, 5 s)), with CHECKOUT_RECONCILE_GRACE_SECONDS
+ * (CartConfig) as the grace. Needs CheckoutReconciler and CartConfig.
+ */
+export const layerScheduleConfig = Layer.unwrap(
+  Effect.gen(function* () {
+    const config = yield* CartConfig
+    return layerSchedule({
+      every: Duration.seconds(Math.min(60, Math.max(config.reconcileGraceSeconds, 5))),
+      grace: Duration.seconds(config.reconcileGraceSeconds)
+    })
+  })
+)

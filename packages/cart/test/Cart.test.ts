@@ -30,8 +30,9 @@ const cartId = () => Schema.decodeSync(CartId)(`cart_${String(++counter).padStar
 const services = Layer.mergeAll(
   FulfillmentLive.layerMemory,
   CouponsLive.layerMemory,
-  CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory)),
-  checkoutServices()
+  checkoutServices().pipe(
+    Layer.provideMerge(CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory)))
+  )
 )
 
 // A catalog that takes a real millisecond to answer, as one across a network

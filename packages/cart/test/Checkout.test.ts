@@ -50,13 +50,18 @@ let counter = 0
 const cartId = () => Schema.decodeSync(CartId)(`cart_${String(++counter).padStart(24, "0")}`)
 const buyer = () => UserId.make(`usr_buyer${++counter}`)
 
-const world = (fake: PaypalFake.PaypalFake, orders: Layer.Layer<Orders> = OrdersLive.layerMemory) => {
+const world = (
+  fake: PaypalFake.PaypalFake,
+  orders: Layer.Layer<Orders, never, Payments | Inventory> = OrdersLive.layerMemory
+) => {
   const services = Layer.mergeAll(
     FulfillmentLive.layerMemory,
     CouponsLive.layerMemory,
-    CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory)),
-    paymentsOver(fake, timeoutMs),
-    orders,
+    // Orders refund through payments and restock through inventory: the same instances.
+    orders.pipe(
+      Layer.provideMerge(paymentsOver(fake, timeoutMs)),
+      Layer.provideMerge(CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory)))
+    ),
     IdGenerator.layer
   )
   return CheckoutReconciler.layer.pipe(
@@ -71,7 +76,10 @@ const world = (fake: PaypalFake.PaypalFake, orders: Layer.Layer<Orders> = Orders
 type World = Layer.Success<ReturnType<typeof world>>
 
 // Each test gets its own fake PayPal and its own stores, at `start`.
-const run = <A, E>(test: (fake: PaypalFake.PaypalFake) => Effect.Effect<A, E, World>, orders?: Layer.Layer<Orders>) => {
+const run = <A, E>(
+  test: (fake: PaypalFake.PaypalFake) => Effect.Effect<A, E, World>,
+  orders?: Layer.Layer<Orders, never, Payments | Inventory>
+) => {
   const fake = makeFake()
   // The clock is set before the layers start their sweepers: setting it
   // later would run decades of sweeps at once.

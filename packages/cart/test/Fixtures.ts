@@ -21,6 +21,6 @@ export const makeFake = (options: Partial<PaypalFake.Options> = {}) =>
 export const paymentsOver = (fake: PaypalFake.PaypalFake, timeoutMs = 5_000) =>
   PaymentsLive.layerMemory.pipe(Layer.provide(PaypalFakeProvider.layer(fake, { timeoutMs })))
 
-/** Payments (over `fake`), Orders and IdGenerator on memory. */
+/** Payments (over `fake`), Orders and IdGenerator on memory; needs Inventory (orders restock through it). */
 export const checkoutServices = (fake: PaypalFake.PaypalFake = makeFake()) =>
-  Layer.mergeAll(paymentsOver(fake), OrdersLive.layerMemory, IdGenerator.layer)
+  Layer.mergeAll(OrdersLive.layerMemory.pipe(Layer.provideMerge(paymentsOver(fake))), IdGenerator.layer)

@@ -195,7 +195,9 @@ export const startShop = async (
   const paypalVars = {
     PAYPAL_CLIENT_ID: paypal.fake.options.clientId,
     PAYPAL_API_BASE: paypal.url,
-    PAYPAL_WEBHOOK_ID: paypal.fake.options.webhookId
+    PAYPAL_WEBHOOK_ID: paypal.fake.options.webhookId,
+    // A lost answer (a fault the scenarios inject) is given up on after this.
+    PAYPAL_TIMEOUT_MS: "1500"
   }
   const secrets: Secrets = { JWT_SECRET: secret(), ADMIN_SECRET: secret(), INTERNAL_SECRET: secret() }
   const vars = { ...options.vars }
