@@ -27,6 +27,8 @@ export interface Summary {
   readonly couponThrottle: CouponsConfig["Service"]["throttle"]
   readonly cartTtlSeconds: number
   readonly holdTtlSeconds: number
+  readonly reconcileGraceSeconds: number
+  readonly checkoutReturnUrl: string
 }
 
 export type Outcome = { readonly accepted: Partial<Summary> } | { readonly refused: string }
@@ -63,7 +65,9 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
       otlpEndpoint: null,
       couponThrottle: { windowSeconds: 900, maxBadCodesPerCart: 5, maxBadCodesPerClient: 20 },
       cartTtlSeconds: 604_800,
-      holdTtlSeconds: 900
+      holdTtlSeconds: 900,
+      reconcileGraceSeconds: 120,
+      checkoutReturnUrl: "http://127.0.0.1:3000/checkout/return"
     })
   },
   // Log levels in any case: the value the README documents is lower case.
@@ -141,7 +145,18 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
   // setting would still build: the refusals catch it.
   { settings: { HOLD_TTL_SECONDS: "60" }, outcome: accepted({ holdTtlSeconds: 60 }) },
   { settings: { HOLD_TTL_SECONDS: "0" }, outcome: refused("HOLD_TTL_SECONDS") },
-  { settings: { HOLD_TTL_SECONDS: "later" }, outcome: refused("HOLD_TTL_SECONDS") }
+  { settings: { HOLD_TTL_SECONDS: "later" }, outcome: refused("HOLD_TTL_SECONDS") },
+  // The checkout reconciliation's grace: 0 (every unsettled payment) to a day.
+  { settings: { CHECKOUT_RECONCILE_GRACE_SECONDS: "0" }, outcome: accepted({ reconcileGraceSeconds: 0 }) },
+  { settings: { CHECKOUT_RECONCILE_GRACE_SECONDS: "-1" }, outcome: refused("CHECKOUT_RECONCILE_GRACE_SECONDS") },
+  { settings: { CHECKOUT_RECONCILE_GRACE_SECONDS: "86401" }, outcome: refused("CHECKOUT_RECONCILE_GRACE_SECONDS") },
+  // Where PayPal sends the buyer back when start names no returnUrl.
+  {
+    settings: { CHECKOUT_RETURN_URL: "https://shop.example/checkout/done" },
+    outcome: accepted({ checkoutReturnUrl: "https://shop.example/checkout/done" })
+  },
+  { settings: { CHECKOUT_RETURN_URL: "/checkout/done" }, outcome: refused("CHECKOUT_RETURN_URL") },
+  { settings: { CHECKOUT_CANCEL_URL: "javascript:alert(1)" }, outcome: refused("CHECKOUT_CANCEL_URL") }
 ]
 
 const summarize = Effect.gen(function* () {
@@ -164,7 +179,9 @@ const summarize = Effect.gen(function* () {
     otlpEndpoint: Option.getOrNull(observability.otlpEndpoint),
     couponThrottle: coupons.throttle,
     cartTtlSeconds: cart.ttlSeconds,
-    holdTtlSeconds: inventory.holdTtlSeconds
+    holdTtlSeconds: inventory.holdTtlSeconds,
+    reconcileGraceSeconds: cart.reconcileGraceSeconds,
+    checkoutReturnUrl: gateway.checkoutReturnUrl
   }
   return summary
 })
