@@ -632,6 +632,6 @@ export class ShopApi extends HttpApi.make("shop")
       title: "Shop API",
       version: "0.1.0",
       description:
-        "The public REST contract of the shop backend. Errors always have the body { error, message, details? }."
+        "The public REST contract of the shop backend. Errors always have the body { error, message, details? }; money is { amount: integer minor units, currency }. Every POST accepts an Idempotency-Key header: a repeat with the same key and body replays the first response (Idempotent-Replayed: true), the same key with another body is 422 idempotency_key_reused; keys expire after 24 hours. Payments go through PayPal (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID, PAYPAL_API_BASE: the sandbox by default); without credentials the shop runs in sandbox mode against a PayPal-compatible fake whose approve links approve at once."
     })
   ) {}
