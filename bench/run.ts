@@ -1,5 +1,7 @@
 // `npm run bench`: starts every target in targets.ts, loads each scenario
-// from a separate autocannon process (load.ts), prints a table, writes
+// from a separate autocannon process (load.ts), or for the checkout scenario
+// from a separate buyers' loop (checkout.ts) followed by a count of one
+// checkout's SQL statements, prints a table, writes
 // bench/results.json and reports the issue's goals as MET / NOT MET. Each
 // req/s is shown against the baseline and against its own runtime's
 // GET product of the same run.
