@@ -9,16 +9,22 @@ import {
 } from "@shop/domain/Cart"
 import type { Product } from "@shop/domain/Catalog"
 import type { Coupon } from "@shop/domain/Coupons"
+import type { CaptureCheckoutInput, CheckoutCaptured, StartCheckoutInput } from "@shop/domain/Checkout"
 import {
   AddressRequired,
+  CartEmpty,
   CartNotFound,
   CouponExhausted,
   CouponExpired,
+  HoldExpired,
   InsufficientStock,
   InvalidShippingMethod,
   ItemNotFound,
   MinCartNotMet,
+  PaymentFailed,
+  PaymentNotFound,
   ProductNotFound,
+  ShippingRequired,
   ValidationError
 } from "@shop/domain/Errors"
 import {
@@ -28,14 +34,22 @@ import {
   ShippingMethodId,
   type ShippingOption
 } from "@shop/domain/Fulfillment"
-import type { CartId, ProductId, UserId, VariantId } from "@shop/domain/Ids"
+import { IdGenerator } from "@shop/domain/IdGenerator"
+import { type CartId, type ProductId, UserId, type VariantId } from "@shop/domain/Ids"
+import { type Hold, HoldId } from "@shop/domain/Inventory"
 import { Currency, type Money } from "@shop/domain/Money"
+import type { Order } from "@shop/domain/Orders"
+import { capturedOf, type Payment, type PaymentCaller, refundedOf } from "@shop/domain/Payments"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
+import { Inventory } from "@shop/inventory/Inventory"
+import { Orders } from "@shop/orders/Orders"
+import { Payments } from "@shop/payments/Payments"
 import { CartConfig } from "./CartConfig.ts"
 import { Carts } from "./Carts.ts"
-import { type CartRecord, CartStore, CartWriter } from "./CartStore.ts"
+import { type CartRecord, CartStore, CartWriter, type PendingCheckout } from "./CartStore.ts"
+import { fingerprintOf, publicOf, startedOf } from "./CheckoutState.ts"
 import * as Summary from "./Summary.ts"
 
 // The cart service, written once: every runtime supplies where carts live
@@ -64,7 +78,7 @@ interface DraftLine {
 
 interface Draft {
   readonly cartId: CartId
-  readonly userId: UserId | null
+  userId: UserId | null
   currency: Currency
   lines: Array<DraftLine>
   address: ShippingAddress | null
@@ -103,6 +117,14 @@ const lineTitle = (product: Product, variant: Product["variants"][number]) =>
 
 const money = (amount: number, currency: Currency): Money => ({ amount, currency })
 
+// The shop itself (a verified webhook, the reconciliation pass) asks payments
+// as an admin: it may finish any checkout.
+const shopCaller: PaymentCaller = { userId: UserId.make("usr_shop"), role: "admin" }
+
+// The refund of a checkout that could not complete: one request id per
+// payment, so repeats of the compensation give the money back once.
+const compensationRequestId = "checkout-compensation"
+
 export const layer = Layer.effect(
   Carts,
   Effect.gen(function* () {
@@ -112,6 +134,10 @@ export const layer = Layer.effect(
     const catalog = yield* Catalog
     const fulfillment = yield* Fulfillment
     const coupons = yield* Coupons
+    const inventory = yield* Inventory
+    const payments = yield* Payments
+    const orders = yield* Orders
+    const ids = yield* IdGenerator
 
     // The cart as its caller may see it: absent, expired and someone else's
     // carts are all "not found", so a cart id reveals nothing about its owner.
@@ -281,6 +307,39 @@ export const layer = Layer.effect(
       return { cart, weights: draft.lines.map((line) => line.weightGrams), expiresAtMillis } satisfies CartRecord
     })
 
+    // The hold as inventory has it now; none when inventory never had it.
+    const holdOf = (holdId: HoldId) =>
+      inventory.getHold({ holdId }).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("HoldNotFound", () => Effect.succeed(Option.none<Hold>()))
+      )
+
+    // Gives a checkout's stock back. Answers "committed" for a hold that was
+    // already sold: that checkout was paid, and only its capture (or the
+    // reconciliation pass) may finish it.
+    const releaseHold = (holdId: HoldId) =>
+      inventory.release({ holdId }).pipe(
+        Effect.as("released" as const),
+        Effect.catchTags({
+          HoldNotFound: () => Effect.succeed("released" as const),
+          HoldCommitted: () => Effect.succeed("committed" as const)
+        })
+      )
+
+    // A change keeps the pending checkout only if the cart still has its
+    // fingerprint; otherwise the hold goes back and the checkout is cleared,
+    // so a buyer can never pay for something other than what is held. A
+    // checkout whose hold was sold stays, for its capture to finish.
+    const carryCheckout = Effect.fnUntraced(function* (record: CartRecord, next: CartRecord) {
+      const pending = record.pending
+      if (pending === undefined) return next
+      if (fingerprintOf(next.cart) !== pending.fingerprint) {
+        const released = yield* releaseHold(pending.reservationId)
+        if (released === "released") return next
+      }
+      return { ...next, cart: { ...next.cart, checkout: publicOf(pending) }, pending }
+    })
+
     // One change to one cart, alone on that cart from load to save. `apply`
     // gets the draft with every line already at today's prices, and the
     // products fetched so far (to reuse for the line it adds).
@@ -297,7 +356,7 @@ export const layer = Layer.effect(
           reprice(draft, products)
           yield* apply(draft, products)
           const now = yield* Clock.currentTimeMillis
-          const next = yield* compute(draft, now + config.ttlSeconds * 1000)
+          const next = yield* carryCheckout(record, yield* compute(draft, now + config.ttlSeconds * 1000))
           yield* store.save(next)
           return next.cart
         })
@@ -553,6 +612,310 @@ export const layer = Layer.effect(
       )
     })
 
+    // Checkout (docs/CHECKOUT.md). Start is one operation of the cart like
+    // any change, so racing starts on one cart are one start and its repeats.
+    const startCheckout = Effect.fn("Carts.startCheckout")(function* (input: StartCheckoutInput) {
+      return yield* writer.withCart(input.cartId)(
+        Effect.gen(function* () {
+          const record = yield* load(input.cartId, input.caller)
+          const draft = toDraft(record)
+          // A guest cart becomes the buyer's: from now on only they see it.
+          draft.userId = input.caller
+          reprice(draft, yield* productsOf(draft.lines.map((line) => line.productId)))
+          if (draft.lines.length === 0) return yield* new CartEmpty({})
+          if (draft.address === null) return yield* new AddressRequired({})
+          if (draft.methodId === null) return yield* new ShippingRequired({})
+          const now = yield* Clock.currentTimeMillis
+          const next = yield* compute(draft, now + config.ttlSeconds * 1000)
+          const { cart } = next
+          // compute clears a method the destination no longer offers.
+          if (cart.address === null || cart.shippingMethod === null) return yield* new ShippingRequired({})
+          const total = cart.summary.total
+          if (total.amount <= 0) return yield* invalid("cartId", "the cart's total must be more than 0 to pay")
+          const fingerprint = fingerprintOf(cart)
+
+          const previous = record.pending
+          if (previous !== undefined) {
+            const hold = yield* holdOf(previous.reservationId)
+            const status = Option.map(hold, (h) => h.status)
+            // Sold: the buyer paid for it and its capture finishes it; the
+            // same answer sends them there rather than to a second payment.
+            if (Option.contains(status, "committed")) return startedOf(previous)
+            const active =
+              Option.contains(status, "active") &&
+              previous.expiresAtMillis > now &&
+              previous.fingerprint === fingerprint
+            if (active) {
+              yield* store.save({ ...next, cart: { ...cart, checkout: publicOf(previous) }, pending: previous })
+              return startedOf(previous)
+            }
+            if (Option.contains(status, "active")) {
+              // Another cart than the one held, or past its time: its stock goes
+              // back now rather than at expiry. Its payment is settled by the
+              // reconciliation pass (a capture finds the hold gone).
+              if ((yield* releaseHold(previous.reservationId)) === "committed") return startedOf(previous)
+            }
+          }
+
+          const holdId = HoldId.make(yield* ids.make("res"))
+          const lines = cart.items.map((line) => ({ variantId: line.variantId, quantity: line.quantity }))
+          const hold = yield* inventory
+            .reserve({ holdId, lines })
+            .pipe(Effect.catchTag("HoldMismatch", (error) => Effect.die(error)))
+          // From here on a failure gives the stock back before it is reported.
+          return yield* Effect.gen(function* () {
+            const payment = yield* payments.create({
+              userId: input.caller,
+              cartId: input.cartId,
+              reservationId: holdId,
+              amount: total,
+              returnUrl: input.returnUrl,
+              cancelUrl: input.cancelUrl
+            })
+            const pending: PendingCheckout = {
+              reservationId: holdId,
+              paymentId: payment.paymentId,
+              paypalOrderId: payment.providerOrderId,
+              approveUrl: payment.approveUrl,
+              expiresAt: hold.expiresAt,
+              expiresAtMillis: Date.parse(hold.expiresAt),
+              fingerprint,
+              order: {
+                userId: input.caller,
+                items: cart.items,
+                address: cart.address!,
+                shippingMethod: cart.shippingMethod!,
+                summary: cart.summary,
+                ...(cart.coupon?.applicable === true ? { couponCode: cart.coupon.code } : {})
+              }
+            }
+            yield* store.save({ ...next, cart: { ...cart, checkout: publicOf(pending) }, pending })
+            return startedOf(pending)
+          }).pipe(Effect.onError(() => Effect.ignore(releaseHold(holdId))))
+        })
+      )
+    })
+
+    // The cart, if it is still there (expired but not yet swept counts: its
+    // checkout is the shop's own record of what the buyer is paying for).
+    const findRecord = (cartId: CartId) => Effect.map(store.find(cartId), Option.getOrUndefined)
+
+    // The cart's checkout is over (paid, or abandoned): the checkout is
+    // cleared, and on success the lines and the coupon go too, the address
+    // and method stay for the next order. Only if the cart still names this
+    // checkout: a later start has a checkout of its own.
+    const closeCheckout = Effect.fnUntraced(function* (
+      record: CartRecord | undefined,
+      reservationId: HoldId,
+      paid: boolean
+    ) {
+      if (record === undefined || record.pending?.reservationId !== reservationId) return
+      if (!paid) {
+        const { pending: _, ...rest } = record
+        return yield* store.save({ ...rest, cart: { ...record.cart, checkout: null } })
+      }
+      const draft = toDraft(record)
+      draft.lines = []
+      draft.couponCode = null
+      yield* store.save(yield* compute(draft, record.expiresAtMillis))
+    })
+
+    const capturedAnswer = (order: Order): CheckoutCaptured => ({
+      orderId: order.orderId,
+      status: "paid",
+      paymentId: order.payment.paymentId as Payment["paymentId"],
+      captureId: order.payment.captureId
+    })
+
+    // The order exists: the payment is done with and the cart completed (each
+    // again harmless), and every repeat gets the same answer.
+    const finish = Effect.fnUntraced(function* (payment: Payment, order: Order, record: CartRecord | undefined) {
+      if (payment.settledAt === undefined) {
+        yield* payments.settle({ paymentId: payment.paymentId, orderId: order.orderId })
+      }
+      yield* closeCheckout(record, payment.reservationId, true)
+      return capturedAnswer(order)
+    })
+
+    // The checkout gives up on a payment (the caller has marked it failed):
+    // a capture made before (its answer lost) is recorded and refunded, the
+    // coupon's use and the stock go back, the payment is settled and the cart
+    // forgets the checkout. Every step is idempotent, so a pass that stops
+    // half-way is finished by the next.
+    const abandon = Effect.fnUntraced(function* (payment: Payment, record: CartRecord | undefined) {
+      let current = payment
+      if (current.captures.length === 0) {
+        current = yield* payments.capture({ paymentId: current.paymentId }).pipe(
+          Effect.catchTags({
+            PaymentFailed: () => Effect.succeed(current),
+            PaymentNotApproved: () => Effect.succeed(current),
+            PaymentDeclined: () => Effect.succeed(current)
+          })
+        )
+      }
+      if (capturedOf(current).amount > refundedOf(current).amount) {
+        current = yield* payments
+          .refund({
+            paymentId: current.paymentId,
+            reason: current.failure?.reason ?? "The checkout could not complete",
+            requestId: compensationRequestId
+          })
+          .pipe(
+            Effect.catchTags({
+              // Refunded meanwhile under another request id: nothing is left to give back.
+              RefundExceedsCaptured: () => Effect.succeed(current),
+              InvalidPaymentAmount: (error) => Effect.die(error),
+              ValidationError: (error) => Effect.die(error)
+            })
+          )
+      }
+      yield* coupons.release({ redemptionId: current.paymentId })
+      const hold = yield* holdOf(current.reservationId)
+      if (Option.isSome(hold) && hold.value.status === "active") yield* releaseHold(current.reservationId)
+      // A sold hold whose money went back: its stock returns to the shelf.
+      if (Option.isSome(hold) && hold.value.status === "committed") {
+        yield* inventory
+          .restock({ holdId: current.reservationId })
+          .pipe(Effect.catchTag("HoldNotFound", () => Effect.void))
+      }
+      if (current.settledAt === undefined) yield* payments.settle({ paymentId: current.paymentId })
+      yield* closeCheckout(record, current.reservationId, false)
+      return current
+    })
+
+    const giveUp = Effect.fnUntraced(function* (
+      payment: Payment,
+      record: CartRecord | undefined,
+      step: string,
+      reason: string
+    ) {
+      const failed = yield* payments.markFailed({ paymentId: payment.paymentId, step, reason })
+      yield* Effect.logWarning("Checkout abandoned").pipe(
+        Effect.annotateLogs({ paymentId: payment.paymentId, reservationId: payment.reservationId, step, reason })
+      )
+      return yield* abandon(failed, record)
+    })
+
+    const holdGone = (holdId: HoldId, hold: Option.Option<Hold>) =>
+      new HoldExpired({
+        details: { holdId, expiresAt: Option.match(hold, { onNone: () => "", onSome: (h) => h.expiresAt }) }
+      })
+
+    // Capture: each step idempotent on its own, in the cart's writer so that
+    // racing captures of one checkout are one capture and its repeats. It
+    // needs the cart only for the order's contents: without them nothing is
+    // charged, or what was charged goes back.
+    const captureLocked = Effect.fnUntraced(function* (input: CaptureCheckoutInput) {
+      const caller: PaymentCaller = input.caller === null ? shopCaller : { userId: input.caller, role: "user" }
+      let payment = yield* payments.get({ paymentId: input.paymentId, caller })
+      if (payment.cartId !== input.cartId) return yield* new PaymentNotFound({})
+      const reservationId = payment.reservationId
+      const record = yield* findRecord(input.cartId)
+      const pending = record?.pending?.reservationId === reservationId ? record.pending : undefined
+
+      const existing = yield* orders.findByReservation({ reservationId })
+      if (existing !== null) return yield* finish(payment, existing, record)
+
+      if (payment.captures.length === 0) {
+        if (payment.status === "failed") {
+          const { step, reason } = payment.failure ?? { step: "unknown", reason: "failed" }
+          yield* abandon(payment, record)
+          return yield* new PaymentFailed({ details: { step, reason } })
+        }
+        // Nothing is charged for stock that is no longer held.
+        const hold = yield* holdOf(reservationId)
+        const now = yield* Clock.currentTimeMillis
+        if (Option.isNone(hold) || hold.value.status !== "active" || Date.parse(hold.value.expiresAt) <= now) {
+          yield* giveUp(payment, record, "hold", "The hold was gone before the capture")
+          return yield* holdGone(reservationId, hold)
+        }
+        if (pending === undefined) {
+          const reason = "The cart no longer holds this checkout"
+          yield* giveUp(payment, record, "checkout", reason)
+          return yield* new PaymentFailed({ details: { step: "checkout", reason } })
+        }
+        const code = pending.order.couponCode
+        if (code !== undefined) {
+          const refused = yield* coupons.redeem({ code, redemptionId: payment.paymentId, userId: payment.userId }).pipe(
+            Effect.as(undefined),
+            Effect.catchTags({
+              CouponExhausted: (error) => Effect.succeed(error),
+              CouponExpired: (error) => Effect.succeed(error),
+              InvalidCoupon: (error) => Effect.succeed(error),
+              RedemptionMismatch: (error) => Effect.die(error)
+            })
+          )
+          if (refused !== undefined) {
+            // The buyer may take the coupon off and start again.
+            yield* giveUp(payment, record, "coupon", refused.message)
+            return yield* refused._tag === "CouponExhausted"
+              ? Effect.fail(refused)
+              : Effect.fail(new PaymentFailed({ details: { step: "coupon", reason: refused.message } }))
+          }
+        }
+        payment = yield* payments.capture({ paymentId: payment.paymentId }).pipe(
+          Effect.tapError((error) =>
+            // Nothing was taken: the coupon's use goes back until the buyer
+            // approves (or approves another funding source) and captures again.
+            error._tag === "PaymentNotApproved" || error._tag === "PaymentDeclined"
+              ? coupons.release({ redemptionId: input.paymentId })
+              : Effect.void
+          )
+        )
+      }
+
+      // The money is taken from here on: the checkout ends with an order or
+      // with the money given back.
+      const capture = payment.captures[0]!
+      if (payment.failure !== undefined || pending === undefined) {
+        // The checkout gave up while this capture was in flight, or there is
+        // nothing left to make the order from.
+        const reason = payment.failure?.reason ?? "The cart no longer holds this checkout"
+        const step = payment.failure?.step ?? "checkout"
+        if (payment.failure === undefined) yield* giveUp(payment, record, step, reason)
+        else yield* abandon(payment, record)
+        return yield* new PaymentFailed({ details: { step, reason } })
+      }
+      const unsold = yield* inventory.commit({ holdId: reservationId }).pipe(
+        Effect.as(undefined),
+        Effect.catchTags({
+          HoldExpired: (error) => Effect.succeed(error),
+          HoldReleased: (error) => Effect.succeed(error),
+          HoldNotFound: (error) => Effect.succeed(error)
+        })
+      )
+      if (unsold !== undefined) {
+        yield* giveUp(payment, record, "commit_hold", unsold.message)
+        return yield* new HoldExpired({ details: { holdId: reservationId, expiresAt: pending.expiresAt } })
+      }
+      // A failure here (orders unreachable) leaves the payment captured and
+      // unsettled: the reconciliation pass repeats from here until the order
+      // exists. The stock is sold and the money taken, so the order is what
+      // the buyer is owed; a refund would be the wrong repair.
+      const order = yield* orders
+        .create({
+          reservationId,
+          userId: pending.order.userId,
+          items: pending.order.items,
+          address: pending.order.address,
+          shippingMethod: pending.order.shippingMethod,
+          summary: pending.order.summary,
+          payment: {
+            paymentId: payment.paymentId,
+            provider: "paypal",
+            captureId: capture.captureId,
+            captured: capturedOf(payment)
+          },
+          ...(pending.order.couponCode !== undefined ? { couponCode: pending.order.couponCode } : {})
+        })
+        .pipe(Effect.catchTag("ValidationError", (error) => Effect.die(error)))
+      return yield* finish(payment, order, record)
+    })
+
+    const capture = Effect.fn("Carts.capture")(function* (input: CaptureCheckoutInput) {
+      return yield* writer.withCart(input.cartId)(captureLocked(input))
+    })
+
     return Carts.of({
       create,
       get,
@@ -564,7 +927,9 @@ export const layer = Layer.effect(
       shippingOptions,
       chooseShipping,
       applyCoupon,
-      removeCoupon
+      removeCoupon,
+      startCheckout,
+      capture
     })
   })
 )
@@ -589,8 +954,9 @@ export const layerSweeper = Layer.effectDiscard(
 
 /**
  * The cart on an in-memory store with its sweeper and a keyed writer; needs
- * CartConfig and the Catalog, Fulfillment and Coupons interfaces
- * (the memory runtime provides the same instances the gateway uses).
+ * CartConfig, IdGenerator (hold ids for checkout) and the Catalog,
+ * Fulfillment, Coupons, Inventory, Payments and Orders interfaces (the memory
+ * runtime provides the same instances the gateway uses).
  */
 export const layerMemory = Layer.mergeAll(layer, layerSweeper).pipe(
   Layer.provide(Layer.mergeAll(CartStore.layerMemory, CartWriter.layerKeyed))

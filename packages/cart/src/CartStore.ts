@@ -1,5 +1,35 @@
 import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
-import { Cart } from "@shop/domain/Cart"
+import { Cart, CartLine, CartSummary } from "@shop/domain/Cart"
+import { ShippingAddress, ShippingOption } from "@shop/domain/Fulfillment"
+import { UserId } from "@shop/domain/Ids"
+import { HoldId } from "@shop/domain/Inventory"
+import { PaymentId } from "@shop/domain/Payments"
+
+// The checkout a start placed, kept beside the cart's public `checkout`:
+// what start needs to answer a repeat (the fingerprint of the cart it was
+// started on) and what capture needs to create the order, as the buyer saw it
+// when the hold was placed, even if the cart changes or goes afterwards.
+export const PendingCheckout = Schema.Struct({
+  reservationId: HoldId,
+  paymentId: PaymentId,
+  paypalOrderId: Schema.String,
+  approveUrl: Schema.String,
+  // The hold's expiry: ISO 8601 and epoch milliseconds.
+  expiresAt: Schema.String,
+  expiresAtMillis: Schema.Int,
+  // Lines (variant, quantity, unit price), address, method, coupon, total.
+  fingerprint: Schema.String,
+  order: Schema.Struct({
+    userId: UserId,
+    items: Schema.Array(CartLine),
+    address: ShippingAddress,
+    shippingMethod: ShippingOption,
+    summary: CartSummary,
+    // Only a coupon that applied: it is redeemed at capture.
+    couponCode: Schema.optional(Schema.String)
+  })
+})
+export type PendingCheckout = typeof PendingCheckout.Type
 
 // What a runtime keeps of a cart: the cart as last computed (every figure of
 // its summary included, so a read is one lookup) and what the summary needs
@@ -9,7 +39,9 @@ export const CartRecord = Schema.Struct({
   // Grams per unit, one entry per line of `cart.items`, in the same order.
   weights: Schema.Array(Schema.Int),
   // Epoch milliseconds; the same instant as `cart.expiresAt`.
-  expiresAtMillis: Schema.Int
+  expiresAtMillis: Schema.Int,
+  // Optional, so that carts stored before checkout existed still decode.
+  pending: Schema.optional(PendingCheckout)
 })
 export type CartRecord = typeof CartRecord.Type
 

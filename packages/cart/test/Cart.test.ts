@@ -15,6 +15,7 @@ import * as CartLive from "../src/CartLive.ts"
 import { Carts } from "../src/Carts.ts"
 import { CartStore, CartWriter } from "../src/CartStore.ts"
 import * as Summary from "../src/Summary.ts"
+import { checkoutServices } from "./Fixtures.ts"
 
 const usd = Currency.make("USD")
 const hour = 3_600_000
@@ -29,7 +30,9 @@ const cartId = () => Schema.decodeSync(CartId)(`cart_${String(++counter).padStar
 const services = Layer.mergeAll(
   FulfillmentLive.layerMemory,
   CouponsLive.layerMemory,
-  CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory))
+  checkoutServices().pipe(
+    Layer.provideMerge(CatalogLive.layerMemory.pipe(Layer.provideMerge(InventoryLive.layerMemory)))
+  )
 )
 
 // A catalog that takes a real millisecond to answer, as one across a network

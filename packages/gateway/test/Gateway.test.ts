@@ -11,6 +11,11 @@ import * as CouponsLive from "@shop/coupons/CouponsLive"
 import * as FulfillmentLive from "@shop/fulfillment/FulfillmentLive"
 import * as IdempotencyLive from "@shop/idempotency/IdempotencyLive"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
+import { IdGenerator } from "@shop/domain/IdGenerator"
+import * as OrdersLive from "@shop/orders/OrdersLive"
+import * as PaymentsLive from "@shop/payments/PaymentsLive"
+import * as PaypalFakeProvider from "@shop/payments/PaypalFakeProvider"
+import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
 import * as Gateway from "../src/Gateway.ts"
 import { GatewayConfig } from "../src/GatewayConfig.ts"
 
@@ -37,6 +42,15 @@ const CapturingLogger = Logger.layer([
   })
 ])
 
+// Checkout's services over an in-process fake PayPal (not exercised here).
+const paypal = PaypalFake.make({
+  clientId: "gateway-test-client",
+  clientSecret: "gateway-test-secret-0123456789",
+  webhookId: "gateway-test-webhook",
+  webhookSecret: "gateway-test-webhook-secret-0123456789"
+})
+const payments = PaymentsLive.layerMemory.pipe(Layer.provide(PaypalFakeProvider.layer(paypal)))
+
 const auth = AuthLive.layerMemory.pipe(Layer.provide(AuthConfig.layerTest({ tokenTtlSeconds: 60 })))
 
 const shop = HttpRouter.toWebHandler(
@@ -48,10 +62,11 @@ const shop = HttpRouter.toWebHandler(
           Layer.mergeAll(
             auth,
             BrokenCatalog,
-            InventoryLive.layerMemory,
             FulfillmentLive.layerMemory,
             CouponsLive.layerMemory,
-            IdempotencyLive.layerMemory
+            IdempotencyLive.layerMemory,
+            IdGenerator.layer,
+            OrdersLive.layerMemory.pipe(Layer.provideMerge(payments), Layer.provideMerge(InventoryLive.layerMemory))
           )
         )
       )

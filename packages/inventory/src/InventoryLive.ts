@@ -225,6 +225,9 @@ export const layer = Layer.effect(
       const hold = yield* settleAndRead(input.holdId, "committed")
       switch (hold.status) {
         case "committed":
+        // Sold, then put back by a cancelled order: the commit did happen,
+        // so a late repeat of it is answered, not refused.
+        case "restocked":
           return toHold(hold)
         case "released":
           return yield* new HoldReleased({ details: { holdId: hold.holdId } })
@@ -235,11 +238,25 @@ export const layer = Layer.effect(
 
     const release = Effect.fn("Inventory.release")(function* (input: { holdId: HoldId }) {
       const hold = yield* settleAndRead(input.holdId, "released")
-      if (hold.status === "committed") return yield* new HoldCommitted({ details: { holdId: hold.holdId } })
+      // A restocked hold was sold first: nothing of it is held any more.
+      if (hold.status === "committed" || hold.status === "restocked") {
+        return yield* new HoldCommitted({ details: { holdId: hold.holdId } })
+      }
       return toHold(hold)
     })
 
     const getHold = Effect.fn("Inventory.getHold")(function* (input: { holdId: HoldId }) {
+      const hold = yield* current(input.holdId)
+      if (Option.isNone(hold)) return yield* new HoldNotFound({})
+      return toHold(hold.value)
+    })
+
+    // An order cancelled after its sale puts its stock back, once: the
+    // store's conditional change decides between racing restocks, and every
+    // caller answers the hold as it then is. A hold that is not committed
+    // (still active, released, expired, or restocked already) is left as it is.
+    const restock = Effect.fn("Inventory.restock")(function* (input: { holdId: HoldId }) {
+      yield* repo.restock(input.holdId, yield* Clock.currentTimeMillis)
       const hold = yield* current(input.holdId)
       if (Option.isNone(hold)) return yield* new HoldNotFound({})
       return toHold(hold.value)
@@ -268,6 +285,7 @@ export const layer = Layer.effect(
       commit,
       release,
       getHold,
+      restock,
       expireHolds
     })
   })

@@ -65,5 +65,11 @@ export class InventoryRepository extends Context.Service<
     // Expires up to `limit` active holds whose expiry is at or before `now`,
     // oldest first, returning their stock; how many it expired.
     readonly expireDue: (now: number, limit: number) => Effect.Effect<number>
+    // Puts a committed hold's lines back into stock and marks it `restocked`,
+    // atomically (a variant removed meanwhile has no row to put them in).
+    // Only from `committed`, so of racing restocks of one hold exactly one
+    // applies; true when it was this one. `settledAt` stays when the hold
+    // left `active`.
+    readonly restock: (holdId: HoldId, now: number) => Effect.Effect<boolean>
   }
 >()("@shop/inventory/InventoryRepository") {}

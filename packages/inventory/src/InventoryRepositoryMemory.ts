@@ -118,6 +118,14 @@ export const layer = Layer.sync(InventoryRepository, () => {
           .slice(0, limit)
         for (const hold of due) settleNow(hold, "expired", now)
         return due.length
+      }),
+    restock: (holdId, now) =>
+      Effect.sync(() => {
+        const hold = holds.get(holdId)
+        if (hold === undefined || hold.status !== "committed") return false
+        holds.set(holdId, { ...hold, status: "restocked" })
+        adjustHeld(hold, 1, 0, now)
+        return true
       })
   })
 })

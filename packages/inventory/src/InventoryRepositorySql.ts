@@ -19,7 +19,8 @@ const decodeScan = Schema.decodeUnknownEffect(
 
 const decodeCount = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ count: Schema.Int })))
 
-// Holds and the stock they set aside (migrations/inventory/0003_holds.sql).
+// Holds and the stock they set aside (migrations/inventory/0003_holds.sql,
+// 0004_restocked_holds.sql).
 //
 // Every write that touches both a hold and stock_levels is ONE group through
 // SqlBatch (a transaction on SQLite, one batch on D1, which has neither
@@ -38,6 +39,8 @@ const decodeCount = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ coun
 //   A racing commit, release or expiry of the same hold finds it no longer
 //   active, stamps nothing and moves nothing. This needs the group's
 //   atomicity only, not isolation from other groups.
+// - restock: the same two steps from `committed` to `restocked` (stock goes
+//   back up), so a racing restock finds the hold no longer committed.
 export const layerBatched = Layer.effect(
   InventoryRepository,
   Effect.gen(function* () {
@@ -61,12 +64,14 @@ export const layerBatched = Layer.effect(
       SELECT SUM(l.quantity) FROM hold_lines l JOIN holds h ON h.hold_id = l.hold_id
       WHERE h.settle_token = ${token} AND l.variant_id = stock_levels.variant_id
     )`
-    const moveStock = (to: Settlement, token: string, now: number) => {
+    const moveStock = (to: Settlement | "restocked", token: string, now: number) => {
       const quantity = held(token)
       const change =
         to === "committed"
           ? sql`stock = stock - ${quantity}, reserved = reserved - ${quantity}`
-          : sql`reserved = reserved - ${quantity}`
+          : to === "restocked"
+            ? sql`stock = stock + ${quantity}`
+            : sql`reserved = reserved - ${quantity}`
       return sql`
         UPDATE stock_levels SET ${change}, updated_at = ${now}
         WHERE variant_id IN (
@@ -221,6 +226,22 @@ export const layerBatched = Layer.effect(
             moveStock("expired", stamp, now)
           ])
           return yield* stamped(stamp)
+        }).pipe(Effect.orDie),
+      // The same two steps as a settlement: only a committed hold changes,
+      // stamped with a fresh token (replacing its settlement's), and only the
+      // hold carrying that token puts its lines back, so of racing restocks
+      // one moves the stock. settled_at keeps when the hold left `active`.
+      restock: (holdId: HoldId, now: number) =>
+        Effect.gen(function* () {
+          const stamp = yield* token
+          yield* batch.run([
+            sql`
+              UPDATE holds SET status = 'restocked', settle_token = ${stamp}
+              WHERE hold_id = ${holdId} AND status = 'committed'
+            `,
+            moveStock("restocked", stamp, now)
+          ])
+          return (yield* stamped(stamp)) > 0
         }).pipe(Effect.orDie)
     })
   })

@@ -271,6 +271,71 @@ describe("Inventory holds", () => {
     }).pipe(withInventory)
   )
 
+  it.effect("restock puts a committed hold's stock back once, however many race for it", () =>
+    Effect.gen(function* () {
+      const inventory = yield* Inventory
+      yield* stock([
+        [a, 5],
+        [b, 3]
+      ])
+      yield* inventory.reserve({
+        holdId: hold(1),
+        lines: [
+          { variantId: a, quantity: 2 },
+          { variantId: b, quantity: 1 }
+        ]
+      })
+      yield* TestClock.adjust("5 seconds")
+      const committed = yield* inventory.commit({ holdId: hold(1) })
+      assert.deepStrictEqual(yield* level(a), { variantId: a, stock: 3, reserved: 0, available: 3 })
+      yield* TestClock.adjust("1 hour")
+      const all = yield* Effect.all(
+        Array.from({ length: 20 }, (_, i) => afterYields(i % 4, inventory.restock({ holdId: hold(1) }))),
+        { concurrency: "unbounded" }
+      )
+      // Still settled when it was committed: the restock is not a second settlement.
+      const restocked = { ...committed, status: "restocked" as const }
+      for (const answer of all) assert.deepStrictEqual(answer, restocked)
+      assert.deepStrictEqual(yield* level(a), { variantId: a, stock: 5, reserved: 0, available: 5 })
+      assert.deepStrictEqual(yield* level(b), { variantId: b, stock: 3, reserved: 0, available: 3 })
+      assert.deepStrictEqual(yield* inventory.restock({ holdId: hold(1) }), restocked)
+      assert.deepStrictEqual(yield* level(a), { variantId: a, stock: 5, reserved: 0, available: 5 })
+      // The sale happened: a late commit is answered, a release refused.
+      assert.deepStrictEqual(yield* inventory.commit({ holdId: hold(1) }), restocked)
+      assert.strictEqual((yield* Effect.flip(inventory.release({ holdId: hold(1) })))._tag, "HoldCommitted")
+      assert.deepStrictEqual(yield* level(a), { variantId: a, stock: 5, reserved: 0, available: 5 })
+    }).pipe(withInventory)
+  )
+
+  it.effect("restock of a hold that is not committed changes nothing", () =>
+    Effect.gen(function* () {
+      const inventory = yield* Inventory
+      yield* stock([[a, 10]])
+      yield* inventory.reserve({ holdId: hold(1), lines: [{ variantId: a, quantity: 2 }] })
+      yield* inventory.reserve({ holdId: hold(2), lines: [{ variantId: a, quantity: 3 }] })
+      yield* inventory.reserve({ holdId: hold(3), lines: [{ variantId: a, quantity: 4 }], ttlSeconds: 1 })
+      yield* inventory.release({ holdId: hold(2) })
+      yield* TestClock.adjust("2 seconds")
+      yield* inventory.expireHolds({})
+      const before = yield* level(a)
+      assert.deepStrictEqual(before, { variantId: a, stock: 10, reserved: 2, available: 8 })
+      for (const [n, status] of [
+        [1, "active"],
+        [2, "released"],
+        [3, "expired"]
+      ] as const) {
+        const held = yield* inventory.getHold({ holdId: hold(n) })
+        assert.strictEqual(held.status, status)
+        assert.deepStrictEqual(yield* inventory.restock({ holdId: hold(n) }), held)
+      }
+      assert.deepStrictEqual(yield* level(a), before)
+      // The active hold can still be committed as usual.
+      assert.strictEqual((yield* inventory.commit({ holdId: hold(1) })).status, "committed")
+      const missing = yield* Effect.flip(inventory.restock({ holdId: hold(9) }))
+      assert.strictEqual(missing._tag, "HoldNotFound")
+    }).pipe(withInventory)
+  )
+
   it.effect("an expired hold returns its stock on the Clock, without anyone calling anything", () =>
     Effect.gen(function* () {
       const inventory = yield* Inventory
@@ -358,7 +423,7 @@ describe("Inventory holds", () => {
         [a, initial],
         [b, initial]
       ])
-      const outcomes = { committed: 0, released: 0, expired: 0 }
+      const outcomes = { committed: 0, released: 0, expired: 0, restocked: 0 }
       let soldA = 0
       let soldB = 0
       for (let round = 0; round < 200; round++) {

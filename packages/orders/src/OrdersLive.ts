@@ -1,4 +1,5 @@
-import { Clock, Effect, Layer, Option } from "effect"
+import { Clock, Effect, Layer, Option, Schema } from "effect"
+import type { AdminRefundInput } from "@shop/domain/Checkout"
 import {
   InvalidStatus,
   InvalidTransition,
@@ -9,6 +10,7 @@ import {
 } from "@shop/domain/Errors"
 import { IdGenerator } from "@shop/domain/IdGenerator"
 import { type OrderId, OrderId as OrderIdSchema } from "@shop/domain/Ids"
+import { HoldId } from "@shop/domain/Inventory"
 import type { Money } from "@shop/domain/Money"
 import {
   type AddShipmentInput,
@@ -19,6 +21,7 @@ import {
   maxPageSize,
   type Order,
   type OrderCaller,
+  type OrderRefund,
   type OrderStatus,
   orderStatuses,
   orderTransitions,
@@ -26,6 +29,9 @@ import {
   type SetOrderStatusInput,
   shippableStatuses
 } from "@shop/domain/Orders"
+import { PaymentId, type PaymentRefund } from "@shop/domain/Payments"
+import { Inventory } from "@shop/inventory/Inventory"
+import { Payments } from "@shop/payments/Payments"
 import { Orders } from "./Orders.ts"
 import { OrdersRepository } from "./OrdersRepository.ts"
 import * as OrdersRepositoryMemory from "./OrdersRepositoryMemory.ts"
@@ -84,12 +90,57 @@ const enter = (order: Order, status: OrderStatus, at: string, note: string | und
   updatedAt: at
 })
 
-/** Orders; needs OrdersRepository and IdGenerator. */
+// Why a refund of `amount` cannot be recorded on `order`, if it cannot.
+const refundProblem = (order: Order, amount: Money): RefundExceedsCaptured | ValidationError | undefined => {
+  const { captured, refunded } = order.payment
+  if (amount.currency !== captured.currency) {
+    return invalid("The refund is not valid", [
+      { path: "amount.currency", message: `must be ${captured.currency}, the currency of the payment` }
+    ])
+  }
+  if (refunded.amount + amount.amount > captured.amount) {
+    return new RefundExceedsCaptured({ details: { captured, refunded, requested: amount } })
+  }
+  return undefined
+}
+
+// The order with one more refund recorded (checked by refundProblem first).
+// A delivered order refunded in full is refunded; any other refund (partial,
+// or of an order in another status) changes the money only.
+const withRefund = (order: Order, refund: OrderRefund, at: string): Order => {
+  const { captured, refunded, refunds } = order.payment
+  const total: Money = { amount: refunded.amount + refund.amount.amount, currency: captured.currency }
+  const recorded: Order = {
+    ...order,
+    payment: { ...order.payment, refunded: total, refunds: [...refunds, refund] },
+    updatedAt: at
+  }
+  return order.status === "delivered" && total.amount === captured.amount
+    ? enter(recorded, "refunded", at, `refund ${refund.refundId}`)
+    : recorded
+}
+
+// An admin refund leaves these alone: a cancelled order was refunded on its
+// way out, a refunded one has nothing left.
+const unrefundableStatuses: ReadonlyArray<OrderStatus> = ["cancelled", "refunded"]
+
+// The refund request ids given to payments, derived from the order so that a
+// retry is the same request (payments and PayPal then do it once): one per
+// cancellation, and the admin refund that follows the n refunds recorded so far.
+const cancelRequestId = (orderId: OrderId) => `cancel-${orderId}`
+const adminRequestId = (order: Order) => `refund-${order.orderId}-${order.payment.refunds.length}`
+
+const decodePaymentId = Schema.decodeUnknownOption(PaymentId)
+const decodeHoldId = Schema.decodeUnknownOption(HoldId)
+
+/** Orders; needs OrdersRepository, IdGenerator, Payments and Inventory. */
 export const layerNoDeps = Layer.effect(
   Orders,
   Effect.gen(function* () {
     const repo = yield* OrdersRepository
     const ids = yield* IdGenerator
+    const payments = yield* Payments
+    const inventory = yield* Inventory
 
     // Every change to an order: read it, decide on what was read, write it
     // back only if nothing else changed it meanwhile (a compare-and-set on its
@@ -172,14 +223,92 @@ export const layerNoDeps = Layer.effect(
       return { orders: page.orders, total: page.total, limit: input.limit, offset: input.offset }
     })
 
+    // Checkout creates orders from payments it made, so a malformed id here
+    // is a fault of the store, not something a caller can fix.
+    const paymentIdOf = (order: Order) =>
+      Option.match(decodePaymentId(order.payment.paymentId), {
+        onNone: () => Effect.die(new Error(`Order ${order.orderId} names a malformed payment id`)),
+        onSome: Effect.succeed
+      })
+
+    // The refunds payments made for the order, recorded on it: those it
+    // already has (by refund id) are skipped, so this writes nothing when the
+    // order is up to date and repairs an order whose recording was lost.
+    // Payments never refunds past its capture, which is the order's: a
+    // refund that does not fit means the two records disagree.
+    const recordGiven = (orderId: OrderId, given: ReadonlyArray<PaymentRefund>) =>
+      change(orderId, (order, at) => {
+        const known = new Set(order.payment.refunds.map((refund) => refund.refundId))
+        let next = order
+        for (const refund of given) {
+          if (known.has(refund.refundId)) continue
+          if (refundProblem(next, refund.amount) !== undefined) {
+            return Effect.die(new Error(`Refund ${refund.refundId} does not fit the capture of order ${orderId}`))
+          }
+          next = withRefund(next, { refundId: refund.refundId, amount: refund.amount, at: refund.at }, at)
+        }
+        return Effect.succeed(next)
+      })
+
+    // What a cancelled order owes, each step idempotent so that cancelling
+    // again finishes what a failed attempt left: the money captured and not
+    // yet refunded goes back (one request per cancellation), is recorded, and
+    // the hold's stock goes back on the shelf.
+    const settleCancelled = Effect.fnUntraced(function* (order: Order) {
+      let settled = order
+      const { captured, refunded } = order.payment
+      if (refunded.amount < captured.amount) {
+        const paymentId = yield* paymentIdOf(order)
+        const payment = yield* payments
+          .refund({ paymentId, reason: "The order was cancelled", requestId: cancelRequestId(order.orderId) })
+          .pipe(
+            Effect.catchTags({
+              // Nothing left at payments although the order shows some: a
+              // refund made there whose recording here was lost. The
+              // payment's own record says which, and it is recorded below.
+              RefundExceedsCaptured: () =>
+                Effect.orDie(payments.get({ paymentId, caller: { userId: order.userId, role: "user" } })),
+              // The order names a payment of its own; no input of the caller's is involved.
+              PaymentNotFound: (error) => Effect.die(error),
+              InvalidPaymentAmount: (error) => Effect.die(error),
+              ValidationError: (error) => Effect.die(error)
+            })
+          )
+        settled = yield* recordGiven(order.orderId, payment.refunds)
+      }
+      const holdId = decodeHoldId(order.reservationId)
+      if (Option.isNone(holdId)) {
+        return yield* Effect.die(new Error(`Order ${order.orderId} names a malformed hold id`))
+      }
+      // A hold inventory does not know cannot be restocked, now or on a
+      // retry: the cancellation stands, and the log says what was skipped.
+      yield* inventory
+        .restock({ holdId: holdId.value })
+        .pipe(
+          Effect.catchTag("HoldNotFound", () =>
+            Effect.logWarning("The hold of a cancelled order is unknown to inventory: nothing restocked").pipe(
+              Effect.annotateLogs({ orderId: order.orderId, holdId: holdId.value })
+            )
+          )
+        )
+      return settled
+    })
+
+    // The status is set first, by compare-and-set: once an order is
+    // cancelled it stays so (nothing can ship it any more), whatever happens
+    // to the steps that follow, and a repeat of the cancellation runs them again.
     const setStatus = Effect.fn("Orders.setStatus")(function* (input: SetOrderStatusInput) {
       const to = input.status
       if (!isOrderStatus(to)) return yield* invalidStatus()
-      return yield* change(input.orderId, (order, at) =>
-        orderTransitions[order.status].includes(to)
+      const order = yield* change(input.orderId, (order, at) => {
+        // A repeat: nothing to write, the steps below finish what is left.
+        if (to === "cancelled" && order.status === "cancelled") return Effect.succeed(order)
+        return orderTransitions[order.status].includes(to)
           ? Effect.succeed(enter(order, to, at, input.note))
           : Effect.fail(invalidTransition(order.status, to))
-      )
+      })
+      if (to !== "cancelled") return order
+      return yield* settleCancelled(order)
     })
 
     const addShipment = Effect.fn("Orders.addShipment")(function* (input: AddShipmentInput) {
@@ -224,39 +353,61 @@ export const layerNoDeps = Layer.effect(
       return yield* change(
         input.orderId,
         (order, at): Effect.Effect<Order, RefundExceedsCaptured | ValidationError> => {
-          const { captured, refunded, refunds } = order.payment
           // A refund recorded before (a retry of the same provider refund).
-          if (refunds.some((refund) => refund.refundId === input.refundId)) return Effect.succeed(order)
-          if (input.amount.currency !== captured.currency) {
-            return Effect.fail(
-              invalid("The refund is not valid", [
-                { path: "amount.currency", message: `must be ${captured.currency}, the currency of the payment` }
-              ])
-            )
-          }
-          if (refunded.amount + input.amount.amount > captured.amount) {
-            return Effect.fail(new RefundExceedsCaptured({ details: { captured, refunded, requested: input.amount } }))
-          }
-          const total: Money = { amount: refunded.amount + input.amount.amount, currency: captured.currency }
-          const recorded: Order = {
-            ...order,
-            payment: {
-              ...order.payment,
-              refunded: total,
-              refunds: [...refunds, { refundId: input.refundId, amount: input.amount, at }]
-            },
-            updatedAt: at
-          }
-          // A delivered order refunded in full is refunded; any other refund
-          // (partial, or of a cancelled order, which was refunded on its way
-          // out) changes the money only.
-          return Effect.succeed(
-            order.status === "delivered" && total.amount === captured.amount
-              ? enter(recorded, "refunded", at, `refund ${input.refundId}`)
-              : recorded
-          )
+          if (order.payment.refunds.some((refund) => refund.refundId === input.refundId)) return Effect.succeed(order)
+          const problem = refundProblem(order, input.amount)
+          if (problem !== undefined) return Effect.fail(problem)
+          return Effect.succeed(withRefund(order, { refundId: input.refundId, amount: input.amount, at }, at))
         }
       )
+    })
+
+    // An admin refund: the money first (payments, bounded by the capture),
+    // then its record here. The request id is the order's count of refunds
+    // recorded so far, so a retry after a failure or a lost answer, before
+    // the refund was recorded here, is the same request and gives nothing
+    // twice; once recorded, another call is another refund (the gateway's
+    // Idempotency-Key covers an HTTP retry of an answered request). Allowed
+    // in every status but the final ones: partial refunds of a paid,
+    // processing or shipped order change only its money (cancelling is its
+    // own step); a delivered order refunded in full becomes refunded.
+    const refund = Effect.fn("Orders.refund")(function* (input: AdminRefundInput) {
+      if (input.amount !== undefined && !(Number.isSafeInteger(input.amount.amount) && input.amount.amount > 0)) {
+        return yield* invalid("The refund is not valid", [
+          { path: "amount.amount", message: "must be whole minor units, more than 0" }
+        ])
+      }
+      const found = yield* repo.find(input.orderId)
+      if (Option.isNone(found)) return yield* new OrderNotFound({})
+      const order = found.value.order
+      if (unrefundableStatuses.includes(order.status)) return yield* invalidTransition(order.status, "refunded")
+      const { captured, refunded } = order.payment
+      const requested: Money = input.amount ?? {
+        amount: captured.amount - refunded.amount,
+        currency: captured.currency
+      }
+      // Checked here first, so that nothing the order cannot record is asked of payments.
+      const problem =
+        requested.amount > 0
+          ? refundProblem(order, requested)
+          : new RefundExceedsCaptured({ details: { captured, refunded, requested } })
+      if (problem !== undefined) return yield* problem
+      const requestId = adminRequestId(order)
+      const payment = yield* payments
+        .refund({ paymentId: yield* paymentIdOf(order), amount: requested, reason: "Refunded by an admin", requestId })
+        .pipe(
+          Effect.catchTags({
+            PaymentNotFound: (error) => Effect.die(error),
+            InvalidPaymentAmount: (error) => invalid(error.message, [{ path: "amount", message: error.message }])
+          })
+        )
+      const recorded = yield* recordGiven(order.orderId, payment.refunds)
+      const given = payment.refunds.find((entry) => entry.requestId === requestId)
+      if (given === undefined) return yield* Effect.die(new Error(`Payments answered refund ${requestId} without it`))
+      // Another refund of another amount took this request id first (two
+      // admins at once): its money is recorded, this one was not given.
+      if (given.amount.amount !== requested.amount) return yield* new UpdateConflict({})
+      return recorded
     })
 
     const findByReservation = Effect.fn("Orders.findByReservation")(function* (input: { reservationId: string }) {
@@ -264,12 +415,22 @@ export const layerNoDeps = Layer.effect(
       return Option.isSome(found) ? found.value.order : null
     })
 
-    return Orders.of({ create, get, listForUser, listAll, setStatus, addShipment, recordRefund, findByReservation })
+    return Orders.of({
+      create,
+      get,
+      listForUser,
+      listAll,
+      setStatus,
+      addShipment,
+      recordRefund,
+      refund,
+      findByReservation
+    })
   })
 )
 
-/** Orders with ids from WebCrypto; needs OrdersRepository. */
+/** Orders with ids from WebCrypto; needs OrdersRepository, Payments and Inventory. */
 export const layer = layerNoDeps.pipe(Layer.provide(IdGenerator.layer))
 
-/** Orders on its in-memory store (one per layer build); needs nothing. */
+/** Orders on its in-memory store (one per layer build); needs Payments and Inventory. */
 export const layerMemory = layer.pipe(Layer.provide(OrdersRepositoryMemory.layer))

@@ -5,6 +5,7 @@ import {
   InvalidStatus,
   InvalidTransition,
   OrderNotFound,
+  PaymentProviderUnavailable,
   RefundExceedsCaptured,
   ValidationError
 } from "@shop/domain/Errors"
@@ -13,8 +14,10 @@ import { Currency, type Money } from "@shop/domain/Money"
 import type { CreateOrderInput } from "@shop/domain/Orders"
 import { OrdersRpcs } from "@shop/domain/ServiceContracts"
 import { layerOverJson } from "@shop/domain/ServiceTransport"
+import { Inventory } from "@shop/inventory/Inventory"
 import { Orders } from "../src/Orders.ts"
 import * as OrdersLive from "../src/OrdersLive.ts"
+import { fault, layerNeighbours, layerStandIns, makeFake, mug, paidOrder } from "./Fixtures.ts"
 
 // On Cloudflare the orders service is its own Worker: every payload and every
 // Exit crosses as JSON encoded with the OrdersRpcs schemas (the protocol's
@@ -23,7 +26,9 @@ import * as OrdersLive from "../src/OrdersLive.ts"
 // or an error that does not come back as its own class with its details,
 // fails here rather than only between Workers.
 
-const overTheWire = layerOverJson(OrdersRpcs, Orders).pipe(Layer.provide(OrdersLive.layerMemory))
+const overTheWire = layerOverJson(OrdersRpcs, Orders).pipe(
+  Layer.provide(OrdersLive.layerMemory.pipe(Layer.provide(layerStandIns)))
+)
 
 const usd = Currency.make("USD")
 const money = (amount: number): Money => ({ amount, currency: usd })
@@ -153,4 +158,32 @@ describe("OrdersRpcs carries the service", () => {
       assert.instanceOf(missing, OrderNotFound)
     }).pipe(Effect.provide(overTheWire))
   )
+
+  it.effect("cancel and admin refund, with the real payments and inventory behind them, through JSON", () => {
+    const fake = makeFake()
+    return Effect.gen(function* () {
+      yield* TestClock.setTime(Date.UTC(2026, 11, 2, 10))
+      yield* (yield* Inventory).initialize({ levels: [{ variantId: mug, stock: 10 }] })
+      const orders = yield* Orders
+      const { order } = yield* paidOrder(fake, "res_wire1")
+      const part = yield* orders.refund({ orderId: order.orderId, amount: money(1_000) })
+      assert.deepStrictEqual(part.payment.refunded, money(1_000))
+      const over = yield* Effect.flip(orders.refund({ orderId: order.orderId, amount: money(4_001) }))
+      assert.instanceOf(over, RefundExceedsCaptured)
+      yield* fault(fake, { step: "refund", mode: "5xx" })
+      const unavailable = yield* Effect.flip(orders.setStatus({ orderId: order.orderId, status: "cancelled" }))
+      assert.instanceOf(unavailable, PaymentProviderUnavailable)
+      const cancelled = yield* orders.setStatus({ orderId: order.orderId, status: "cancelled" })
+      assert.deepStrictEqual(cancelled.payment.refunded, money(5_000))
+      const refused = yield* Effect.flip(orders.refund({ orderId: order.orderId }))
+      assert.instanceOf(refused, InvalidTransition)
+    }).pipe(
+      Effect.provide(
+        layerOverJson(OrdersRpcs, Orders).pipe(
+          Layer.provide(OrdersLive.layerMemory),
+          Layer.provideMerge(layerNeighbours(fake))
+        )
+      )
+    )
+  })
 })

@@ -9,6 +9,7 @@ import {
   UpdateConflict,
   ValidationError
 } from "@shop/domain/Errors"
+import type { ListUnsettledInput, SettlePaymentInput } from "@shop/domain/Checkout"
 import { IdGenerator } from "@shop/domain/IdGenerator"
 import type { Money } from "@shop/domain/Money"
 import {
@@ -371,6 +372,33 @@ export const layerNoDeps = Layer.effect(
       })
     })
 
+    // The reconciliation pass's work list. The contract's schema bounds both
+    // fields; an in-process caller that passes something else is a bug.
+    const listUnsettled = Effect.fn("Payments.listUnsettled")(function* (input: ListUnsettledInput) {
+      const before = Date.parse(input.createdBefore)
+      if (Number.isNaN(before) || !Number.isInteger(input.limit) || input.limit < 1 || input.limit > 500) {
+        return yield* Effect.die(new Error("listUnsettled needs an ISO createdBefore and a limit from 1 to 500"))
+      }
+      return yield* repo.listUnsettled(before, input.limit)
+    })
+
+    // Once: the first settlement's time and order stay, so a repeat (a racing
+    // capture, the next reconciliation pass) writes nothing.
+    const settle = Effect.fn("Payments.settle")(function* (input: SettlePaymentInput) {
+      return yield* change(input.paymentId, (payment, at) =>
+        Effect.succeed(
+          payment.settledAt !== undefined
+            ? payment
+            : {
+                ...payment,
+                settledAt: at,
+                ...(input.orderId !== undefined ? { orderId: input.orderId } : {}),
+                updatedAt: at
+              }
+        )
+      )
+    })
+
     const recordEvent = Effect.fn("Payments.recordEvent")(function* (input: RecordEventInput) {
       const at = iso(yield* Clock.currentTimeMillis)
       return { first: yield* repo.recordEvent(input.eventId, at) }
@@ -380,7 +408,18 @@ export const layerNoDeps = Layer.effect(
       return yield* provider.verifyWebhook(input)
     })
 
-    return Payments.of({ create, get, findByProviderOrder, capture, refund, markFailed, recordEvent, verifyWebhook })
+    return Payments.of({
+      create,
+      get,
+      findByProviderOrder,
+      capture,
+      refund,
+      markFailed,
+      listUnsettled,
+      settle,
+      recordEvent,
+      verifyWebhook
+    })
   })
 )
 

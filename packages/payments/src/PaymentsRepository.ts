@@ -23,10 +23,13 @@ export class PaymentsRepository extends Context.Service<
     readonly findByReservation: (reservationId: string) => Effect.Effect<Option.Option<StoredPayment>>
     readonly findByProviderOrder: (providerOrderId: string) => Effect.Effect<Option.Option<StoredPayment>>
     // Writes what changes after creation (status, captures, refunds, failure,
-    // updatedAt) from `payment` over the stored payment if it is still at
+    // settledAt, orderId, updatedAt) from `payment` over the stored payment if it is still at
     // `version`, which then becomes version + 1. False, and nothing written,
     // when another change landed first or there is no such payment.
     readonly replace: (payment: Payment, version: number) => Effect.Effect<boolean>
+    // Payments without `settledAt` created before `createdBeforeMillis`
+    // (epoch milliseconds), oldest first (then by id), at most `limit`.
+    readonly listUnsettled: (createdBeforeMillis: number, limit: number) => Effect.Effect<ReadonlyArray<Payment>>
     // Remembers a webhook event id; true only for the call that stored it.
     readonly recordEvent: (eventId: string, at: string) => Effect.Effect<boolean>
   }

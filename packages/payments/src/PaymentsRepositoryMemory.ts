@@ -36,7 +36,7 @@ export const layer = Layer.sync(PaymentsRepository, () => {
         if (current === undefined || current.version !== version) return false
         // Only what changes after creation is taken from `payment`, as the SQL
         // store does.
-        const { failure: _, ...rest } = current.payment
+        const { failure: _, settledAt: __, orderId: ___, ...rest } = current.payment
         payments.set(payment.paymentId, {
           payment: {
             ...rest,
@@ -44,12 +44,25 @@ export const layer = Layer.sync(PaymentsRepository, () => {
             captures: payment.captures,
             refunds: payment.refunds,
             ...(payment.failure !== undefined ? { failure: payment.failure } : {}),
+            ...(payment.settledAt !== undefined ? { settledAt: payment.settledAt } : {}),
+            ...(payment.orderId !== undefined ? { orderId: payment.orderId } : {}),
             updatedAt: payment.updatedAt
           },
           version: version + 1
         })
         return true
       }),
+    listUnsettled: (createdBeforeMillis, limit) =>
+      Effect.sync(() =>
+        [...payments.values()]
+          .map(({ payment }) => payment)
+          .filter((payment) => payment.settledAt === undefined && Date.parse(payment.createdAt) < createdBeforeMillis)
+          .sort((a, b) => {
+            const byTime = Date.parse(a.createdAt) - Date.parse(b.createdAt)
+            return byTime !== 0 ? byTime : a.paymentId < b.paymentId ? -1 : a.paymentId > b.paymentId ? 1 : 0
+          })
+          .slice(0, limit)
+      ),
     recordEvent: (eventId) =>
       Effect.sync(() => {
         if (events.has(eventId)) return false

@@ -30,6 +30,8 @@ const Row = Schema.Struct({
   captures: Schema.fromJsonString(Schema.Array(PaymentCapture)),
   refunds: Schema.fromJsonString(Schema.Array(PaymentRefund)),
   failure: Schema.NullOr(Schema.fromJsonString(PaymentFailure)),
+  settledAt: Schema.NullOr(Schema.Int),
+  orderId: Schema.NullOr(Schema.String),
   version: Schema.Int,
   createdAt: Schema.Int,
   updatedAt: Schema.Int
@@ -55,6 +57,8 @@ const toStored = (row: typeof Row.Type): StoredPayment => ({
     captures: row.captures,
     refunds: row.refunds,
     ...(row.failure !== null ? { failure: row.failure } : {}),
+    ...(row.settledAt !== null ? { settledAt: iso(row.settledAt) } : {}),
+    ...(row.orderId !== null ? { orderId: row.orderId } : {}),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt)
   },
@@ -70,7 +74,8 @@ export const layer = Layer.effect(
     const columns = sql.literal(
       "payment_id AS paymentId, user_id AS userId, cart_id AS cartId, reservation_id AS reservationId, provider, " +
         "provider_order_id AS providerOrderId, approve_url AS approveUrl, status, currency, amount, captures, " +
-        "refunds, failure, version, created_at AS createdAt, updated_at AS updatedAt"
+        "refunds, failure, settled_at AS settledAt, order_id AS orderId, version, created_at AS createdAt, " +
+        "updated_at AS updatedAt"
     )
     const one = <E>(effect: Effect.Effect<ReadonlyArray<unknown>, E>) =>
       effect.pipe(
@@ -88,13 +93,15 @@ export const layer = Layer.effect(
       insert: Effect.fn("PaymentsRepository.insert")(function* (payment: Payment) {
         const inserted = yield* sql`
           INSERT INTO payments (payment_id, user_id, cart_id, reservation_id, provider, provider_order_id, approve_url,
-            status, currency, amount, captured_amount, refunded_amount, captures, refunds, failure, version, created_at,
-            updated_at)
+            status, currency, amount, captured_amount, refunded_amount, captures, refunds, failure, settled_at, order_id,
+            version, created_at, updated_at)
           VALUES (${payment.paymentId}, ${payment.userId}, ${payment.cartId}, ${payment.reservationId},
             ${payment.provider}, ${payment.providerOrderId}, ${payment.approveUrl}, ${payment.status},
             ${payment.amount.currency}, ${payment.amount.amount}, ${sum(payment.captures)}, ${sum(payment.refunds)},
             ${json(payment.captures)}, ${json(payment.refunds)},
-            ${payment.failure === undefined ? null : json(payment.failure)}, 1, ${Date.parse(payment.createdAt)},
+            ${payment.failure === undefined ? null : json(payment.failure)},
+            ${payment.settledAt === undefined ? null : Date.parse(payment.settledAt)}, ${payment.orderId ?? null}, 1,
+            ${Date.parse(payment.createdAt)},
             ${Date.parse(payment.updatedAt)})
           ON CONFLICT (reservation_id) DO NOTHING
           RETURNING payment_id
@@ -120,11 +127,24 @@ export const layer = Layer.effect(
           UPDATE payments SET status = ${payment.status}, captured_amount = ${sum(payment.captures)},
             refunded_amount = ${sum(payment.refunds)}, captures = ${json(payment.captures)},
             refunds = ${json(payment.refunds)}, failure = ${payment.failure === undefined ? null : json(payment.failure)},
-            updated_at = ${Date.parse(payment.updatedAt)}, version = version + 1
+            settled_at = ${payment.settledAt === undefined ? null : Date.parse(payment.settledAt)},
+            order_id = ${payment.orderId ?? null}, updated_at = ${Date.parse(payment.updatedAt)}, version = version + 1
           WHERE payment_id = ${payment.paymentId} AND version = ${version}
           RETURNING payment_id
         `.pipe(
           Effect.map((updated) => updated.length > 0),
+          Effect.orDie
+        ),
+      // The partial index payments_unsettled answers this in order.
+      listUnsettled: (createdBeforeMillis, limit) =>
+        sql`
+          SELECT ${columns} FROM payments
+          WHERE settled_at IS NULL AND created_at < ${createdBeforeMillis}
+          ORDER BY created_at, payment_id
+          LIMIT ${limit}
+        `.pipe(
+          Effect.flatMap(decodeRows),
+          Effect.map((rows) => rows.map((row) => toStored(row).payment)),
           Effect.orDie
         ),
       recordEvent: (eventId, at) =>

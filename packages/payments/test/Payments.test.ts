@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { CartId, UserId } from "@shop/domain/Ids"
+import { CartId, OrderId, UserId } from "@shop/domain/Ids"
 import { HoldId } from "@shop/domain/Inventory"
 import type { CreatePaymentInput, Payment, PaymentId } from "@shop/domain/Payments"
 import type * as PaypalFake from "@shop/paypal-fake/PaypalFake"
@@ -60,6 +60,7 @@ const interleavingStore = Layer.effect(
       findByReservation: slow(store.findByReservation),
       findByProviderOrder: slow(store.findByProviderOrder),
       replace: slow(store.replace),
+      listUnsettled: slow(store.listUnsettled),
       recordEvent: slow(store.recordEvent)
     })
   })
@@ -713,4 +714,73 @@ describe("Payments webhooks", () => {
       })
     )
   )
+})
+
+describe("Payments.listUnsettled and settle", () => {
+  it.effect(
+    "lists unsettled payments created before a time, oldest first; settle sets settledAt and orderId once",
+    () =>
+      run(() =>
+        Effect.gen(function* () {
+          const payments = yield* Payments
+          const first = yield* payments.create(createInput("res_unsettled1"))
+          yield* TestClock.adjust(1_000)
+          const second = yield* payments.create(createInput("res_unsettled2"))
+          yield* TestClock.adjust(1_000)
+          const third = yield* payments.create(createInput("res_unsettled3"))
+          const listed = (createdBefore: number, limit = 10) =>
+            Effect.map(payments.listUnsettled({ createdBefore: at(createdBefore), limit }), (found) =>
+              found.map((payment) => payment.paymentId)
+            )
+          assert.deepStrictEqual(yield* listed(start + 2_001), [first.paymentId, second.paymentId, third.paymentId])
+          assert.deepStrictEqual(yield* listed(start + 2_000), [first.paymentId, second.paymentId])
+          assert.deepStrictEqual(yield* listed(start + 2_001, 1), [first.paymentId])
+
+          yield* TestClock.adjust(1_000)
+          const settled = yield* payments.settle({ paymentId: second.paymentId, orderId: OrderId.make("ord_first") })
+          assert.strictEqual(settled.settledAt, at(start + 3_000))
+          assert.strictEqual(settled.orderId, "ord_first")
+          // Again, even with another order: nothing changes.
+          yield* TestClock.adjust(1_000)
+          assert.deepStrictEqual(
+            yield* payments.settle({ paymentId: second.paymentId, orderId: OrderId.make("ord_second") }),
+            settled
+          )
+          // Abandoned: settled without an order.
+          const abandoned = yield* payments.settle({ paymentId: first.paymentId })
+          assert.strictEqual(abandoned.settledAt, at(start + 4_000))
+          assert.isUndefined(abandoned.orderId)
+          assert.deepStrictEqual(yield* listed(start + 10_000), [third.paymentId])
+          assert.deepStrictEqual(yield* payments.get({ paymentId: second.paymentId, caller: admin }), settled)
+
+          const missing = yield* Effect.flip(payments.settle({ paymentId: "pay_missing" as PaymentId }))
+          assert.strictEqual(missing._tag, "PaymentNotFound")
+        })
+      )
+  )
+
+  it.effect("20 concurrent settles of one payment, on a store that interleaves them, settle it once", () => {
+    const fake = makeFake()
+    return Effect.gen(function* () {
+      yield* TestClock.setTime(start)
+      const payments = yield* Payments
+      const payment = yield* payments.create(createInput("res_settlerace"))
+      const results = yield* Effect.all(
+        Array.from({ length: 20 }, (_, i) =>
+          payments.settle({ paymentId: payment.paymentId, orderId: OrderId.make(`ord_${i}`) })
+        ),
+        { concurrency: "unbounded" }
+      )
+      const stored = yield* payments.get({ paymentId: payment.paymentId, caller: admin })
+      assert.isDefined(stored.orderId)
+      for (const result of results) assert.deepStrictEqual(result, stored)
+    }).pipe(
+      Effect.provide(
+        PaymentsLive.layer.pipe(
+          Layer.provide(interleavingStore),
+          Layer.provideMerge(providerLayer({ fake, timeoutMs }))
+        )
+      )
+    )
+  })
 })

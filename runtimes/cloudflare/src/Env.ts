@@ -52,6 +52,15 @@ export interface PaymentsEnv extends ServiceEnv {
   readonly PAYPAL_TIMEOUT_MS?: string
 }
 
+// The orders Worker: cancelling an order refunds its payment and restocks
+// its hold, an admin refund goes through payments.
+export interface OrdersEnv extends ServiceEnv {
+  readonly PAYMENTS?: ServiceBinding
+  readonly INVENTORY?: ServiceBinding
+  readonly PAYMENTS_URL?: string
+  readonly INVENTORY_URL?: string
+}
+
 // The cart Worker (cart.ts): its Durable Object namespace, one object per
 // cart id, and the services a cart's object calls. No INTERNAL_SECRET of its
 // own to check: it has no URL door; it signs only when it reaches a service

@@ -1,16 +1,19 @@
 import { DurableObject, WorkerEntrypoint } from "cloudflare:workers"
-import { Context, Effect, Layer, ManagedRuntime, Predicate, Schema } from "effect"
+import { Context, Duration, Effect, Layer, ManagedRuntime, Predicate, Schema } from "effect"
 import type { RpcMessage } from "effect/rpc"
+import { CartConfig } from "@shop/cart/CartConfig"
 import * as CartLive from "@shop/cart/CartLive"
+import * as CheckoutReconciler from "@shop/cart/CheckoutReconciler"
 import { Carts } from "@shop/cart/Carts"
 import { CartWriter } from "@shop/cart/CartStore"
 import { NotFound } from "@shop/domain/Errors"
+import { IdGenerator } from "@shop/domain/IdGenerator"
 import { CartId } from "@shop/domain/Ids"
 import { CartRpcs } from "@shop/domain/ServiceContracts"
 import { layerHandlers } from "@shop/domain/ServiceTransport"
 import * as CartObjectStore from "./CartObjectStore.ts"
 import * as Clients from "./Clients.ts"
-import type { CartEnv } from "./Env.ts"
+import type { CartEnv, ServiceBinding } from "./Env.ts"
 import * as Observability from "./Observability.ts"
 import * as RpcExchange from "./RpcExchange.ts"
 import * as Settings from "./Settings.ts"
@@ -87,7 +90,9 @@ const makeRuntime = (ctx: DurableObjectState, env: CartEnv) => {
     Clients.coupons(env.COUPONS),
     Clients.inventory(env.INVENTORY),
     Clients.payments(env.PAYMENTS),
-    Clients.orders(env.ORDERS)
+    Clients.orders(env.ORDERS),
+    // The ids of checkout's stock holds.
+    IdGenerator.layer
   )
   const app = server.pipe(
     Layer.provide(CartLive.layer),
@@ -145,8 +150,52 @@ export class CartObject extends DurableObject<CartEnv> {
   }
 }
 
+// The checkout reconciliation of the cart Worker's Cron Trigger: the same
+// CheckoutReconciler as memory and node, reaching payments over PAYMENTS and
+// each cart's object through this Worker's own routing (`route`), so that
+// every capture runs inside its cart's object like the buyer's.
+const makeReconcilerRuntime = (env: CartEnv, route: ServiceBinding) =>
+  ManagedRuntime.make(
+    CheckoutReconciler.layer.pipe(
+      Layer.provide(Layer.mergeAll(Clients.carts(route), Clients.payments(env.PAYMENTS))),
+      Layer.provideMerge(
+        Observability.layer(serviceName).pipe(
+          Layer.provideMerge(Settings.cart),
+          Layer.provideMerge(Settings.provider(env))
+        )
+      ),
+      Layer.provideMerge(Observability.layerScheduler)
+    )
+  )
+
+let reconcilerRuntime: ReturnType<typeof makeReconcilerRuntime> | undefined
+
 /** The routing entrypoint: the gateway's CART binding calls `call`. */
 export default class CartWorker extends WorkerEntrypoint<CartEnv> {
+  // The Cron Trigger (cart/wrangler.jsonc): one reconciliation pass over the
+  // unsettled payments older than CHECKOUT_RECONCILE_GRACE_SECONDS.
+  override async scheduled(controller: ScheduledController): Promise<void> {
+    const problem = await (settingsProblem ??= Settings.check(Settings.cart, this.env))
+    if (problem !== undefined) throw new Error(Settings.refuseCall(serviceName, problem))
+    const route: ServiceBinding = { call: (messages) => this.call(messages) }
+    const current = (reconcilerRuntime ??= makeReconcilerRuntime(this.env, route))
+    const program = Effect.gen(function* () {
+      const config = yield* CartConfig
+      const reconciler = yield* CheckoutReconciler.CheckoutReconciler
+      const result = yield* reconciler.reconcile({ grace: Duration.seconds(config.reconcileGraceSeconds) })
+      if (result.visited > 0) yield* Effect.logInfo("Reconciled checkouts").pipe(Effect.annotateLogs({ ...result }))
+    }).pipe(
+      Effect.tapCause((cause) => Effect.logError("Scheduled run failed", cause)),
+      Effect.withSpan("CartCron.scheduled", { attributes: { cron: controller.cron } }),
+      Effect.annotateLogs({ via: "cron", cron: controller.cron })
+    )
+    const work = current
+      .runPromise(program)
+      .finally(() => (Observability.exporting(this.env) ? current.runPromise(Observability.flush) : undefined))
+    this.ctx.waitUntil(work)
+    await work
+  }
+
   // Never throws for what it is sent: garbage gets a Defect answer, which
   // the caller's client reads like any other.
   async call(messages: unknown): Promise<ReadonlyArray<RpcMessage.FromServerEncoded>> {

@@ -180,6 +180,45 @@ describe("orders and payments Workers", () => {
     )
   )
 
+  // The orders Worker reaches payments and inventory over its own PAYMENTS
+  // and INVENTORY bindings. The hold here was never placed (inventory answers
+  // HoldNotFound, which the cancellation logs and passes over); the money is real.
+  effectIt.live("an admin refund and a cancellation give the captured money back through the payments Worker", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const paymentsService = yield* payments
+        const ordersService = yield* orders
+        const reservationId = holdId()
+        const payment = yield* paymentsService.create({
+          userId: buyer,
+          cartId: cartId(),
+          reservationId,
+          amount: money(5_000),
+          returnUrl,
+          cancelUrl
+        })
+        yield* approve(payment.approveUrl)
+        const captured = yield* paymentsService.capture({ paymentId: payment.paymentId })
+        const order = yield* ordersService.create(
+          orderInput(reservationId, captured.paymentId, captured.captures[0]?.captureId ?? "")
+        )
+        const part = yield* ordersService.refund({ orderId: order.orderId, amount: money(1_500) })
+        assert.deepStrictEqual(part.payment.refunded, money(1_500))
+        const cancelled = yield* ordersService.setStatus({ orderId: order.orderId, status: "cancelled" })
+        assert.strictEqual(cancelled.status, "cancelled")
+        assert.deepStrictEqual(cancelled.payment.refunded, money(5_000))
+        const again = yield* ordersService.setStatus({ orderId: order.orderId, status: "cancelled" })
+        assert.deepStrictEqual(again, cancelled)
+        const read = yield* paymentsService.get({ paymentId: payment.paymentId, caller: buyerCaller })
+        assert.strictEqual(read.status, "refunded")
+        assert.deepStrictEqual(
+          read.refunds.map((refund) => refund.amount),
+          [money(1_500), money(3_500)]
+        )
+      })
+    )
+  )
+
   // The payments Worker checks PayPal's settings before it serves anything,
   // like every Worker (Settings.check, then one fatal line per call).
   it("refuses incomplete or unsafe PayPal settings in one line naming the setting", async () => {

@@ -32,6 +32,7 @@ const inventory: Implementation<RpcGroup.Rpcs<typeof InventoryRpcs>> = {
   commit: () => Effect.die(new Error("not used by these tests")),
   release: () => Effect.die(new Error("not used by these tests")),
   getHold: () => Effect.die(new Error("not used by these tests")),
+  restock: () => Effect.die(new Error("not used by these tests")),
   expireHolds: () => Effect.succeed({ expired: 0 })
 }
 

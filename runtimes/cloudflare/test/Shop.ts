@@ -177,6 +177,10 @@ export const startShop = async (
     readonly vars?: Record<string, string>
     // Beside `vars`, for the inventory Worker only (the holds test's HOLD_TTL_SECONDS).
     readonly inventoryVars?: Record<string, string>
+    // The fake PayPal's webhooks reach the gateway (the scenarios); off for
+    // tests that drive payments directly, where a webhook completing a
+    // checkout nobody started would interfere.
+    readonly webhooks?: boolean
   } = {}
 ): Promise<Shop> => {
   // STACK.md sharp edge 7: offline, no metrics, and a registry of our own so
@@ -195,7 +199,9 @@ export const startShop = async (
   const paypalVars = {
     PAYPAL_CLIENT_ID: paypal.fake.options.clientId,
     PAYPAL_API_BASE: paypal.url,
-    PAYPAL_WEBHOOK_ID: paypal.fake.options.webhookId
+    PAYPAL_WEBHOOK_ID: paypal.fake.options.webhookId,
+    // A lost answer (a fault the scenarios inject) is given up on after this.
+    PAYPAL_TIMEOUT_MS: "1500"
   }
   const secrets: Secrets = { JWT_SECRET: secret(), ADMIN_SECRET: secret(), INTERNAL_SECRET: secret() }
   const vars = { ...options.vars }
@@ -322,11 +328,13 @@ export const startShop = async (
     started = harness
     // PayPal's webhooks reach the gateway, as they would reach the shop's
     // public URL.
-    await fetch(`${paypal.url}/__fake/webhook-url`, {
-      method: "PUT",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ url: new URL("/api/payments/paypal/webhook", url).href })
-    })
+    if (options.webhooks === true) {
+      await fetch(`${paypal.url}/__fake/webhook-url`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ url: new URL("/api/payments/paypal/webhook", url).href })
+      })
+    }
     return {
       harness,
       paypal: { url: paypal.url, fake: paypal.fake },

@@ -25,7 +25,7 @@ const start = () =>
   (started ??= (async () => {
     const otlp = await startOtlpReceiver()
     try {
-      const shop = await startShop({ vars: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint } })
+      const shop = await startShop({ vars: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint }, webhooks: true })
       return { shop, otlp }
     } catch (error) {
       await otlp.close()

@@ -4,6 +4,8 @@ import { AuthConfig } from "@shop/auth/AuthConfig"
 import * as AuthLive from "@shop/auth/AuthLive"
 import { CartConfig } from "@shop/cart/CartConfig"
 import * as CartLive from "@shop/cart/CartLive"
+import * as CheckoutReconciler from "@shop/cart/CheckoutReconciler"
+import { IdGenerator } from "@shop/domain/IdGenerator"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as Gateway from "@shop/gateway/Gateway"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
@@ -69,9 +71,11 @@ export const makePaypal = (webhookFetch: (request: Request) => Promise<Response>
 // on its memory stores with the COUPON_* settings read above), payments over
 // the fake PayPal. The cart calls the same catalog, inventory, fulfillment,
 // coupons, payments and orders instances that the gateway's other routes use.
-export const servicesWith = (paypal: PaypalFake.PaypalFake) => {
+export const servicesWith = (paypal: PaypalFake.PaypalFake, paypalTimeoutMs?: number) => {
   const inventory = InventoryLive.layerMemory
-  const payments = PaymentsLive.layerMemory.pipe(Layer.provide(PaypalFakeProvider.layer(paypal)))
+  const payments = PaymentsLive.layerMemory.pipe(
+    Layer.provide(PaypalFakeProvider.layer(paypal, paypalTimeoutMs === undefined ? {} : { timeoutMs: paypalTimeoutMs }))
+  )
   const orders = OrdersLive.layerMemory.pipe(Layer.provide(Layer.mergeAll(payments, inventory)))
   const base = Layer.mergeAll(
     AuthLive.layerMemory,
@@ -82,7 +86,17 @@ export const servicesWith = (paypal: PaypalFake.PaypalFake) => {
     payments,
     orders
   )
-  return CartLive.layerMemory.pipe(Layer.provideMerge(base))
+  // Checkouts left half-way are settled at start and then periodically.
+  const reconciler = CheckoutReconciler.layerScheduleConfig.pipe(Layer.provide(CheckoutReconciler.layer))
+  return reconciler.pipe(
+    Layer.provideMerge(CartLive.layerMemory),
+    Layer.provideMerge(Layer.mergeAll(base, IdGenerator.layer))
+  )
+}
+
+const timeoutOf = (settings: Readonly<Record<string, string>> | undefined) => {
+  const value = Number(settings?.["PAYPAL_TIMEOUT_MS"] ?? Number.NaN)
+  return Number.isInteger(value) && value >= 100 ? value : undefined
 }
 
 // The whole shop as a fetch function: requests go through the real HTTP
@@ -96,7 +110,8 @@ export const make = (options: MemoryOptions = {}) => {
   )
   const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(
-      Layer.provide(servicesWith(paypal)),
+      // PAYPAL_TIMEOUT_MS as on the other runtimes (the fake's lost answers last that long).
+      Layer.provide(servicesWith(paypal, timeoutOf(options.settings))),
       Layer.provide(HttpServer.layerServices),
       // provideMerge: request fibers start from the built context, so the
       // tracer, logger and log level must be part of it.

@@ -1,7 +1,7 @@
 import { Config, Effect, Layer, Option } from "effect"
 import { FetchHttpClient } from "effect/http"
 import * as Settings from "@shop/observability/Settings"
-import { PaypalConfig } from "@shop/payments/PaypalConfig"
+import { defaultTimeoutMs, PaypalConfig } from "@shop/payments/PaypalConfig"
 import * as PaypalProvider from "@shop/payments/PaypalProvider"
 import * as PaypalFakeHandler from "@shop/paypal-fake/PaypalFake"
 import * as PaypalFakeServer from "./PaypalFake.ts"
@@ -32,6 +32,7 @@ const shopOrigin = Config.all({
 const fake = Layer.unwrap(
   Effect.gen(function* () {
     const port = yield* Settings.int("PAYPAL_FAKE_PORT", { min: 0, max: 65_535, fallback: 0 })
+    const timeoutMs = yield* Settings.int("PAYPAL_TIMEOUT_MS", { min: 100, max: 120_000, fallback: defaultTimeoutMs })
     const origin = yield* shopOrigin
     const credentials = {
       clientId: "fake-paypal-client",
@@ -53,7 +54,8 @@ const fake = Layer.unwrap(
           clientId: credentials.clientId,
           clientSecret: credentials.clientSecret,
           webhookId: credentials.webhookId,
-          apiBase: url
+          apiBase: url,
+          timeoutMs
         })
       )
     )

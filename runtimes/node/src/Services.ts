@@ -4,6 +4,8 @@ import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
 import * as CartLive from "@shop/cart/CartLive"
 import { CartWriter } from "@shop/cart/CartStore"
 import * as CartStoreSql from "@shop/cart/CartStoreSql"
+import * as CheckoutReconciler from "@shop/cart/CheckoutReconciler"
+import { IdGenerator } from "@shop/domain/IdGenerator"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogReconciler from "@shop/catalog/CatalogReconciler"
 import * as CatalogRepositoryCached from "@shop/catalog/CatalogRepositoryCached"
@@ -102,9 +104,16 @@ const services = Layer.mergeAll(
 // treat an expired cart as gone before then.
 const cart = Layer.mergeAll(CartLive.layer, CartLive.layerSweeper).pipe(
   Layer.provide(Layer.mergeAll(CartStoreSql.layer.pipe(Layer.provide(Databases.layer("cart"))), CartWriter.layerKeyed)),
-  // The same catalog, inventory, fulfillment and coupons the gateway's other routes use.
-  Layer.provide(services)
+  // The same catalog, inventory, fulfillment, coupons, payments and orders the gateway's other routes use.
+  Layer.provide(Layer.mergeAll(services, IdGenerator.layer))
 )
 
-/** Auth, Catalog, Inventory, Fulfillment, Coupons, Carts and Idempotency; needs AuthConfig, CouponsConfig, CartConfig and DataDir. */
-export const layer = cart.pipe(Layer.provideMerge(services))
+// Settles checkouts a crash (or a buyer who never came back) left half-way:
+// at start, then every min(60 s, grace) (CHECKOUT_RECONCILE_GRACE_SECONDS).
+const checkoutReconciler = CheckoutReconciler.layerScheduleConfig.pipe(
+  Layer.provide(CheckoutReconciler.layer),
+  Layer.provide(Layer.mergeAll(cart, payments))
+)
+
+/** Auth, Catalog, Inventory, Fulfillment, Coupons, Carts, Idempotency, Payments and Orders; needs AuthConfig, CouponsConfig, CartConfig, InventoryConfig and DataDir. */
+export const layer = Layer.mergeAll(cart, checkoutReconciler).pipe(Layer.provideMerge(services))

@@ -31,7 +31,8 @@ describeScenarios("node", {
       DATA_DIR: scenarioDir,
       JWT_SECRET: jwtSecret,
       ADMIN_SECRET: adminSecret,
-      PAYPAL_FAKE_PORT: String(paypalPort)
+      PAYPAL_FAKE_PORT: String(paypalPort),
+      PAYPAL_TIMEOUT_MS: "1500"
     })
     return {
       fetch: forwardTo(scenarioShop.origin),

@@ -572,6 +572,87 @@ for (const kind of ["memory", "sql"] as const) {
       }).pipe(provide)
     )
 
+    it.effect("restock: only a committed hold, once, its lines back into stock", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: 10 },
+            { variantId: b, stock: 10 }
+          ],
+          1
+        )
+        const lines = [
+          { variantId: a, quantity: 2 },
+          { variantId: b, quantity: 1 }
+        ]
+        yield* place(1, lines)
+        yield* place(2, lines)
+        yield* place(3, lines)
+        assert.isTrue(yield* place(4, lines))
+        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
+        assert.isTrue(yield* repo.settle(holdId(2), "released", 50))
+        assert.isTrue(yield* repo.settle(holdId(3), "expired", 100))
+        assert.deepStrictEqual(yield* levels, [
+          { variantId: a, stock: 8, reserved: 2 },
+          { variantId: b, stock: 9, reserved: 1 }
+        ])
+        // Active (4), released, expired, unknown: nothing moves.
+        for (const n of [2, 3, 4, 9]) assert.isFalse(yield* repo.restock(holdId(n), 60))
+        assert.deepStrictEqual(yield* levels, [
+          { variantId: a, stock: 8, reserved: 2 },
+          { variantId: b, stock: 9, reserved: 1 }
+        ])
+        const wins = yield* Effect.all(
+          Array.from({ length: 20 }, () => repo.restock(holdId(1), 60)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(wins.filter(Boolean).length, 1)
+        assert.isFalse(yield* repo.restock(holdId(1), 61))
+        const restocked = Option.getOrThrow(yield* repo.findHold(holdId(1)))
+        assert.deepStrictEqual(
+          { status: restocked.status, settledAt: restocked.settledAt, lines: restocked.lines },
+          { status: "restocked", settledAt: 50, lines }
+        )
+        assert.deepStrictEqual(yield* levels, [
+          { variantId: a, stock: 10, reserved: 2 },
+          { variantId: b, stock: 10, reserved: 1 }
+        ])
+        // A restocked hold is settled for good: no commit, release or expiry moves it again.
+        assert.isFalse(yield* repo.settle(holdId(1), "committed", 70))
+        assert.isFalse(yield* repo.settle(holdId(1), "released", 70))
+        assert.isFalse(yield* repo.settle(holdId(1), "expired", 200))
+        assert.strictEqual(yield* repo.expireDue(200, 10), 1)
+        assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
+        assert.deepStrictEqual(yield* levels, [
+          { variantId: a, stock: 10, reserved: 0 },
+          { variantId: b, stock: 10, reserved: 0 }
+        ])
+      }).pipe(provide)
+    )
+
+    it.effect("restock of a committed hold whose variant was removed: the hold moves, the other lines go back", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: 5 },
+            { variantId: b, stock: 5 }
+          ],
+          1
+        )
+        yield* place(1, [
+          { variantId: a, quantity: 2 },
+          { variantId: b, quantity: 2 }
+        ])
+        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
+        yield* repo.deleteMany([a])
+        assert.isTrue(yield* repo.restock(holdId(1), 60))
+        assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 5, reserved: 0 }])
+        assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
+      }).pipe(provide)
+    )
+
     it.effect("through the service: 12 concurrent reserves of 1 for 3, each refusal says why", () =>
       Effect.gen(function* () {
         const inventory = yield* Inventory
@@ -1293,6 +1374,33 @@ for (const kind of ["memory", "sql"] as const) {
           { concurrency: "unbounded" }
         )
         assert.strictEqual(racing.filter(Boolean).length, 1)
+      }).pipe(provide)
+    )
+
+    it.effect("keeps settledAt and orderId through replace; lists the unsettled oldest first, before a time", () =>
+      Effect.gen(function* () {
+        const repo = yield* PaymentsRepository
+        // Inserted newest first, so the order comes from createdAt, not from insertion.
+        for (const n of [5, 4, 3, 2, 1]) yield* repo.insert(paymentRecord(n))
+        const ids = (payments: ReadonlyArray<Payment>) => payments.map((payment) => payment.paymentId)
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(1_004, 10)), [1, 2, 3].map(paymentIdOf))
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(10_000, 2)), [1, 2].map(paymentIdOf))
+
+        const settled = {
+          ...paymentRecord(2),
+          settledAt: paymentAt(9_000),
+          orderId: "ord_contract2",
+          updatedAt: paymentAt(9_000)
+        }
+        assert.isTrue(yield* repo.replace(settled, 1))
+        assert.deepStrictEqual(yield* repo.find(settled.paymentId), Option.some({ payment: settled, version: 2 }))
+        // Settled without an order (an abandoned checkout).
+        const abandoned = { ...paymentRecord(3), settledAt: paymentAt(9_001), updatedAt: paymentAt(9_001) }
+        assert.isTrue(yield* repo.replace(abandoned, 1))
+        assert.deepStrictEqual(yield* repo.find(abandoned.paymentId), Option.some({ payment: abandoned, version: 2 }))
+
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(10_000, 10)), [1, 4, 5].map(paymentIdOf))
+        assert.deepStrictEqual(ids(yield* repo.listUnsettled(1_001, 10)), [])
       }).pipe(provide)
     )
   })
