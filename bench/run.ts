@@ -1,5 +1,7 @@
 // `npm run bench`: starts every target in targets.ts, loads each scenario
-// from a separate autocannon process (load.ts), prints a table, writes
+// from a separate autocannon process (load.ts), or for the checkout scenario
+// from a separate buyers' loop (checkout.ts) followed by a count of one
+// checkout's SQL statements, prints a table, writes
 // bench/results.json and reports the issue's goals as MET / NOT MET. Each
 // req/s is shown against the baseline and against its own runtime's
 // GET product of the same run.
@@ -14,6 +16,7 @@ import { rmSync } from "node:fs"
 import { availableParallelism, cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import type { CheckoutConfig, CheckoutResult } from "./checkout.ts"
 import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
 import { killAllNow, startProcess, stopAll } from "./processes.ts"
 import { type Goal, type RunningTarget, type Scenario, targets } from "./targets.ts"
@@ -36,7 +39,39 @@ interface Measured {
   readonly target: string
   readonly scenario: Scenario
   readonly url: string
-  readonly result: LoadResult
+  readonly result: LoadResult | CheckoutResult
+}
+
+const isCheckoutResult = (result: LoadResult | CheckoutResult): result is CheckoutResult => "steps" in result
+
+// The SQL statements of one checkout, counted by
+// runtimes/node/test/CheckoutStatements.ts through the node service graph in
+// a process of its own (a fresh DATA_DIR, the fake PayPal on loopback), as
+// NodeCheckout.test.ts counts them.
+interface StatementCount {
+  readonly total: number
+  readonly byDatabase: Record<string, number>
+  readonly byStep: Record<string, number>
+}
+
+const countStatements = async (): Promise<StatementCount> => {
+  const child = startProcess({
+    name: "checkout statement count",
+    command: node,
+    args: [join(rootDir, "runtimes", "node", "test", "CheckoutStatements.ts")],
+    cwd: rootDir,
+    env: { LOG_LEVEL: "warn" },
+    keepStdout: true
+  })
+  const timer = setTimeout(() => void child.stop(), 60_000)
+  const code = await child.exited
+  clearTimeout(timer)
+  await child.stop()
+  const lastLine = child.stdout().trim().split("\n").at(-1) ?? ""
+  if (code !== 0) throw new Error(`counting a checkout's statements failed (exit ${code}):\n${child.tail()}`)
+  const parsed = JSON.parse(lastLine) as StatementCount
+  if (typeof parsed.total !== "number") throw new Error(`the statement count printed ${lastLine.slice(0, 300)}`)
+  return parsed
 }
 
 // ---- clean-up on every exit path ----
@@ -97,15 +132,22 @@ const preflight = async (urls: ReadonlyArray<string>, step: LoadStep | undefined
   }
 }
 
-const load = async (name: string, config: LoadConfig): Promise<LoadResult> => {
+// autocannon (load.ts) for request scenarios, the buyers' loop (checkout.ts)
+// for the checkout scenario; either prints one LoadResult line.
+const load = async (
+  name: string,
+  config:
+    | { readonly script: "load.ts"; readonly config: LoadConfig }
+    | { readonly script: "checkout.ts"; readonly config: CheckoutConfig }
+): Promise<LoadResult> => {
   const child = startProcess({
     name: `load (${name})`,
     command: node,
-    args: [join(rootDir, "bench", "load.ts"), JSON.stringify(config)],
+    args: [join(rootDir, "bench", config.script), JSON.stringify(config.config)],
     cwd: rootDir,
     keepStdout: true
   })
-  const limitMs = (config.warmup + config.duration + 60) * 1000
+  const limitMs = (config.config.warmup + config.config.duration + 60) * 1000
   const timer = setTimeout(() => {
     process.stderr.write(`bench: load (${name}) still running after ${limitMs} ms, stopping it\n`)
     void child.stop()
@@ -192,18 +234,32 @@ const main = async () => {
   for (const { target, runningTarget } of started) {
     for (const scenario of runningTarget.scenarios) {
       const url = runningTarget.baseUrl + scenario.path
-      const urls = (scenario.connectionPaths ?? [scenario.path]).map((path) => runningTarget.baseUrl + path)
-      await preflight(urls, scenario.steps?.[0])
-      process.stderr.write(
-        `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s at ${connections} connections\n`
-      )
-      const result = await load(scenario.name, {
-        urls,
-        ...(scenario.steps === undefined ? {} : { steps: scenario.steps }),
-        connections,
-        duration,
-        warmup: WARMUP_SEC
-      })
+      let result: LoadResult
+      if (scenario.checkout !== undefined) {
+        process.stderr.write(
+          `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s with ${scenario.checkout.tokens.length} buyers\n`
+        )
+        result = await load(scenario.name, {
+          script: "checkout.ts",
+          config: { baseUrl: runningTarget.baseUrl, ...scenario.checkout, duration, warmup: WARMUP_SEC }
+        })
+      } else {
+        const urls = (scenario.connectionPaths ?? [scenario.path]).map((path) => runningTarget.baseUrl + path)
+        await preflight(urls, scenario.steps?.[0])
+        process.stderr.write(
+          `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s at ${connections} connections\n`
+        )
+        result = await load(scenario.name, {
+          script: "load.ts",
+          config: {
+            urls,
+            ...(scenario.steps === undefined ? {} : { steps: scenario.steps }),
+            connections,
+            duration,
+            warmup: WARMUP_SEC
+          }
+        })
+      }
       if (!runningTarget.alive()) {
         throw new Error(
           `${target.name} died during ${scenario.name}:\n${runningTarget.describeExit() || "(no output)"}`
@@ -227,19 +283,58 @@ const main = async () => {
     return reference === undefined || reference === 0 ? undefined : m.result.requestsPerSecMean / reference
   }
 
+  // A checkout is several requests: its rate is not comparable with a
+  // request's, so its ratio columns stay empty.
   const rows = measured.map((m) => [
     m.scenario.name,
-    m.result.requestsPerSecMean.toFixed(0),
+    isCheckoutResult(m.result) ? `${m.result.requestsPerSecMean.toFixed(1)}*` : m.result.requestsPerSecMean.toFixed(0),
     ms(m.result.latencyMs.p50),
     ms(m.result.latencyMs.p99),
     String(m.result.non2xx),
     String(m.result.errors),
-    percent(ratioOf(m)),
-    percent(productRatioOf(m))
+    isCheckoutResult(m.result) ? "-" : percent(ratioOf(m)),
+    isCheckoutResult(m.result) ? "-" : percent(productRatioOf(m))
   ])
   const verdicts = measured.flatMap((m) =>
     m.scenario.goal === undefined ? [] : [judge(m.scenario.goal, m, ratioOf(m), connections)]
   )
+
+  const checkouts = measured.flatMap((m) => (isCheckoutResult(m.result) ? [{ ...m, result: m.result }] : []))
+  const statements = checkouts.length === 0 ? undefined : await countStatements()
+  const maxStatements = 25
+  const checkoutLines = checkouts.flatMap(({ result, scenario }) => [
+    `* ${scenario.name}: checkouts a second with ${result.buyers} buyers at once; p50/p99 of the whole ` +
+      `checkout (start + approve at the fake PayPal + capture). By step, p50 / p99 ms:`,
+    ...Object.entries(result.steps).map(
+      ([step, p]) =>
+        `    ${step.padEnd(8)} ${ms(p.p50).padStart(8)} / ${ms(p.p99).padStart(8)}` +
+        (step === "prepare" ? "  (cart init, add, address, shipping; not in the checkout's time)" : "")
+    ),
+    ...(result.failedCheckouts + result.errors > 0
+      ? [
+          `    failed checkouts: ${result.failedCheckouts} (HTTP), ${result.errors} (network); first: ${result.firstFailure ?? "?"}`
+        ]
+      : [])
+  ])
+  const statementLines =
+    statements === undefined
+      ? []
+      : [
+          `SQL statements of one checkout on node (start + capture, warm caches; ` +
+            `runtimes/node/test/CheckoutStatements.ts): ${statements.total} = ` +
+            Object.entries(statements.byDatabase)
+              .map(([database, n]) => `${database} ${n}`)
+              .join(", ") +
+            ` (by step: ${Object.entries(statements.byStep)
+              .map(([step, n]) => `${step} ${n}`)
+              .join(", ")})`
+        ]
+  const statementVerdict =
+    statements === undefined
+      ? []
+      : [
+          `  checkout: at most ${maxStatements} SQL statements: ${statements.total <= maxStatements ? "MET" : "NOT MET"} (${statements.total})`
+        ]
 
   const cpuModel = cpus()[0]?.model ?? "unknown CPU"
   process.stdout.write(
@@ -250,6 +345,9 @@ const main = async () => {
       "",
       table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline", "vs GET product"], rows),
       "",
+      ...checkoutLines,
+      ...statementLines,
+      ...(checkoutLines.length + statementLines.length > 0 ? [""] : []),
       ...started.flatMap(({ runningTarget }) => runningTarget.notes ?? []),
       "targets (informative, never fail the run):",
       ...verdicts.map(
@@ -257,6 +355,7 @@ const main = async () => {
           `  ${v.goal}: ${v.met ? "MET" : "NOT MET"} (${percent(v.ratio)} of baseline, p99 ${ms(v.p99Ms)} ms` +
           `${v.note === undefined ? "" : `; ${v.note}`})`
       ),
+      ...statementVerdict,
       ""
     ].join("\n") + "\n"
   )
@@ -275,11 +374,14 @@ const main = async () => {
           target: m.target,
           scenario: m.scenario.name,
           path: m.scenario.path,
-          ratioToBaseline: ratioOf(m) ?? null,
-          ratioToGetProduct: productRatioOf(m) ?? null,
+          ratioToBaseline: isCheckoutResult(m.result) ? null : (ratioOf(m) ?? null),
+          ratioToGetProduct: isCheckoutResult(m.result) ? null : (productRatioOf(m) ?? null),
           ...m.result
         })),
-        goals: verdicts
+        goals: verdicts,
+        ...(statements === undefined
+          ? {}
+          : { checkoutStatements: { ...statements, max: maxStatements, met: statements.total <= maxStatements } })
       },
       null,
       2

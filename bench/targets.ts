@@ -43,6 +43,10 @@ export interface Scenario {
   readonly connectionPaths?: ReadonlyArray<string>
   // When set, the requests each connection repeats on its path (load.ts).
   readonly steps?: ReadonlyArray<LoadStep>
+  // When set, the scenario is full checkouts driven by checkout.ts (one
+  // signed-in buyer per token, each buying one unit of productId again and
+  // again) instead of autocannon: its "req/s" are checkouts a second.
+  readonly checkout?: { readonly tokens: ReadonlyArray<string>; readonly productId: string }
   // The scenario of the same target the others are compared with ("vs GET product").
   readonly reference?: boolean
   readonly goal?: Goal
@@ -190,12 +194,66 @@ const cartScenarios = async (label: string, baseUrl: string, connections: number
   ]
 }
 
+// The checkout scenario's buyers and what they buy: an admin (through
+// ADMIN_SECRET) creates one product with stock no run can sell out
+// (maxStock), then `buyers` users sign up and log in. Every checkout buys one
+// unit of that product, so the buyers share one stock row, as on a sale day.
+const checkoutScenario = async (
+  label: string,
+  baseUrl: string,
+  adminSecret: string,
+  buyers: number
+): Promise<Scenario> => {
+  const password = "bench buyer password"
+  const signup = await fetch(`${baseUrl}/api/auth/admin/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-admin-secret": adminSecret },
+    body: JSON.stringify({ email: "bench-admin@example.com", password, name: "Bench Admin" }),
+    signal: AbortSignal.timeout(10_000)
+  })
+  if (signup.status !== 201) throw new Error(`admin signup: HTTP ${signup.status} ${await signup.text()}`)
+  const login = async (email: string) => {
+    const token = field(await postJson(`${baseUrl}/api/auth/login`, { email, password }), "accessToken")
+    if (typeof token !== "string") throw new Error(`login of ${email} gave no token`)
+    return token
+  }
+  const adminToken = await login("bench-admin@example.com")
+  const created = await fetch(`${baseUrl}/api/admin/products`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({
+      sku: "BENCH-CHECKOUT",
+      title: "Bench checkout widget",
+      price: { amount: 1999, currency: "USD" },
+      stock: 1_000_000_000
+    }),
+    signal: AbortSignal.timeout(10_000)
+  })
+  const product: unknown = await created.json()
+  const productId = field(product, "productId")
+  if (created.status !== 201 || typeof productId !== "string") {
+    throw new Error(`create the checkout product: HTTP ${created.status} ${JSON.stringify(product).slice(0, 300)}`)
+  }
+  const tokens: Array<string> = []
+  for (let i = 0; i < buyers; i++) {
+    const email = `bench-buyer-${i}@example.com`
+    await postJson(`${baseUrl}/api/auth/signup`, { email, password, name: `Bench Buyer ${i}` })
+    tokens.push(await login(email))
+  }
+  return {
+    name: `${label} checkout (start+approve+capture)`,
+    path: "/api/checkout/start -> approve -> /api/checkout/capture",
+    checkout: { tokens, productId }
+  }
+}
+
 const nodeRuntime: Target = {
   name: "node runtime",
   start: async ({ connections, rootDir, tempDir, node }) => {
     const port = await freePort()
     const dataDir = join(tempDir, "node-data")
     await mkdir(dataDir)
+    const adminSecret = randomBytes(16).toString("hex")
     const child = startProcess({
       name: "node runtime",
       command: node,
@@ -206,7 +264,14 @@ const nodeRuntime: Target = {
         HOST: "127.0.0.1",
         DATA_DIR: dataDir,
         JWT_SECRET: randomBytes(32).toString("hex"),
-        LOG_LEVEL: "warn"
+        LOG_LEVEL: "warn",
+        ADMIN_SECRET: adminSecret,
+        // Only the setup's signups and logins hash passwords; no request measured does.
+        PASSWORD_ITERATIONS: "1000",
+        // No PAYPAL_CLIENT_ID: the process serves the fake PayPal itself, on
+        // this loopback port, and its webhooks come back to the same process
+        // (an approval's webhook races the buyer's capture, as PayPal's does).
+        PAYPAL_FAKE_PORT: String(await freePort())
       }
     })
     const baseUrl = `http://127.0.0.1:${port}`
@@ -228,7 +293,9 @@ const nodeRuntime: Target = {
           goal
         },
         { name: "node GET /api/products?limit=20", path: "/api/products?limit=20" },
-        ...(await cartScenarios("node", baseUrl, connections))
+        ...(await cartScenarios("node", baseUrl, connections)),
+        // Last: it leaves thousands of orders behind.
+        await checkoutScenario("node", baseUrl, adminSecret, connections)
       ],
       alive: () => !child.hasExited(),
       describeExit: child.tail,

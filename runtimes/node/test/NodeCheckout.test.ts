@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest"
+import { type CheckoutCount, countInTempDir } from "./CheckoutStatements.ts"
+
+// SQL statements of one full checkout on node (start, the buyer's approval at
+// the fake PayPal, capture), per database and in all, through the service
+// graph `npm start` builds; see CheckoutStatements.ts for what is counted.
+// The issue's goal is at most 25. Measured when this test was written: 32
+// (auth 2, inventory 15, payments 9, fulfillment 2, cart 2, orders 2; start
+// 10, capture 20, authentication 2), so the goal is NOT met yet. The bound
+// asserted is that measured figure, so that a change that makes a checkout
+// cost more fails here with the statements listed; lower it as the count
+// comes down, to 25 at the latest. Where the capture's 20 go: the payment is
+// read 4 times by id after the gateway's read by PayPal order, the hold and
+// its lines twice, the payment updated twice (captured, then settled), and
+// the tax rates read again to empty the cart.
+
+const goal = 25
+const ceiling = 32
+
+const describeStatements = (count: CheckoutCount) =>
+  [
+    `${count.total} statements: ${JSON.stringify(count.byDatabase)} ${JSON.stringify(count.byStep)}`,
+    ...count.statements.map(({ database, sql, step }) => `${step} ${database}: ${sql}`)
+  ].join("\n")
+
+describe("node runtime: SQL statements of a checkout", () => {
+  it(`costs at most ${ceiling} statements for start and capture (the goal: ${goal}), per database and in all`, async () => {
+    const count = await countInTempDir()
+    const detail = describeStatements(count)
+    // Shown in the test output: the figure the bench also reports.
+    console.log(detail)
+    // Every step touches the database it must: the session, the hold and the
+    // payment at start, the hold's commit and the order at capture.
+    expect(count.byStep.authenticate, detail).toBeGreaterThan(0)
+    expect(
+      count.statements.some((s) => s.step === "start" && s.database === "inventory"),
+      detail
+    ).toBe(true)
+    expect(
+      count.statements.some((s) => s.step === "start" && s.database === "payments"),
+      detail
+    ).toBe(true)
+    expect(
+      count.statements.some((s) => s.step === "capture" && s.database === "inventory"),
+      detail
+    ).toBe(true)
+    expect(
+      count.statements.some((s) => s.step === "capture" && s.database === "orders"),
+      detail
+    ).toBe(true)
+    expect(count.total, detail).toBe(Object.values(count.byDatabase).reduce((sum, n) => sum + n, 0))
+    expect(count.total, detail).toBeLessThanOrEqual(ceiling)
+    if (count.total > goal) console.log(`a checkout costs ${count.total} SQL statements; the goal is ${goal}`)
+  })
+})
