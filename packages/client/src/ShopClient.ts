@@ -1,4 +1,4 @@
-import { AdminAuthentication, Authentication, ShopApi } from "@shop/domain/Api"
+import { AdminAuthentication, Authentication, OptionalAuthentication, ShopApi } from "@shop/domain/Api"
 import { Cause, Context, Effect, Exit, Layer } from "effect"
 import { FetchHttpClient, HttpClientRequest } from "effect/http"
 import {
@@ -59,7 +59,9 @@ const bearer = (token: ShopClientOptions["token"]) => {
   }
   return Layer.mergeAll(
     HttpApiMiddleware.layerClient(Authentication, attach),
-    HttpApiMiddleware.layerClient(AdminAuthentication, attach)
+    HttpApiMiddleware.layerClient(AdminAuthentication, attach),
+    // The cart's routes take a guest or a user: with a token, the cart is the user's.
+    HttpApiMiddleware.layerClient(OptionalAuthentication, attach)
   )
 }
 

@@ -109,3 +109,68 @@ describe("the Promise client", () => {
     expect(seen).toEqual([null, null, "Bearer not-a-real-token"])
   })
 })
+
+// The README's quickstart with the Promise client, as a storefront runs it:
+// browse, sign up, fill a cart, check out against the fake PayPal, read the order.
+describe("the Promise client: a whole purchase", () => {
+  it("browses, signs up, checks out against the fake PayPal and reads the order", async () => {
+    let token: string | undefined
+    const client = ShopClient.makePromise({ ...options, token: () => token })
+    const adminEmail = `${unique("seller")}@example.com`
+    await client.auth.adminSignup({
+      headers: { "x-admin-secret": adminSecret },
+      payload: { email: adminEmail, password, name: "Seller" }
+    })
+    token = (await client.auth.login({ payload: { email: adminEmail, password } })).accessToken
+    await client.adminProducts.create({
+      payload: {
+        sku: unique("MUG").toUpperCase(),
+        title: "Quickstart mug",
+        price: { amount: 1500, currency: Currency.make("USD") },
+        stock: 3
+      }
+    })
+    token = undefined
+
+    // Browse as anyone.
+    const page = await client.catalog.list({ query: { q: "Quickstart mug", limit: 1 } })
+    const product = page.items[0]!
+
+    // Sign up, sign in, and fill a cart of one's own.
+    const email = `${unique("buyer")}@example.com`
+    await client.auth.signup({ payload: { email, password, name: "Buyer" } })
+    token = (await client.auth.login({ payload: { email, password } })).accessToken
+    const cart = await client.cart.init({})
+    expect(cart.userId).not.toBeNull()
+    const { cartId } = cart
+    await client.cart.add({ params: { cartId }, payload: { productId: product.productId, quantity: 2 } })
+    await client.cart.address({
+      params: { cartId },
+      payload: {
+        address: {
+          name: "Ada",
+          line1: "500 Congress Ave",
+          city: "Austin",
+          region: "TX",
+          postalCode: "78701",
+          country: "US"
+        }
+      }
+    })
+    const { shippingOptions } = await client.cart.shippingOptions({ params: { cartId } })
+    await client.cart.shipping({ params: { cartId }, payload: { methodId: shippingOptions[0]!.methodId } })
+
+    // Check out: the buyer approves at (fake) PayPal, then the storefront captures.
+    const checkout = await client.checkout.start({ payload: { cartId } })
+    const approved = await shop.paypal.fetch(new Request(checkout.approveUrl, { redirect: "manual" }))
+    expect(approved.status).toBe(302)
+    const paid = await client.checkout.capture({ payload: { paypalOrderId: checkout.paypalOrderId } })
+    expect(paid.status).toBe("paid")
+
+    const order = await client.orders.get({ params: { orderId: paid.orderId } })
+    expect(order.items.map((line) => line.quantity)).toEqual([2])
+    expect(order.summary).toEqual(checkout.summary)
+    expect((await client.orders.list({ query: {} })).total).toBe(1)
+    expect((await client.cart.get({ params: { cartId } })).items).toEqual([])
+  })
+})
