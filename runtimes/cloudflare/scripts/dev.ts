@@ -171,7 +171,7 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
     "COUPON_MAX_BAD_CODES_PER_CART",
     "COUPON_MAX_BAD_CODES_PER_CLIENT"
   ],
-  cart: [...everyWorker, "CART_TTL_SECONDS"],
+  cart: [...everyWorker, "CART_TTL_SECONDS", "CHECKOUT_RECONCILE_GRACE_SECONDS"],
   idempotency: everyWorker,
   orders: everyWorker,
   payments: [...everyWorker, "PAYPAL_TIMEOUT_MS"]

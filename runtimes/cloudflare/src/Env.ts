@@ -82,6 +82,7 @@ export interface CartEnv extends Observability {
   readonly ORDERS_URL?: string
   readonly INTERNAL_SECRET?: string
   readonly CART_TTL_SECONDS?: string
+  readonly CHECKOUT_RECONCILE_GRACE_SECONDS?: string
 }
 
 export interface GatewayEnv extends Observability {
