@@ -9,7 +9,31 @@ import { HoldLineRow, HoldRow, InventoryRepository, LevelRow, type Settlement } 
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
 const decodeHold = Schema.decodeUnknownEffect(HoldRow)
-const decodeLines = Schema.decodeUnknownEffect(Schema.Array(HoldLineRow))
+
+// A hold read with its lines in one statement: the lines come as a JSON
+// array with their positions, and `won` tells a settle whether its token is
+// the hold's.
+const JoinedHoldRow = Schema.Struct({
+  won: Schema.Int,
+  lines: Schema.fromJsonString(
+    Schema.Array(Schema.Struct({ variantId: HoldLineRow.fields.variantId, quantity: Schema.Int, position: Schema.Int }))
+  )
+})
+const decodeJoined = Schema.decodeUnknownEffect(Schema.Array(JoinedHoldRow))
+const holdOfJoined = (row: unknown, lines: (typeof JoinedHoldRow.Type)["lines"]) =>
+  decodeHold({
+    ...(row as object),
+    lines: [...lines]
+      .sort((x, y) => x.position - y.position)
+      .map(({ variantId, quantity }) => ({ variantId, quantity }))
+  })
+// The hold of `holdById`'s rows, with whether this group's token is on it.
+const settledOf = (rows: ReadonlyArray<unknown>) =>
+  Effect.gen(function* () {
+    const [joined] = yield* decodeJoined(rows.slice(0, 1))
+    if (joined === undefined) return { won: false, hold: Option.none<HoldRow>() }
+    return { won: joined.won === 1, hold: Option.some(yield* holdOfJoined(rows[0], joined.lines)) }
+  })
 // Four bound parameters per line, within D1's 100 per statement.
 const linesPerInsert = Math.floor(maxSqlParameters / 4)
 
@@ -38,7 +62,10 @@ const decodeCount = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ coun
 //   holds carrying that token, that is, only for the changes this group won.
 //   A racing commit, release or expiry of the same hold finds it no longer
 //   active, stamps nothing and moves nothing. This needs the group's
-//   atomicity only, not isolation from other groups.
+//   atomicity only, not isolation from other groups. The group ends with a
+//   read of the hold (its lines included, and whether it carries this
+//   group's token), so the caller learns both who won and where the hold now
+//   stands without another round trip.
 // - restock: the same two steps from `committed` to `restocked` (stock goes
 //   back up), so a racing restock finds the hold no longer committed.
 export const layerBatched = Layer.effect(
@@ -79,6 +106,20 @@ export const layerBatched = Layer.effect(
         )
       `
     }
+    // A hold and its lines in one statement (the lines as a JSON array,
+    // ordered here by position: json_group_array's own ORDER BY needs SQLite
+    // 3.44). With a token: whether that token is the hold's, that is, whether
+    // the group that wrote it is the one reading it, which a settle puts at
+    // the end of its group instead of counting stamped rows afterwards.
+    const holdById = (holdId: HoldId, stamp?: string) => sql`
+      SELECT hold_id AS holdId, status, created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt,
+        ${stamp === undefined ? sql.literal("0") : sql`settle_token IS NOT NULL AND settle_token = ${stamp}`} AS won,
+        (
+          SELECT json_group_array(json_object('variantId', variant_id, 'quantity', quantity, 'position', position))
+          FROM hold_lines WHERE hold_lines.hold_id = holds.hold_id
+        ) AS lines
+      FROM holds WHERE hold_id = ${holdId}
+    `
     const stamped = (token: string) =>
       sql`SELECT COUNT(*) AS count FROM holds WHERE settle_token = ${token}`.pipe(
         Effect.flatMap(decodeCount),
@@ -189,29 +230,25 @@ export const layerBatched = Layer.effect(
             )
           ),
       findHold: (holdId) =>
-        Effect.gen(function* () {
-          const rows = yield* sql`
-            SELECT hold_id AS holdId, status, created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt
-            FROM holds WHERE hold_id = ${holdId}
-          `
-          if (rows[0] === undefined) return Option.none()
-          const lines = yield* sql`
-            SELECT variant_id AS variantId, quantity FROM hold_lines WHERE hold_id = ${holdId} ORDER BY position
-          `.pipe(Effect.flatMap(decodeLines))
-          return Option.some(yield* decodeHold({ ...rows[0], lines }))
-        }).pipe(Effect.orDie),
+        holdById(holdId).pipe(
+          Effect.flatMap(settledOf),
+          Effect.map(({ hold }) => hold),
+          Effect.orDie
+        ),
       settle: (holdId: HoldId, to: Settlement, now: number) =>
         Effect.gen(function* () {
           const stamp = yield* token
           const window = to === "expired" ? sql`expires_at <= ${now}` : sql`expires_at > ${now}`
-          yield* batch.run([
+          const results = yield* batch.run([
             sql`
               UPDATE holds SET status = ${to}, settled_at = ${now}, settle_token = ${stamp}
               WHERE hold_id = ${holdId} AND status = 'active' AND ${window}
             `,
-            moveStock(to, stamp, now)
+            moveStock(to, stamp, now),
+            holdById(holdId, stamp)
           ])
-          return (yield* stamped(stamp)) > 0
+          // The group's last statement read the hold as the group left it.
+          return yield* settledOf(results[results.length - 1] ?? [])
         }).pipe(Effect.orDie),
       expireDue: (now, limit) =>
         Effect.gen(function* () {
@@ -234,14 +271,16 @@ export const layerBatched = Layer.effect(
       restock: (holdId: HoldId, now: number) =>
         Effect.gen(function* () {
           const stamp = yield* token
-          yield* batch.run([
+          const results = yield* batch.run([
             sql`
               UPDATE holds SET status = 'restocked', settle_token = ${stamp}
               WHERE hold_id = ${holdId} AND status = 'committed'
             `,
-            moveStock("restocked", stamp, now)
+            moveStock("restocked", stamp, now),
+            holdById(holdId, stamp)
           ])
-          return (yield* stamped(stamp)) > 0
+          // The group's last statement read the hold as the group left it.
+          return yield* settledOf(results[results.length - 1] ?? [])
         }).pipe(Effect.orDie)
     })
   })
