@@ -66,8 +66,8 @@ export class InventoryRepository extends Context.Service<
     // Moves one active hold to `to` and its stock with it (committed: out of
     // stock and reserved; released, expired: out of reserved), atomically.
     // Of racing settlements of one hold exactly one applies; `won` when it
-    // was this one. `hold` is the hold as the settlement left it (whichever
-    // won), none when there is no such hold: read in the same atomic step, so
+    // was this one. `hold` is the hold as it then stands (as this call left
+    // it, or as the one that won did), none when there is no such hold, so
     // the caller needs no read of its own.
     readonly settle: (holdId: HoldId, to: Settlement, now: number) => Effect.Effect<Settled>
     // Expires up to `limit` active holds whose expiry is at or before `now`,

@@ -11,28 +11,23 @@ const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
 const decodeHold = Schema.decodeUnknownEffect(HoldRow)
 
 // A hold read with its lines in one statement: the lines come as a JSON
-// array with their positions, and `won` tells a settle whether its token is
-// the hold's.
+// array with their positions (json_group_array's own ORDER BY needs SQLite
+// 3.44), put in order here.
 const JoinedHoldRow = Schema.Struct({
-  won: Schema.Int,
   lines: Schema.fromJsonString(
     Schema.Array(Schema.Struct({ variantId: HoldLineRow.fields.variantId, quantity: Schema.Int, position: Schema.Int }))
   )
 })
 const decodeJoined = Schema.decodeUnknownEffect(Schema.Array(JoinedHoldRow))
-const holdOfJoined = (row: unknown, lines: (typeof JoinedHoldRow.Type)["lines"]) =>
-  decodeHold({
-    ...(row as object),
-    lines: [...lines]
-      .sort((x, y) => x.position - y.position)
-      .map(({ variantId, quantity }) => ({ variantId, quantity }))
-  })
-// The hold of `holdById`'s rows, with whether this group's token is on it.
-const settledOf = (rows: ReadonlyArray<unknown>) =>
+// The hold of the first of `rows` (read with `holdColumns`), none without one.
+const holdOfRows = (rows: ReadonlyArray<unknown>) =>
   Effect.gen(function* () {
     const [joined] = yield* decodeJoined(rows.slice(0, 1))
-    if (joined === undefined) return { won: false, hold: Option.none<HoldRow>() }
-    return { won: joined.won === 1, hold: Option.some(yield* holdOfJoined(rows[0], joined.lines)) }
+    if (joined === undefined) return Option.none<HoldRow>()
+    const lines = [...joined.lines]
+      .sort((x, y) => x.position - y.position)
+      .map(({ variantId, quantity }) => ({ variantId, quantity }))
+    return Option.some(yield* decodeHold({ ...(rows[0] as object), lines }))
   })
 // Four bound parameters per line, within D1's 100 per statement.
 const linesPerInsert = Math.floor(maxSqlParameters / 4)
@@ -62,10 +57,10 @@ const decodeCount = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ coun
 //   holds carrying that token, that is, only for the changes this group won.
 //   A racing commit, release or expiry of the same hold finds it no longer
 //   active, stamps nothing and moves nothing. This needs the group's
-//   atomicity only, not isolation from other groups. The group ends with a
-//   read of the hold (its lines included, and whether it carries this
-//   group's token), so the caller learns both who won and where the hold now
-//   stands without another round trip.
+//   atomicity only, not isolation from other groups. The change of status
+//   returns the hold (its lines included) when it applied, so the winner
+//   learns that it won and where the hold stands from the group itself; a
+//   loser reads the hold afterwards.
 // - restock: the same two steps from `committed` to `restocked` (stock goes
 //   back up), so a racing restock finds the hold no longer committed.
 export const layerBatched = Layer.effect(
@@ -106,20 +101,25 @@ export const layerBatched = Layer.effect(
         )
       `
     }
-    // A hold and its lines in one statement (the lines as a JSON array,
-    // ordered here by position: json_group_array's own ORDER BY needs SQLite
-    // 3.44). With a token: whether that token is the hold's, that is, whether
-    // the group that wrote it is the one reading it, which a settle puts at
-    // the end of its group instead of counting stamped rows afterwards.
-    const holdById = (holdId: HoldId, stamp?: string) => sql`
-      SELECT hold_id AS holdId, status, created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt,
-        ${stamp === undefined ? sql.literal("0") : sql`settle_token IS NOT NULL AND settle_token = ${stamp}`} AS won,
-        (
-          SELECT json_group_array(json_object('variantId', variant_id, 'quantity', quantity, 'position', position))
-          FROM hold_lines WHERE hold_lines.hold_id = holds.hold_id
-        ) AS lines
-      FROM holds WHERE hold_id = ${holdId}
-    `
+    // A hold and its lines, as one statement's columns: a SELECT's, or the
+    // RETURNING of the conditional UPDATE that settles it.
+    const holdColumns = sql.literal(`
+      hold_id AS holdId, status, created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt, (
+        SELECT json_group_array(json_object('variantId', variant_id, 'quantity', quantity, 'position', position))
+        FROM hold_lines WHERE hold_lines.hold_id = holds.hold_id
+      ) AS lines
+    `)
+    const findHold = (holdId: HoldId) =>
+      sql`SELECT ${holdColumns} FROM holds WHERE hold_id = ${holdId}`.pipe(Effect.flatMap(holdOfRows))
+    // The group's first statement is the conditional change of the hold,
+    // which returns the hold only when it applied, that is, when this group
+    // won; a group that lost reads the hold as the winner left it.
+    const settledBy = (holdId: HoldId, results: ReadonlyArray<ReadonlyArray<unknown>>) =>
+      Effect.gen(function* () {
+        const changed = yield* holdOfRows(results[0] ?? [])
+        if (Option.isSome(changed)) return { won: true, hold: changed }
+        return { won: false, hold: yield* findHold(holdId) }
+      })
     const stamped = (token: string) =>
       sql`SELECT COUNT(*) AS count FROM holds WHERE settle_token = ${token}`.pipe(
         Effect.flatMap(decodeCount),
@@ -229,12 +229,7 @@ export const layerBatched = Layer.effect(
               Effect.as(Effect.logDebug("A reserve group was refused").pipe(Effect.annotateLogs({ error })), false)
             )
           ),
-      findHold: (holdId) =>
-        holdById(holdId).pipe(
-          Effect.flatMap(settledOf),
-          Effect.map(({ hold }) => hold),
-          Effect.orDie
-        ),
+      findHold: (holdId) => Effect.orDie(findHold(holdId)),
       settle: (holdId: HoldId, to: Settlement, now: number) =>
         Effect.gen(function* () {
           const stamp = yield* token
@@ -243,12 +238,11 @@ export const layerBatched = Layer.effect(
             sql`
               UPDATE holds SET status = ${to}, settled_at = ${now}, settle_token = ${stamp}
               WHERE hold_id = ${holdId} AND status = 'active' AND ${window}
+              RETURNING ${holdColumns}
             `,
-            moveStock(to, stamp, now),
-            holdById(holdId, stamp)
+            moveStock(to, stamp, now)
           ])
-          // The group's last statement read the hold as the group left it.
-          return yield* settledOf(results[results.length - 1] ?? [])
+          return yield* settledBy(holdId, results)
         }).pipe(Effect.orDie),
       expireDue: (now, limit) =>
         Effect.gen(function* () {
@@ -275,12 +269,11 @@ export const layerBatched = Layer.effect(
             sql`
               UPDATE holds SET status = 'restocked', settle_token = ${stamp}
               WHERE hold_id = ${holdId} AND status = 'committed'
+              RETURNING ${holdColumns}
             `,
-            moveStock("restocked", stamp, now),
-            holdById(holdId, stamp)
+            moveStock("restocked", stamp, now)
           ])
-          // The group's last statement read the hold as the group left it.
-          return yield* settledOf(results[results.length - 1] ?? [])
+          return yield* settledBy(holdId, results)
         }).pipe(Effect.orDie)
     })
   })
