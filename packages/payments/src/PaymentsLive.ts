@@ -405,20 +405,13 @@ export const layerNoDeps = Layer.effect(
     })
 
     // Once: the first settlement's time and order stay, so a repeat (a racing
-    // capture, the next reconciliation pass) writes nothing.
+    // capture, the next reconciliation pass) writes nothing. The store does
+    // it in one conditional statement (settled only if not yet), which moves
+    // the version on like any change.
     const settle = Effect.fn("Payments.settle")(function* (input: SettlePaymentInput) {
-      return yield* change(input.paymentId, (payment, at) =>
-        Effect.succeed(
-          payment.settledAt !== undefined
-            ? payment
-            : {
-                ...payment,
-                settledAt: at,
-                ...(input.orderId !== undefined ? { orderId: input.orderId } : {}),
-                updatedAt: at
-              }
-        )
-      )
+      const settled = yield* repo.settle(input.paymentId, input.orderId, yield* Clock.currentTimeMillis)
+      if (Option.isNone(settled)) return yield* new PaymentNotFound({})
+      return settled.value.payment
     })
 
     const recordEvent = Effect.fn("Payments.recordEvent")(function* (input: RecordEventInput) {

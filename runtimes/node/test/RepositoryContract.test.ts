@@ -1444,6 +1444,46 @@ for (const kind of ["memory", "sql"] as const) {
         assert.deepStrictEqual(ids(yield* repo.listUnsettled(1_001, 10)), [])
       }).pipe(provide)
     )
+
+    it.effect("settle: once, with its order or without, moving the version on; racing settles leave the first", () =>
+      Effect.gen(function* () {
+        const repo = yield* PaymentsRepository
+        for (const n of [1, 2, 3]) yield* repo.insert(paymentRecord(n))
+        const withOrder = {
+          ...paymentRecord(1),
+          settledAt: paymentAt(9_000),
+          orderId: "ord_contract1",
+          updatedAt: paymentAt(9_000)
+        }
+        assert.deepStrictEqual(
+          yield* repo.settle(paymentIdOf(1), "ord_contract1", 9_000),
+          Option.some({ payment: withOrder, version: 2 })
+        )
+        // Settled already: nothing changes, the first settlement answers.
+        assert.deepStrictEqual(
+          yield* repo.settle(paymentIdOf(1), "ord_other", 9_500),
+          Option.some({ payment: withOrder, version: 2 })
+        )
+        // A change computed before the settlement loses its compare-and-set.
+        assert.isFalse(yield* repo.replace({ ...paymentRecord(1), status: "failed" }, 1))
+        // Without an order (an abandoned checkout) an order already noted stays.
+        const noted = { ...paymentRecord(2), orderId: "ord_contract2", updatedAt: paymentAt(8_000) }
+        assert.isTrue(yield* repo.replace(noted, 1))
+        assert.deepStrictEqual(
+          yield* repo.settle(paymentIdOf(2), undefined, 9_001),
+          Option.some({ payment: { ...noted, settledAt: paymentAt(9_001), updatedAt: paymentAt(9_001) }, version: 3 })
+        )
+        assert.isTrue(Option.isNone(yield* repo.settle(paymentIdOf(9), undefined, 9_000)))
+        const racing = yield* Effect.all(
+          Array.from({ length: 20 }, (_, i) => repo.settle(paymentIdOf(3), `ord_race${i}`, 10_000 + i)),
+          { concurrency: "unbounded" }
+        )
+        const final = Option.getOrThrow(yield* repo.find(paymentIdOf(3)))
+        assert.strictEqual(final.version, 2)
+        assert.isTrue(racing.every((answer) => Option.getOrThrow(answer).payment.orderId === final.payment.orderId))
+        assert.strictEqual((yield* repo.listUnsettled(20_000, 10)).length, 0)
+      }).pipe(provide)
+    )
   })
 }
 
