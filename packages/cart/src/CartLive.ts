@@ -269,10 +269,15 @@ export const layer = Layer.effect(
             )
           if (shippingMethod === null) draft.methodId = null
         }
-        taxRate = yield* fulfillment.taxRateFor({
-          country: address.country,
-          ...(address.region !== undefined ? { region: address.region } : {})
-        })
+        // Nothing to tax (an emptied cart, free shipping): the tax is 0
+        // whatever the rate, so the rate is not asked for.
+        const taxable = discounted.some((amount) => amount !== 0) || (shippingMethod?.cost.amount ?? 0) !== 0
+        if (taxable) {
+          taxRate = yield* fulfillment.taxRateFor({
+            country: address.country,
+            ...(address.region !== undefined ? { region: address.region } : {})
+          })
+        }
       }
       const shipping = shippingMethod?.cost.amount ?? 0
       const tax = Summary.tax(discounted, shipping, taxRate)
@@ -654,6 +659,10 @@ export const layer = Layer.effect(
               // back now rather than at expiry. Its payment is settled by the
               // reconciliation pass (a capture finds the hold gone).
               if ((yield* releaseHold(previous.reservationId)) === "committed") return startedOf(previous)
+              // The cart forgets it now, whatever happens to this start: a
+              // capture trusts a pending checkout's hold to be active until
+              // its expiry, so no cart names a hold it has released.
+              yield* closeCheckout(record, previous.reservationId, false)
             }
           }
 
@@ -813,8 +822,13 @@ export const layer = Layer.effect(
       const record = yield* findRecord(input.cartId)
       const pending = record?.pending?.reservationId === reservationId ? record.pending : undefined
 
-      const existing = yield* orders.findByReservation({ reservationId })
-      if (existing !== null) return yield* finish(payment, existing, record)
+      // Orders are made only from a recorded capture (below, or by the
+      // reconciliation pass through this same path), and a capture is never
+      // taken off a payment: without one there is no order to look for.
+      if (payment.captures.length > 0) {
+        const existing = yield* orders.findByReservation({ reservationId })
+        if (existing !== null) return yield* finish(payment, existing, record)
+      }
 
       if (payment.captures.length === 0) {
         if (payment.status === "failed") {
@@ -822,12 +836,21 @@ export const layer = Layer.effect(
           yield* abandon(payment, record)
           return yield* new PaymentFailed({ details: { step, reason } })
         }
-        // Nothing is charged for stock that is no longer held.
-        const hold = yield* holdOf(reservationId)
+        // Nothing is charged for stock that is no longer held. While the cart
+        // still holds this checkout and its time is not up, the hold is
+        // active without asking inventory: a hold leaves `active` only by
+        // expiring (time), by a release, which happens when the cart changes
+        // (and forgets the checkout) or the checkout is abandoned (the
+        // payment is failed first, handled above), or by the commit that
+        // follows this capture. If it is gone anyway (released out of band,
+        // clocks apart), the commit below refuses and the money goes back.
         const now = yield* Clock.currentTimeMillis
-        if (Option.isNone(hold) || hold.value.status !== "active" || Date.parse(hold.value.expiresAt) <= now) {
-          yield* giveUp(payment, record, "hold", "The hold was gone before the capture")
-          return yield* holdGone(reservationId, hold)
+        if (pending === undefined || pending.expiresAtMillis <= now) {
+          const hold = yield* holdOf(reservationId)
+          if (Option.isNone(hold) || hold.value.status !== "active" || Date.parse(hold.value.expiresAt) <= now) {
+            yield* giveUp(payment, record, "hold", "The hold was gone before the capture")
+            return yield* holdGone(reservationId, hold)
+          }
         }
         if (pending === undefined) {
           const reason = "The cart no longer holds this checkout"

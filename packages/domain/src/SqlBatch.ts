@@ -5,11 +5,15 @@ import { SqlClient, type SqlError, type Statement } from "effect/sql"
 // transactions, so repositories never call `withTransaction` themselves: they
 // hand the whole group to this service, which each runtime implements with
 // what its database offers (a transaction on SQLite, a batch on D1). Both give
-// the same effect: all statements apply, or none.
+// the same effect: all statements apply, or none. Each statement's rows come
+// back in order (both stores answer them), so a group may end with a read of
+// what it wrote, seen inside the same atomic unit, at no extra round trip.
 export class SqlBatch extends Context.Service<
   SqlBatch,
   {
-    readonly run: (statements: ReadonlyArray<Statement.Statement<unknown>>) => Effect.Effect<void, SqlError.SqlError>
+    readonly run: (
+      statements: ReadonlyArray<Statement.Statement<unknown>>
+    ) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError>
   }
 >()("@shop/domain/SqlBatch") {
   static readonly layerTransaction = Layer.effect(
@@ -17,8 +21,7 @@ export class SqlBatch extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       return SqlBatch.of({
-        run: (statements) =>
-          sql.withTransaction(Effect.forEach(statements, (statement) => statement, { discard: true }))
+        run: (statements) => sql.withTransaction(Effect.forEach(statements, (statement) => statement))
       })
     })
   )

@@ -151,23 +151,26 @@ export const layer = Layer.effect(
     // An active hold past its expiry is expired by whoever meets it first:
     // the sweep, or a commit, release or read of that hold. Then it reads as
     // what it is, and its stock is back, without waiting for the next sweep.
-    const current = Effect.fnUntraced(function* (holdId: HoldId) {
-      const found = yield* repo.findHold(holdId)
-      if (Option.isNone(found)) return Option.none<HoldRow>()
+    const expiredIfDue = Effect.fnUntraced(function* (holdId: HoldId, found: Option.Option<HoldRow>) {
+      if (Option.isNone(found)) return found
       const now = yield* Clock.currentTimeMillis
       if (found.value.status !== "active" || found.value.expiresAt > now) return found
-      yield* repo.settle(holdId, "expired", now)
-      return yield* repo.findHold(holdId)
+      return (yield* repo.settle(holdId, "expired", now)).hold
+    })
+
+    const current = Effect.fnUntraced(function* (holdId: HoldId) {
+      return yield* expiredIfDue(holdId, yield* repo.findHold(holdId))
     })
 
     // Moves the hold to `to` unless something else moved it first, then
     // answers with where it is now: whichever settlement won (`settle` never
-    // moves a hold twice). Still active and not due means the hold was being
-    // placed as the settle ran, so it is settled once more.
+    // moves a hold twice, and reads the hold back in the same atomic step).
+    // Still active and not due means the hold was being placed as the settle
+    // ran, so it is settled once more.
     const settleAndRead = Effect.fnUntraced(function* (holdId: HoldId, to: Settlement) {
       for (let attempt = 0; attempt < 2; attempt++) {
-        yield* repo.settle(holdId, to, yield* Clock.currentTimeMillis)
-        const hold = yield* current(holdId)
+        const settled = yield* repo.settle(holdId, to, yield* Clock.currentTimeMillis)
+        const hold = yield* expiredIfDue(holdId, settled.hold)
         if (Option.isNone(hold)) return yield* new HoldNotFound({})
         if (hold.value.status !== "active") return hold.value
       }
@@ -256,8 +259,8 @@ export const layer = Layer.effect(
     // caller answers the hold as it then is. A hold that is not committed
     // (still active, released, expired, or restocked already) is left as it is.
     const restock = Effect.fn("Inventory.restock")(function* (input: { holdId: HoldId }) {
-      yield* repo.restock(input.holdId, yield* Clock.currentTimeMillis)
-      const hold = yield* current(input.holdId)
+      const restocked = yield* repo.restock(input.holdId, yield* Clock.currentTimeMillis)
+      const hold = yield* expiredIfDue(input.holdId, restocked.hold)
       if (Option.isNone(hold)) return yield* new HoldNotFound({})
       return toHold(hold.value)
     })

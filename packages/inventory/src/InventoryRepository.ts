@@ -23,6 +23,12 @@ export type HoldRow = typeof HoldRow.Type
 // expiry; `expired` only from it on.
 export type Settlement = "committed" | "released" | "expired"
 
+// What a settle or restock did, and the hold as it stands after it.
+export interface Settled {
+  readonly won: boolean
+  readonly hold: Option.Option<HoldRow>
+}
+
 // Each method is one atomic step. Changes of stock are conditional updates
 // (`stock >= reserved` checked and written together), never read-then-write.
 export class InventoryRepository extends Context.Service<
@@ -59,17 +65,19 @@ export class InventoryRepository extends Context.Service<
     readonly findHold: (holdId: HoldId) => Effect.Effect<Option.Option<HoldRow>>
     // Moves one active hold to `to` and its stock with it (committed: out of
     // stock and reserved; released, expired: out of reserved), atomically.
-    // Of racing settlements of one hold exactly one applies; true when it was
-    // this one.
-    readonly settle: (holdId: HoldId, to: Settlement, now: number) => Effect.Effect<boolean>
+    // Of racing settlements of one hold exactly one applies; `won` when it
+    // was this one. `hold` is the hold as it then stands (as this call left
+    // it, or as the one that won did), none when there is no such hold, so
+    // the caller needs no read of its own.
+    readonly settle: (holdId: HoldId, to: Settlement, now: number) => Effect.Effect<Settled>
     // Expires up to `limit` active holds whose expiry is at or before `now`,
     // oldest first, returning their stock; how many it expired.
     readonly expireDue: (now: number, limit: number) => Effect.Effect<number>
     // Puts a committed hold's lines back into stock and marks it `restocked`,
     // atomically (a variant removed meanwhile has no row to put them in).
     // Only from `committed`, so of racing restocks of one hold exactly one
-    // applies; true when it was this one. `settledAt` stays when the hold
-    // left `active`.
-    readonly restock: (holdId: HoldId, now: number) => Effect.Effect<boolean>
+    // applies; `won` when it was this one, and `hold` as `settle` answers it.
+    // `settledAt` stays when the hold left `active`.
+    readonly restock: (holdId: HoldId, now: number) => Effect.Effect<Settled>
   }
 >()("@shop/inventory/InventoryRepository") {}

@@ -30,6 +30,12 @@ export const layer = Layer.sync(InventoryRepository, () => {
     if (to === "committed") adjustHeld(hold, -1, -1, now)
     else adjustHeld(hold, 0, -1, now)
   }
+  // A copy, so that callers never hold the store's own rows.
+  const copyOf = (holdId: HoldId) =>
+    Option.map(Option.fromNullishOr(holds.get(holdId)), (hold) => ({
+      ...hold,
+      lines: hold.lines.map((line) => ({ ...line }))
+    }))
   const write = (variantId: VariantId, stock: number, now: number) => {
     const row = levels.get(variantId)
     if (!row || stock < row.reserved || stock < 0 || stock > maxStock) return Option.none<LevelRow>()
@@ -95,20 +101,14 @@ export const layer = Layer.sync(InventoryRepository, () => {
         adjustHeld(row, 0, 1, hold.createdAt)
         return true
       }),
-    findHold: (holdId) =>
-      Effect.sync(() =>
-        Option.map(Option.fromNullishOr(holds.get(holdId)), (hold) => ({
-          ...hold,
-          lines: hold.lines.map((line) => ({ ...line }))
-        }))
-      ),
+    findHold: (holdId) => Effect.sync(() => copyOf(holdId)),
     settle: (holdId, to, now) =>
       Effect.sync(() => {
         const hold = holds.get(holdId)
-        if (hold === undefined || hold.status !== "active") return false
-        if ((to === "expired") !== hold.expiresAt <= now) return false
+        if (hold === undefined || hold.status !== "active") return { won: false, hold: copyOf(holdId) }
+        if ((to === "expired") !== hold.expiresAt <= now) return { won: false, hold: copyOf(holdId) }
         settleNow(hold, to, now)
-        return true
+        return { won: true, hold: copyOf(holdId) }
       }),
     expireDue: (now, limit) =>
       Effect.sync(() => {
@@ -122,10 +122,10 @@ export const layer = Layer.sync(InventoryRepository, () => {
     restock: (holdId, now) =>
       Effect.sync(() => {
         const hold = holds.get(holdId)
-        if (hold === undefined || hold.status !== "committed") return false
+        if (hold === undefined || hold.status !== "committed") return { won: false, hold: copyOf(holdId) }
         holds.set(holdId, { ...hold, status: "restocked" })
         adjustHeld(hold, 1, 0, now)
-        return true
+        return { won: true, hold: copyOf(holdId) }
       })
   })
 })

@@ -9,7 +9,26 @@ import { HoldLineRow, HoldRow, InventoryRepository, LevelRow, type Settlement } 
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
 const decodeHold = Schema.decodeUnknownEffect(HoldRow)
-const decodeLines = Schema.decodeUnknownEffect(Schema.Array(HoldLineRow))
+
+// A hold read with its lines in one statement: the lines come as a JSON
+// array with their positions (json_group_array's own ORDER BY needs SQLite
+// 3.44), put in order here.
+const JoinedHoldRow = Schema.Struct({
+  lines: Schema.fromJsonString(
+    Schema.Array(Schema.Struct({ variantId: HoldLineRow.fields.variantId, quantity: Schema.Int, position: Schema.Int }))
+  )
+})
+const decodeJoined = Schema.decodeUnknownEffect(Schema.Array(JoinedHoldRow))
+// The hold of the first of `rows` (read with `holdColumns`), none without one.
+const holdOfRows = (rows: ReadonlyArray<unknown>) =>
+  Effect.gen(function* () {
+    const [joined] = yield* decodeJoined(rows.slice(0, 1))
+    if (joined === undefined) return Option.none<HoldRow>()
+    const lines = [...joined.lines]
+      .sort((x, y) => x.position - y.position)
+      .map(({ variantId, quantity }) => ({ variantId, quantity }))
+    return Option.some(yield* decodeHold({ ...(rows[0] as object), lines }))
+  })
 // Four bound parameters per line, within D1's 100 per statement.
 const linesPerInsert = Math.floor(maxSqlParameters / 4)
 
@@ -38,7 +57,10 @@ const decodeCount = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ coun
 //   holds carrying that token, that is, only for the changes this group won.
 //   A racing commit, release or expiry of the same hold finds it no longer
 //   active, stamps nothing and moves nothing. This needs the group's
-//   atomicity only, not isolation from other groups.
+//   atomicity only, not isolation from other groups. The change of status
+//   returns the hold (its lines included) when it applied, so the winner
+//   learns that it won and where the hold stands from the group itself; a
+//   loser reads the hold afterwards.
 // - restock: the same two steps from `committed` to `restocked` (stock goes
 //   back up), so a racing restock finds the hold no longer committed.
 export const layerBatched = Layer.effect(
@@ -79,6 +101,25 @@ export const layerBatched = Layer.effect(
         )
       `
     }
+    // A hold and its lines, as one statement's columns: a SELECT's, or the
+    // RETURNING of the conditional UPDATE that settles it.
+    const holdColumns = sql.literal(`
+      hold_id AS holdId, status, created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt, (
+        SELECT json_group_array(json_object('variantId', variant_id, 'quantity', quantity, 'position', position))
+        FROM hold_lines WHERE hold_lines.hold_id = holds.hold_id
+      ) AS lines
+    `)
+    const findHold = (holdId: HoldId) =>
+      sql`SELECT ${holdColumns} FROM holds WHERE hold_id = ${holdId}`.pipe(Effect.flatMap(holdOfRows))
+    // The group's first statement is the conditional change of the hold,
+    // which returns the hold only when it applied, that is, when this group
+    // won; a group that lost reads the hold as the winner left it.
+    const settledBy = (holdId: HoldId, results: ReadonlyArray<ReadonlyArray<unknown>>) =>
+      Effect.gen(function* () {
+        const changed = yield* holdOfRows(results[0] ?? [])
+        if (Option.isSome(changed)) return { won: true, hold: changed }
+        return { won: false, hold: yield* findHold(holdId) }
+      })
     const stamped = (token: string) =>
       sql`SELECT COUNT(*) AS count FROM holds WHERE settle_token = ${token}`.pipe(
         Effect.flatMap(decodeCount),
@@ -188,30 +229,20 @@ export const layerBatched = Layer.effect(
               Effect.as(Effect.logDebug("A reserve group was refused").pipe(Effect.annotateLogs({ error })), false)
             )
           ),
-      findHold: (holdId) =>
-        Effect.gen(function* () {
-          const rows = yield* sql`
-            SELECT hold_id AS holdId, status, created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt
-            FROM holds WHERE hold_id = ${holdId}
-          `
-          if (rows[0] === undefined) return Option.none()
-          const lines = yield* sql`
-            SELECT variant_id AS variantId, quantity FROM hold_lines WHERE hold_id = ${holdId} ORDER BY position
-          `.pipe(Effect.flatMap(decodeLines))
-          return Option.some(yield* decodeHold({ ...rows[0], lines }))
-        }).pipe(Effect.orDie),
+      findHold: (holdId) => Effect.orDie(findHold(holdId)),
       settle: (holdId: HoldId, to: Settlement, now: number) =>
         Effect.gen(function* () {
           const stamp = yield* token
           const window = to === "expired" ? sql`expires_at <= ${now}` : sql`expires_at > ${now}`
-          yield* batch.run([
+          const results = yield* batch.run([
             sql`
               UPDATE holds SET status = ${to}, settled_at = ${now}, settle_token = ${stamp}
               WHERE hold_id = ${holdId} AND status = 'active' AND ${window}
+              RETURNING ${holdColumns}
             `,
             moveStock(to, stamp, now)
           ])
-          return (yield* stamped(stamp)) > 0
+          return yield* settledBy(holdId, results)
         }).pipe(Effect.orDie),
       expireDue: (now, limit) =>
         Effect.gen(function* () {
@@ -234,14 +265,15 @@ export const layerBatched = Layer.effect(
       restock: (holdId: HoldId, now: number) =>
         Effect.gen(function* () {
           const stamp = yield* token
-          yield* batch.run([
+          const results = yield* batch.run([
             sql`
               UPDATE holds SET status = 'restocked', settle_token = ${stamp}
               WHERE hold_id = ${holdId} AND status = 'committed'
+              RETURNING ${holdColumns}
             `,
             moveStock("restocked", stamp, now)
           ])
-          return (yield* stamped(stamp)) > 0
+          return yield* settledBy(holdId, results)
         }).pipe(Effect.orDie)
     })
   })

@@ -29,7 +29,7 @@ import {
 } from "@shop/domain/Payments"
 import { type Capture, type CaptureResult, PaymentProvider } from "./PaymentProvider.ts"
 import { Payments } from "./Payments.ts"
-import { PaymentsRepository } from "./PaymentsRepository.ts"
+import { PaymentsRepository, type StoredPayment } from "./PaymentsRepository.ts"
 import * as PaymentsRepositoryMemory from "./PaymentsRepositoryMemory.ts"
 
 interface Issue {
@@ -111,14 +111,26 @@ export const layerNoDeps = Layer.effect(
     // back only if nothing else changed it meanwhile (a compare-and-set on its
     // version, one statement on every store). A change that loses is decided
     // again on the payment as the winner left it. `apply` answers the payment
-    // itself when there is nothing to write.
-    const change = <E>(paymentId: PaymentId, apply: (payment: Payment, at: string) => Effect.Effect<Payment, E>) =>
+    // itself when there is nothing to write. A caller that has just read the
+    // payment passes what it read as the first attempt's: a write decided on
+    // it lands only if nothing wrote since (the compare-and-set), and
+    // "nothing to write" is not answered from it but decided again on a
+    // fresh read, so this saves a read and answers nothing stale.
+    const change = <E>(
+      paymentId: PaymentId,
+      apply: (payment: Payment, at: string) => Effect.Effect<Payment, E>,
+      read?: StoredPayment
+    ) =>
       Effect.gen(function* () {
         for (let attempt = 0; attempt < maxAttempts; attempt++) {
-          const found = yield* load(paymentId)
+          const given = attempt === 0 ? read : undefined
+          const found = given ?? (yield* load(paymentId))
           const at = iso(yield* Clock.currentTimeMillis)
           const next = yield* apply(found.payment, at)
-          if (next === found.payment) return next
+          if (next === found.payment) {
+            if (given === undefined) return next
+            continue
+          }
           if (yield* repo.replace(next, found.version)) return next
         }
         return yield* new UpdateConflict({})
@@ -203,18 +215,21 @@ export const layerNoDeps = Layer.effect(
     // checkout marked failed while this capture was in flight becomes
     // captured anyway, keeping its failure: the money moved, so the record
     // must say so for the refund that follows.
-    const recordCapture = (paymentId: PaymentId, capture: CaptureResult) =>
-      change(paymentId, (payment, at) =>
-        Effect.succeed(
-          payment.captures.length > 0
-            ? payment
-            : {
-                ...payment,
-                status: "captured" as const,
-                captures: [{ captureId: capture.captureId, amount: capture.amount, at }],
-                updatedAt: at
-              }
-        )
+    const recordCapture = (paymentId: PaymentId, capture: CaptureResult, read?: StoredPayment) =>
+      change(
+        paymentId,
+        (payment, at) =>
+          Effect.succeed(
+            payment.captures.length > 0
+              ? payment
+              : {
+                  ...payment,
+                  status: "captured" as const,
+                  captures: [{ captureId: capture.captureId, amount: capture.amount, at }],
+                  updatedAt: at
+                }
+          ),
+        read
       )
 
     // At most one capture, however many calls race: the provider capture
@@ -223,7 +238,8 @@ export const layerNoDeps = Layer.effect(
     // made by another request reads it from the order; the record is a
     // compare-and-set that adds a capture only to a payment without one.
     const capture = Effect.fn("Payments.capture")(function* (input: CapturePaymentInput) {
-      const { payment } = yield* load(input.paymentId)
+      const stored = yield* load(input.paymentId)
+      const { payment } = stored
       if (payment.captures.length > 0) return payment
       if (payment.status === "failed" && payment.failure !== undefined) {
         // No new capture for an abandoned checkout, but one that happened
@@ -235,7 +251,7 @@ export const layerNoDeps = Layer.effect(
           Effect.catchTag("ProviderOrderNotFound", (error) => Effect.die(error))
         )
         if (Option.isNone(happened)) return yield* new PaymentFailed({ details: { step, reason } })
-        return yield* recordCapture(payment.paymentId, happened.value)
+        return yield* recordCapture(payment.paymentId, happened.value, stored)
       }
       const found: Option.Option<CaptureResult> = yield* provider
         .captureOrder({ providerOrderId: payment.providerOrderId, requestId: captureRequestId(payment.paymentId) })
@@ -268,7 +284,8 @@ export const layerNoDeps = Layer.effect(
       if (!taken(found.value)) {
         return yield* new PaymentDeclined({ details: { issue: `CAPTURE_${found.value.status}` } })
       }
-      return yield* recordCapture(payment.paymentId, found.value)
+      // Recorded on the payment as read above, unless it changed meanwhile.
+      return yield* recordCapture(payment.paymentId, found.value, stored)
     })
 
     const exceeds = (payment: Payment, requested: Money) =>
@@ -283,7 +300,8 @@ export const layerNoDeps = Layer.effect(
     // per requestId: at the provider (its request id derives from it) and in
     // the record (a refund with that requestId is recorded once).
     const refundOnce = Effect.fnUntraced(function* (input: RefundPaymentInput) {
-      const { payment } = yield* load(input.paymentId)
+      const stored = yield* load(input.paymentId)
+      const { payment } = stored
       if (payment.refunds.some((recorded) => recorded.requestId === input.requestId)) return payment
       const currency = payment.amount.currency
       if (input.amount !== undefined) {
@@ -325,26 +343,30 @@ export const layerNoDeps = Layer.effect(
         })
       }
       // The money moved: it is recorded whatever else landed meanwhile.
-      return yield* change(payment.paymentId, (current, at) => {
-        if (current.refunds.some((recorded) => recorded.requestId === input.requestId)) return Effect.succeed(current)
-        const refunds = [
-          ...current.refunds,
-          {
-            refundId: given.refundId,
-            amount: given.amount ?? requested,
-            at,
-            reason: input.reason,
-            requestId: input.requestId
-          }
-        ]
-        const refunded = refunds.reduce((total, entry) => total + entry.amount.amount, 0)
-        return Effect.succeed({
-          ...current,
-          status: refunded >= capturedOf(current).amount ? ("refunded" as const) : ("partially_refunded" as const),
-          refunds,
-          updatedAt: at
-        })
-      })
+      return yield* change(
+        payment.paymentId,
+        (current, at) => {
+          if (current.refunds.some((recorded) => recorded.requestId === input.requestId)) return Effect.succeed(current)
+          const refunds = [
+            ...current.refunds,
+            {
+              refundId: given.refundId,
+              amount: given.amount ?? requested,
+              at,
+              reason: input.reason,
+              requestId: input.requestId
+            }
+          ]
+          const refunded = refunds.reduce((total, entry) => total + entry.amount.amount, 0)
+          return Effect.succeed({
+            ...current,
+            status: refunded >= capturedOf(current).amount ? ("refunded" as const) : ("partially_refunded" as const),
+            refunds,
+            updatedAt: at
+          })
+        },
+        stored
+      )
     })
 
     const refund = Effect.fn("Payments.refund")(function* (input: RefundPaymentInput) {
@@ -383,20 +405,13 @@ export const layerNoDeps = Layer.effect(
     })
 
     // Once: the first settlement's time and order stay, so a repeat (a racing
-    // capture, the next reconciliation pass) writes nothing.
+    // capture, the next reconciliation pass) writes nothing. The store does
+    // it in one conditional statement (settled only if not yet), which moves
+    // the version on like any change.
     const settle = Effect.fn("Payments.settle")(function* (input: SettlePaymentInput) {
-      return yield* change(input.paymentId, (payment, at) =>
-        Effect.succeed(
-          payment.settledAt !== undefined
-            ? payment
-            : {
-                ...payment,
-                settledAt: at,
-                ...(input.orderId !== undefined ? { orderId: input.orderId } : {}),
-                updatedAt: at
-              }
-        )
-      )
+      const settled = yield* repo.settle(input.paymentId, input.orderId, yield* Clock.currentTimeMillis)
+      if (Option.isNone(settled)) return yield* new PaymentNotFound({})
+      return settled.value.payment
     })
 
     const recordEvent = Effect.fn("Payments.recordEvent")(function* (input: RecordEventInput) {

@@ -27,6 +27,17 @@ export class PaymentsRepository extends Context.Service<
     // `version`, which then becomes version + 1. False, and nothing written,
     // when another change landed first or there is no such payment.
     readonly replace: (payment: Payment, version: number) => Effect.Effect<boolean>
+    // Settles the payment at `at` (epoch milliseconds), with its order when
+    // one is given (otherwise its order stays as it is), unless it is settled
+    // already: one conditional statement that also moves the version on, so
+    // a change computed before it loses its compare-and-set. Answers the
+    // payment as it then stands (settled by this call or before); none when
+    // there is no such payment.
+    readonly settle: (
+      paymentId: PaymentId,
+      orderId: string | undefined,
+      at: number
+    ) => Effect.Effect<Option.Option<StoredPayment>>
     // Payments without `settledAt` created before `createdBeforeMillis`
     // (epoch milliseconds), oldest first (then by id), at most `limit`.
     readonly listUnsettled: (createdBeforeMillis: number, limit: number) => Effect.Effect<ReadonlyArray<Payment>>

@@ -52,6 +52,23 @@ export const layer = Layer.sync(PaymentsRepository, () => {
         })
         return true
       }),
+    settle: (paymentId, orderId, at) =>
+      Effect.sync(() => {
+        const current = payments.get(paymentId)
+        if (current === undefined || current.payment.settledAt !== undefined) return Option.fromNullishOr(current)
+        const iso = new Date(at).toISOString()
+        const next: StoredPayment = {
+          payment: {
+            ...current.payment,
+            settledAt: iso,
+            ...(orderId !== undefined ? { orderId } : {}),
+            updatedAt: iso
+          },
+          version: current.version + 1
+        }
+        payments.set(paymentId, next)
+        return Option.some(next)
+      }),
     listUnsettled: (createdBeforeMillis, limit) =>
       Effect.sync(() =>
         [...payments.values()]

@@ -135,6 +135,19 @@ export const layer = Layer.effect(
           Effect.map((updated) => updated.length > 0),
           Effect.orDie
         ),
+      // Once: only an unsettled payment changes, so of racing settlements the
+      // first stays; the others read it as it left the payment.
+      settle: (paymentId, orderId, at) =>
+        Effect.gen(function* () {
+          const settled = yield* one(sql`
+            UPDATE payments SET settled_at = ${at}, order_id = COALESCE(${orderId ?? null}, order_id),
+              updated_at = ${at}, version = version + 1
+            WHERE payment_id = ${paymentId} AND settled_at IS NULL
+            RETURNING ${columns}
+          `)
+          if (Option.isSome(settled)) return settled
+          return yield* one(sql`SELECT ${columns} FROM payments WHERE payment_id = ${paymentId}`)
+        }),
       // The partial index payments_unsettled answers this in order.
       listUnsettled: (createdBeforeMillis, limit) =>
         sql`

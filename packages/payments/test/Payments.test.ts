@@ -60,6 +60,7 @@ const interleavingStore = Layer.effect(
       findByReservation: slow(store.findByReservation),
       findByProviderOrder: slow(store.findByProviderOrder),
       replace: slow(store.replace),
+      settle: slow(store.settle),
       listUnsettled: slow(store.listUnsettled),
       recordEvent: slow(store.recordEvent)
     })

@@ -337,6 +337,47 @@ for (const kind of ["memory", "sql"] as const) {
         repo.reserve({ holdId: holdId(n), lines, createdAt: 1, expiresAt })
       )
     const levels = Effect.flatMap(Effect.service(InventoryRepository), (repo) => repo.findMany([a, b]))
+    const won = <E, R>(settled: Effect.Effect<{ readonly won: boolean }, E, R>) =>
+      Effect.map(settled, (result) => result.won)
+
+    it.effect("settle and restock answer the hold as they left it, whoever won, lines in order", () =>
+      Effect.gen(function* () {
+        const repo = yield* InventoryRepository
+        yield* repo.insertMany(
+          [
+            { variantId: a, stock: 5 },
+            { variantId: b, stock: 5 }
+          ],
+          1
+        )
+        const lines = [
+          { variantId: b, quantity: 1 },
+          { variantId: a, quantity: 2 }
+        ]
+        yield* place(1, lines)
+        const held = { holdId: holdId(1), lines, createdAt: 1, expiresAt: 100 }
+        const committed = { ...held, status: "committed" as const, settledAt: 50 }
+        assert.deepStrictEqual(yield* repo.settle(holdId(1), "committed", 50), {
+          won: true,
+          hold: Option.some(committed)
+        })
+        // The loser reads the winner's settlement.
+        assert.deepStrictEqual(yield* repo.settle(holdId(1), "released", 51), {
+          won: false,
+          hold: Option.some(committed)
+        })
+        assert.deepStrictEqual(yield* repo.restock(holdId(1), 60), {
+          won: true,
+          hold: Option.some({ ...committed, status: "restocked" as const })
+        })
+        assert.deepStrictEqual(yield* repo.restock(holdId(1), 61), {
+          won: false,
+          hold: Option.some({ ...committed, status: "restocked" as const })
+        })
+        assert.deepStrictEqual(yield* repo.settle(holdId(9), "committed", 50), { won: false, hold: Option.none() })
+        assert.deepStrictEqual(yield* repo.restock(holdId(9), 50), { won: false, hold: Option.none() })
+      }).pipe(provide)
+    )
 
     it.effect("a hold is placed whole or not at all, once per id", () =>
       Effect.gen(function* () {
@@ -447,19 +488,19 @@ for (const kind of ["memory", "sql"] as const) {
         yield* place(2, lines)
         yield* place(3, lines)
         // Not due yet; committing or releasing at or past the expiry is refused.
-        assert.isFalse(yield* repo.settle(holdId(1), "expired", 99))
-        assert.isFalse(yield* repo.settle(holdId(1), "committed", 100))
-        assert.isFalse(yield* repo.settle(holdId(1), "released", 100))
-        assert.isFalse(yield* repo.settle(holdId(9), "committed", 50))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 99)))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 100)))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "released", 100)))
+        assert.isFalse(yield* won(repo.settle(holdId(9), "committed", 50)))
 
-        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
-        assert.isFalse(yield* repo.settle(holdId(1), "committed", 51))
-        assert.isFalse(yield* repo.settle(holdId(1), "released", 51))
-        assert.isFalse(yield* repo.settle(holdId(1), "expired", 200))
-        assert.isTrue(yield* repo.settle(holdId(2), "released", 60))
-        assert.isFalse(yield* repo.settle(holdId(2), "committed", 61))
-        assert.isTrue(yield* repo.settle(holdId(3), "expired", 100))
-        assert.isFalse(yield* repo.settle(holdId(3), "released", 99))
+        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 51)))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "released", 51)))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 200)))
+        assert.isTrue(yield* won(repo.settle(holdId(2), "released", 60)))
+        assert.isFalse(yield* won(repo.settle(holdId(2), "committed", 61)))
+        assert.isTrue(yield* won(repo.settle(holdId(3), "expired", 100)))
+        assert.isFalse(yield* won(repo.settle(holdId(3), "released", 99)))
 
         const settled = yield* Effect.forEach([1, 2, 3], (n) => repo.findHold(holdId(n)))
         assert.deepStrictEqual(
@@ -530,10 +571,10 @@ for (const kind of ["memory", "sql"] as const) {
           // Commit and release still in time, the sweep and a touch already
           // past it: all four are entitled, so only the store decides.
           const contenders = [
-            Effect.map(repo.settle(holdId(n), "committed", 99), Number),
-            Effect.map(repo.settle(holdId(n), "released", 99), Number),
+            Effect.map(repo.settle(holdId(n), "committed", 99), ({ won }) => Number(won)),
+            Effect.map(repo.settle(holdId(n), "released", 99), ({ won }) => Number(won)),
             repo.expireDue(100, 10),
-            Effect.map(repo.settle(holdId(n), "expired", 101), Number)
+            Effect.map(repo.settle(holdId(n), "expired", 101), ({ won }) => Number(won))
           ]
           const shift = n % contenders.length
           const wins = yield* Effect.all([...contenders.slice(shift), ...contenders.slice(0, shift)], {
@@ -567,7 +608,7 @@ for (const kind of ["memory", "sql"] as const) {
           { variantId: b, quantity: 2 }
         ])
         yield* repo.deleteMany([a])
-        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
+        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
         assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 3, reserved: 0 }])
       }).pipe(provide)
     )
@@ -590,15 +631,15 @@ for (const kind of ["memory", "sql"] as const) {
         yield* place(2, lines)
         yield* place(3, lines)
         assert.isTrue(yield* place(4, lines))
-        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
-        assert.isTrue(yield* repo.settle(holdId(2), "released", 50))
-        assert.isTrue(yield* repo.settle(holdId(3), "expired", 100))
+        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
+        assert.isTrue(yield* won(repo.settle(holdId(2), "released", 50)))
+        assert.isTrue(yield* won(repo.settle(holdId(3), "expired", 100)))
         assert.deepStrictEqual(yield* levels, [
           { variantId: a, stock: 8, reserved: 2 },
           { variantId: b, stock: 9, reserved: 1 }
         ])
         // Active (4), released, expired, unknown: nothing moves.
-        for (const n of [2, 3, 4, 9]) assert.isFalse(yield* repo.restock(holdId(n), 60))
+        for (const n of [2, 3, 4, 9]) assert.isFalse(yield* won(repo.restock(holdId(n), 60)))
         assert.deepStrictEqual(yield* levels, [
           { variantId: a, stock: 8, reserved: 2 },
           { variantId: b, stock: 9, reserved: 1 }
@@ -607,8 +648,8 @@ for (const kind of ["memory", "sql"] as const) {
           Array.from({ length: 20 }, () => repo.restock(holdId(1), 60)),
           { concurrency: "unbounded" }
         )
-        assert.strictEqual(wins.filter(Boolean).length, 1)
-        assert.isFalse(yield* repo.restock(holdId(1), 61))
+        assert.strictEqual(wins.filter((result) => result.won).length, 1)
+        assert.isFalse(yield* won(repo.restock(holdId(1), 61)))
         const restocked = Option.getOrThrow(yield* repo.findHold(holdId(1)))
         assert.deepStrictEqual(
           { status: restocked.status, settledAt: restocked.settledAt, lines: restocked.lines },
@@ -619,9 +660,9 @@ for (const kind of ["memory", "sql"] as const) {
           { variantId: b, stock: 10, reserved: 1 }
         ])
         // A restocked hold is settled for good: no commit, release or expiry moves it again.
-        assert.isFalse(yield* repo.settle(holdId(1), "committed", 70))
-        assert.isFalse(yield* repo.settle(holdId(1), "released", 70))
-        assert.isFalse(yield* repo.settle(holdId(1), "expired", 200))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 70)))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "released", 70)))
+        assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 200)))
         assert.strictEqual(yield* repo.expireDue(200, 10), 1)
         assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
         assert.deepStrictEqual(yield* levels, [
@@ -645,9 +686,9 @@ for (const kind of ["memory", "sql"] as const) {
           { variantId: a, quantity: 2 },
           { variantId: b, quantity: 2 }
         ])
-        assert.isTrue(yield* repo.settle(holdId(1), "committed", 50))
+        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
         yield* repo.deleteMany([a])
-        assert.isTrue(yield* repo.restock(holdId(1), 60))
+        assert.isTrue(yield* won(repo.restock(holdId(1), 60)))
         assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 5, reserved: 0 }])
         assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
       }).pipe(provide)
@@ -1401,6 +1442,46 @@ for (const kind of ["memory", "sql"] as const) {
 
         assert.deepStrictEqual(ids(yield* repo.listUnsettled(10_000, 10)), [1, 4, 5].map(paymentIdOf))
         assert.deepStrictEqual(ids(yield* repo.listUnsettled(1_001, 10)), [])
+      }).pipe(provide)
+    )
+
+    it.effect("settle: once, with its order or without, moving the version on; racing settles leave the first", () =>
+      Effect.gen(function* () {
+        const repo = yield* PaymentsRepository
+        for (const n of [1, 2, 3]) yield* repo.insert(paymentRecord(n))
+        const withOrder = {
+          ...paymentRecord(1),
+          settledAt: paymentAt(9_000),
+          orderId: "ord_contract1",
+          updatedAt: paymentAt(9_000)
+        }
+        assert.deepStrictEqual(
+          yield* repo.settle(paymentIdOf(1), "ord_contract1", 9_000),
+          Option.some({ payment: withOrder, version: 2 })
+        )
+        // Settled already: nothing changes, the first settlement answers.
+        assert.deepStrictEqual(
+          yield* repo.settle(paymentIdOf(1), "ord_other", 9_500),
+          Option.some({ payment: withOrder, version: 2 })
+        )
+        // A change computed before the settlement loses its compare-and-set.
+        assert.isFalse(yield* repo.replace({ ...paymentRecord(1), status: "failed" }, 1))
+        // Without an order (an abandoned checkout) an order already noted stays.
+        const noted = { ...paymentRecord(2), orderId: "ord_contract2", updatedAt: paymentAt(8_000) }
+        assert.isTrue(yield* repo.replace(noted, 1))
+        assert.deepStrictEqual(
+          yield* repo.settle(paymentIdOf(2), undefined, 9_001),
+          Option.some({ payment: { ...noted, settledAt: paymentAt(9_001), updatedAt: paymentAt(9_001) }, version: 3 })
+        )
+        assert.isTrue(Option.isNone(yield* repo.settle(paymentIdOf(9), undefined, 9_000)))
+        const racing = yield* Effect.all(
+          Array.from({ length: 20 }, (_, i) => repo.settle(paymentIdOf(3), `ord_race${i}`, 10_000 + i)),
+          { concurrency: "unbounded" }
+        )
+        const final = Option.getOrThrow(yield* repo.find(paymentIdOf(3)))
+        assert.strictEqual(final.version, 2)
+        assert.isTrue(racing.every((answer) => Option.getOrThrow(answer).payment.orderId === final.payment.orderId))
+        assert.strictEqual((yield* repo.listUnsettled(20_000, 10)).length, 0)
       }).pipe(provide)
     )
   })
