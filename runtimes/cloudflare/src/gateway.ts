@@ -2,6 +2,7 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as Gateway from "@shop/gateway/Gateway"
 import * as Clients from "./Clients.ts"
+import * as DocsAssets from "./DocsAssets.ts"
 import type { GatewayEnv } from "./Env.ts"
 import * as Observability from "./Observability.ts"
 import * as Settings from "./Settings.ts"
@@ -31,7 +32,8 @@ const makeApp = (env: GatewayEnv) => {
     Clients.idempotency(env.IDEMPOTENCY),
     Clients.payments(env.PAYMENTS),
     Clients.orders(env.ORDERS),
-    Clients.carts(env.CART)
+    Clients.carts(env.CART),
+    DocsAssets.layer(env.ASSETS)
   )
   const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(
