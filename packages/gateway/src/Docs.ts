@@ -12,8 +12,13 @@ export const scriptPath = "/docs/scalar.js"
 
 // Scalar's own settings (its configuration reference): nothing reaches a
 // third party. No fonts from fonts.scalar.com, no button that opens the
-// document in Scalar's hosted client, no developer toolbar on localhost.
+// document in Scalar's hosted client, no developer toolbar on localhost. The
+// bearer scheme (ShopApi's security) is selected in "Test Request", so that a
+// reader pastes the token from /api/auth/login once for every request. effect
+// writes that scheme as "Bearer", which OpenAPI compares case-insensitively
+// but Scalar (1.43) does not: it would ask for a username and password.
 const scalarConfiguration = {
+  authentication: { preferredSecurityScheme: "bearer", securitySchemes: { bearer: { scheme: "bearer" } } },
   withDefaultFonts: false,
   hideClientButton: true,
   showDeveloperTools: "never",
