@@ -5,8 +5,8 @@
 // version, and a copy in git would drift from it (and weigh on every clone).
 // build.ts, dev.ts and the tests (test/Shop.ts) call it before wrangler reads
 // the config (wrangler refuses a missing assets directory); run it by hand
-// (`node runtimes/cloudflare/scripts/docs-assets.ts`) before a plain
-// `wrangler deploy`.
+// (`node_modules/.bin/node runtimes/cloudflare/scripts/docs-assets.ts`)
+// before a plain `wrangler deploy`.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"

@@ -12,7 +12,8 @@ const serviceName = "shop-gateway"
 
 // The same router layer as the node and memory runtimes; only the
 // implementations of Auth, Catalog, Inventory, Fulfillment, Coupons, Carts and
-// Idempotency differ: clients over the service bindings.
+// Idempotency differ (clients over the service bindings), and where /docs gets
+// Scalar's script (the static assets, not the bundle).
 const makeApp = (env: GatewayEnv) => {
   // Shared by the web handler and the flushing runtime, so both see the same
   // exporter (a layer is built once per memo map).
