@@ -1,76 +1,99 @@
-import { HttpRouter, HttpServerResponse } from "effect/http"
+import { Context, Effect, Layer } from "effect"
+import { HttpRouter, HttpServerError, type HttpServerRequest, HttpServerResponse } from "effect/http"
 
-// A readable page for the OpenAPI document, served by the project itself (no
-// CDN, no bundled UI framework: it must stay small enough for a Worker).
-const page = `<!doctype html>
+// `/docs` is Scalar's API reference over `/openapi.json`: every endpoint with
+// its parameters, schemas, errors and a "Test Request" panel that calls this
+// same origin. The page is a few hundred bytes and the same everywhere; the
+// ~3 MiB Scalar script it loads (the one effect ships for HttpApiScalar, no
+// CDN) is served at `scriptPath` by whatever the runtime provides as
+// DocsScript: from memory on node (DocsScriptBundled.ts), from the Workers
+// Static Assets on Cloudflare, so that it never weighs on a Worker's bundle.
+export const scriptPath = "/docs/scalar.js"
+
+// Scalar's own settings (its configuration reference): nothing reaches a
+// third party. No fonts from fonts.scalar.com, no button that opens the
+// document in Scalar's hosted client, no developer toolbar on localhost. The
+// bearer scheme (ShopApi's security) is selected in "Test Request", so that a
+// reader pastes the token from /api/auth/login once for every request. effect
+// writes that scheme as "Bearer", which OpenAPI compares case-insensitively
+// but Scalar (1.43) does not: it would ask for a username and password.
+const scalarConfiguration = {
+  authentication: { preferredSecurityScheme: "bearer", securitySchemes: { bearer: { scheme: "bearer" } } },
+  withDefaultFonts: false,
+  hideClientButton: true,
+  showDeveloperTools: "never",
+  telemetry: false,
+  defaultOpenAllTags: false
+}
+
+const escapeAttribute = (value: string) =>
+  value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+
+// Relative URLs, as before: the page keeps working behind a proxy that mounts
+// the shop under a prefix. The empty `#api-reference` script is where Scalar's
+// standalone build reads its document URL and settings from: no inline code,
+// so the policy below can forbid inline scripts.
+export const page = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shop API</title>
-<style>
-  body { font: 15px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 1000px; padding: 1rem 2rem; color: #222 }
-  h1 { margin-bottom: 0 } h2 { border-bottom: 1px solid #ddd; margin-top: 2rem }
-  .op { border: 1px solid #e3e3e3; border-radius: 6px; margin: .6rem 0; padding: .4rem .8rem }
-  .m { display: inline-block; min-width: 4.2rem; font-weight: 700; font-family: monospace }
-  .GET { color: #0a7 } .POST { color: #06c } .PUT { color: #b70 } .DELETE { color: #c22 } .PATCH { color: #85c }
-  code, pre { font-family: ui-monospace, monospace; font-size: 13px }
-  pre { background: #f6f8fa; padding: .5rem; overflow: auto; max-height: 24rem }
-  details summary { cursor: pointer }
-  .lock { color: #a60; font-size: 12px }
-</style>
 </head>
 <body>
-<h1 id="title">Shop API</h1>
-<p id="desc"></p>
-<p>Machine-readable document: <a href="openapi.json">openapi.json</a></p>
-<div id="api">Loading…</div>
-<script>
-const el = (tag, attrs, ...children) => {
-  const node = document.createElement(tag)
-  Object.assign(node, attrs || {})
-  for (const child of children) node.append(child)
-  return node
-}
-const resolve = (doc, schema) => {
-  if (schema && schema.$ref) return resolve(doc, schema.$ref.split("/").slice(1).reduce((o, k) => o[k], doc))
-  return schema
-}
-const render = (doc) => {
-  document.getElementById("title").textContent = doc.info.title + " " + doc.info.version
-  document.getElementById("desc").textContent = doc.info.description || ""
-  const root = document.getElementById("api")
-  root.textContent = ""
-  const byTag = new Map()
-  for (const [path, item] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      const tag = (op.tags && op.tags[0]) || "default"
-      if (!byTag.has(tag)) byTag.set(tag, [])
-      byTag.get(tag).push({ path, method: method.toUpperCase(), op })
-    }
-  }
-  for (const [tag, ops] of byTag) {
-    root.append(el("h2", { textContent: tag }))
-    for (const { path, method, op } of ops) {
-      const box = el("div", { className: "op" })
-      box.append(el("span", { className: "m " + method, textContent: method }), el("code", { textContent: path }))
-      if (op.security && op.security.length) box.append(" ", el("span", { className: "lock", textContent: "bearer token" }))
-      const params = (op.parameters || []).map((p) => p.name + " (" + p.in + (p.required ? ", required" : "") + ")")
-      if (params.length) box.append(el("div", { textContent: "Parameters: " + params.join(", ") }))
-      const body = op.requestBody && op.requestBody.content && op.requestBody.content["application/json"]
-      if (body) box.append(el("details", {}, el("summary", { textContent: "Request body" }), el("pre", { textContent: JSON.stringify(resolve(doc, body.schema), null, 2) })))
-      for (const [status, res] of Object.entries(op.responses || {})) {
-        const content = res.content && res.content["application/json"]
-        const summary = el("summary", { textContent: status + " " + (res.description || "") })
-        box.append(content ? el("details", {}, summary, el("pre", { textContent: JSON.stringify(resolve(doc, content.schema), null, 2) })) : el("div", {}, summary.textContent))
-      }
-      root.append(box)
-    }
-  }
-}
-fetch("openapi.json").then((r) => r.json()).then(render, (e) => { document.getElementById("api").textContent = "Could not load openapi.json: " + e })
-</script>
+<noscript>This reference needs JavaScript. The machine-readable document is <a href="openapi.json">openapi.json</a>.</noscript>
+<script id="api-reference" data-url="openapi.json" data-configuration="${escapeAttribute(JSON.stringify(scalarConfiguration))}"></script>
+<script src="${scriptPath.slice(1)}"></script>
 </body>
-</html>`
+</html>
+`
 
-export const DocsRoute = HttpRouter.add("GET", "/docs", HttpServerResponse.html(page))
+// As strict as Scalar allows: scripts only from this origin (the page has no
+// inline script), requests ("Test Request", the document) only to this
+// origin. Scalar injects its stylesheet and sets styles from script, hence
+// 'unsafe-inline' for styles alone; images and fonts may be data: URLs.
+export const contentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'"
+].join("; ")
+
+const pageResponse = HttpServerResponse.html(page).pipe(
+  HttpServerResponse.setHeaders({
+    "content-security-policy": contentSecurityPolicy,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer"
+  })
+)
+
+// Serves Scalar's script at `scriptPath` (with its content type and caching
+// headers). Each runtime provides one.
+export class DocsScript extends Context.Service<
+  DocsScript,
+  {
+    readonly serve: (
+      request: HttpServerRequest.HttpServerRequest
+    ) => Effect.Effect<HttpServerResponse.HttpServerResponse, HttpServerError.HttpServerError>
+  }
+>()("@shop/gateway/DocsScript") {}
+
+// For a runtime that has no script to serve (a Worker deployed without its
+// assets): the script path is then an unknown route like any other.
+export const noScript = Layer.succeed(DocsScript, {
+  serve: (request) =>
+    Effect.fail(new HttpServerError.HttpServerError({ reason: new HttpServerError.RouteNotFound({ request }) }))
+})
+
+export const DocsRoute = HttpRouter.use(
+  Effect.fnUntraced(function* (router) {
+    const script = yield* DocsScript
+    yield* router.add("GET", "/docs", pageResponse)
+    yield* router.add("GET", scriptPath, script.serve)
+  })
+)

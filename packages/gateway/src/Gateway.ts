@@ -7,7 +7,8 @@ import { GlobalMiddleware } from "./Http.ts"
 import * as Middleware from "./Middleware.ts"
 
 // The public HTTP API as router layers. It needs the service interfaces (Auth,
-// Catalog, Inventory, Fulfillment, Coupons) and GatewayConfig; each runtime decides what implements
+// Catalog, Inventory, Fulfillment, Coupons), GatewayConfig and DocsScript (where
+// the docs page's script comes from); each runtime decides what implements
 // them and how the routes are served.
 export const layer = Layer.mergeAll(
   HttpApiBuilder.layer(ShopApi, { openapiPath: "/openapi.json" }).pipe(

@@ -21,7 +21,8 @@ const routes: ReadonlyArray<{ readonly method: string; readonly pattern: RegExp 
     }))
   ),
   { method: "GET", pattern: /^\/openapi\.json$/ },
-  { method: "GET", pattern: /^\/docs$/ }
+  { method: "GET", pattern: /^\/docs$/ },
+  { method: "GET", pattern: /^\/docs\/scalar\.js$/ }
 ]
 
 const allowedMethods = (url: string) => {

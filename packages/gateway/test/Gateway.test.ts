@@ -16,6 +16,7 @@ import * as OrdersLive from "@shop/orders/OrdersLive"
 import * as PaymentsLive from "@shop/payments/PaymentsLive"
 import * as PaypalFakeProvider from "@shop/payments/PaypalFakeProvider"
 import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
+import * as Docs from "../src/Docs.ts"
 import * as Gateway from "../src/Gateway.ts"
 import { GatewayConfig } from "../src/GatewayConfig.ts"
 
@@ -81,6 +82,8 @@ const shop = HttpRouter.toWebHandler(
         })
       )
     ),
+    // No script to serve, as on a Worker deployed without its assets.
+    Layer.provide(Docs.noScript),
     Layer.provide(HttpServer.layerServices),
     Layer.provideMerge(CapturingLogger)
   ),
@@ -170,5 +173,18 @@ describe("gateway", () => {
     expect(line).toContain('"status":200')
     const spoofed = await get("/health", { "x-request-id": "bad id with spaces\n" })
     expect(spoofed.headers.get("x-request-id")).toMatch(/^[0-9a-f]+-[0-9a-z]+$/)
+  })
+
+  it("/docs is the Scalar page under its policy; without a script to serve, the script's path is 404", async () => {
+    const page = await get("/docs", { origin: "https://shop.example" })
+    expect(page.status).toBe(200)
+    expect(page.headers.get("content-type")).toContain("text/html")
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'")
+    expect(page.headers.get("x-request-id")).not.toBeNull()
+    expect(page.headers.get("access-control-allow-origin")).toBe("https://shop.example")
+    expect(await page.text()).toContain('<script src="docs/scalar.js"></script>')
+    const script = await get(Docs.scriptPath)
+    expect(script.status).toBe(404)
+    expect(await script.json()).toEqual({ error: "not_found", message: "No such route" })
   })
 })

@@ -7,7 +7,7 @@ import { StockLevel } from "@shop/domain/Inventory"
 import { Schema } from "effect"
 import * as Jose from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Call, client, errorBody, json, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
+import { baseUrl, type Call, client, errorBody, json, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
 import { checkoutScenarios } from "./CheckoutScenarios.ts"
 import { type Account, type Fixtures, fixtures, password, usd } from "./Fixtures.ts"
 
@@ -96,7 +96,7 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
         expect(reply.headers.get("x-request-id")).toBe("req-abc.123")
       })
 
-      it("serves the OpenAPI document and a docs page", async () => {
+      it("serves the OpenAPI document", async () => {
         const spec = await api("GET", "/openapi.json")
         expect(spec.status).toBe(200)
         const document = json(spec, OpenApiDocument)
@@ -118,12 +118,34 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
             "/api/cart/{cartId}/coupon/apply"
           ])
         )
+      })
+
+      it("serves /docs as Scalar's page, with Scalar's script from the shop itself", async () => {
         const docs = await api("GET", "/docs")
         expect(docs.status).toBe(200)
         expect(docs.headers.get("content-type")).toContain("text/html")
+        expect(docs.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._-]+$/)
+        expect(docs.headers.get("content-security-policy")).toContain("script-src 'self'")
         const page = json(docs, Schema.String)
-        expect(page).toContain("openapi.json")
-        expect(page).not.toMatch(/https?:\/\/(cdn|unpkg)/)
+        expect(page).toContain('data-url="openapi.json"')
+        // Nothing from another origin (no CDN, no hosted fonts).
+        expect(page).not.toMatch(/https?:\/\//)
+        // The script the page loads, resolved as a browser would.
+        const src = /<script src="([^"]+)"><\/script>/.exec(page)?.[1]
+        expect(src).toBeDefined()
+        const scriptPath = new URL(src ?? "", new URL("/docs", baseUrl)).pathname
+        const script = await api("GET", scriptPath)
+        expect(script.status).toBe(200)
+        expect(script.headers.get("content-type")).toMatch(/^(text|application)\/javascript/)
+        expect(script.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._-]+$/)
+        const code = json(script, Schema.String)
+        expect(code).toContain("@scalar/api-reference")
+        expect(code).toContain("createApiReference")
+        // Revalidated rather than downloaded again (3 MiB).
+        const etag = script.headers.get("etag")
+        expect(etag).not.toBeNull()
+        const again = await api("GET", scriptPath, { headers: { "if-none-match": etag ?? "" } })
+        expect(again.status).toBe(304)
       })
     })
 

@@ -5,9 +5,11 @@
 //    (git-ignored), and gives each Worker the part it needs.
 // 2. Applies the migrations of each service to its local D1 (the cart has
 //    none: its Durable Objects keep their own storage).
-// 3. Runs gateway, auth, catalog, inventory, fulfillment, coupons, idempotency, cart, orders and
-//    payments in one `wrangler dev`. Without PAYPAL_CLIENT_ID, the fake PayPal runs on loopback
-//    beside it (the node runner) and the payments Worker reaches it by URL.
+// 3. Writes the gateway's static assets (Scalar's script for /docs, from
+//    effect) and runs gateway, auth, catalog, inventory, fulfillment, coupons,
+//    idempotency, cart, orders and payments in one `wrangler dev`. Without
+//    PAYPAL_CLIENT_ID, the fake PayPal runs on loopback beside it (the node
+//    runner) and the payments Worker reaches it by URL.
 // 4. Seeds the demo catalog through the gateway's admin API when the catalog
 //    is empty, so that products get their stock through the catalog service.
 // Ctrl-C stops everything (wrangler, which stops its workerd).
@@ -24,6 +26,7 @@ import { Effect, Exit, Scope } from "effect"
 import { products } from "@shop/demo/DemoCatalog"
 import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
 import * as PaypalFakeServer from "@shop/runtime-node/PaypalFake"
+import { writeDocsAssets } from "./docs-assets.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 // Run on this Node (24), not on whatever `node` the shim's shebang finds first.
@@ -54,7 +57,7 @@ if (home !== root) {
     const text = readFileSync(source, "utf8")
       .replace(/^\s*"\$schema":.*\n/m, "")
       .replace(
-        /"(main|migrations_dir)": "([^"]+)"/g,
+        /"(main|migrations_dir|directory)": "([^"]+)"/g,
         (_, key, path) => `"${key}": ${JSON.stringify(resolve(dirname(source), path))}`
       )
     mkdirSync(join(home, worker), { recursive: true })
@@ -274,6 +277,9 @@ for (const service of services) {
 }
 
 // --- 3. wrangler dev --------------------------------------------------------
+
+// The gateway's assets directory must exist before wrangler reads its config.
+await writeDocsAssets()
 
 const child: ChildProcess = spawn(
   process.execPath,

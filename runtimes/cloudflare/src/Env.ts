@@ -109,4 +109,7 @@ export interface GatewayEnv extends Observability {
   readonly CORS_ORIGINS?: string
   readonly CHECKOUT_RETURN_URL?: string
   readonly CHECKOUT_CANCEL_URL?: string
+  // Workers Static Assets (gateway/wrangler.jsonc): Scalar's script for
+  // /docs, generated at build time (DocsAssets.ts). Absent: /docs/scalar.js is 404.
+  readonly ASSETS?: Fetcher
 }

@@ -2,6 +2,7 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as Gateway from "@shop/gateway/Gateway"
 import * as Clients from "./Clients.ts"
+import * as DocsAssets from "./DocsAssets.ts"
 import type { GatewayEnv } from "./Env.ts"
 import * as Observability from "./Observability.ts"
 import * as Settings from "./Settings.ts"
@@ -11,7 +12,8 @@ const serviceName = "shop-gateway"
 
 // The same router layer as the node and memory runtimes; only the
 // implementations of Auth, Catalog, Inventory, Fulfillment, Coupons, Carts and
-// Idempotency differ: clients over the service bindings.
+// Idempotency differ (clients over the service bindings), and where /docs gets
+// Scalar's script (the static assets, not the bundle).
 const makeApp = (env: GatewayEnv) => {
   // Shared by the web handler and the flushing runtime, so both see the same
   // exporter (a layer is built once per memo map).
@@ -31,7 +33,8 @@ const makeApp = (env: GatewayEnv) => {
     Clients.idempotency(env.IDEMPOTENCY),
     Clients.payments(env.PAYMENTS),
     Clients.orders(env.ORDERS),
-    Clients.carts(env.CART)
+    Clients.carts(env.CART),
+    DocsAssets.layer(env.ASSETS)
   )
   const web = HttpRouter.toWebHandler(
     Gateway.layer.pipe(

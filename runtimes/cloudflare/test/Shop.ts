@@ -10,6 +10,7 @@ import type { RpcMessage } from "effect/rpc"
 import * as PaypalFake from "@shop/paypal-fake/PaypalFake"
 import * as PaypalFakeServer from "@shop/runtime-node/PaypalFake"
 import { createTestHarness, type TestHarness } from "wrangler"
+import { writeDocsAssets } from "../scripts/docs-assets.ts"
 import type { ServiceBinding } from "../src/Env.ts"
 
 // The Workers set (gateway, auth, catalog, inventory, fulfillment, coupons, idempotency, cart, orders, payments) under one local
@@ -183,6 +184,9 @@ export const startShop = async (
     readonly webhooks?: boolean
   } = {}
 ): Promise<Shop> => {
+  // The gateway's static assets (Scalar's script for /docs), as `npm run
+  // build:workers` and `dev:workers` write them.
+  await writeDocsAssets()
   // STACK.md sharp edge 7: offline, no metrics, and a registry of our own so
   // that a `wrangler dev` running beside the tests cannot see these Workers.
   const configHome = await mkdtemp(join(tmpdir(), "shop-wrangler-"))

@@ -7,6 +7,7 @@ import * as CartLive from "@shop/cart/CartLive"
 import * as CheckoutReconciler from "@shop/cart/CheckoutReconciler"
 import { IdGenerator } from "@shop/domain/IdGenerator"
 import * as CatalogLive from "@shop/catalog/CatalogLive"
+import * as DocsScriptBundled from "@shop/gateway/DocsScriptBundled"
 import * as Gateway from "@shop/gateway/Gateway"
 import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import { CouponsConfig } from "@shop/coupons/CouponsConfig"
@@ -112,6 +113,7 @@ export const make = (options: MemoryOptions = {}) => {
     Gateway.layer.pipe(
       // PAYPAL_TIMEOUT_MS as on the other runtimes (the fake's lost answers last that long).
       Layer.provide(servicesWith(paypal, timeoutOf(options.settings))),
+      Layer.provide(DocsScriptBundled.layer),
       Layer.provide(HttpServer.layerServices),
       // provideMerge: request fibers start from the built context, so the
       // tracer, logger and log level must be part of it.

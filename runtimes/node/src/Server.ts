@@ -2,6 +2,7 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Config, Effect, Layer } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
+import * as DocsScriptBundled from "@shop/gateway/DocsScriptBundled"
 import * as Gateway from "@shop/gateway/Gateway"
 
 const listen = Config.all({
@@ -30,7 +31,10 @@ export const layer = logListening.pipe(
     // log line (with request and trace ids) come from the gateway itself. No
     // server-level `middleware` here: it would force a span and a slower path
     // on every request even with tracing off.
-    HttpRouter.serve(Gateway.layer, { disableLogger: true, disableListenLog: true })
+    HttpRouter.serve(Gateway.layer.pipe(Layer.provide(DocsScriptBundled.layer)), {
+      disableLogger: true,
+      disableListenLog: true
+    })
   ),
   Layer.provide(NodeHttpServer.layerConfig(createServer, listen))
 )
