@@ -40,7 +40,7 @@ import {
   WebhookAck
 } from "./Checkout.ts"
 import { Coupon, Coupons, CreateCouponInput } from "./Coupons.ts"
-import { CreateProductInput, IntFromString, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
+import { CreateProductInput, QueryInt, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
   AddressRequired,
@@ -85,21 +85,59 @@ import {
   UpstreamTimeout,
   UserNotFound,
   ValidationError,
-  VariantNotFound
+  VariantNotFound,
+  IdempotencyKeyInUse,
+  IdempotencyKeyReused
 } from "./Errors.ts"
+import * as ApiDocument from "./ApiDocument.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
-import { Order, OrderPage, RefundOrderBody, SetOrderStatusBody, ShipOrderBody } from "./Orders.ts"
+import {
+  defaultPageSize,
+  maxPageSize,
+  Order,
+  OrderPage,
+  RefundOrderBody,
+  SetOrderStatusBody,
+  ShipOrderBody
+} from "./Orders.ts"
 import { SetTaxRateInput, ShippingOptions, TaxRate, TaxRates, TaxRegion } from "./Fulfillment.ts"
 
 // Path ids are plain bounded strings at the HTTP edge: an id of the wrong shape
-// is simply an id that does not exist, so it answers 404, not 400.
-const PathId = Schema.String.pipe(Schema.check(Schema.isMaxLength(128)))
+// is simply an id that does not exist, so it answers 404, not 400. The bound is
+// the router's own (find-my-way's maxParamLength, 100 UTF-16 code units of the
+// decoded segment): a longer segment never reaches an endpoint, so the document
+// must not allow it. Every id the shop mints is far shorter (at most 69).
+export const maxPathIdLength = 100
+const PathId = Schema.String.pipe(
+  Schema.check(
+    Schema.isBetweenLength(1, maxPathIdLength, {
+      // Exact for the ASCII ids the shop mints; JSON Schema counts code points.
+      toJsonSchema: () => ({ minLength: 1, maxLength: maxPathIdLength })
+    })
+  )
+).annotate({
+  description: `An id as it appears in the path, at most ${maxPathIdLength} characters (UTF-16 code units: the router's limit; longer paths answer 404 not_found). An id of the wrong shape answers this endpoint's 404.`
+})
 
 export class CurrentUser extends Context.Service<CurrentUser, Principal>()("@shop/domain/Api/CurrentUser") {}
 
 // Applied to every endpoint: turns request decoding failures into our 400 body
 // and declares the failures the gateway itself answers (oversized or non-JSON
 // bodies, upstream failures), so that the OpenAPI document lists them.
+// Declares what the gateway's Idempotency-Key handling (IdempotencyKeys.ts)
+// may answer on every POST; it does nothing itself.
+export class Idempotent extends HttpApiMiddleware.Service<Idempotent>()("@shop/domain/Api/Idempotent", {
+  error: [IdempotencyKeyReused, IdempotencyKeyInUse]
+}) {}
+
+const bearer = HttpApiSecurity.bearer.pipe(
+  HttpApiSecurity.annotate(OpenApi.Format, "JWT"),
+  HttpApiSecurity.annotate(
+    OpenApi.Description,
+    "`Authorization: Bearer <accessToken>` from POST /api/auth/login: a JWT (HS256) that stops working when its session logs out or expires"
+  )
+)
+
 export class ApiErrors extends HttpApiMiddleware.Service<ApiErrors>()("@shop/domain/Api/ApiErrors", {
   error: [ValidationError, PayloadTooLarge, UnsupportedMediaType, UpstreamError, UpstreamTimeout]
 }) {}
@@ -110,7 +148,7 @@ export class Authentication extends HttpApiMiddleware.Service<
     provides: CurrentUser
   }
 >()("@shop/domain/Api/Authentication", {
-  security: { bearer: HttpApiSecurity.bearer },
+  security: { bearer },
   error: [Unauthorized, UpstreamError, UpstreamTimeout]
 }) {}
 
@@ -120,7 +158,7 @@ export class AdminAuthentication extends HttpApiMiddleware.Service<
     provides: CurrentUser
   }
 >()("@shop/domain/Api/AdminAuthentication", {
-  security: { bearer: HttpApiSecurity.bearer },
+  security: { bearer },
   error: [Unauthorized, Forbidden, UpstreamError, UpstreamTimeout]
 }) {}
 
@@ -152,25 +190,27 @@ export class AuthApi extends HttpApiGroup.make("auth")
       payload: SignupInput,
       success: SignupResult.pipe(HttpApiSchema.status(201)),
       error: EmailExists
-    }),
+    }).middleware(Idempotent),
     HttpApiEndpoint.post("login", "/login", {
       payload: LoginInput,
       success: LoginResult,
       error: [InvalidCredentials, RateLimited]
-    }),
-    HttpApiEndpoint.post("logout", "/logout", { success: Ok }).middleware(Authentication),
+    }).middleware(Idempotent),
+    HttpApiEndpoint.post("logout", "/logout", { success: Ok }).middleware(Idempotent).middleware(Authentication),
     HttpApiEndpoint.get("me", "/me", { success: Me }).middleware(Authentication),
     HttpApiEndpoint.post("adminSignup", "/admin/signup", {
       headers: { "x-admin-secret": Schema.optional(Schema.String) },
       payload: SignupInput,
       success: AdminUserResult.pipe(HttpApiSchema.status(201)),
       error: [Unauthorized, EmailExists, RateLimited]
-    }),
+    }).middleware(Idempotent),
     HttpApiEndpoint.post("promote", "/admin/promote", {
       payload: PromoteInput,
       success: AdminUserResult,
       error: [UserNotFound, AlreadyAdmin]
-    }).middleware(AdminAuthentication)
+    })
+      .middleware(Idempotent)
+      .middleware(AdminAuthentication)
   )
   .prefix("/api/auth")
   .annotateMerge(OpenApi.annotations({ title: "Auth", description: "Accounts, sessions and admin bootstrap" })) {}
@@ -181,7 +221,7 @@ export class AddressesApi extends HttpApiGroup.make("addresses")
     HttpApiEndpoint.post("create", "/", {
       payload: AddressInput,
       success: Schema.Struct({ address: Address }).pipe(HttpApiSchema.status(201))
-    }),
+    }).middleware(Idempotent),
     HttpApiEndpoint.put("update", "/:addressId", {
       params: { addressId: PathId },
       payload: AddressPatch,
@@ -216,7 +256,7 @@ export class AdminProductsApi extends HttpApiGroup.make("adminProducts")
       payload: CreateProductInput,
       success: Product.pipe(HttpApiSchema.status(201)),
       error: SkuExists
-    }),
+    }).middleware(Idempotent),
     HttpApiEndpoint.put("update", "/:productId", {
       params: { productId: PathId },
       payload: UpdateProductInput,
@@ -277,7 +317,7 @@ export class AdminCouponsApi extends HttpApiGroup.make("adminCoupons")
       payload: CreateCouponInput,
       success: Coupon.pipe(HttpApiSchema.status(201)),
       error: [CouponExists, ValidationError]
-    }),
+    }).middleware(Idempotent),
     HttpApiEndpoint.get("list", "/", { success: Coupons }),
     // `:code` in any case.
     HttpApiEndpoint.delete("remove", "/:code", {
@@ -299,13 +339,15 @@ const CartPath = { cartId: PathId }
 
 export class CartApi extends HttpApiGroup.make("cart")
   .add(
-    HttpApiEndpoint.post("init", "/init", { success: Cart.pipe(HttpApiSchema.status(201)) }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Create a cart",
-        description:
-          "Anyone. Creates an empty cart: a guest cart, or the signed-in caller's. Its id is unguessable; keep it."
-      })
-    ),
+    HttpApiEndpoint.post("init", "/init", { success: Cart.pipe(HttpApiSchema.status(201)) })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Create a cart",
+          description:
+            "Anyone. Creates an empty cart: a guest cart, or the signed-in caller's. Its id is unguessable; keep it."
+        })
+      ),
     HttpApiEndpoint.get("get", "/:cartId", { params: CartPath, success: Cart, error: CartNotFound }).annotateMerge(
       OpenApi.annotations({
         summary: "Get a cart",
@@ -318,58 +360,68 @@ export class CartApi extends HttpApiGroup.make("cart")
       payload: AddItemInput,
       success: Cart,
       error: [CartNotFound, ProductNotFound, InsufficientStock, ValidationError]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Add a product",
-        description:
-          "Adds quantity of a variant (variantId may be left out for a one-variant product); the same variant again adds to its line. Price, title and weight come from the catalog; stock is checked. Recomputes the summary."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Add a product",
+          description:
+            "Adds quantity of a variant (variantId may be left out for a one-variant product); the same variant again adds to its line. Price, title and weight come from the catalog; stock is checked. Recomputes the summary."
+        })
+      ),
     HttpApiEndpoint.post("update", "/:cartId/update", {
       params: CartPath,
       payload: UpdateItemInput,
       success: Cart,
       error: [CartNotFound, ItemNotFound, InsufficientStock, ValidationError]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Set a line's quantity",
-        description:
-          "Sets the quantity of the cart's line for a variant; 0 removes it. Stock is checked. Recomputes the summary."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Set a line's quantity",
+          description:
+            "Sets the quantity of the cart's line for a variant; 0 removes it. Stock is checked. Recomputes the summary."
+        })
+      ),
     HttpApiEndpoint.post("remove", "/:cartId/remove", {
       params: CartPath,
       payload: RemoveItemInput,
       success: Cart,
       error: [CartNotFound, ItemNotFound]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Remove a line",
-        description: "Removes the cart's line for a variant. Recomputes the summary."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Remove a line",
+          description: "Removes the cart's line for a variant. Recomputes the summary."
+        })
+      ),
     HttpApiEndpoint.post("clear", "/:cartId/clear", {
       params: CartPath,
       success: Cart,
       error: CartNotFound
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Remove every line",
-        description: "Empties the cart's lines; address, shipping choice and coupon stay."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Remove every line",
+          description: "Empties the cart's lines; address, shipping choice and coupon stay."
+        })
+      ),
     HttpApiEndpoint.post("address", "/:cartId/address", {
       params: CartPath,
       payload: SetCartAddressInput,
       success: Cart,
       error: [CartNotFound, AddressNotFound, ValidationError]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Set the shipping address",
-        description:
-          "One of the caller's saved addresses (addressId) or an address given inline, validated (required fields, country, postal code format). Re-quotes shipping and tax."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Set the shipping address",
+          description:
+            "One of the caller's saved addresses (addressId) or an address given inline, validated (required fields, country, postal code format). Re-quotes shipping and tax."
+        })
+      ),
     HttpApiEndpoint.get("shippingOptions", "/:cartId/shipping-options", {
       params: CartPath,
       success: ShippingOptions,
@@ -386,34 +438,40 @@ export class CartApi extends HttpApiGroup.make("cart")
       payload: ChooseShippingInput,
       success: Cart,
       error: [CartNotFound, AddressRequired, InvalidShippingMethod]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Choose a shipping method",
-        description: "Chooses one of the quoted methods. Needs an address."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Choose a shipping method",
+          description: "Chooses one of the quoted methods. Needs an address."
+        })
+      ),
     HttpApiEndpoint.post("applyCoupon", "/:cartId/coupon/apply", {
       params: CartPath,
       payload: ApplyCouponInput,
       success: Cart,
       error: [CartNotFound, InvalidCoupon, MinCartNotMet, CouponExpired, CouponExhausted, RateLimited]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Apply a coupon",
-        description:
-          "Applies a coupon code (any case), replacing the cart's coupon. Repeated bad codes from one cart or one client are throttled (429 with Retry-After)."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Apply a coupon",
+          description:
+            "Applies a coupon code (any case), replacing the cart's coupon. Repeated bad codes from one cart or one client are throttled (429 with Retry-After)."
+        })
+      ),
     HttpApiEndpoint.post("removeCoupon", "/:cartId/coupon/remove", {
       params: CartPath,
       success: Cart,
       error: CartNotFound
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Remove the coupon",
-        description: "Removes the cart's coupon."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Remove the coupon",
+          description: "Removes the cart's coupon."
+        })
+      )
   )
   .middleware(OptionalAuthentication)
   .prefix("/api/cart")
@@ -440,13 +498,15 @@ export class CheckoutApi extends HttpApiGroup.make("checkout")
         PaymentRejected,
         PaymentProviderUnavailable
       ]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Start checkout",
-        description:
-          "Signed in. Re-prices the cart, holds its stock (HOLD_TTL_SECONDS, default 15 minutes) and creates the PayPal order for its total; send the buyer to approveUrl. On an unchanged cart the same answer (same hold, same payment); a change to the cart afterwards releases the hold. A guest cart becomes the caller's."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Start checkout",
+          description:
+            "Signed in. Re-prices the cart, holds its stock (HOLD_TTL_SECONDS, default 15 minutes) and creates the PayPal order for its total; send the buyer to approveUrl. On an unchanged cart the same answer (same hold, same payment); a change to the cart afterwards releases the hold. A guest cart becomes the caller's."
+        })
+      ),
     HttpApiEndpoint.post("capture", "/capture", {
       payload: CaptureCheckoutBody,
       success: CheckoutCaptured,
@@ -461,13 +521,15 @@ export class CheckoutApi extends HttpApiGroup.make("checkout")
         PaymentProviderUnavailable,
         UpdateConflict
       ]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Capture an approved payment",
-        description:
-          "The payer, after approving at PayPal. Takes the money once however often it is called, turns the hold into a sale, redeems the coupon, creates the order and empties the cart; every repeat answers the same. After the hold expired nothing is charged (409 hold_expired). If anything fails after the money moved, it is refunded."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Capture an approved payment",
+          description:
+            "The payer, after approving at PayPal. Takes the money once however often it is called, turns the hold into a sale, redeems the coupon, creates the order and empties the cart; every repeat answers the same. After the hold expired nothing is charged (409 hold_expired). If anything fails after the money moved, it is refunded."
+        })
+      )
   )
   .middleware(Authentication)
   .prefix("/api/checkout")
@@ -485,13 +547,15 @@ export class PaymentsWebhookApi extends HttpApiGroup.make("paymentsWebhook")
       payload: Schema.String.pipe(HttpApiSchema.asText({ contentType: "application/json" })),
       success: WebhookAck,
       error: [WebhookVerificationFailed, PaymentProviderUnavailable, UpdateConflict]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "PayPal webhook",
-        description:
-          "PayPal only: the event is verified with PayPal (PAYPAL_WEBHOOK_ID; a shared secret with the fake), handled once per event id, and completes a checkout whose buyer never came back."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "PayPal webhook",
+          description:
+            "PayPal only: the event is verified with PayPal (PAYPAL_WEBHOOK_ID; a shared secret with the fake), handled once per event id, and completes a checkout whose buyer never came back."
+        })
+      )
   )
   .prefix("/api/payments")
   .annotateMerge(OpenApi.annotations({ title: "Payments: webhook" })) {}
@@ -514,8 +578,12 @@ export class PaymentsApi extends HttpApiGroup.make("payments")
   .annotateMerge(OpenApi.annotations({ title: "Payments" })) {}
 
 const OrdersQuery = Schema.Struct({
-  limit: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
-  offset: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 }))))
+  limit: Schema.optional(
+    QueryInt({ minimum: 1, maximum: maxPageSize, default: defaultPageSize, description: "Page size" })
+  ),
+  offset: Schema.optional(
+    QueryInt({ minimum: 0, maximum: 1_000_000, default: 0, description: "How many orders to skip" })
+  )
 })
 
 export class OrdersApi extends HttpApiGroup.make("orders")
@@ -573,13 +641,15 @@ export class AdminOrdersApi extends HttpApiGroup.make("adminOrders")
       payload: ShipOrderBody,
       success: Order,
       error: [OrderNotFound, InvalidTransition, UpdateConflict]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Ship an order",
-        description:
-          "Records a shipment (carrier and tracking number; label data from fulfillment) and moves the order to shipped."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Ship an order",
+          description:
+            "Records a shipment (carrier and tracking number; label data from fulfillment) and moves the order to shipped."
+        })
+      ),
     HttpApiEndpoint.post("refund", "/:orderId/refund", {
       params: OrderPath,
       payload: RefundOrderBody,
@@ -592,13 +662,15 @@ export class AdminOrdersApi extends HttpApiGroup.make("adminOrders")
         PaymentProviderUnavailable,
         UpdateConflict
       ]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Refund an order",
-        description:
-          "Gives back amount (default: all that is left) through PayPal, never more than was captured (409 refund_exceeds_captured). A delivered order refunded in full becomes refunded."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Refund an order",
+          description:
+            "Gives back amount (default: all that is left) through PayPal, never more than was captured (409 refund_exceeds_captured). A delivered order refunded in full becomes refunded."
+        })
+      )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/orders")
@@ -631,6 +703,8 @@ export class ShopApi extends HttpApi.make("shop")
     OpenApi.annotations({
       title: "Shop API",
       version: "0.1.0",
+      servers: [{ url: "http://127.0.0.1:8787", description: "`npm start` on this machine (PORT, default 8787)" }],
+      transform: ApiDocument.finish,
       description:
         "The public REST contract of the shop backend. Errors always have the body { error, message, details? }; money is { amount: integer minor units, currency }. Every POST accepts an Idempotency-Key header: a repeat with the same key and body replays the first response (Idempotent-Replayed: true), the same key with another body is 422 idempotency_key_reused; keys expire after 24 hours. Payments go through PayPal (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID, PAYPAL_API_BASE: the sandbox by default); without credentials the shop runs in sandbox mode against a PayPal-compatible fake whose approve links approve at once."
     })
