@@ -180,9 +180,16 @@ export class OptionalAuthentication extends HttpApiMiddleware.Service<
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok") })
 
-export class SystemApi extends HttpApiGroup.make("system", { topLevel: true }).add(
-  HttpApiEndpoint.get("health", "/health", { success: Health })
-) {}
+export class SystemApi extends HttpApiGroup.make("system", { topLevel: true })
+  .add(
+    HttpApiEndpoint.get("health", "/health", { success: Health }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Health check",
+        description: "Anyone. Answers 200 while the gateway is up. Changes nothing."
+      })
+    )
+  )
+  .annotateMerge(OpenApi.annotations({ title: "System", description: "Liveness of the gateway" })) {}
 
 export class AuthApi extends HttpApiGroup.make("auth")
   .add(
@@ -190,25 +197,70 @@ export class AuthApi extends HttpApiGroup.make("auth")
       payload: SignupInput,
       success: SignupResult.pipe(HttpApiSchema.status(201)),
       error: EmailExists
-    }).middleware(Idempotent),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Sign up",
+          description:
+            "Anyone. Creates a user account (role user); the email is unique, case-insensitively. Does not sign in: call login next."
+        })
+      ),
     HttpApiEndpoint.post("login", "/login", {
       payload: LoginInput,
       success: LoginResult,
       error: [InvalidCredentials, RateLimited]
-    }).middleware(Idempotent),
-    HttpApiEndpoint.post("logout", "/logout", { success: Ok }).middleware(Idempotent).middleware(Authentication),
-    HttpApiEndpoint.get("me", "/me", { success: Me }).middleware(Authentication),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Log in",
+          description:
+            "Anyone. Checks email and password and opens a session; answers a bearer JWT valid for expiresIn seconds. Repeated failures for one email or one client are throttled (429 with Retry-After)."
+        })
+      ),
+    HttpApiEndpoint.post("logout", "/logout", { success: Ok })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Log out",
+          description: "Signed in. Ends the caller's session: its token stops working everywhere at once."
+        })
+      )
+      .middleware(Authentication),
+    HttpApiEndpoint.get("me", "/me", { success: Me })
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Who am I",
+          description: "Signed in. The caller's account and saved addresses. Changes nothing."
+        })
+      )
+      .middleware(Authentication),
     HttpApiEndpoint.post("adminSignup", "/admin/signup", {
       headers: { "x-admin-secret": Schema.optional(Schema.String) },
       payload: SignupInput,
       success: AdminUserResult.pipe(HttpApiSchema.status(201)),
       error: [Unauthorized, EmailExists, RateLimited]
-    }).middleware(Idempotent),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Bootstrap an admin",
+          description:
+            "Whoever holds the configured ADMIN_SECRET (header x-admin-secret; disabled when none is configured). Creates an account with role admin."
+        })
+      ),
     HttpApiEndpoint.post("promote", "/admin/promote", {
       payload: PromoteInput,
       success: AdminUserResult,
       error: [UserNotFound, AlreadyAdmin]
     })
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Promote a user to admin",
+          description: "Admin. Gives an existing user (by email or userId) the admin role."
+        })
+      )
       .middleware(Idempotent)
       .middleware(AdminAuthentication)
   )
@@ -217,22 +269,44 @@ export class AuthApi extends HttpApiGroup.make("auth")
 
 export class AddressesApi extends HttpApiGroup.make("addresses")
   .add(
-    HttpApiEndpoint.get("list", "/", { success: Schema.Struct({ addresses: Schema.Array(Address) }) }),
+    HttpApiEndpoint.get("list", "/", { success: Schema.Struct({ addresses: Schema.Array(Address) }) }).annotateMerge(
+      OpenApi.annotations({
+        summary: "List my addresses",
+        description: "Signed in. The caller's saved addresses. Changes nothing."
+      })
+    ),
     HttpApiEndpoint.post("create", "/", {
       payload: AddressInput,
       success: Schema.Struct({ address: Address }).pipe(HttpApiSchema.status(201))
-    }).middleware(Idempotent),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Save an address",
+          description: "Signed in. Adds a validated address to the caller's address book."
+        })
+      ),
     HttpApiEndpoint.put("update", "/:addressId", {
       params: { addressId: PathId },
       payload: AddressPatch,
       success: Schema.Struct({ address: Address }),
       error: AddressNotFound
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Change an address",
+        description: "Signed in, the address's owner (anyone else: 404). Changes the fields given."
+      })
+    ),
     HttpApiEndpoint.delete("remove", "/:addressId", {
       params: { addressId: PathId },
       success: Ok,
       error: AddressNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Delete an address",
+        description: "Signed in, the address's owner (anyone else: 404). Removes it from the address book."
+      })
+    )
   )
   .middleware(Authentication)
   .prefix("/api/addresses")
@@ -240,12 +314,23 @@ export class AddressesApi extends HttpApiGroup.make("addresses")
 
 export class CatalogApi extends HttpApiGroup.make("catalog")
   .add(
-    HttpApiEndpoint.get("list", "/", { query: ProductQuery, success: ProductPage }),
+    HttpApiEndpoint.get("list", "/", { query: ProductQuery, success: ProductPage }).annotateMerge(
+      OpenApi.annotations({
+        summary: "List products",
+        description:
+          "Anyone. Search (q), filter (category, price range in minor units), sort and page the catalog; availability is live. Changes nothing."
+      })
+    ),
     HttpApiEndpoint.get("get", "/:productId", {
       params: { productId: PathId },
       success: Product,
       error: ProductNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Get a product",
+        description: "Anyone. One product with its variants, prices and availability. Changes nothing."
+      })
+    )
   )
   .prefix("/api/products")
   .annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Products, variants and availability" })) {}
@@ -256,22 +341,43 @@ export class AdminProductsApi extends HttpApiGroup.make("adminProducts")
       payload: CreateProductInput,
       success: Product.pipe(HttpApiSchema.status(201)),
       error: SkuExists
-    }).middleware(Idempotent),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Create a product",
+          description:
+            "Admin. Adds a product with its variants (or one variant given at the top level) and their initial stock."
+        })
+      ),
     HttpApiEndpoint.put("update", "/:productId", {
       params: { productId: PathId },
       payload: UpdateProductInput,
       success: Product,
       error: [ProductNotFound, SkuExists, UpdateConflict, ValidationError]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Change a product",
+        description: "Admin. Changes the product fields given and the variants named by variantId; SKUs stay unique."
+      })
+    ),
     HttpApiEndpoint.delete("remove", "/:productId", {
       params: { productId: PathId },
       success: HttpApiSchema.NoContent,
       error: ProductNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Delete a product",
+        description:
+          "Admin. Removes the product and its variants from the catalog; carts drop their lines for it on their next change."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/products")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: products" })) {}
+  .annotateMerge(
+    OpenApi.annotations({ title: "Admin: products", description: "Catalog administration (admin only)" })
+  ) {}
 
 export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
   .add(
@@ -279,28 +385,49 @@ export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
       params: { variantId: PathId },
       success: StockLevel,
       error: VariantNotFound
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Get a variant's stock",
+        description: "Admin. Stock, quantity held by checkouts, and what is available. Changes nothing."
+      })
+    ),
     HttpApiEndpoint.put("set", "/:variantId", {
       params: { variantId: PathId },
       payload: SetStockInput,
       success: StockLevel,
       error: [VariantNotFound, StockBelowReserved, ValidationError]
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Set or adjust stock",
+        description:
+          "Admin. Sets the stock ({stock}) or moves it by a delta ({adjust}); never below what checkouts hold."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/inventory")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: inventory" })) {}
+  .annotateMerge(
+    OpenApi.annotations({ title: "Admin: inventory", description: "Stock levels per variant (admin only)" })
+  ) {}
 
 export class AdminTaxRatesApi extends HttpApiGroup.make("adminTaxRates")
   .add(
-    HttpApiEndpoint.get("list", "/", { success: TaxRates }),
+    HttpApiEndpoint.get("list", "/", { success: TaxRates }).annotateMerge(
+      OpenApi.annotations({ summary: "List tax rates", description: "Admin. Every configured rate. Changes nothing." })
+    ),
     // `:country` is a country (`US`) or a region (`US-CA`), in upper case.
     HttpApiEndpoint.put("set", "/:country", {
       params: { country: TaxRegion },
       payload: SetTaxRateInput,
       success: TaxRate,
       error: ValidationError
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Set a tax rate",
+        description:
+          "Admin. Sets the rate (basis points) for a country (US) or a region (US-CA), and whether shipping is taxed. Carts re-price on their next change."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/tax-rates")
@@ -317,14 +444,31 @@ export class AdminCouponsApi extends HttpApiGroup.make("adminCoupons")
       payload: CreateCouponInput,
       success: Coupon.pipe(HttpApiSchema.status(201)),
       error: [CouponExists, ValidationError]
-    }).middleware(Idempotent),
-    HttpApiEndpoint.get("list", "/", { success: Coupons }),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Create a coupon",
+          description: "Admin. Defines a coupon code (stored in upper case) with its type, value and limits."
+        })
+      ),
+    HttpApiEndpoint.get("list", "/", { success: Coupons }).annotateMerge(
+      OpenApi.annotations({
+        summary: "List coupons",
+        description: "Admin. Every coupon with its redemption count. Changes nothing."
+      })
+    ),
     // `:code` in any case.
     HttpApiEndpoint.delete("remove", "/:code", {
       params: { code: PathId },
       success: HttpApiSchema.NoContent,
       error: CouponNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Delete a coupon",
+        description: "Admin. Removes the coupon (code in any case); carts holding it show it as no longer applicable."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/coupons")
@@ -558,7 +702,12 @@ export class PaymentsWebhookApi extends HttpApiGroup.make("paymentsWebhook")
       )
   )
   .prefix("/api/payments")
-  .annotateMerge(OpenApi.annotations({ title: "Payments: webhook" })) {}
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Payments: webhook",
+      description: "Events PayPal sends; verified before anything is done"
+    })
+  ) {}
 
 export class PaymentsApi extends HttpApiGroup.make("payments")
   .add(
@@ -575,7 +724,9 @@ export class PaymentsApi extends HttpApiGroup.make("payments")
   )
   .middleware(Authentication)
   .prefix("/api/payments")
-  .annotateMerge(OpenApi.annotations({ title: "Payments" })) {}
+  .annotateMerge(
+    OpenApi.annotations({ title: "Payments", description: "Payments as their payer (or an admin) sees them" })
+  ) {}
 
 const OrdersQuery = Schema.Struct({
   limit: Schema.optional(
@@ -604,7 +755,7 @@ export class OrdersApi extends HttpApiGroup.make("orders")
   )
   .middleware(Authentication)
   .prefix("/api/orders")
-  .annotateMerge(OpenApi.annotations({ title: "Orders" })) {}
+  .annotateMerge(OpenApi.annotations({ title: "Orders", description: "The signed-in user's orders" })) {}
 
 const OrderPath = { orderId: PathId }
 
@@ -674,7 +825,12 @@ export class AdminOrdersApi extends HttpApiGroup.make("adminOrders")
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/orders")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: orders" })) {}
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Admin: orders",
+      description: "Every order: status changes, shipping and refunds (admin only)"
+    })
+  ) {}
 
 export class ShopApi extends HttpApi.make("shop")
   .add(

@@ -40,14 +40,40 @@ const errorCodeOf = (schema: Json): string | undefined => {
     : undefined
 }
 
+// A value of a (generated, so simple) schema, for the error examples.
+const sample = (schema: Json): unknown => {
+  if (schema === undefined) return undefined
+  if (schema.examples !== undefined) return schema.examples[0]
+  if (schema.const !== undefined) return schema.const
+  if (Array.isArray(schema.enum)) return schema.enum[0]
+  if (Array.isArray(schema.anyOf)) return sample(schema.anyOf[0])
+  switch (schema.type) {
+    case "object":
+      return Object.fromEntries(
+        ((schema.required ?? []) as Array<string>).map((key) => [key, sample(schema.properties?.[key])])
+      )
+    case "array":
+      return []
+    case "integer":
+    case "number":
+      return Math.max(1, schema.minimum ?? 1)
+    case "boolean":
+      return true
+    default:
+      return "…"
+  }
+}
+
 const toErrorSchema = (schema: Json, code: string): Json => {
-  const { _tag: _, message: __, error: ___, ...rest } = schema.properties as Json
+  const { _tag: _, message, error: __, ...rest } = schema.properties as Json
+  const example: Json = { error: code, message: sample(message) }
+  if ((schema.required as Array<string>).includes("details")) example.details = sample(rest.details)
   return {
     allOf: [errorRef],
     description: schema.description ?? `Error \`${code}\``,
     properties: { error: { const: code }, ...rest },
     required: schema.required,
-    examples: schema.examples ?? [{ error: code, message: "…" }]
+    examples: [example]
   }
 }
 

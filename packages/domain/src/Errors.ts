@@ -7,7 +7,8 @@ import { Money } from "./Money.ts"
 const body = <const Tag extends string, const Code extends string>(tag: Tag, code: Code, message: string) => ({
   _tag: Schema.tagDefaultOmit(tag),
   error: Schema.tag(code),
-  message: Schema.String.pipe(Schema.withConstructorDefault(Effect.succeed(message)))
+  // The default message is the document's example (ApiDocument.ts).
+  message: Schema.String.annotate({ examples: [message] }).pipe(Schema.withConstructorDefault(Effect.succeed(message)))
 })
 
 const Details = Schema.Record(Schema.String, Schema.Unknown)
