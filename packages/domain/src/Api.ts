@@ -40,7 +40,7 @@ import {
   WebhookAck
 } from "./Checkout.ts"
 import { Coupon, Coupons, CreateCouponInput } from "./Coupons.ts"
-import { CreateProductInput, IntFromString, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
+import { CreateProductInput, QueryInt, Product, ProductPage, ProductQuery, UpdateProductInput } from "./Catalog.ts"
 import {
   AddressNotFound,
   AddressRequired,
@@ -85,21 +85,59 @@ import {
   UpstreamTimeout,
   UserNotFound,
   ValidationError,
-  VariantNotFound
+  VariantNotFound,
+  IdempotencyKeyInUse,
+  IdempotencyKeyReused
 } from "./Errors.ts"
+import * as ApiDocument from "./ApiDocument.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
-import { Order, OrderPage, RefundOrderBody, SetOrderStatusBody, ShipOrderBody } from "./Orders.ts"
+import {
+  defaultPageSize,
+  maxPageSize,
+  Order,
+  OrderPage,
+  RefundOrderBody,
+  SetOrderStatusBody,
+  ShipOrderBody
+} from "./Orders.ts"
 import { SetTaxRateInput, ShippingOptions, TaxRate, TaxRates, TaxRegion } from "./Fulfillment.ts"
 
 // Path ids are plain bounded strings at the HTTP edge: an id of the wrong shape
-// is simply an id that does not exist, so it answers 404, not 400.
-const PathId = Schema.String.pipe(Schema.check(Schema.isMaxLength(128)))
+// is simply an id that does not exist, so it answers 404, not 400. The bound is
+// the router's own (find-my-way's maxParamLength, 100 UTF-16 code units of the
+// decoded segment): a longer segment never reaches an endpoint, so the document
+// must not allow it. Every id the shop mints is far shorter (at most 69).
+export const maxPathIdLength = 100
+const PathId = Schema.String.pipe(
+  Schema.check(
+    Schema.isBetweenLength(1, maxPathIdLength, {
+      // Exact for the ASCII ids the shop mints; JSON Schema counts code points.
+      toJsonSchema: () => ({ minLength: 1, maxLength: maxPathIdLength })
+    })
+  )
+).annotate({
+  description: `An id as it appears in the path, at most ${maxPathIdLength} characters (UTF-16 code units: the router's limit; longer paths answer 404 not_found). An id of the wrong shape answers this endpoint's 404.`
+})
 
 export class CurrentUser extends Context.Service<CurrentUser, Principal>()("@shop/domain/Api/CurrentUser") {}
 
 // Applied to every endpoint: turns request decoding failures into our 400 body
 // and declares the failures the gateway itself answers (oversized or non-JSON
 // bodies, upstream failures), so that the OpenAPI document lists them.
+// Declares what the gateway's Idempotency-Key handling (IdempotencyKeys.ts)
+// may answer on every POST; it does nothing itself.
+export class Idempotent extends HttpApiMiddleware.Service<Idempotent>()("@shop/domain/Api/Idempotent", {
+  error: [IdempotencyKeyReused, IdempotencyKeyInUse]
+}) {}
+
+const bearer = HttpApiSecurity.bearer.pipe(
+  HttpApiSecurity.annotate(OpenApi.Format, "JWT"),
+  HttpApiSecurity.annotate(
+    OpenApi.Description,
+    "`Authorization: Bearer <accessToken>` from POST /api/auth/login: a JWT (HS256) that stops working when its session logs out or expires"
+  )
+)
+
 export class ApiErrors extends HttpApiMiddleware.Service<ApiErrors>()("@shop/domain/Api/ApiErrors", {
   error: [ValidationError, PayloadTooLarge, UnsupportedMediaType, UpstreamError, UpstreamTimeout]
 }) {}
@@ -110,7 +148,7 @@ export class Authentication extends HttpApiMiddleware.Service<
     provides: CurrentUser
   }
 >()("@shop/domain/Api/Authentication", {
-  security: { bearer: HttpApiSecurity.bearer },
+  security: { bearer },
   error: [Unauthorized, UpstreamError, UpstreamTimeout]
 }) {}
 
@@ -120,7 +158,7 @@ export class AdminAuthentication extends HttpApiMiddleware.Service<
     provides: CurrentUser
   }
 >()("@shop/domain/Api/AdminAuthentication", {
-  security: { bearer: HttpApiSecurity.bearer },
+  security: { bearer },
   error: [Unauthorized, Forbidden, UpstreamError, UpstreamTimeout]
 }) {}
 
@@ -142,9 +180,16 @@ export class OptionalAuthentication extends HttpApiMiddleware.Service<
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok") })
 
-export class SystemApi extends HttpApiGroup.make("system", { topLevel: true }).add(
-  HttpApiEndpoint.get("health", "/health", { success: Health })
-) {}
+export class SystemApi extends HttpApiGroup.make("system", { topLevel: true })
+  .add(
+    HttpApiEndpoint.get("health", "/health", { success: Health }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Health check",
+        description: "Anyone. Answers 200 while the gateway is up. Changes nothing."
+      })
+    )
+  )
+  .annotateMerge(OpenApi.annotations({ title: "System", description: "Liveness of the gateway" })) {}
 
 export class AuthApi extends HttpApiGroup.make("auth")
   .add(
@@ -152,47 +197,116 @@ export class AuthApi extends HttpApiGroup.make("auth")
       payload: SignupInput,
       success: SignupResult.pipe(HttpApiSchema.status(201)),
       error: EmailExists
-    }),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Sign up",
+          description:
+            "Anyone. Creates a user account (role user); the email is unique, case-insensitively. Does not sign in: call login next."
+        })
+      ),
     HttpApiEndpoint.post("login", "/login", {
       payload: LoginInput,
       success: LoginResult,
       error: [InvalidCredentials, RateLimited]
-    }),
-    HttpApiEndpoint.post("logout", "/logout", { success: Ok }).middleware(Authentication),
-    HttpApiEndpoint.get("me", "/me", { success: Me }).middleware(Authentication),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Log in",
+          description:
+            "Anyone. Checks email and password and opens a session; answers a bearer JWT valid for expiresIn seconds. Repeated failures for one email or one client are throttled (429 with Retry-After)."
+        })
+      ),
+    HttpApiEndpoint.post("logout", "/logout", { success: Ok })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Log out",
+          description: "Signed in. Ends the caller's session: its token stops working everywhere at once."
+        })
+      )
+      .middleware(Authentication),
+    HttpApiEndpoint.get("me", "/me", { success: Me })
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Who am I",
+          description: "Signed in. The caller's account and saved addresses. Changes nothing."
+        })
+      )
+      .middleware(Authentication),
     HttpApiEndpoint.post("adminSignup", "/admin/signup", {
       headers: { "x-admin-secret": Schema.optional(Schema.String) },
       payload: SignupInput,
       success: AdminUserResult.pipe(HttpApiSchema.status(201)),
       error: [Unauthorized, EmailExists, RateLimited]
-    }),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Bootstrap an admin",
+          description:
+            "Whoever holds the configured ADMIN_SECRET (header x-admin-secret; disabled when none is configured). Creates an account with role admin."
+        })
+      ),
     HttpApiEndpoint.post("promote", "/admin/promote", {
       payload: PromoteInput,
       success: AdminUserResult,
       error: [UserNotFound, AlreadyAdmin]
-    }).middleware(AdminAuthentication)
+    })
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Promote a user to admin",
+          description: "Admin. Gives an existing user (by email or userId) the admin role."
+        })
+      )
+      .middleware(Idempotent)
+      .middleware(AdminAuthentication)
   )
   .prefix("/api/auth")
   .annotateMerge(OpenApi.annotations({ title: "Auth", description: "Accounts, sessions and admin bootstrap" })) {}
 
 export class AddressesApi extends HttpApiGroup.make("addresses")
   .add(
-    HttpApiEndpoint.get("list", "/", { success: Schema.Struct({ addresses: Schema.Array(Address) }) }),
+    HttpApiEndpoint.get("list", "/", { success: Schema.Struct({ addresses: Schema.Array(Address) }) }).annotateMerge(
+      OpenApi.annotations({
+        summary: "List my addresses",
+        description: "Signed in. The caller's saved addresses. Changes nothing."
+      })
+    ),
     HttpApiEndpoint.post("create", "/", {
       payload: AddressInput,
       success: Schema.Struct({ address: Address }).pipe(HttpApiSchema.status(201))
-    }),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Save an address",
+          description: "Signed in. Adds a validated address to the caller's address book."
+        })
+      ),
     HttpApiEndpoint.put("update", "/:addressId", {
       params: { addressId: PathId },
       payload: AddressPatch,
       success: Schema.Struct({ address: Address }),
       error: AddressNotFound
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Change an address",
+        description: "Signed in, the address's owner (anyone else: 404). Changes the fields given."
+      })
+    ),
     HttpApiEndpoint.delete("remove", "/:addressId", {
       params: { addressId: PathId },
       success: Ok,
       error: AddressNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Delete an address",
+        description: "Signed in, the address's owner (anyone else: 404). Removes it from the address book."
+      })
+    )
   )
   .middleware(Authentication)
   .prefix("/api/addresses")
@@ -200,12 +314,23 @@ export class AddressesApi extends HttpApiGroup.make("addresses")
 
 export class CatalogApi extends HttpApiGroup.make("catalog")
   .add(
-    HttpApiEndpoint.get("list", "/", { query: ProductQuery, success: ProductPage }),
+    HttpApiEndpoint.get("list", "/", { query: ProductQuery, success: ProductPage }).annotateMerge(
+      OpenApi.annotations({
+        summary: "List products",
+        description:
+          "Anyone. Search (q), filter (category, price range in minor units), sort and page the catalog; availability is live. Changes nothing."
+      })
+    ),
     HttpApiEndpoint.get("get", "/:productId", {
       params: { productId: PathId },
       success: Product,
       error: ProductNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Get a product",
+        description: "Anyone. One product with its variants, prices and availability. Changes nothing."
+      })
+    )
   )
   .prefix("/api/products")
   .annotateMerge(OpenApi.annotations({ title: "Catalog", description: "Products, variants and availability" })) {}
@@ -216,22 +341,43 @@ export class AdminProductsApi extends HttpApiGroup.make("adminProducts")
       payload: CreateProductInput,
       success: Product.pipe(HttpApiSchema.status(201)),
       error: SkuExists
-    }),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Create a product",
+          description:
+            "Admin. Adds a product with its variants (or one variant given at the top level) and their initial stock."
+        })
+      ),
     HttpApiEndpoint.put("update", "/:productId", {
       params: { productId: PathId },
       payload: UpdateProductInput,
       success: Product,
       error: [ProductNotFound, SkuExists, UpdateConflict, ValidationError]
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Change a product",
+        description: "Admin. Changes the product fields given and the variants named by variantId; SKUs stay unique."
+      })
+    ),
     HttpApiEndpoint.delete("remove", "/:productId", {
       params: { productId: PathId },
       success: HttpApiSchema.NoContent,
       error: ProductNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Delete a product",
+        description:
+          "Admin. Removes the product and its variants from the catalog; carts drop their lines for it on their next change."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/products")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: products" })) {}
+  .annotateMerge(
+    OpenApi.annotations({ title: "Admin: products", description: "Catalog administration (admin only)" })
+  ) {}
 
 export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
   .add(
@@ -239,28 +385,49 @@ export class AdminInventoryApi extends HttpApiGroup.make("adminInventory")
       params: { variantId: PathId },
       success: StockLevel,
       error: VariantNotFound
-    }),
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Get a variant's stock",
+        description: "Admin. Stock, quantity held by checkouts, and what is available. Changes nothing."
+      })
+    ),
     HttpApiEndpoint.put("set", "/:variantId", {
       params: { variantId: PathId },
       payload: SetStockInput,
       success: StockLevel,
       error: [VariantNotFound, StockBelowReserved, ValidationError]
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Set or adjust stock",
+        description:
+          "Admin. Sets the stock ({stock}) or moves it by a delta ({adjust}); never below what checkouts hold."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/inventory")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: inventory" })) {}
+  .annotateMerge(
+    OpenApi.annotations({ title: "Admin: inventory", description: "Stock levels per variant (admin only)" })
+  ) {}
 
 export class AdminTaxRatesApi extends HttpApiGroup.make("adminTaxRates")
   .add(
-    HttpApiEndpoint.get("list", "/", { success: TaxRates }),
+    HttpApiEndpoint.get("list", "/", { success: TaxRates }).annotateMerge(
+      OpenApi.annotations({ summary: "List tax rates", description: "Admin. Every configured rate. Changes nothing." })
+    ),
     // `:country` is a country (`US`) or a region (`US-CA`), in upper case.
     HttpApiEndpoint.put("set", "/:country", {
       params: { country: TaxRegion },
       payload: SetTaxRateInput,
       success: TaxRate,
       error: ValidationError
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Set a tax rate",
+        description:
+          "Admin. Sets the rate (basis points) for a country (US) or a region (US-CA), and whether shipping is taxed. Carts re-price on their next change."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/tax-rates")
@@ -277,14 +444,31 @@ export class AdminCouponsApi extends HttpApiGroup.make("adminCoupons")
       payload: CreateCouponInput,
       success: Coupon.pipe(HttpApiSchema.status(201)),
       error: [CouponExists, ValidationError]
-    }),
-    HttpApiEndpoint.get("list", "/", { success: Coupons }),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Create a coupon",
+          description: "Admin. Defines a coupon code (stored in upper case) with its type, value and limits."
+        })
+      ),
+    HttpApiEndpoint.get("list", "/", { success: Coupons }).annotateMerge(
+      OpenApi.annotations({
+        summary: "List coupons",
+        description: "Admin. Every coupon with its redemption count. Changes nothing."
+      })
+    ),
     // `:code` in any case.
     HttpApiEndpoint.delete("remove", "/:code", {
       params: { code: PathId },
       success: HttpApiSchema.NoContent,
       error: CouponNotFound
-    })
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Delete a coupon",
+        description: "Admin. Removes the coupon (code in any case); carts holding it show it as no longer applicable."
+      })
+    )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/coupons")
@@ -299,13 +483,15 @@ const CartPath = { cartId: PathId }
 
 export class CartApi extends HttpApiGroup.make("cart")
   .add(
-    HttpApiEndpoint.post("init", "/init", { success: Cart.pipe(HttpApiSchema.status(201)) }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Create a cart",
-        description:
-          "Anyone. Creates an empty cart: a guest cart, or the signed-in caller's. Its id is unguessable; keep it."
-      })
-    ),
+    HttpApiEndpoint.post("init", "/init", { success: Cart.pipe(HttpApiSchema.status(201)) })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Create a cart",
+          description:
+            "Anyone. Creates an empty cart: a guest cart, or the signed-in caller's. Its id is unguessable; keep it."
+        })
+      ),
     HttpApiEndpoint.get("get", "/:cartId", { params: CartPath, success: Cart, error: CartNotFound }).annotateMerge(
       OpenApi.annotations({
         summary: "Get a cart",
@@ -318,58 +504,68 @@ export class CartApi extends HttpApiGroup.make("cart")
       payload: AddItemInput,
       success: Cart,
       error: [CartNotFound, ProductNotFound, InsufficientStock, ValidationError]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Add a product",
-        description:
-          "Adds quantity of a variant (variantId may be left out for a one-variant product); the same variant again adds to its line. Price, title and weight come from the catalog; stock is checked. Recomputes the summary."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Add a product",
+          description:
+            "Adds quantity of a variant (variantId may be left out for a one-variant product); the same variant again adds to its line. Price, title and weight come from the catalog; stock is checked. Recomputes the summary."
+        })
+      ),
     HttpApiEndpoint.post("update", "/:cartId/update", {
       params: CartPath,
       payload: UpdateItemInput,
       success: Cart,
       error: [CartNotFound, ItemNotFound, InsufficientStock, ValidationError]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Set a line's quantity",
-        description:
-          "Sets the quantity of the cart's line for a variant; 0 removes it. Stock is checked. Recomputes the summary."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Set a line's quantity",
+          description:
+            "Sets the quantity of the cart's line for a variant; 0 removes it. Stock is checked. Recomputes the summary."
+        })
+      ),
     HttpApiEndpoint.post("remove", "/:cartId/remove", {
       params: CartPath,
       payload: RemoveItemInput,
       success: Cart,
       error: [CartNotFound, ItemNotFound]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Remove a line",
-        description: "Removes the cart's line for a variant. Recomputes the summary."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Remove a line",
+          description: "Removes the cart's line for a variant. Recomputes the summary."
+        })
+      ),
     HttpApiEndpoint.post("clear", "/:cartId/clear", {
       params: CartPath,
       success: Cart,
       error: CartNotFound
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Remove every line",
-        description: "Empties the cart's lines; address, shipping choice and coupon stay."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Remove every line",
+          description: "Empties the cart's lines; address, shipping choice and coupon stay."
+        })
+      ),
     HttpApiEndpoint.post("address", "/:cartId/address", {
       params: CartPath,
       payload: SetCartAddressInput,
       success: Cart,
       error: [CartNotFound, AddressNotFound, ValidationError]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Set the shipping address",
-        description:
-          "One of the caller's saved addresses (addressId) or an address given inline, validated (required fields, country, postal code format). Re-quotes shipping and tax."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Set the shipping address",
+          description:
+            "One of the caller's saved addresses (addressId) or an address given inline, validated (required fields, country, postal code format). Re-quotes shipping and tax."
+        })
+      ),
     HttpApiEndpoint.get("shippingOptions", "/:cartId/shipping-options", {
       params: CartPath,
       success: ShippingOptions,
@@ -386,34 +582,40 @@ export class CartApi extends HttpApiGroup.make("cart")
       payload: ChooseShippingInput,
       success: Cart,
       error: [CartNotFound, AddressRequired, InvalidShippingMethod]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Choose a shipping method",
-        description: "Chooses one of the quoted methods. Needs an address."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Choose a shipping method",
+          description: "Chooses one of the quoted methods. Needs an address."
+        })
+      ),
     HttpApiEndpoint.post("applyCoupon", "/:cartId/coupon/apply", {
       params: CartPath,
       payload: ApplyCouponInput,
       success: Cart,
       error: [CartNotFound, InvalidCoupon, MinCartNotMet, CouponExpired, CouponExhausted, RateLimited]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Apply a coupon",
-        description:
-          "Applies a coupon code (any case), replacing the cart's coupon. Repeated bad codes from one cart or one client are throttled (429 with Retry-After)."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Apply a coupon",
+          description:
+            "Applies a coupon code (any case), replacing the cart's coupon. Repeated bad codes from one cart or one client are throttled (429 with Retry-After)."
+        })
+      ),
     HttpApiEndpoint.post("removeCoupon", "/:cartId/coupon/remove", {
       params: CartPath,
       success: Cart,
       error: CartNotFound
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Remove the coupon",
-        description: "Removes the cart's coupon."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Remove the coupon",
+          description: "Removes the cart's coupon."
+        })
+      )
   )
   .middleware(OptionalAuthentication)
   .prefix("/api/cart")
@@ -440,13 +642,15 @@ export class CheckoutApi extends HttpApiGroup.make("checkout")
         PaymentRejected,
         PaymentProviderUnavailable
       ]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Start checkout",
-        description:
-          "Signed in. Re-prices the cart, holds its stock (HOLD_TTL_SECONDS, default 15 minutes) and creates the PayPal order for its total; send the buyer to approveUrl. On an unchanged cart the same answer (same hold, same payment); a change to the cart afterwards releases the hold. A guest cart becomes the caller's."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Start checkout",
+          description:
+            "Signed in. Re-prices the cart, holds its stock (HOLD_TTL_SECONDS, default 15 minutes) and creates the PayPal order for its total; send the buyer to approveUrl. On an unchanged cart the same answer (same hold, same payment); a change to the cart afterwards releases the hold. A guest cart becomes the caller's."
+        })
+      ),
     HttpApiEndpoint.post("capture", "/capture", {
       payload: CaptureCheckoutBody,
       success: CheckoutCaptured,
@@ -461,13 +665,15 @@ export class CheckoutApi extends HttpApiGroup.make("checkout")
         PaymentProviderUnavailable,
         UpdateConflict
       ]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Capture an approved payment",
-        description:
-          "The payer, after approving at PayPal. Takes the money once however often it is called, turns the hold into a sale, redeems the coupon, creates the order and empties the cart; every repeat answers the same. After the hold expired nothing is charged (409 hold_expired). If anything fails after the money moved, it is refunded."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Capture an approved payment",
+          description:
+            "The payer, after approving at PayPal. Takes the money once however often it is called, turns the hold into a sale, redeems the coupon, creates the order and empties the cart; every repeat answers the same. After the hold expired nothing is charged (409 hold_expired). If anything fails after the money moved, it is refunded."
+        })
+      )
   )
   .middleware(Authentication)
   .prefix("/api/checkout")
@@ -485,16 +691,23 @@ export class PaymentsWebhookApi extends HttpApiGroup.make("paymentsWebhook")
       payload: Schema.String.pipe(HttpApiSchema.asText({ contentType: "application/json" })),
       success: WebhookAck,
       error: [WebhookVerificationFailed, PaymentProviderUnavailable, UpdateConflict]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "PayPal webhook",
-        description:
-          "PayPal only: the event is verified with PayPal (PAYPAL_WEBHOOK_ID; a shared secret with the fake), handled once per event id, and completes a checkout whose buyer never came back."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "PayPal webhook",
+          description:
+            "PayPal only: the event is verified with PayPal (PAYPAL_WEBHOOK_ID; a shared secret with the fake), handled once per event id, and completes a checkout whose buyer never came back."
+        })
+      )
   )
   .prefix("/api/payments")
-  .annotateMerge(OpenApi.annotations({ title: "Payments: webhook" })) {}
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Payments: webhook",
+      description: "Events PayPal sends; verified before anything is done"
+    })
+  ) {}
 
 export class PaymentsApi extends HttpApiGroup.make("payments")
   .add(
@@ -511,11 +724,17 @@ export class PaymentsApi extends HttpApiGroup.make("payments")
   )
   .middleware(Authentication)
   .prefix("/api/payments")
-  .annotateMerge(OpenApi.annotations({ title: "Payments" })) {}
+  .annotateMerge(
+    OpenApi.annotations({ title: "Payments", description: "Payments as their payer (or an admin) sees them" })
+  ) {}
 
 const OrdersQuery = Schema.Struct({
-  limit: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
-  offset: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 }))))
+  limit: Schema.optional(
+    QueryInt({ minimum: 1, maximum: maxPageSize, default: defaultPageSize, description: "Page size" })
+  ),
+  offset: Schema.optional(
+    QueryInt({ minimum: 0, maximum: 1_000_000, default: 0, description: "How many orders to skip" })
+  )
 })
 
 export class OrdersApi extends HttpApiGroup.make("orders")
@@ -536,7 +755,7 @@ export class OrdersApi extends HttpApiGroup.make("orders")
   )
   .middleware(Authentication)
   .prefix("/api/orders")
-  .annotateMerge(OpenApi.annotations({ title: "Orders" })) {}
+  .annotateMerge(OpenApi.annotations({ title: "Orders", description: "The signed-in user's orders" })) {}
 
 const OrderPath = { orderId: PathId }
 
@@ -573,13 +792,15 @@ export class AdminOrdersApi extends HttpApiGroup.make("adminOrders")
       payload: ShipOrderBody,
       success: Order,
       error: [OrderNotFound, InvalidTransition, UpdateConflict]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Ship an order",
-        description:
-          "Records a shipment (carrier and tracking number; label data from fulfillment) and moves the order to shipped."
-      })
-    ),
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Ship an order",
+          description:
+            "Records a shipment (carrier and tracking number; label data from fulfillment) and moves the order to shipped."
+        })
+      ),
     HttpApiEndpoint.post("refund", "/:orderId/refund", {
       params: OrderPath,
       payload: RefundOrderBody,
@@ -592,17 +813,24 @@ export class AdminOrdersApi extends HttpApiGroup.make("adminOrders")
         PaymentProviderUnavailable,
         UpdateConflict
       ]
-    }).annotateMerge(
-      OpenApi.annotations({
-        summary: "Refund an order",
-        description:
-          "Gives back amount (default: all that is left) through PayPal, never more than was captured (409 refund_exceeds_captured). A delivered order refunded in full becomes refunded."
-      })
-    )
+    })
+      .middleware(Idempotent)
+      .annotateMerge(
+        OpenApi.annotations({
+          summary: "Refund an order",
+          description:
+            "Gives back amount (default: all that is left) through PayPal, never more than was captured (409 refund_exceeds_captured). A delivered order refunded in full becomes refunded."
+        })
+      )
   )
   .middleware(AdminAuthentication)
   .prefix("/api/admin/orders")
-  .annotateMerge(OpenApi.annotations({ title: "Admin: orders" })) {}
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "Admin: orders",
+      description: "Every order: status changes, shipping and refunds (admin only)"
+    })
+  ) {}
 
 export class ShopApi extends HttpApi.make("shop")
   .add(
@@ -631,6 +859,8 @@ export class ShopApi extends HttpApi.make("shop")
     OpenApi.annotations({
       title: "Shop API",
       version: "0.1.0",
+      servers: [{ url: "http://127.0.0.1:8787", description: "`npm start` on this machine (PORT, default 8787)" }],
+      transform: ApiDocument.finish,
       description:
         "The public REST contract of the shop backend. Errors always have the body { error, message, details? }; money is { amount: integer minor units, currency }. Every POST accepts an Idempotency-Key header: a repeat with the same key and body replays the first response (Idempotent-Replayed: true), the same key with another body is 422 idempotency_key_reused; keys expire after 24 hours. Payments go through PayPal (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID, PAYPAL_API_BASE: the sandbox by default); without credentials the shop runs in sandbox mode against a PayPal-compatible fake whose approve links approve at once."
     })

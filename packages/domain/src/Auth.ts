@@ -1,16 +1,16 @@
 import { Schema } from "effect"
-import { BoundedText, PlainString } from "./Text.ts"
+import { BoundedText, MaxText, PlainString, plainText } from "./Text.ts"
 import { AddressId, SessionId, UserId } from "./Ids.ts"
 
 const NonBlank = (max: number) =>
-  PlainString.pipe(
-    Schema.check(Schema.isMaxLength(max)),
-    Schema.check(Schema.isPattern(/\S/, { message: "must not be blank" }))
-  )
+  MaxText(max).pipe(Schema.check(Schema.isPattern(/\S/u, { message: "must not be blank" })))
 
-export const Email = PlainString.pipe(
-  Schema.check(Schema.isMaxLength(254)),
-  Schema.check(Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: "must be a valid email address" }))
+export const Email = plainText({
+  format: "email",
+  description: "An email address (the pattern is what the server checks)"
+}).pipe(
+  Schema.check(Schema.isMaxCodePoints(254)),
+  Schema.check(Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/u, { message: "must be a valid email address" }))
 )
 
 export const Password = BoundedText(8, 256)
@@ -19,34 +19,49 @@ export const Role = Schema.Literals(["user", "admin"])
 export type Role = typeof Role.Type
 
 export const Country = PlainString.pipe(
-  Schema.check(Schema.isPattern(/^[A-Z]{2}$/, { message: "must be an ISO 3166-1 alpha-2 code" }))
+  Schema.check(Schema.isPattern(/^[A-Z]{2}$/u, { message: "must be an ISO 3166-1 alpha-2 code" }))
 )
 
-export const AddressFields = {
-  name: Schema.optional(NonBlank(200)),
+const Phone = PlainString.pipe(
+  Schema.check(Schema.isPattern(/^\+?[0-9 ()-]{3,30}$/u, { message: "must be a phone number" }))
+)
+
+// Each field's schema once; AddressFields says which are optional, AddressPatch
+// makes all of them optional.
+const address = {
+  name: NonBlank(200),
   line1: NonBlank(200),
-  line2: Schema.optional(PlainString.pipe(Schema.check(Schema.isMaxLength(200)))),
+  line2: MaxText(200),
   city: NonBlank(100),
-  region: Schema.optional(PlainString.pipe(Schema.check(Schema.isMaxLength(100)))),
+  region: MaxText(100),
   postalCode: NonBlank(20),
   country: Country,
-  phone: Schema.optional(
-    PlainString.pipe(Schema.check(Schema.isPattern(/^\+?[0-9 ()-]{3,30}$/, { message: "must be a phone number" })))
-  )
+  phone: Phone
+}
+
+export const AddressFields = {
+  name: Schema.optional(address.name),
+  line1: address.line1,
+  line2: Schema.optional(address.line2),
+  city: address.city,
+  region: Schema.optional(address.region),
+  postalCode: address.postalCode,
+  country: address.country,
+  phone: Schema.optional(address.phone)
 }
 
 export const AddressInput = Schema.Struct(AddressFields)
 export type AddressInput = typeof AddressInput.Type
 
 export const AddressPatch = Schema.Struct({
-  name: Schema.optional(AddressFields.name),
-  line1: Schema.optional(AddressFields.line1),
-  line2: Schema.optional(AddressFields.line2),
-  city: Schema.optional(AddressFields.city),
-  region: Schema.optional(AddressFields.region),
-  postalCode: Schema.optional(AddressFields.postalCode),
-  country: Schema.optional(AddressFields.country),
-  phone: Schema.optional(AddressFields.phone)
+  name: Schema.optional(address.name),
+  line1: Schema.optional(address.line1),
+  line2: Schema.optional(address.line2),
+  city: Schema.optional(address.city),
+  region: Schema.optional(address.region),
+  postalCode: Schema.optional(address.postalCode),
+  country: Schema.optional(address.country),
+  phone: Schema.optional(address.phone)
 })
 export type AddressPatch = typeof AddressPatch.Type
 
@@ -70,8 +85,8 @@ export const AdminUserResult = Schema.Struct({ userId: UserId, email: Schema.Str
 export type AdminUserResult = typeof AdminUserResult.Type
 
 export const LoginInput = Schema.Struct({
-  email: PlainString.pipe(Schema.check(Schema.isMaxLength(254))),
-  password: PlainString.pipe(Schema.check(Schema.isMaxLength(256)))
+  email: MaxText(254),
+  password: MaxText(256)
 })
 export type LoginInput = typeof LoginInput.Type
 

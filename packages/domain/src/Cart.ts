@@ -2,7 +2,7 @@ import { Schema } from "effect"
 import { AddressCandidate, ShippingAddress, ShippingOption } from "./Fulfillment.ts"
 import { CartId, ProductId, UserId, VariantId } from "./Ids.ts"
 import { Currency, Money } from "./Money.ts"
-import { BoundedText } from "./Text.ts"
+import { BoundedText, Timestamp } from "./Text.ts"
 
 // The cart (API.md, "Cart"). Prices come from the catalog, never from the
 // client; every figure is integer minor units in the cart's currency.
@@ -56,7 +56,7 @@ export const CartCheckout = Schema.Struct({
   reservationId: Schema.String,
   paymentId: Schema.String,
   approveUrl: Schema.String,
-  expiresAt: Schema.String
+  expiresAt: Timestamp
 })
 export type CartCheckout = typeof CartCheckout.Type
 
@@ -66,7 +66,7 @@ export const RemovedLine = Schema.Struct({
   productId: ProductId,
   variantId: VariantId,
   title: Schema.String,
-  reason: Schema.Literals(["product_unavailable"])
+  reason: Schema.Literal("product_unavailable")
 })
 export type RemovedLine = typeof RemovedLine.Type
 
@@ -80,7 +80,7 @@ export const Cart = Schema.Struct({
   summary: CartSummary,
   currency: Currency,
   // ISO 8601: when the cart expires unless it changes before.
-  expiresAt: Schema.String,
+  expiresAt: Timestamp,
   checkout: Schema.NullOr(CartCheckout),
   removedItems: Schema.Array(RemovedLine)
 })

@@ -1,23 +1,20 @@
-import { Schema } from "effect"
-import { BoundedText, PlainString } from "./Text.ts"
+import { Schema, SchemaTransformation } from "effect"
+import { BoundedText, MaxText, PlainString, plainText, Timestamp } from "./Text.ts"
 import { ProductId, VariantId } from "./Ids.ts"
 import { Price } from "./Money.ts"
 
 export const Sku = PlainString.pipe(
   Schema.check(
-    Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: "must be 1-64 letters, digits, '.', '_' or '-'" })
+    Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/u, { message: "must be 1-64 letters, digits, '.', '_' or '-'" })
   )
 )
 
-export const ImageUrl = PlainString.pipe(
-  Schema.check(Schema.isMaxLength(2048)),
-  Schema.check(Schema.isPattern(/^https?:\/\/\S+$/, { message: "must be an http(s) URL" }))
+export const ImageUrl = plainText({ format: "uri", description: "An absolute http(s) URL" }).pipe(
+  Schema.check(Schema.isMaxCodePoints(2048)),
+  Schema.check(Schema.isPattern(/^https?:\/\/\S+$/u, { message: "must be an http(s) URL" }))
 )
 
-export const Attributes = Schema.Record(
-  PlainString.pipe(Schema.check(Schema.isMaxLength(100))),
-  PlainString.pipe(Schema.check(Schema.isMaxLength(500)))
-).pipe(Schema.check(Schema.isMaxProperties(32)))
+export const Attributes = Schema.Record(MaxText(100), MaxText(500)).pipe(Schema.check(Schema.isMaxProperties(32)))
 
 export const WeightGrams = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })))
 export const StockQuantity = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 })))
@@ -42,25 +39,67 @@ export const Product = Schema.Struct({
   images: Schema.Array(Schema.String),
   price: Price,
   variants: Schema.Array(Variant),
-  createdAt: Schema.String,
-  updatedAt: Schema.String
+  createdAt: Timestamp,
+  updatedAt: Timestamp
 })
 export type Product = typeof Product.Type
 
 export const ProductSort = Schema.Literals(["newest", "price_asc", "price_desc", "title"])
 export type ProductSort = typeof ProductSort.Type
 
-export const IntFromString = Schema.NumberFromString.pipe(Schema.check(Schema.isInt()))
+const decimal = /^-?[0-9]+$/u
 
-// Query strings arrive as text; these decode them into bounded integers.
+/**
+ * An integer query parameter. Query strings arrive as text; this takes only
+ * plain decimal digits (no `1e3`, `0x10` or blanks) and bounds the number.
+ * JSON Schema sees the text; `x-query-integer` carries the integer it stands
+ * for, which the document's last step (ApiDocument.ts) turns into
+ * `type: integer` with these bounds and default: one definition for both.
+ */
+export const QueryInt = (options: {
+  readonly minimum: number
+  readonly maximum: number
+  readonly default?: number
+  readonly description: string
+}) => {
+  const { minimum, maximum, description } = options
+  const fallback = options.default === undefined ? {} : { default: options.default }
+  return Schema.String.pipe(
+    Schema.check(
+      Schema.isPattern(decimal, {
+        message: "must be an integer",
+        toJsonSchema: () => ({
+          pattern: decimal.source,
+          "x-query-integer": { type: "integer", minimum, maximum, ...fallback, description }
+        })
+      })
+    ),
+    Schema.decodeTo(
+      Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum, maximum }))),
+      SchemaTransformation.transform<number, string>({ decode: (s) => Number(s), encode: (n) => String(n) })
+    )
+  )
+}
+
+export const defaultProductPageSize = 20
+export const defaultProductSort: ProductSort = "newest"
+
 export const ProductQuery = Schema.Struct({
-  limit: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
-  offset: Schema.optional(IntFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })))),
+  limit: Schema.optional(
+    QueryInt({ minimum: 1, maximum: 100, default: defaultProductPageSize, description: "Page size" })
+  ),
+  offset: Schema.optional(
+    QueryInt({ minimum: 0, maximum: 1_000_000, default: 0, description: "How many products to skip" })
+  ),
   q: Schema.optional(BoundedText(1, 200)),
   category: Schema.optional(BoundedText(1, 100)),
-  minPrice: Schema.optional(IntFromString.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))),
-  maxPrice: Schema.optional(IntFromString.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))),
-  sort: Schema.optional(ProductSort)
+  minPrice: Schema.optional(
+    QueryInt({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "Lowest price, minor units" })
+  ),
+  maxPrice: Schema.optional(
+    QueryInt({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "Highest price, minor units" })
+  ),
+  sort: Schema.optional(ProductSort.annotate({ default: defaultProductSort }))
 })
 export type ProductQuery = typeof ProductQuery.Type
 

@@ -4,7 +4,7 @@ import { CartId, OrderId, UserId } from "./Ids.ts"
 import { HoldId } from "./Inventory.ts"
 import { Money } from "./Money.ts"
 import { PaymentCapture, PaymentId, PaymentRefund, PaymentStatus } from "./Payments.ts"
-import { BoundedText } from "./Text.ts"
+import { BoundedText, plainText, Timestamp } from "./Text.ts"
 
 // Checkout (API.md, "Checkout and payments"; docs/CHECKOUT.md): start places
 // the hold and creates the PayPal order for the cart; capture takes the money
@@ -13,16 +13,16 @@ import { BoundedText } from "./Text.ts"
 // racing repeats on one cart are one start (one capture) and its repeats.
 
 // Where the provider sends the buyer back: absolute http(s) URLs.
-export const ReturnUrl = BoundedText(1, 2048).pipe(
+export const ReturnUrl = plainText({
+  format: "uri",
+  description: "An absolute http(s) URL (it must also parse as a WHATWG URL)"
+}).pipe(
+  Schema.check(Schema.isBetweenCodePoints(1, 2048, { toJsonSchema: () => ({ minLength: 1, maxLength: 2048 }) })),
   Schema.check(
-    Schema.makeFilter<string>(
-      (text) => {
-        if (!URL.canParse(text)) return "must be an absolute URL"
-        const { protocol } = new URL(text)
-        return protocol === "https:" || protocol === "http:" ? undefined : "must be an http or https URL"
-      },
-      { expected: "an absolute http(s) URL" }
-    )
+    Schema.isPattern(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/\S+$/u, { message: "must be an http or https URL" }),
+    Schema.makeFilter<string>((text) => URL.canParse(text) || "must be an absolute URL", {
+      expected: "an absolute http(s) URL"
+    })
   )
 )
 
@@ -49,7 +49,7 @@ export const CheckoutStarted = Schema.Struct({
   approveUrl: Schema.String,
   summary: CartSummary,
   // ISO 8601: when the hold expires; capture after it charges nothing.
-  expiresAt: Schema.String
+  expiresAt: Timestamp
 })
 export type CheckoutStarted = typeof CheckoutStarted.Type
 

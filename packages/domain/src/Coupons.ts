@@ -1,11 +1,12 @@
 import { Schema } from "effect"
+import { Timestamp } from "./Text.ts"
 import { Money } from "./Money.ts"
 
 // Coupons (API.md, "Coupons and taxes"). Codes are case-insensitive: they are
 // stored and shown in upper case, so `save10` and `SAVE10` are one coupon.
 export const CouponCode = Schema.String.pipe(
   Schema.check(
-    Schema.isPattern(/^[A-Za-z0-9_-]{3,32}$/, {
+    Schema.isPattern(/^[A-Za-z0-9_-]{3,32}$/u, {
       message: "must be 3 to 32 letters, digits, '-' or '_'"
     })
   )
@@ -25,16 +26,20 @@ export type CouponType = typeof CouponType.Type
 export const CouponValue = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 100_000_000_00 })))
 
 // An instant, ISO 8601 with a zone (`2026-12-31T23:59:59Z`); shown as UTC.
+const instantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/u
 export const Instant = Schema.String.pipe(
   Schema.check(
-    Schema.makeFilter(
-      (s: string) =>
-        (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(s) &&
-          !Number.isNaN(Date.parse(s))) ||
-        "must be an ISO 8601 date and time with a zone, e.g. 2026-12-31T23:59:59Z"
-    )
+    Schema.isPattern(instantPattern, {
+      message: "must be an ISO 8601 date and time with a zone, e.g. 2026-12-31T23:59:59Z"
+    }),
+    Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) || "must be a real date and time", {
+      expected: "a real date and time"
+    })
   )
-)
+).annotate({
+  format: "date-time",
+  description: "ISO 8601 date and time with a zone (2026-12-31T23:59:59Z), a real calendar instant"
+})
 
 export const Limit = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000_000 })))
 
@@ -55,10 +60,10 @@ export const CouponDefinition = Schema.Struct({
   type: CouponType,
   value: Schema.Int,
   minCart: Schema.optional(Money),
-  expiresAt: Schema.optional(Schema.String),
+  expiresAt: Schema.optional(Timestamp),
   usageLimit: Schema.optional(Schema.Int),
   perCustomerLimit: Schema.optional(Schema.Int),
-  createdAt: Schema.String
+  createdAt: Timestamp
 })
 export type CouponDefinition = typeof CouponDefinition.Type
 

@@ -7,7 +7,8 @@ import { Money } from "./Money.ts"
 const body = <const Tag extends string, const Code extends string>(tag: Tag, code: Code, message: string) => ({
   _tag: Schema.tagDefaultOmit(tag),
   error: Schema.tag(code),
-  message: Schema.String.pipe(Schema.withConstructorDefault(Effect.succeed(message)))
+  // The default message is the document's example (ApiDocument.ts).
+  message: Schema.String.annotate({ examples: [message] }).pipe(Schema.withConstructorDefault(Effect.succeed(message)))
 })
 
 const Details = Schema.Record(Schema.String, Schema.Unknown)
@@ -15,7 +16,7 @@ const Details = Schema.Record(Schema.String, Schema.Unknown)
 export class ValidationError extends Schema.Error<ValidationError>("ValidationError")(
   {
     ...body("ValidationError", "validation_error", "The request is not valid"),
-    details: Schema.optional(Details)
+    details: Schema.optionalKey(Details)
   },
   { httpApiStatus: 400 }
 ) {}
@@ -44,7 +45,7 @@ export class NotFound extends Schema.Error<NotFound>("NotFound")(
 export class MethodNotAllowed extends Schema.Error<MethodNotAllowed>("MethodNotAllowed")(
   {
     ...body("MethodNotAllowed", "method_not_allowed", "This method is not allowed on this resource"),
-    details: Schema.optional(Schema.Struct({ allowed: Schema.Array(Schema.String) }))
+    details: Schema.optionalKey(Schema.Struct({ allowed: Schema.Array(Schema.String) }))
   },
   { httpApiStatus: 405 }
 ) {}
@@ -52,7 +53,7 @@ export class MethodNotAllowed extends Schema.Error<MethodNotAllowed>("MethodNotA
 export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("PayloadTooLarge")(
   {
     ...body("PayloadTooLarge", "payload_too_large", "The request body is too large"),
-    details: Schema.optional(Schema.Struct({ maxBytes: Schema.Number }))
+    details: Schema.optionalKey(Schema.Struct({ maxBytes: Schema.Number }))
   },
   { httpApiStatus: 413 }
 ) {}
@@ -176,7 +177,7 @@ export class StockBelowReserved extends Schema.Error<StockBelowReserved>("StockB
 export class InvalidShippingMethod extends Schema.Error<InvalidShippingMethod>("InvalidShippingMethod")(
   {
     ...body("InvalidShippingMethod", "invalid_shipping_method", "No such shipping method for this destination"),
-    details: Schema.optional(Schema.Struct({ methodId: Schema.String, available: Schema.Array(Schema.String) }))
+    details: Schema.optionalKey(Schema.Struct({ methodId: Schema.String, available: Schema.Array(Schema.String) }))
   },
   { httpApiStatus: 400 }
 ) {}
@@ -186,7 +187,7 @@ export class InvalidShippingMethod extends Schema.Error<InvalidShippingMethod>("
 export class CouponExists extends Schema.Error<CouponExists>("CouponExists")(
   {
     ...body("CouponExists", "coupon_exists", "A coupon with this code already exists"),
-    details: Schema.optional(Schema.Struct({ code: Schema.String }))
+    details: Schema.optionalKey(Schema.Struct({ code: Schema.String }))
   },
   { httpApiStatus: 409 }
 ) {}
@@ -225,7 +226,7 @@ export class CouponExhausted extends Schema.Error<CouponExhausted>("CouponExhaus
   {
     ...body("CouponExhausted", "coupon_exhausted", "This coupon has been used up"),
     // Which limit was reached, when a redemption was refused (checkout).
-    details: Schema.optional(Schema.Struct({ limit: Schema.Literals(["usageLimit", "perCustomerLimit"]) }))
+    details: Schema.optionalKey(Schema.Struct({ limit: Schema.Literals(["usageLimit", "perCustomerLimit"]) }))
   },
   { httpApiStatus: 409 }
 ) {}

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { Money } from "./Money.ts"
-import { PlainString } from "./Text.ts"
+import { MaxText } from "./Text.ts"
 
 // Shipping methods every destination is quoted for (API.md, "Cart").
 export const ShippingMethodId = Schema.Literals(["standard", "express", "priority"])
@@ -8,8 +8,8 @@ export type ShippingMethodId = typeof ShippingMethodId.Type
 
 // A calendar date, `YYYY-MM-DD` (ISO 8601), in UTC.
 export const IsoDate = Schema.String.pipe(
-  Schema.check(Schema.isPattern(/^\d{4}-\d{2}-\d{2}$/, { message: "must be a date as YYYY-MM-DD" }))
-)
+  Schema.check(Schema.isPattern(/^\d{4}-\d{2}-\d{2}$/u, { message: "must be a date as YYYY-MM-DD" }))
+).annotate({ format: "date" })
 
 export const ShippingOption = Schema.Struct({
   methodId: ShippingMethodId,
@@ -43,7 +43,7 @@ export type ShippingCoupon = typeof ShippingCoupon.Type
 
 // An address as a client or a cart hands it over, not yet checked: every
 // field may be missing, so that validation can name the one that is.
-const Text = PlainString.pipe(Schema.check(Schema.isMaxLength(200)))
+const Text = MaxText(200)
 export const AddressCandidate = Schema.Struct({
   name: Schema.optional(Text),
   line1: Schema.optional(Text),
@@ -85,7 +85,7 @@ export type QuoteInput = typeof QuoteInput.Type
 // A country (`US`) or one of its regions (`US-CA`, ISO 3166-2 style).
 export const TaxRegion = Schema.String.pipe(
   Schema.check(
-    Schema.isPattern(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, {
+    Schema.isPattern(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/u, {
       message: "must be an ISO 3166-1 alpha-2 code, optionally with a region (US-CA)"
     })
   )

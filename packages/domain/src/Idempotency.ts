@@ -6,7 +6,7 @@ import { Schema } from "effect"
 
 // 1..255 visible ASCII characters, as API.md says; anything else is refused
 // with 400 before any record is touched.
-export const IdempotencyKey = Schema.String.check(Schema.isPattern(/^[\x21-\x7e]{1,255}$/))
+export const IdempotencyKey = Schema.String.check(Schema.isPattern(/^[\x21-\x7e]{1,255}$/u))
 
 // Whose key it is: the caller (`user:<userId>` or `guest`), the method and the
 // path, so a key never replays another caller's response or another route's.

@@ -3,7 +3,7 @@ import { Schema } from "effect"
 // Ids are opaque prefixed strings (API.md). The prefix is checked so that an id
 // of one kind can never be passed where another is expected, on the wire too.
 const prefixed = (prefix: string) =>
-  Schema.String.pipe(Schema.check(Schema.isPattern(new RegExp(`^${prefix}_[A-Za-z0-9]{1,64}$`))))
+  Schema.String.pipe(Schema.check(Schema.isPattern(new RegExp(`^${prefix}_[A-Za-z0-9]{1,64}$`, "u"))))
 
 export const UserId = prefixed("usr").pipe(Schema.brand("UserId"))
 export type UserId = typeof UserId.Type
@@ -23,7 +23,7 @@ export type VariantId = typeof VariantId.Type
 // Cart ids are secrets: a guest cart is reachable by whoever holds its id, so
 // the id is 24 random characters (IdGenerator.secret), never a sequence.
 export const CartId = Schema.String.pipe(
-  Schema.check(Schema.isPattern(/^cart_[A-Za-z0-9]{24}$/)),
+  Schema.check(Schema.isPattern(/^cart_[A-Za-z0-9]{24}$/u)),
   Schema.brand("CartId")
 )
 export type CartId = typeof CartId.Type

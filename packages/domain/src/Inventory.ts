@@ -28,7 +28,7 @@ export type Availability = typeof Availability.Type
 // retried start names the same hold instead of placing a second one; API.md
 // calls it the reservationId.
 export const HoldId = Schema.String.pipe(
-  Schema.check(Schema.isPattern(/^res_[A-Za-z0-9]{1,64}$/)),
+  Schema.check(Schema.isPattern(/^res_[A-Za-z0-9]{1,64}$/u)),
   Schema.brand("HoldId")
 )
 export type HoldId = typeof HoldId.Type

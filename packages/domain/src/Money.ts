@@ -1,7 +1,10 @@
 import { Schema } from "effect"
 
 // ISO 4217 alphabetic code. Amounts are always integer minor units.
-export const Currency = Schema.String.pipe(Schema.check(Schema.isPattern(/^[A-Z]{3}$/)), Schema.brand("Currency"))
+export const Currency = Schema.String.annotate({ description: "ISO 4217 code", examples: ["USD"] }).pipe(
+  Schema.check(Schema.isPattern(/^[A-Z]{3}$/u)),
+  Schema.brand("Currency")
+)
 export type Currency = typeof Currency.Type
 
 export const MinorUnits = Schema.Int.pipe(

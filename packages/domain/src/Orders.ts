@@ -4,7 +4,7 @@ import { CartLine, CartSummary } from "./Cart.ts"
 import { ShippingAddress, ShippingOption } from "./Fulfillment.ts"
 import { OrderId, UserId } from "./Ids.ts"
 import { Money } from "./Money.ts"
-import { BoundedText } from "./Text.ts"
+import { BoundedText, Timestamp } from "./Text.ts"
 
 // Orders (API.md, "Orders"). The orders service keeps the record of what was
 // sold and where it is in its life; money and stock move elsewhere (payments,
@@ -38,13 +38,13 @@ export const shippableStatuses: ReadonlyArray<OrderStatus> = ["paid", "processin
 // refunds): opaque here, so only their length and text are checked.
 export const ForeignId = BoundedText(1, 128)
 
-export const PaymentProvider = Schema.Literals(["paypal"])
+export const PaymentProvider = Schema.Literal("paypal")
 export type PaymentProvider = typeof PaymentProvider.Type
 
 export const OrderRefund = Schema.Struct({
   refundId: Schema.String,
   amount: Money,
-  at: Schema.String
+  at: Timestamp
 })
 export type OrderRefund = typeof OrderRefund.Type
 
@@ -65,7 +65,7 @@ export const Shipment = Schema.Struct({
   carrier: Schema.String,
   trackingNumber: Schema.String,
   labelUrl: Schema.optional(Schema.String),
-  createdAt: Schema.String
+  createdAt: Timestamp
 })
 export type Shipment = typeof Shipment.Type
 
@@ -73,7 +73,7 @@ export type Shipment = typeof Shipment.Type
 // `at` is ISO 8601 (UTC) from the service's Clock.
 export const OrderHistoryEntry = Schema.Struct({
   status: OrderStatus,
-  at: Schema.String,
+  at: Timestamp,
   note: Schema.optional(Schema.String)
 })
 export type OrderHistoryEntry = typeof OrderHistoryEntry.Type
@@ -92,8 +92,8 @@ export const Order = Schema.Struct({
   // The inventory hold the order was sold from: one order per hold.
   reservationId: Schema.String,
   couponCode: Schema.optional(Schema.String),
-  createdAt: Schema.String,
-  updatedAt: Schema.String
+  createdAt: Timestamp,
+  updatedAt: Timestamp
 })
 export type Order = typeof Order.Type
 

@@ -3,7 +3,7 @@ import { Role } from "./Auth.ts"
 import { CartId, UserId } from "./Ids.ts"
 import { HoldId } from "./Inventory.ts"
 import { Money } from "./Money.ts"
-import { BoundedText } from "./Text.ts"
+import { BoundedText, Timestamp } from "./Text.ts"
 
 // Payments (API.md, "Checkout and payments"). The payments service keeps one
 // record per checkout attempt (per inventory hold): the provider's order the
@@ -12,7 +12,7 @@ import { BoundedText } from "./Text.ts"
 // the shop knows of it, kept in step by idempotent calls.
 
 export const PaymentId = Schema.String.pipe(
-  Schema.check(Schema.isPattern(/^pay_[A-Za-z0-9]{1,64}$/)),
+  Schema.check(Schema.isPattern(/^pay_[A-Za-z0-9]{1,64}$/u)),
   Schema.brand("PaymentId")
 )
 export type PaymentId = typeof PaymentId.Type
@@ -21,21 +21,21 @@ export const paymentStatuses = ["created", "captured", "refunded", "partially_re
 export const PaymentStatus = Schema.Literals(paymentStatuses)
 export type PaymentStatus = typeof PaymentStatus.Type
 
-export const PaymentProviderName = Schema.Literals(["paypal"])
+export const PaymentProviderName = Schema.Literal("paypal")
 export type PaymentProviderName = typeof PaymentProviderName.Type
 
 // Names one refund intent: the same id repeats that refund (once at the
 // provider, once in the record), another id is another refund. Printable
 // ASCII, short enough to be part of the provider's own request id.
 export const RefundRequestId = Schema.String.pipe(
-  Schema.check(Schema.isMinLength(1), Schema.isMaxLength(64), Schema.isPattern(/^[\x21-\x7e]+$/))
+  Schema.check(Schema.isMinLength(1), Schema.isMaxLength(64), Schema.isPattern(/^[\x21-\x7e]+$/u))
 )
 
 export const PaymentCapture = Schema.Struct({
   // The provider's capture id.
   captureId: Schema.String,
   amount: Money,
-  at: Schema.String
+  at: Timestamp
 })
 export type PaymentCapture = typeof PaymentCapture.Type
 
@@ -43,7 +43,7 @@ export const PaymentRefund = Schema.Struct({
   // The provider's refund id.
   refundId: Schema.String,
   amount: Money,
-  at: Schema.String,
+  at: Timestamp,
   reason: Schema.optional(Schema.String),
   // The caller's id for this refund: a repeat with it records nothing new.
   requestId: Schema.String
@@ -54,7 +54,7 @@ export type PaymentRefund = typeof PaymentRefund.Type
 export const PaymentFailure = Schema.Struct({
   step: Schema.String,
   reason: Schema.String,
-  at: Schema.String
+  at: Timestamp
 })
 export type PaymentFailure = typeof PaymentFailure.Type
 
@@ -80,8 +80,8 @@ export const Payment = Schema.Struct({
   // pass visits only payments without it.
   settledAt: Schema.optional(Schema.String),
   orderId: Schema.optional(Schema.String),
-  createdAt: Schema.String,
-  updatedAt: Schema.String
+  createdAt: Timestamp,
+  updatedAt: Timestamp
 })
 export type Payment = typeof Payment.Type
 

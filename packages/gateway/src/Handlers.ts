@@ -20,6 +20,7 @@ import { PaymentId } from "@shop/domain/Payments"
 import { Auth } from "@shop/auth/Auth"
 import { Carts } from "@shop/cart/Carts"
 import { Catalog } from "@shop/catalog/Catalog"
+import { defaultProductPageSize, defaultProductSort } from "@shop/domain/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
@@ -151,9 +152,9 @@ export const CatalogHandlers = HttpApiBuilder.group(
       .handle("list", ({ query }) =>
         call(
           catalog.list({
-            limit: query.limit ?? 20,
+            limit: query.limit ?? defaultProductPageSize,
             offset: query.offset ?? 0,
-            sort: query.sort ?? "newest",
+            sort: query.sort ?? defaultProductSort,
             ...(query.q !== undefined ? { q: query.q } : {}),
             ...(query.category !== undefined ? { category: query.category } : {}),
             ...(query.minPrice !== undefined ? { minPrice: query.minPrice } : {}),

@@ -7,6 +7,7 @@ import {
   Authentication,
   CurrentShopper,
   CurrentUser,
+  Idempotent,
   OptionalAuthentication
 } from "@shop/domain/Api"
 import { Forbidden, Unauthorized, ValidationError } from "@shop/domain/Errors"
@@ -101,8 +102,13 @@ export const OptionalAuthenticationLive = Layer.effect(
   })
 )
 
+// Idempotency-Key is handled for every POST by the global middleware (Http.ts,
+// IdempotencyKeys.ts), before routing; this one only declares its answers.
+export const IdempotentLive = Layer.succeed(Idempotent)(Idempotent.of((httpEffect) => httpEffect))
+
 export const layer = Layer.mergeAll(
   ApiErrorsLive,
+  IdempotentLive,
   AuthenticationLive,
   AdminAuthenticationLive,
   OptionalAuthenticationLive
