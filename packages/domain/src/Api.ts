@@ -87,6 +87,7 @@ import {
   ValidationError,
   VariantNotFound
 } from "./Errors.ts"
+import { AdminProductImagesApi, ImagesApi } from "./ImagesApi.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
 import { Order, OrderPage, RefundOrderBody, SetOrderStatusBody, ShipOrderBody } from "./Orders.ts"
 import { SetTaxRateInput, ShippingOptions, TaxRate, TaxRates, TaxRegion } from "./Fulfillment.ts"
@@ -616,6 +617,8 @@ export class ShopApi extends HttpApi.make("shop")
     PaymentsApi,
     OrdersApi,
     AdminProductsApi,
+    AdminProductImagesApi.middleware(AdminAuthentication),
+    ImagesApi,
     AdminInventoryApi,
     AdminTaxRatesApi,
     AdminCouponsApi,
