@@ -29,6 +29,9 @@ export default ServiceWorker.make({
   // at start and every 5 minutes: stock rows a crash left unclaimed are
   // removed, variants without a stock row get one (docs/ARCHITECTURE.md,
   // "Writes that span two services' stores"). A quiet pass logs nothing.
+  // An image upload by URL is up to 5 MiB of bytes, base64 in the call's JSON
+  // (4/3 of it), plus the envelope.
+  maxCallBytes: 8 * 1024 * 1024,
   scheduled: Effect.gen(function* () {
     const reconciler = yield* CatalogReconciler.CatalogReconciler
     const result = yield* reconciler.reconcile()
