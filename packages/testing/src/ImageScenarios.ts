@@ -107,6 +107,18 @@ export const imageScenarios = (context: ImageContext) => {
   const newProduct = () =>
     context.shop().createProduct(context.admin().token, { images: ["https://example.com/typed-in.png"] })
 
+  it("are in the OpenAPI document", async () => {
+    const reply = await api("GET", "/openapi.json")
+    const document = json(reply, Schema.Struct({ paths: Schema.Record(Schema.String, Schema.Unknown) }))
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/admin/products/{productId}/images",
+        "/api/admin/products/{productId}/images/{imageId}",
+        "/images/{key}"
+      ])
+    )
+  })
+
   it("uploads JPEG, PNG, WebP and AVIF and serves each back, cacheable forever", async () => {
     const product = await newProduct()
     const formats: ReadonlyArray<SampleFormat> = ["jpeg", "png", "webp", "avif"]
