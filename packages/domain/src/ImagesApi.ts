@@ -19,17 +19,21 @@ import {
 
 const PathId = Schema.String.pipe(Schema.check(Schema.isMaxLength(128)))
 
-// One file part named `file`. The body is read as a stream of parts, so the
-// gateway holds at most one image in memory and stops reading at the limits.
+// The multipart parser's bounds for an upload: one file part (a stray part
+// or two is refused by the handler, not counted here), small fields. The
+// parser counts a part's headers into its size; the exact 5 MiB of the file
+// itself is checked once it is read (packages/gateway/src/ImageHandlers.ts).
+export const uploadLimits = {
+  maxParts: 4,
+  maxFieldSize: 1024,
+  maxFileSize: MaxImageBytes + 4096,
+  maxTotalSize: MaxImageBytes + MaxUploadOverheadBytes
+}
+
+// One file part named `file`, parsed as a stream of parts with the limits
+// above, so the parser stops at the first byte past them.
 export const UploadImagePayload = Schema.Struct({ file: Multipart.SingleFileSchema }).pipe(
-  HttpApiSchema.asMultipartStream({
-    maxParts: 4,
-    maxFieldSize: 1024,
-    // The parser counts a part's headers into its size; the exact 5 MiB of
-    // the file itself is checked once it is read (ImageHandlers.ts).
-    maxFileSize: MaxImageBytes + 4096,
-    maxTotalSize: MaxImageBytes + MaxUploadOverheadBytes
-  })
+  HttpApiSchema.asMultipartStream(uploadLimits)
 )
 
 export const imagesDescription = `Images uploaded by admins: JPEG, PNG, WebP or AVIF, recognised by their bytes (not by the file name or the part's content type), at most 5 MiB each and ${MaxImagesPerProduct} per product.`

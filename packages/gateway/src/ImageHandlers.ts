@@ -1,10 +1,11 @@
 import { Effect, Option, Schema, Stream } from "effect"
-import { HttpServerResponse, type Multipart } from "effect/http"
+import { HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
 import { PayloadTooLarge, ProductNotFound, ValidationError } from "@shop/domain/Errors"
 import { ProductId } from "@shop/domain/Ids"
 import { ImageId, ImageNotFound, MaxImageBytes } from "@shop/domain/Images"
+import { uploadLimits } from "@shop/domain/ImagesApi"
 import { Catalog } from "@shop/catalog/Catalog"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import { makeCall } from "./Upstream.ts"
@@ -67,6 +68,25 @@ const readSingleFile = (parts: Stream.Stream<Multipart.Part, Multipart.Multipart
     })
   )
 
+// The parts of the upload, parsed from the request's bytes rather than from
+// the endpoint's payload stream: a POST with an Idempotency-Key has had its
+// body read already (IdempotencyKeys.ts, for the fingerprint), and the request
+// keeps those bytes but cannot stream them again. The route's body limit
+// (Http.ts) bounds what is read here; past it, 413.
+const uploadParts = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const body = yield* request.arrayBuffer.pipe(
+    Effect.mapError((error): PayloadTooLarge | ValidationError =>
+      error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
+        ? tooLarge()
+        : new ValidationError({ message: "The request body could not be read" })
+    )
+  )
+  return Stream.pipeThroughChannel(Stream.succeed(new Uint8Array(body)), Multipart.makeChannel(request.headers)).pipe(
+    Stream.provideContext(Multipart.limitsServices(uploadLimits))
+  )
+})
+
 export const AdminProductImageHandlers = HttpApiBuilder.group(
   ShopApi,
   "adminProductImages",
@@ -76,10 +96,10 @@ export const AdminProductImageHandlers = HttpApiBuilder.group(
     const call = makeCall(config.serviceTimeout)
     const productId = (raw: string) => parseId(ProductId, raw, () => new ProductNotFound({}))
     return handlers
-      .handle("upload", ({ params, payload }) =>
+      .handle("upload", ({ params }) =>
         Effect.gen(function* () {
           const id = yield* productId(params.productId)
-          const bytes = yield* readSingleFile(payload)
+          const bytes = yield* readSingleFile(yield* uploadParts)
           return yield* call(catalog.addImage({ productId: id, bytes }))
         })
       )

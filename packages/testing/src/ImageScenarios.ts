@@ -73,8 +73,16 @@ export const imageScenarios = (context: ImageContext) => {
   }
 
   // `token` null: no Authorization header.
-  const upload = async (productId: string, body: Uint8Array, token: string | null = context.admin().token) => {
-    const headers: Record<string, string> = { "content-type": `multipart/form-data; boundary=${boundary}` }
+  const upload = async (
+    productId: string,
+    body: Uint8Array,
+    token: string | null = context.admin().token,
+    extraHeaders: Record<string, string> = {}
+  ) => {
+    const headers: Record<string, string> = {
+      "content-type": `multipart/form-data; boundary=${boundary}`,
+      ...extraHeaders
+    }
     if (token !== null) headers["authorization"] = `Bearer ${token}`
     const response = await send("POST", `/api/admin/products/${productId}/images`, body, headers)
     const text = await response.text()
@@ -203,6 +211,19 @@ export const imageScenarios = (context: ImageContext) => {
       body: { images: [] }
     })
     expect(decodeProduct(edited.body).images).toEqual([c.url, b.url])
+  })
+
+  it("an upload repeated with the same Idempotency-Key stores one image", async () => {
+    const product = await newProduct()
+    const body = multipart(filePart(sampleImage("webp", 2048, 11)))
+    const key = `image-${product.productId}`
+    const first = await upload(product.productId, body, context.admin().token, { "idempotency-key": key })
+    const again = await upload(product.productId, body, context.admin().token, { "idempotency-key": key })
+    expect(first.status).toBe(201)
+    expect(again.status).toBe(201)
+    expect(again.headers.get("idempotent-replayed")).toBe("true")
+    expect(again.body).toEqual(first.body)
+    expect((await productOf(product.productId)).uploadedImages).toHaveLength(1)
   })
 
   it("deleting a product deletes its images", async () => {
