@@ -1,12 +1,40 @@
-import { Clock, Effect, Layer, Option } from "effect"
+import { Clock, Effect, Layer, Option, Schema } from "effect"
 import type { CreateProductInput, ListProducts, Product, UpdateProductInput, VariantInput } from "@shop/domain/Catalog"
-import { ProductNotFound, SkuExists, UpdateConflict, ValidationError } from "@shop/domain/Errors"
+import {
+  PayloadTooLarge,
+  ProductNotFound,
+  SkuExists,
+  UnsupportedMediaType,
+  UpdateConflict,
+  ValidationError
+} from "@shop/domain/Errors"
 import { IdGenerator } from "@shop/domain/IdGenerator"
 import { IdPrefixes, ProductId, VariantId } from "@shop/domain/Ids"
+import {
+  contentTypeOfKey,
+  etagOfKey,
+  ImageId,
+  ImageKey,
+  ImageNotFound,
+  imageKey,
+  imageUrl,
+  MaxImageBytes,
+  MaxImagesPerProduct,
+  sniffImageType,
+  TooManyImages
+} from "@shop/domain/Images"
 import { Inventory } from "@shop/inventory/Inventory"
 import { Catalog } from "./Catalog.ts"
-import { CatalogRepository, minPrice, type ProductRecord, type VariantRecord } from "./CatalogRepository.ts"
+import {
+  CatalogRepository,
+  type ImageRecord,
+  minPrice,
+  type ProductRecord,
+  type VariantRecord
+} from "./CatalogRepository.ts"
 import * as CatalogRepositoryMemory from "./CatalogRepositoryMemory.ts"
+import { ImageStore } from "./ImageStore.ts"
+import * as ImageStoreMemory from "./ImageStore.ts"
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
@@ -16,7 +44,13 @@ const toProduct = (record: ProductRecord, available: ReadonlyMap<string, number>
   title: record.title,
   description: record.description,
   category: record.category,
-  images: record.images,
+  images: [...record.uploadedImages.map((image) => imageUrl(image.key)), ...record.images],
+  uploadedImages: record.uploadedImages.map((image) => ({
+    imageId: image.imageId,
+    url: imageUrl(image.key),
+    contentType: image.contentType,
+    size: image.size
+  })),
   price: minPrice(record.variants),
   variants: record.variants.map((v) => ({ ...v, available: available.get(v.variantId) ?? 0 })),
   createdAt: iso(record.createdAt),
@@ -50,6 +84,7 @@ export const layerNoDeps = Layer.effect(
     const repo = yield* CatalogRepository
     const inventory = yield* Inventory
     const ids = yield* IdGenerator
+    const images = yield* ImageStore
 
     // One call to inventory for all the variants on a page: never N+1.
     const withAvailability = Effect.fn("Catalog.withAvailability")(function* (records: ReadonlyArray<ProductRecord>) {
@@ -109,6 +144,7 @@ export const layerNoDeps = Layer.effect(
         description: input.description ?? "",
         category: input.category ?? "uncategorized",
         images: input.images ?? [],
+        uploadedImages: [],
         variants: variants.map(({ stock: _, ...v }) => v),
         createdAt: now,
         updatedAt: now,
@@ -219,6 +255,10 @@ export const layerNoDeps = Layer.effect(
         Effect.gen(function* () {
           const removed = yield* repo.remove(input.productId)
           if (!removed) return yield* new ProductNotFound({})
+          // Its images' objects after the record, for the same reason.
+          yield* Effect.forEach(found.value.uploadedImages, (image) => removeObject(image.key, input.productId), {
+            discard: true
+          })
           yield* inventory
             .remove({ variantIds: found.value.variants.map((v) => v.variantId) })
             .pipe(
@@ -232,11 +272,150 @@ export const layerNoDeps = Layer.effect(
       )
     })
 
-    return Catalog.of({ list, get, create, update, remove })
+    // A change to a product's images, made like `update`: computed from the
+    // product as last read and written only over that revision, so that
+    // concurrent uploads can neither lose each other nor pass the limit.
+    const modifyImages = Effect.fn("Catalog.modifyImages")(function* <E>(
+      productId: ProductId,
+      change: (current: ReadonlyArray<ImageRecord>) => Effect.Effect<ReadonlyArray<ImageRecord>, E>
+    ) {
+      for (let attempt = 0; attempt < 16; attempt++) {
+        const found = yield* repo.find(productId)
+        if (Option.isNone(found)) return yield* new ProductNotFound({})
+        const uploadedImages = yield* change(found.value.uploadedImages)
+        const record: ProductRecord = {
+          ...found.value,
+          uploadedImages,
+          updatedAt: Math.max(yield* Clock.currentTimeMillis, found.value.updatedAt),
+          revision: yield* ids.secret("rev")
+        }
+        const outcome = yield* repo
+          .replace(record, found.value.revision)
+          // The SKUs are the stored ones, so no write here can take another's.
+          .pipe(Effect.catchTag("SkuConflict", (e) => Effect.die(e)))
+        if (outcome === "missing") return yield* new ProductNotFound({})
+        if (outcome === "replaced") return { before: found.value, after: record }
+      }
+      return yield* new UpdateConflict({})
+    })
+
+    const tooMany = () => new TooManyImages({ details: { limit: MaxImagesPerProduct } })
+
+    // The object is removed after the record that named it: a failure (or a
+    // crash) in between leaves an object no product names, never a product
+    // naming a missing object. Such orphans are tolerated: nothing links to
+    // them, and their keys cannot be guessed.
+    const removeObject = (key: string, productId: ProductId) =>
+      images
+        .remove(key)
+        .pipe(
+          Effect.catchCause((cause) =>
+            Effect.logWarning("An image object was left behind", cause).pipe(Effect.annotateLogs({ productId, key }))
+          )
+        )
+
+    const addImage = Effect.fn("Catalog.addImage")(function* (input: { productId: ProductId; bytes: Uint8Array }) {
+      // Checked here and not only at the edge: the service is the authority
+      // on what a product image is, whoever calls it.
+      if (input.bytes.length > MaxImageBytes) {
+        return yield* new PayloadTooLarge({
+          message: "An image is at most 5 MiB",
+          details: { maxBytes: MaxImageBytes }
+        })
+      }
+      if (input.bytes.length === 0) return yield* new ValidationError({ message: "The file is empty" })
+      const sniffed = sniffImageType(input.bytes)
+      if (Option.isNone(sniffed)) {
+        return yield* new UnsupportedMediaType({ message: "The file must be a JPEG, PNG, WebP or AVIF image" })
+      }
+      const contentType = sniffed.value
+      // Refused before anything is stored when the answer is already known;
+      // the write below checks again against the product as it then is.
+      const current = yield* repo.find(input.productId)
+      if (Option.isNone(current)) return yield* new ProductNotFound({})
+      if (current.value.uploadedImages.length >= MaxImagesPerProduct) return yield* tooMany()
+      const digest = yield* Effect.promise(() =>
+        crypto.subtle.digest("SHA-256", input.bytes as Uint8Array<ArrayBuffer>)
+      )
+      const sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")
+      const imageId = ImageId.make(yield* ids.make("img"))
+      const image: ImageRecord = {
+        imageId,
+        key: imageKey(sha256, imageId, contentType),
+        contentType,
+        size: input.bytes.length
+      }
+      // Object first, then the record that names it: a crash in between
+      // leaves an object nothing names (tolerated, see removeObject), never
+      // a product pointing at a missing image. A refusal of the record write
+      // takes the object back at once. Uninterruptible, like create.
+      yield* Effect.uninterruptible(
+        Effect.gen(function* () {
+          yield* images.put(image.key, input.bytes, contentType)
+          yield* modifyImages(input.productId, (uploaded) =>
+            uploaded.length >= MaxImagesPerProduct ? Effect.fail(tooMany()) : Effect.succeed([...uploaded, image])
+          ).pipe(Effect.tapError(() => removeObject(image.key, input.productId)))
+        })
+      )
+      return { imageId, url: imageUrl(image.key) }
+    })
+
+    const removeImage = Effect.fn("Catalog.removeImage")(function* (input: { productId: ProductId; imageId: ImageId }) {
+      yield* Effect.uninterruptible(
+        Effect.gen(function* () {
+          const { before } = yield* modifyImages(input.productId, (uploaded) =>
+            uploaded.some((image) => image.imageId === input.imageId)
+              ? Effect.succeed(uploaded.filter((image) => image.imageId !== input.imageId))
+              : Effect.fail(new ImageNotFound({}))
+          )
+          const removed = before.uploadedImages.find((image) => image.imageId === input.imageId)
+          if (removed !== undefined) yield* removeObject(removed.key, input.productId)
+        })
+      )
+    })
+
+    const reorderImages = Effect.fn("Catalog.reorderImages")(function* (input: {
+      productId: ProductId
+      order: ReadonlyArray<string>
+    }) {
+      const { after } = yield* modifyImages(input.productId, (uploaded) => {
+        const byId = new Map(uploaded.map((image) => [image.imageId as string, image]))
+        const isPermutation =
+          input.order.length === uploaded.length &&
+          new Set(input.order).size === input.order.length &&
+          input.order.every((id) => byId.has(id))
+        return isPermutation
+          ? Effect.succeed(input.order.map((id) => byId.get(id)!))
+          : Effect.fail(
+              new ValidationError({
+                message: "`order` must list each of the product's image ids exactly once",
+                details: { imageIds: uploaded.map((image) => image.imageId) }
+              })
+            )
+      })
+      const [product] = yield* withAvailability([after])
+      return product!
+    })
+
+    const isKey = Schema.is(ImageKey)
+
+    const getImage = Effect.fn("Catalog.getImage")(function* (input: { key: string }) {
+      const contentType = contentTypeOfKey(input.key)
+      if (!isKey(input.key) || Option.isNone(contentType)) return yield* new ImageNotFound({})
+      const bytes = yield* images.get(input.key)
+      if (Option.isNone(bytes)) return yield* new ImageNotFound({})
+      return { bytes: bytes.value, contentType: contentType.value, etag: etagOfKey(input.key) }
+    })
+
+    return Catalog.of({ list, get, create, update, remove, addImage, removeImage, reorderImages, getImage })
   })
 )
 
+/** Needs CatalogRepository, ImageStore and Inventory. */
 export const layer = layerNoDeps.pipe(Layer.provide(IdGenerator.layer))
 
-/** Catalog on its in-memory store (one per layer build); needs Inventory. */
-export const layerMemory = layer.pipe(Layer.provide(CatalogRepositoryMemory.layer))
+/** Catalog on its in-memory stores (one per layer build); needs Inventory. */
+export const layerMemory = layer.pipe(
+  Layer.provide(CatalogRepositoryMemory.layer),
+  Layer.provide(ImageStoreMemory.layerMemory)
+)

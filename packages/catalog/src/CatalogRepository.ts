@@ -1,6 +1,7 @@
 import { Context, type Effect, type Option, Schema, Struct } from "effect"
 import { type ListProducts, Product, Variant } from "@shop/domain/Catalog"
 import type { ProductId, VariantId } from "@shop/domain/Ids"
+import { ImageContentType, ImageId } from "@shop/domain/Images"
 
 // The stored shapes are the public ones (Catalog.ts) without what is worked
 // out when a product is served (availability, which inventory owns; the
@@ -9,9 +10,21 @@ import type { ProductId, VariantId } from "@shop/domain/Ids"
 export const VariantRecord = Variant.mapFields(Struct.omit(["available"]))
 export type VariantRecord = typeof VariantRecord.Type
 
+// An uploaded image: its bytes are the object `key` in the ImageStore.
+export const ImageRecord = Schema.Struct({
+  imageId: ImageId,
+  key: Schema.String,
+  contentType: ImageContentType,
+  size: Schema.Int
+})
+export type ImageRecord = typeof ImageRecord.Type
+
 export const ProductRecord = Product.mapFields((fields) => ({
-  ...Struct.omit(fields, ["price", "variants", "createdAt", "updatedAt"]),
+  ...Struct.omit(fields, ["price", "variants", "createdAt", "updatedAt", "uploadedImages"]),
   variants: Schema.Array(VariantRecord),
+  // `images` holds only the URLs typed in with create/update; the public
+  // list puts these first (CatalogLive.toProduct).
+  uploadedImages: Schema.Array(ImageRecord),
   createdAt: Schema.Number,
   updatedAt: Schema.Number,
   // Changes on every write; see `replace`.

@@ -12,6 +12,7 @@ interface ProductRow {
   readonly description: string
   readonly category: string
   readonly images: string
+  readonly uploadedImages: string
   readonly createdAt: number
   readonly updatedAt: number
   readonly revision: string
@@ -45,7 +46,7 @@ export const layer = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     const batch = yield* SqlBatch
     const productColumns = sql.literal(
-      "product_id AS productId, sku, title, description, category, images, created_at AS createdAt, updated_at AS updatedAt, revision"
+      "product_id AS productId, sku, title, description, category, images, uploaded_images AS uploadedImages, created_at AS createdAt, updated_at AS updatedAt, revision"
     )
     const variantColumns = sql.literal(
       "variant_id AS variantId, product_id AS productId, sku, title, price, currency, attributes, weight_grams AS weightGrams"
@@ -70,6 +71,7 @@ export const layer = Layer.effect(
           description: row.description,
           category: row.category,
           images: JSON.parse(row.images),
+          uploadedImages: JSON.parse(row.uploadedImages),
           createdAt: row.createdAt,
           updatedAt: row.updatedAt,
           revision: row.revision,
@@ -136,6 +138,7 @@ export const layer = Layer.effect(
           title_key: fold(product.title),
           search_text: searchText(product),
           images: JSON.stringify(product.images),
+          uploaded_images: JSON.stringify(product.uploadedImages),
           min_price: price.amount,
           currency: price.currency,
           created_at: product.createdAt,
@@ -177,7 +180,8 @@ export const layer = Layer.effect(
           sql`
             UPDATE products SET sku = ${product.sku}, title = ${product.title}, description = ${product.description},
               category = ${product.category}, category_key = ${fold(product.category)}, title_key = ${fold(product.title)},
-              search_text = ${searchText(product)}, images = ${JSON.stringify(product.images)}, min_price = ${price.amount},
+              search_text = ${searchText(product)}, images = ${JSON.stringify(product.images)},
+              uploaded_images = ${JSON.stringify(product.uploadedImages)}, min_price = ${price.amount},
               currency = ${price.currency}, updated_at = ${product.updatedAt}, revision = ${product.revision}
             WHERE product_id = ${product.productId} AND revision = ${expectedRevision}
           `

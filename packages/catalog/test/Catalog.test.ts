@@ -7,6 +7,7 @@ import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import { TestClock } from "effect/testing"
 import { Catalog } from "../src/Catalog.ts"
+import * as ImageStore from "../src/ImageStore.ts"
 import * as CatalogLive from "../src/CatalogLive.ts"
 import { CatalogRepository, ProductRecord, VariantRecord } from "../src/CatalogRepository.ts"
 import * as CatalogRepositoryCached from "../src/CatalogRepositoryCached.ts"
@@ -205,6 +206,7 @@ describe("Catalog", () => {
         Effect.provide(
           CatalogLive.layer.pipe(
             Layer.provideMerge(CatalogRepositoryMemory.layer),
+            Layer.provide(ImageStore.layerMemory),
             Layer.provide(countingInventory(calls, false))
           )
         )
@@ -275,6 +277,7 @@ describe("CatalogRepositoryCached", () => {
             )
           )
         ),
+        Layer.provide(ImageStore.layerMemory),
         Layer.provide(InventoryLive.layerMemory)
       )
     )
@@ -351,6 +354,7 @@ describe("CatalogRepositoryCached", () => {
     description: "",
     category: "churn",
     images: [],
+    uploadedImages: [],
     variants: [
       {
         variantId: VariantId.make(`var_${n}`),

@@ -7,6 +7,7 @@ import { Currency } from "@shop/domain/Money"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import { Catalog } from "../src/Catalog.ts"
+import * as ImageStore from "../src/ImageStore.ts"
 import * as CatalogLive from "../src/CatalogLive.ts"
 import * as CatalogReconciler from "../src/CatalogReconciler.ts"
 import { CatalogRepository, type ProductRecord } from "../src/CatalogRepository.ts"
@@ -70,7 +71,7 @@ const faultyStore = (faults: Faults) =>
 const withShop = (faults: Faults) =>
   Effect.provide(
     Layer.mergeAll(CatalogLive.layer, CatalogReconciler.layer).pipe(
-      Layer.provideMerge(Layer.merge(faultyStore(faults), faultyInventory(faults)))
+      Layer.provideMerge(Layer.mergeAll(faultyStore(faults), faultyInventory(faults), ImageStore.layerMemory))
     )
   )
 
@@ -93,6 +94,7 @@ const damaged = (n: number, variants = 2): ProductRecord => ({
   description: "",
   category: "damaged",
   images: [],
+  uploadedImages: [],
   variants: Array.from({ length: variants }, (_, i) => ({
     variantId: VariantId.make(`var_damaged${n}x${i}`),
     sku: `DAMAGED-${n}-${i}`,

@@ -90,6 +90,7 @@ import {
   IdempotencyKeyReused
 } from "./Errors.ts"
 import * as ApiDocument from "./ApiDocument.ts"
+import { AdminProductImagesApi, ImagesApi } from "./ImagesApi.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
 import {
   defaultPageSize,
@@ -844,6 +845,8 @@ export class ShopApi extends HttpApi.make("shop")
     PaymentsApi,
     OrdersApi,
     AdminProductsApi,
+    AdminProductImagesApi.middleware(AdminAuthentication),
+    ImagesApi,
     AdminInventoryApi,
     AdminTaxRatesApi,
     AdminCouponsApi,

@@ -2,6 +2,7 @@ import { Schema, SchemaTransformation } from "effect"
 import { BoundedText, MaxText, PlainString, plainText, Timestamp } from "./Text.ts"
 import { ProductId, VariantId } from "./Ids.ts"
 import { Price } from "./Money.ts"
+import { UploadedImage } from "./Images.ts"
 
 export const Sku = PlainString.pipe(
   Schema.check(
@@ -36,7 +37,11 @@ export const Product = Schema.Struct({
   title: Schema.String,
   description: Schema.String,
   category: Schema.String,
+  // The uploaded images' URLs in the admin's order, then the URLs typed in
+  // with create/update (`images` of the input).
   images: Schema.Array(Schema.String),
+  // The uploaded images with their ids, for reordering and deleting them.
+  uploadedImages: Schema.Array(UploadedImage),
   price: Price,
   variants: Schema.Array(Variant),
   createdAt: Timestamp,

@@ -71,6 +71,8 @@ import {
   TaxRegion,
   BasisPoints
 } from "./Fulfillment.ts"
+import { ImageId, ImageNotFound, ImageUploaded, StoredImage, TooManyImages } from "./Images.ts"
+import { PayloadTooLarge, UnsupportedMediaType } from "./Errors.ts"
 import { AddressId, CartId, ProductId, SessionId, UserId, VariantId } from "./Ids.ts"
 import { Availability, ExpiredHolds, Hold, HoldId, ReserveInput, StockLevel } from "./Inventory.ts"
 import { InvalidStatus, InvalidTransition, OrderNotFound, RefundExceedsCaptured } from "./Errors.ts"
@@ -169,7 +171,35 @@ export const CatalogRpcs = RpcGroup.make(
     Product,
     Schema.Union([ProductNotFound, SkuExists, UpdateConflict, ValidationError])
   ),
-  method("remove", ByProduct, Schema.Void, ProductNotFound)
+  method("remove", ByProduct, Schema.Void, ProductNotFound),
+  // Images travel as bytes (base64 in the JSON of an exchange between
+  // Workers): at most MaxImageBytes each way.
+  method(
+    "addImage",
+    Schema.Struct({ productId: ProductId, bytes: Schema.Uint8Array }),
+    ImageUploaded,
+    Schema.Union([
+      ProductNotFound,
+      TooManyImages,
+      PayloadTooLarge,
+      UnsupportedMediaType,
+      ValidationError,
+      UpdateConflict
+    ])
+  ),
+  method(
+    "removeImage",
+    Schema.Struct({ productId: ProductId, imageId: ImageId }),
+    Schema.Void,
+    Schema.Union([ProductNotFound, ImageNotFound, UpdateConflict])
+  ),
+  method(
+    "reorderImages",
+    Schema.Struct({ productId: ProductId, order: Schema.Array(Schema.String) }),
+    Product,
+    Schema.Union([ProductNotFound, ValidationError, UpdateConflict])
+  ),
+  method("getImage", Schema.Struct({ key: Schema.String }), StoredImage, ImageNotFound)
 )
 
 const ByVariant = Schema.Struct({ variantId: VariantId })

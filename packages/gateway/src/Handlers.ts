@@ -27,6 +27,7 @@ import { Inventory } from "@shop/inventory/Inventory"
 import { Orders } from "@shop/orders/Orders"
 import { Payments } from "@shop/payments/Payments"
 import { GatewayConfig } from "./GatewayConfig.ts"
+import { AdminProductImageHandlers, ImageHandlers } from "./ImageHandlers.ts"
 import { makeCall } from "./Upstream.ts"
 
 // A path id of the wrong shape names nothing: it is "not found", not a 400.
@@ -561,6 +562,8 @@ export const layer = Layer.mergeAll(
   AddressHandlers,
   CatalogHandlers,
   AdminProductHandlers,
+  AdminProductImageHandlers,
+  ImageHandlers,
   AdminInventoryHandlers,
   AdminTaxRateHandlers,
   AdminCouponHandlers,

@@ -2,6 +2,7 @@ import { ByteSize, Cause, Clock, Effect, Option, Predicate, Result, type Types }
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
+import { MaxImageBytes, MaxUploadOverheadBytes } from "@shop/domain/Images"
 import { isServiceUnreachable } from "@shop/domain/ServiceTransport"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import * as IdempotencyKeys from "./IdempotencyKeys.ts"
@@ -80,6 +81,14 @@ const renderFailure = Effect.fn("Gateway.renderFailure")(function* (
   return errorResponse(500, "internal_error", "Something went wrong on our side")
 })
 
+// The image upload is the one route whose body may be larger than
+// GatewayConfig.maxBodyBytes: one image and its multipart envelope. Its
+// parser enforces the same bounds part by part (ImagesApi.ts).
+const uploadPath = /^\/api\/admin\/products\/[^/]+\/images\/?$/
+const isUpload = (request: HttpServerRequest.HttpServerRequest) =>
+  request.method === "POST" && uploadPath.test(request.url.split("?")[0] ?? request.url)
+const maxUploadBytes = MaxImageBytes + MaxUploadOverheadBytes
+
 const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/
 
 // A random prefix per process (drawn lazily: Workers forbid randomness at
@@ -93,6 +102,9 @@ const newRequestId = () => {
   ).join("")
   return `${requestIdPrefix}-${(requestCounter++).toString(36)}`
 }
+
+const isJsonBody = (response: HttpServerResponse.HttpServerResponse) =>
+  response.body._tag !== "Empty" && (response.body.contentType ?? "").includes("json")
 
 const corsRequestHeaders =
   "authorization, content-type, idempotency-key, traceparent, tracestate, x-admin-secret, x-request-id"
@@ -142,26 +154,31 @@ const respond = Effect.fnUntraced(function* <E, R>(
     )
   }
 
+  const upload = isUpload(request)
+  const maxBodyBytes = upload ? maxUploadBytes : config.maxBodyBytes
   const length = Number(request.headers["content-length"] ?? "0")
-  if (Number.isFinite(length) && length > config.maxBodyBytes) {
-    return finish(
-      errorResponse(413, "payload_too_large", "The request body is too large", { maxBytes: config.maxBodyBytes })
-    )
+  if (Number.isFinite(length) && length > maxBodyBytes) {
+    return finish(errorResponse(413, "payload_too_large", "The request body is too large", { maxBytes: maxBodyBytes }))
   }
 
   const render = (cause: Cause.Cause<unknown>) => renderFailure(request, cause)
   const handled = httpEffect.pipe(
     Effect.catchCause(render),
-    // HttpApi answers an unsupported content type with a plain-text 415.
+    // HttpApi answers an unsupported content type with a plain-text 415; a
+    // 415 of our own (an upload that is not an image) already has its body.
     Effect.map((response) =>
-      response.status === 415
-        ? errorResponse(415, "unsupported_media_type", "The request body must be application/json")
+      response.status === 415 && !isJsonBody(response)
+        ? errorResponse(
+            415,
+            "unsupported_media_type",
+            upload ? "The request body must be multipart/form-data" : "The request body must be application/json"
+          )
         : response
     )
   )
   const response = yield* (idempotent(request, handled, render) ?? handled).pipe(
     // Also bounds bodies sent without a content-length (chunked).
-    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes))
+    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes))
   )
   return finish(response)
 })

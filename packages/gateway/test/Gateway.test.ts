@@ -31,7 +31,11 @@ const BrokenCatalog = Layer.succeed(
         : Effect.never,
     create: () => Effect.never,
     update: () => Effect.never,
-    remove: () => Effect.never
+    remove: () => Effect.never,
+    addImage: () => Effect.never,
+    removeImage: () => Effect.never,
+    reorderImages: () => Effect.never,
+    getImage: () => Effect.never
   })
 )
 

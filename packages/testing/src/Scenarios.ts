@@ -9,6 +9,7 @@ import * as Jose from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { baseUrl, type Call, client, errorBody, json, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
 import { checkoutScenarios } from "./CheckoutScenarios.ts"
+import { imageScenarios } from "./ImageScenarios.ts"
 import { type Account, type Fixtures, fixtures, password, usd } from "./Fixtures.ts"
 
 // What the black-box suite needs from a running shop: a way to send HTTP
@@ -1654,6 +1655,16 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           others.map(async (cart) => cartOf(await api("GET", `/api/cart/${cart.cartId}`)).items.map((l) => l.quantity))
         )
         expect(quantities).toEqual(others.map(() => [1]))
+      })
+    })
+
+    describe("product images", () => {
+      imageScenarios({
+        target: () => target,
+        api: (method, path, call) => api(method, path, call),
+        shop: () => shop,
+        admin: () => admin,
+        user: () => user
       })
     })
 

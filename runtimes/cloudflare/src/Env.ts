@@ -33,6 +33,8 @@ export interface AuthEnv extends ServiceEnv {
 }
 
 export interface CatalogEnv extends ServiceEnv {
+  // Uploaded product images (ImageStoreR2.ts).
+  readonly IMAGES: R2Bucket
   readonly INVENTORY?: ServiceBinding
   readonly INVENTORY_URL?: string
 }

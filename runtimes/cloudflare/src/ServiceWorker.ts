@@ -27,7 +27,9 @@ import { internalPath, type ServiceName } from "./Transports.ts"
 // The doors cannot be confused: a binding's `fetch()` lands in `fetch` and
 // needs a signature like any URL call, and no URL reaches `call`.
 
-const maxBodyBytes = 1024 * 1024
+// The largest signed URL call a service takes unless it says otherwise
+// (ServiceWorkerOptions.maxCallBytes).
+const defaultMaxCallBytes = 1024 * 1024
 
 class InternalServer extends Context.Service<
   InternalServer,
@@ -69,7 +71,11 @@ const readCapped = (request: Request, max: number) =>
     return out
   })
 
-const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (service: ServiceName, request: Request) {
+const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (
+  service: ServiceName,
+  request: Request,
+  maxBodyBytes: number
+) {
   const { secret, serve } = yield* InternalServer
   const nonces = yield* NonceStore
   const timestampHeader = request.headers.get(SignatureHeaders.timestamp)
@@ -132,6 +138,9 @@ export interface ServiceWorkerOptions<Rpcs extends EffectRpc.Any, I, Env extends
   // wrangler.jsonc), on the same runtime as the calls. Without it the Worker
   // has no scheduled handler.
   readonly scheduled?: Effect.Effect<void, never, I | S>
+  // The largest body of a signed URL call, default 1 MiB: more only for a
+  // service whose calls carry files (the catalog's images).
+  readonly maxCallBytes?: number
 }
 
 export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv, S = never>(
@@ -213,9 +222,11 @@ export const make = <Rpcs extends EffectRpc.Any, I, Env extends ServiceEnv, S = 
       const problem = await checkSettings(this.env)
       if (problem !== undefined) return Settings.refuseRequest(serviceName, problem)
       // A runtime that cannot start (a missing binding) answers like refused settings.
-      return run(this.env, this.ctx, handleUrlCall(options.name, request)).catch((error: unknown) =>
-        Settings.refuseRequest(serviceName, describeError(error))
-      )
+      return run(
+        this.env,
+        this.ctx,
+        handleUrlCall(options.name, request, options.maxCallBytes ?? defaultMaxCallBytes)
+      ).catch((error: unknown) => Settings.refuseRequest(serviceName, describeError(error)))
     }
   }
   const scheduled = options.scheduled

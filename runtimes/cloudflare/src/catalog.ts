@@ -6,12 +6,14 @@ import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { CatalogRpcs } from "@shop/domain/ServiceContracts"
 import * as Clients from "./Clients.ts"
 import * as D1SqlBatch from "./D1SqlBatch.ts"
+import * as ImageStoreR2 from "./ImageStoreR2.ts"
 import type { CatalogEnv } from "./Env.ts"
 import * as ServiceWorker from "./ServiceWorker.ts"
 
 // Catalog depends on the Inventory interface; here it is a client over the
 // INVENTORY binding (or INVENTORY_URL), where memory and node give it the
-// implementation itself.
+// implementation itself. Uploaded product images live in the IMAGES R2
+// bucket; the gateway reaches them only through this Worker's methods.
 export default ServiceWorker.make({
   name: "catalog",
   group: CatalogRpcs,
@@ -20,12 +22,16 @@ export default ServiceWorker.make({
     Layer.mergeAll(CatalogLive.layer, CatalogReconciler.layer).pipe(
       Layer.provide(CatalogRepositorySql.layer),
       Layer.provide(D1SqlBatch.layer),
+      Layer.provide(ImageStoreR2.layer(env.IMAGES)),
       Layer.provide(Clients.inventory(env.INVENTORY))
     ),
   // The Cron Trigger (wrangler.jsonc) runs the reconciliation that node runs
   // at start and every 5 minutes: stock rows a crash left unclaimed are
   // removed, variants without a stock row get one (docs/ARCHITECTURE.md,
   // "Writes that span two services' stores"). A quiet pass logs nothing.
+  // An image upload by URL is up to 5 MiB of bytes, base64 in the call's JSON
+  // (4/3 of it), plus the envelope.
+  maxCallBytes: 8 * 1024 * 1024,
   scheduled: Effect.gen(function* () {
     const reconciler = yield* CatalogReconciler.CatalogReconciler
     const result = yield* reconciler.reconcile()

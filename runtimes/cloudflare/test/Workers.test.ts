@@ -4,6 +4,7 @@ import { CartNotFound, EmailExists } from "@shop/domain/Errors"
 import { CartId } from "@shop/domain/Ids"
 import { AuthRpcs, CartRpcs } from "@shop/domain/ServiceContracts"
 import { makeClient } from "@shop/domain/ServiceTransport"
+import { sampleImage } from "@shop/testing/ImageSamples"
 import { describeScenarios } from "@shop/testing/Scenarios"
 import { unstable_readConfig } from "wrangler"
 import { randomBytes } from "node:crypto"
@@ -333,6 +334,31 @@ describe("URL fallback", () => {
     expect(await listed.json()).toMatchObject({
       rates: expect.arrayContaining([{ country: "SE", rate: 2500, shippingTaxable: false }])
     })
+
+    // A product image by URL: 2 MiB of bytes cross as base64 in a signed
+    // call, over the default 1 MiB a service takes (the catalog takes 8).
+    const product = await asAdmin("POST", "/api/admin/products", {
+      sku: `BY-URL-${Date.now()}`,
+      title: "By URL",
+      price: { amount: 100, currency: "USD" }
+    })
+    const { productId } = (await product.json()) as { productId: string }
+    const picture = sampleImage("webp", 2 * 1024 * 1024, 3)
+    const form = new FormData()
+    form.append("file", new Blob([picture], { type: "image/webp" }), "big.webp")
+    const uploaded = await gateway(
+      new Request(`http://shop.test/api/admin/products/${productId}/images`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${accessToken}` },
+        body: form
+      })
+    )
+    expect(uploaded.status).toBe(201)
+    const { url } = (await uploaded.json()) as { url: string }
+    const served = await gateway(new Request(`http://shop.test${url}`))
+    expect(served.status).toBe(200)
+    expect(served.headers.get("content-type")).toBe("image/webp")
+    expect(Buffer.compare(new Uint8Array(await served.arrayBuffer()), picture)).toBe(0)
 
     // An Idempotency-Key by URL: the records are in the idempotency Worker.
     const keyed = () =>

@@ -25,6 +25,7 @@ import * as PaymentsLive from "@shop/payments/PaymentsLive"
 import * as PaymentsRepositorySql from "@shop/payments/PaymentsRepositorySql"
 import * as Paypal from "./Paypal.ts"
 import * as Databases from "./Databases.ts"
+import * as ImageStoreFiles from "./ImageStoreFiles.ts"
 
 // Every service on its own SQLite file. The services are the same Layers the
 // other runtimes use; each repository gets its database locally, so no
@@ -43,7 +44,12 @@ const catalogStore = catalogCache.pipe(Layer.provide(CatalogRepositorySql.layer)
   Layer.provide(Databases.layer("catalog"))
 )
 
-const catalog = CatalogLive.layer.pipe(Layer.provide(catalogStore), Layer.provide(inventory))
+// Uploaded product images as files under DATA_DIR/images.
+const catalog = CatalogLive.layer.pipe(
+  Layer.provide(catalogStore),
+  Layer.provide(ImageStoreFiles.layer),
+  Layer.provide(inventory)
+)
 
 // Repairs what a crash between the catalog's and inventory's writes left, at
 // start and every 5 minutes, on the same store and Inventory.

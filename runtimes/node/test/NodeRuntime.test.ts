@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { createServer as createHttpServer, request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { LoginResult, Me } from "@shop/domain/Auth"
 import { ProductPage } from "@shop/domain/Catalog"
+import { ImageUploaded } from "@shop/domain/Images"
+import { sampleImage } from "@shop/testing/ImageSamples"
 import { errorBody, json } from "@shop/testing/Client"
 import { products } from "@shop/demo/DemoCatalog"
 import { describeScenarios } from "@shop/testing/Scenarios"
@@ -116,6 +118,8 @@ describe("node runtime: one data directory across restarts", () => {
   let shop: ShopProcess
   let token: string
   let productCount: number
+  let adminToken: string
+  const image = { productId: "", imageId: "", url: "" }
 
   // Made here rather than in the describe body, which runs even when a filter skips every test.
   beforeAll(async () => {
@@ -226,6 +230,44 @@ describe("node runtime: one data directory across restarts", () => {
     expect(json(me, Me).email).toBe(email)
   })
 
+  it("keeps an uploaded image as a file under DATA_DIR/images", async () => {
+    const admin = { email: `img-${email}`, password, name: "Images" }
+    expect(
+      (
+        await call(shop.origin, "POST", "/api/auth/admin/signup", {
+          body: admin,
+          headers: { "x-admin-secret": adminSecret }
+        })
+      ).status
+    ).toBe(201)
+    adminToken = json(
+      await call(shop.origin, "POST", "/api/auth/login", { body: { email: admin.email, password } }),
+      LoginResult
+    ).accessToken
+    const created = await call(shop.origin, "POST", "/api/admin/products", {
+      token: adminToken,
+      body: { sku: `IMG-${Date.now().toString(36)}`, title: "Pictured", price: { amount: 100, currency: "USD" } }
+    })
+    expect(created.status).toBe(201)
+    image.productId = (created.body as { productId: string }).productId
+    // The restart test below counts products.
+    productCount += 1
+    const form = new FormData()
+    form.append("file", new Blob([sampleImage("png", 1000, 1)], { type: "image/png" }), "pic.png")
+    const uploaded = await fetch(`${shop.origin}/api/admin/products/${image.productId}/images`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: form
+    })
+    expect(uploaded.status).toBe(201)
+    const body = json({ body: await uploaded.json() }, ImageUploaded)
+    image.imageId = body.imageId
+    image.url = body.url
+    const key = body.url.slice("/images/".length)
+    expect(readdirSync(join(dataDir, "images"))).toEqual([key])
+    expect(readFileSync(join(dataDir, "images", key)).equals(Buffer.from(sampleImage("png", 1000, 1)))).toBe(true)
+  })
+
   it("stops on SIGTERM with exit code 0, promptly", async () => {
     const started = Date.now()
     const exit = await shop.stop()
@@ -244,6 +286,22 @@ describe("node runtime: one data directory across restarts", () => {
     const messages = shop.lines().map((line) => JSON.parse(line).message)
     expect(messages).not.toContain("Seeded the demo catalog")
     expect(messages.some((m) => /JWT_SECRET is not set: using the secret generated earlier/.test(m))).toBe(true)
+  })
+
+  it("serves the image after the restart, and deleting it deletes its file", async () => {
+    const served = await fetch(`${shop.origin}${image.url}`)
+    expect(served.status).toBe(200)
+    expect(Buffer.from(await served.arrayBuffer()).equals(Buffer.from(sampleImage("png", 1000, 1)))).toBe(true)
+    const removed = await call(
+      shop.origin,
+      "DELETE",
+      `/api/admin/products/${image.productId}/images/${image.imageId}`,
+      {
+        token: adminToken
+      }
+    )
+    expect(removed.status).toBe(204)
+    expect(readdirSync(join(dataDir, "images"))).toEqual([])
   })
 
   it("lets a request in flight finish when SIGTERM arrives, then exits 0", async () => {

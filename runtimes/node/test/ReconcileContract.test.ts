@@ -51,6 +51,7 @@ const record = (n: number, variants: ReadonlyArray<string>): ProductRecord => ({
   description: "",
   category: "recon",
   images: [],
+  uploadedImages: [],
   variants: variants.map((id, i) => ({
     variantId: VariantId.make(id),
     sku: `RECON-${n}-${i}`,

@@ -19,6 +19,7 @@ import * as CouponsRepositoryMemory from "@shop/coupons/CouponsRepositoryMemory"
 import * as CouponsRepositorySql from "@shop/coupons/CouponsRepositorySql"
 import type { ListProducts } from "@shop/domain/Catalog"
 import { AddressId, ProductId, SessionId, UserId, VariantId } from "@shop/domain/Ids"
+import { ImageId } from "@shop/domain/Images"
 import { Currency } from "@shop/domain/Money"
 import { HoldId } from "@shop/domain/Inventory"
 import { SqlBatch } from "@shop/domain/SqlBatch"
@@ -88,6 +89,14 @@ const productRecord = (n: number, overrides: Partial<ProductRecord> = {}): Produ
   description: `Description ${n}`,
   category: n % 2 === 0 ? "even" : "odd",
   images: [`https://example.com/${n}.png`],
+  uploadedImages: [
+    {
+      imageId: ImageId.make(`img_contract${n}`),
+      key: `${"0".repeat(64)}-img_contract${n}.png`,
+      contentType: "image/png",
+      size: 100 + n
+    }
+  ],
   variants: [
     {
       variantId: VariantId.make(`var_contract${String(n).padStart(12, "0")}a`),
