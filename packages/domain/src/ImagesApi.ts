@@ -60,14 +60,21 @@ export class AdminProductImagesApi extends HttpApiGroup.make("adminProductImages
     }).annotateMerge(
       OpenApi.annotations({
         summary: "Reorder a product's uploaded images",
-        description: "`order` lists every uploaded image id of the product exactly once, first image first."
+        description:
+          "Admins only. `order` lists every uploaded image id of the product exactly once, first image first; the product's images follow that order."
       })
     ),
     HttpApiEndpoint.delete("remove", "/:productId/images/:imageId", {
       params: { productId: PathId, imageId: PathId },
       success: HttpApiSchema.NoContent,
       error: [ProductNotFound, ImageNotFound, UpdateConflict]
-    }).annotateMerge(OpenApi.annotations({ summary: "Delete a product image" }))
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "Delete a product image",
+        description:
+          "Admins only. Removes the image from the product's images and deletes its bytes; `GET /images/:key` then answers 404."
+      })
+    )
   )
   .prefix("/api/admin/products")
   .annotateMerge(OpenApi.annotations({ title: "Admin: product images", description: imagesDescription })) {}
@@ -77,7 +84,11 @@ export class ImagesApi extends HttpApiGroup.make("images")
     HttpApiEndpoint.get("get", "/:key", {
       params: { key: PathId },
       headers: { "if-none-match": Schema.optional(Schema.String) },
-      success: Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "image/*" })),
+      // 304 with no body to a matching If-None-Match.
+      success: [
+        Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "image/*" })),
+        HttpApiSchema.Empty(304)
+      ],
       error: ImageNotFound
     }).annotateMerge(
       OpenApi.annotations({
