@@ -90,6 +90,7 @@ import {
   IdempotencyKeyReused
 } from "./Errors.ts"
 import * as ApiDocument from "./ApiDocument.ts"
+import * as Examples from "./Examples.ts"
 import { AdminProductImagesApi, ImagesApi } from "./ImagesApi.ts"
 import { SetStockInput, StockLevel } from "./Inventory.ts"
 import {
@@ -179,7 +180,12 @@ export class OptionalAuthentication extends HttpApiMiddleware.Service<
   error: [Unauthorized, UpstreamError, UpstreamTimeout]
 }) {}
 
-export const Health = Schema.Struct({ status: Schema.Literal("ok") })
+export const Health = Schema.Struct({ status: Schema.Literal("ok") }).annotate({ examples: [{ status: "ok" }] })
+
+const AddressList = Schema.Struct({ addresses: Schema.Array(Address) }).annotate({
+  examples: [{ addresses: [Examples.address] }]
+})
+const OneAddress = Schema.Struct({ address: Address }).annotate({ examples: [{ address: Examples.address }] })
 
 export class SystemApi extends HttpApiGroup.make("system", { topLevel: true })
   .add(
@@ -270,7 +276,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
 
 export class AddressesApi extends HttpApiGroup.make("addresses")
   .add(
-    HttpApiEndpoint.get("list", "/", { success: Schema.Struct({ addresses: Schema.Array(Address) }) }).annotateMerge(
+    HttpApiEndpoint.get("list", "/", { success: AddressList }).annotateMerge(
       OpenApi.annotations({
         summary: "List my addresses",
         description: "Signed in. The caller's saved addresses. Changes nothing."
@@ -278,7 +284,7 @@ export class AddressesApi extends HttpApiGroup.make("addresses")
     ),
     HttpApiEndpoint.post("create", "/", {
       payload: AddressInput,
-      success: Schema.Struct({ address: Address }).pipe(HttpApiSchema.status(201))
+      success: OneAddress.pipe(HttpApiSchema.status(201))
     })
       .middleware(Idempotent)
       .annotateMerge(
@@ -290,7 +296,7 @@ export class AddressesApi extends HttpApiGroup.make("addresses")
     HttpApiEndpoint.put("update", "/:addressId", {
       params: { addressId: PathId },
       payload: AddressPatch,
-      success: Schema.Struct({ address: Address }),
+      success: OneAddress,
       error: AddressNotFound
     }).annotateMerge(
       OpenApi.annotations({

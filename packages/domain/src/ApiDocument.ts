@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { paypalWebhookEvent } from "./Examples.ts"
 import { IdempotencyKey } from "./Idempotency.ts"
 
 // The last step of the OpenAPI document (`OpenApi.annotations({ transform })`
@@ -92,6 +93,42 @@ const idempotencyKey = {
   schema: Schema.toJsonSchemaDocument(IdempotencyKey).schema
 }
 
+// The domain schemas carry their examples as JSON Schema `examples` (effect
+// renders the `examples` annotation there). Scalar and Redocly read a media
+// type's `example`/`examples` first, and Redocly checks those against the
+// schema (no-invalid-media-type-examples), so each JSON body also gets its
+// schema's examples at the media-type level: one as `example`, several (the
+// forms of a union) as named `examples`.
+const exampleMediaType = (media: Json | undefined): void => {
+  const examples = media?.schema?.examples
+  if (media === undefined || !Array.isArray(examples) || examples.length === 0) return
+  if (media.example !== undefined || media.examples !== undefined) return
+  if (examples.length === 1) media.example = examples[0]
+  else
+    media.examples = Object.fromEntries(
+      examples.map((value, index) => [`example${index + 1}`, { summary: `Form ${index + 1}`, value }])
+    )
+}
+
+// The webhook body is kept as text (PayPal signs its bytes), so effect
+// describes it as a string; on the wire it is a PayPal event object.
+const webhookBody = {
+  type: "object",
+  description:
+    "A PayPal webhook event, as PayPal sends it (read as text: the signature covers its exact bytes). The shop acts on CHECKOUT.ORDER.APPROVED and PAYMENT.CAPTURE.COMPLETED.",
+  properties: {
+    id: { type: "string", description: "PayPal's event id; each is handled once" },
+    event_type: { type: "string", examples: ["CHECKOUT.ORDER.APPROVED"] },
+    resource_type: { type: "string" },
+    create_time: { type: "string", format: "date-time" },
+    resource: { type: "object", description: "The order, capture or refund the event is about" }
+  },
+  required: ["id", "event_type", "resource"],
+  // PayPal sends more fields than these (links, summary, event_version...).
+  additionalProperties: true,
+  examples: [paypalWebhookEvent]
+}
+
 const operationsOf = (spec: Json): Array<[string, Json]> =>
   Object.values(spec.paths as Record<string, Json>).flatMap((item) =>
     Object.entries(item).filter(([method]) => method !== "parameters")
@@ -117,6 +154,13 @@ export const finish = (spec: Json): Json => {
     for (const parameter of operation.parameters ?? []) {
       const integer = parameter.schema?.allOf?.find((member: Json) => member["x-query-integer"] !== undefined)
       if (integer !== undefined) parameter.schema = integer["x-query-integer"]
+    }
+    if (operation.operationId === "paymentsWebhook.paypalWebhook") {
+      operation.requestBody.content["application/json"].schema = webhookBody
+    }
+    exampleMediaType(operation.requestBody?.content?.["application/json"])
+    for (const [status, response] of Object.entries(operation.responses as Record<string, Json>)) {
+      if (status.startsWith("2")) exampleMediaType(response.content?.["application/json"])
     }
     if (method === "post") operation.parameters = [...(operation.parameters ?? []), idempotencyKey]
   }

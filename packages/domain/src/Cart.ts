@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { AddressCandidate, ShippingAddress, ShippingOption } from "./Fulfillment.ts"
+import * as Examples from "./Examples.ts"
 import { CartId, ProductId, UserId, VariantId } from "./Ids.ts"
 import { Currency, Money } from "./Money.ts"
 import { BoundedText, Timestamp } from "./Text.ts"
@@ -15,7 +16,7 @@ export const CartLine = Schema.Struct({
   productId: ProductId,
   variantId: VariantId,
   title: Schema.String,
-  quantity: Schema.Int,
+  quantity: Schema.Int.annotate({ examples: [2] }),
   unitPrice: Money,
   lineTotal: Money
 })
@@ -83,7 +84,7 @@ export const Cart = Schema.Struct({
   expiresAt: Timestamp,
   checkout: Schema.NullOr(CartCheckout),
   removedItems: Schema.Array(RemovedLine)
-})
+}).annotate({ examples: [Examples.cart] })
 export type Cart = typeof Cart.Type
 
 // Request bodies (the gateway decodes them; unknown fields are refused).
@@ -92,28 +93,34 @@ export const AddItemInput = Schema.Struct({
   productId: ProductId,
   variantId: Schema.optional(VariantId),
   quantity: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: maxLineQuantity })))
-})
+}).annotate({ examples: [{ productId: Examples.productId, variantId: Examples.variantId, quantity: 2 }] })
 export type AddItemInput = typeof AddItemInput.Type
 
 // Quantity 0 removes the line.
 export const UpdateItemInput = Schema.Struct({
   variantId: VariantId,
   quantity: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: maxLineQuantity })))
-})
+}).annotate({ examples: [{ variantId: Examples.variantId, quantity: 3 }] })
 export type UpdateItemInput = typeof UpdateItemInput.Type
 
-export const RemoveItemInput = Schema.Struct({ variantId: VariantId })
+export const RemoveItemInput = Schema.Struct({ variantId: VariantId }).annotate({
+  examples: [{ variantId: Examples.variantId }]
+})
 export type RemoveItemInput = typeof RemoveItemInput.Type
 
 // One of the caller's saved addresses, or an address given inline.
 export const SetCartAddressInput = Schema.Union([
   Schema.Struct({ addressId: BoundedText(1, 128) }),
   Schema.Struct({ address: AddressCandidate })
-])
+]).annotate({ examples: [{ addressId: Examples.addressId }, { address: Examples.addressInput }] })
 export type SetCartAddressInput = typeof SetCartAddressInput.Type
 
-export const ChooseShippingInput = Schema.Struct({ methodId: BoundedText(1, 64) })
+export const ChooseShippingInput = Schema.Struct({ methodId: BoundedText(1, 64) }).annotate({
+  examples: [{ methodId: "standard" }]
+})
 export type ChooseShippingInput = typeof ChooseShippingInput.Type
 
-export const ApplyCouponInput = Schema.Struct({ code: BoundedText(1, 64) })
+export const ApplyCouponInput = Schema.Struct({ code: BoundedText(1, 64) }).annotate({
+  examples: [{ code: "save10" }]
+})
 export type ApplyCouponInput = typeof ApplyCouponInput.Type

@@ -1,5 +1,6 @@
 import { Schema, SchemaTransformation } from "effect"
 import { BoundedText, MaxText, PlainString, plainText, Timestamp } from "./Text.ts"
+import * as Examples from "./Examples.ts"
 import { ProductId, VariantId } from "./Ids.ts"
 import { Price } from "./Money.ts"
 import { UploadedImage } from "./Images.ts"
@@ -46,7 +47,7 @@ export const Product = Schema.Struct({
   variants: Schema.Array(Variant),
   createdAt: Timestamp,
   updatedAt: Timestamp
-})
+}).annotate({ examples: [Examples.product] })
 export type Product = typeof Product.Type
 
 export const ProductSort = Schema.Literals(["newest", "price_asc", "price_desc", "title"])
@@ -124,7 +125,7 @@ export const ProductPage = Schema.Struct({
   total: Schema.Int,
   limit: Schema.Int,
   offset: Schema.Int
-})
+}).annotate({ examples: [{ items: [Examples.product], total: 1, limit: 20, offset: 0 }] })
 export type ProductPage = typeof ProductPage.Type
 
 export const VariantInput = Schema.Struct({
@@ -159,7 +160,36 @@ export const CreateProductInput = Schema.Union([
     attributes: Schema.optional(Attributes),
     weightGrams: Schema.optional(WeightGrams)
   })
-])
+]).annotate({
+  examples: [
+    {
+      sku: "TEE-ORG",
+      title: "Organic cotton T-shirt",
+      description: "A heavyweight T-shirt of organic cotton, cut straight.",
+      category: "apparel",
+      images: ["https://cdn.example.com/products/tee-org-black.jpg"],
+      variants: [
+        {
+          sku: "TEE-ORG-BLK-M",
+          title: "Black / M",
+          price: Examples.price(1299),
+          attributes: { color: "black", size: "M" },
+          weightGrams: 180,
+          stock: 120
+        },
+        {
+          sku: "TEE-ORG-BLK-L",
+          title: "Black / L",
+          price: Examples.price(1299),
+          attributes: { color: "black", size: "L" },
+          weightGrams: 195,
+          stock: 64
+        }
+      ]
+    },
+    { sku: "MUG-ENAMEL", title: "Enamel camp mug", category: "kitchen", price: Examples.price(1500), stock: 40 }
+  ]
+})
 export type CreateProductInput = typeof CreateProductInput.Type
 
 export const VariantPatch = Schema.Struct({
@@ -181,5 +211,12 @@ export const UpdateProductInput = Schema.Struct({
   // Shorthand for a one-variant product, mirroring create.
   price: Schema.optional(Price),
   variants: Schema.optional(Schema.Array(VariantPatch).pipe(Schema.check(Schema.isMaxLength(100))))
+}).annotate({
+  examples: [
+    {
+      title: "Organic cotton T-shirt, heavyweight",
+      variants: [{ variantId: Examples.otherVariantId, price: Examples.price(1399) }]
+    }
+  ]
 })
 export type UpdateProductInput = typeof UpdateProductInput.Type

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { CartSummary } from "./Cart.ts"
+import * as Examples from "./Examples.ts"
 import { CartId, OrderId, UserId } from "./Ids.ts"
 import { HoldId } from "./Inventory.ts"
 import { Money } from "./Money.ts"
@@ -33,10 +34,20 @@ export const StartCheckoutBody = Schema.Struct({
   cartId: BoundedText(1, 128),
   returnUrl: Schema.optional(ReturnUrl),
   cancelUrl: Schema.optional(ReturnUrl)
+}).annotate({
+  examples: [
+    {
+      cartId: Examples.cartId,
+      returnUrl: "https://shop.example.com/checkout/return",
+      cancelUrl: "https://shop.example.com/cart"
+    }
+  ]
 })
 export type StartCheckoutBody = typeof StartCheckoutBody.Type
 
-export const CaptureCheckoutBody = Schema.Struct({ paypalOrderId: BoundedText(1, 128) })
+export const CaptureCheckoutBody = Schema.Struct({ paypalOrderId: BoundedText(1, 128) }).annotate({
+  examples: [{ paypalOrderId: Examples.paypalOrderId }]
+})
 export type CaptureCheckoutBody = typeof CaptureCheckoutBody.Type
 
 // Answers.
@@ -50,7 +61,7 @@ export const CheckoutStarted = Schema.Struct({
   summary: CartSummary,
   // ISO 8601: when the hold expires; capture after it charges nothing.
   expiresAt: Timestamp
-})
+}).annotate({ examples: [Examples.checkoutStarted] })
 export type CheckoutStarted = typeof CheckoutStarted.Type
 
 // The same answer for every capture of one payment, charged once.
@@ -59,6 +70,10 @@ export const CheckoutCaptured = Schema.Struct({
   status: Schema.Literal("paid"),
   paymentId: PaymentId,
   captureId: Schema.String
+}).annotate({
+  examples: [
+    { orderId: Examples.orderId, status: "paid", paymentId: Examples.paymentId, captureId: Examples.captureId }
+  ]
 })
 export type CheckoutCaptured = typeof CheckoutCaptured.Type
 
@@ -70,10 +85,10 @@ export const PaymentView = Schema.Struct({
   amount: Money,
   captures: Schema.Array(PaymentCapture),
   refunds: Schema.Array(PaymentRefund)
-})
+}).annotate({ examples: [Examples.paymentView] })
 export type PaymentView = typeof PaymentView.Type
 
-export const WebhookAck = Schema.Struct({ ok: Schema.Literal(true) })
+export const WebhookAck = Schema.Struct({ ok: Schema.Literal(true) }).annotate({ examples: [{ ok: true }] })
 export type WebhookAck = typeof WebhookAck.Type
 
 // Service inputs (CartRpcs).

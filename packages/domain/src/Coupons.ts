@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { Timestamp } from "./Text.ts"
+import * as Examples from "./Examples.ts"
 import { Money } from "./Money.ts"
 
 // Coupons (API.md, "Coupons and taxes"). Codes are case-insensitive: they are
@@ -51,7 +52,7 @@ export const CreateCouponInput = Schema.Struct({
   expiresAt: Schema.optional(Instant),
   usageLimit: Schema.optional(Limit),
   perCustomerLimit: Schema.optional(Limit)
-})
+}).annotate({ examples: [Examples.createCoupon] })
 export type CreateCouponInput = typeof CreateCouponInput.Type
 
 // A coupon's definition, as stored (without its redemption count).
@@ -68,8 +69,12 @@ export const CouponDefinition = Schema.Struct({
 export type CouponDefinition = typeof CouponDefinition.Type
 
 // A coupon as shown: its definition and `used`, the count of its redemptions.
-export const Coupon = Schema.Struct({ ...CouponDefinition.fields, used: Schema.Int })
+export const Coupon = Schema.Struct({ ...CouponDefinition.fields, used: Schema.Int }).annotate({
+  examples: [Examples.coupon]
+})
 export type Coupon = typeof Coupon.Type
 
-export const Coupons = Schema.Struct({ coupons: Schema.Array(Coupon) })
+export const Coupons = Schema.Struct({ coupons: Schema.Array(Coupon) }).annotate({
+  examples: [{ coupons: [Examples.coupon] }]
+})
 export type Coupons = typeof Coupons.Type

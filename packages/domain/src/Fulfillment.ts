@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import * as Examples from "./Examples.ts"
 import { Money } from "./Money.ts"
 import { MaxText } from "./Text.ts"
 
@@ -21,7 +22,9 @@ export const ShippingOption = Schema.Struct({
 })
 export type ShippingOption = typeof ShippingOption.Type
 
-export const ShippingOptions = Schema.Struct({ shippingOptions: Schema.Array(ShippingOption) })
+export const ShippingOptions = Schema.Struct({ shippingOptions: Schema.Array(ShippingOption) }).annotate({
+  examples: [{ shippingOptions: Examples.shippingOptions }]
+})
 export type ShippingOptions = typeof ShippingOptions.Type
 
 // Shipping coupons (API.md, "Coupons and taxes"): `free_shipping` makes
@@ -98,16 +101,25 @@ export const TaxRate = Schema.Struct({
   country: TaxRegion,
   rate: BasisPoints,
   shippingTaxable: Schema.Boolean
-})
+}).annotate({ examples: [{ country: "US-CA", rate: 825, shippingTaxable: false }] })
 export type TaxRate = typeof TaxRate.Type
 
 export const SetTaxRateInput = Schema.Struct({
   rate: BasisPoints,
   shippingTaxable: Schema.optional(Schema.Boolean)
-})
+}).annotate({ examples: [{ rate: 825, shippingTaxable: false }] })
 export type SetTaxRateInput = typeof SetTaxRateInput.Type
 
-export const TaxRates = Schema.Struct({ rates: Schema.Array(TaxRate) })
+export const TaxRates = Schema.Struct({ rates: Schema.Array(TaxRate) }).annotate({
+  examples: [
+    {
+      rates: [
+        { country: "US-CA", rate: 825, shippingTaxable: false },
+        { country: "DE", rate: 1900, shippingTaxable: true }
+      ]
+    }
+  ]
+})
 export type TaxRates = typeof TaxRates.Type
 
 // Where the goods go, for picking a tax rate: `region` may be a code (`CA`)

@@ -89,14 +89,21 @@ export const UploadedImage = Schema.Struct({
 })
 export type UploadedImage = typeof UploadedImage.Type
 
-export const ImageUploaded = Schema.Struct({ imageId: ImageId, url: Schema.String })
+export const ImageUploaded = Schema.Struct({ imageId: ImageId, url: Schema.String }).annotate({
+  examples: [
+    {
+      imageId: ImageId.make("img_7h3k9m2p4q6r"),
+      url: "/images/9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8-img_7h3k9m2p4q6r.jpg"
+    }
+  ]
+})
 export type ImageUploaded = typeof ImageUploaded.Type
 
 export const ReorderImagesInput = Schema.Struct({
   order: Schema.Array(Schema.String.pipe(Schema.check(Schema.isMaxLength(128)))).pipe(
     Schema.check(Schema.isMaxLength(MaxImagesPerProduct))
   )
-})
+}).annotate({ examples: [{ order: ["img_9w4x2y7z1a3b", "img_7h3k9m2p4q6r"] }] })
 export type ReorderImagesInput = typeof ReorderImagesInput.Type
 
 // One stored object, as the catalog hands it to the gateway.

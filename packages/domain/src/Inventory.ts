@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import * as Examples from "./Examples.ts"
 import { VariantId } from "./Ids.ts"
 
 // The most stock one variant may hold; set and adjust both respect it.
@@ -9,7 +10,7 @@ export const StockLevel = Schema.Struct({
   stock: Schema.Int,
   reserved: Schema.Int,
   available: Schema.Int
-})
+}).annotate({ examples: [{ variantId: Examples.variantId, stock: 120, reserved: 2, available: 118 }] })
 export type StockLevel = typeof StockLevel.Type
 
 export const SetStockInput = Schema.Union([
@@ -17,7 +18,7 @@ export const SetStockInput = Schema.Union([
   Schema.Struct({
     adjust: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: -maxStock, maximum: maxStock })))
   })
-])
+]).annotate({ examples: [{ stock: 120 }, { adjust: -5 }] })
 export type SetStockInput = typeof SetStockInput.Type
 
 export const Availability = Schema.Struct({ variantId: VariantId, available: Schema.Int })

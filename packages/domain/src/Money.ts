@@ -7,9 +7,11 @@ export const Currency = Schema.String.annotate({ description: "ISO 4217 code", e
 )
 export type Currency = typeof Currency.Type
 
+// The example keeps documentation tools from showing the bound
+// (-9007199254740991) as a sample amount.
 export const MinorUnits = Schema.Int.pipe(
   Schema.check(Schema.isBetween({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }))
-)
+).annotate({ description: "Integer minor units (cents for USD)", examples: [1299] })
 
 export const Money = Schema.Struct({
   amount: MinorUnits,
@@ -19,7 +21,10 @@ export type Money = typeof Money.Type
 
 // A price can never be negative.
 export const Price = Schema.Struct({
-  amount: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 100_000_000_00 }))),
+  amount: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 100_000_000_00 }))).annotate({
+    description: "Integer minor units (cents for USD)",
+    examples: [1299]
+  }),
   currency: Currency
 })
 export type Price = typeof Price.Type

@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { Role } from "./Auth.ts"
 import { CartLine, CartSummary } from "./Cart.ts"
 import { ShippingAddress, ShippingOption } from "./Fulfillment.ts"
+import * as Examples from "./Examples.ts"
 import { OrderId, UserId } from "./Ids.ts"
 import { Money } from "./Money.ts"
 import { BoundedText, Timestamp } from "./Text.ts"
@@ -94,7 +95,7 @@ export const Order = Schema.Struct({
   couponCode: Schema.optional(Schema.String),
   createdAt: Timestamp,
   updatedAt: Timestamp
-})
+}).annotate({ examples: [Examples.order] })
 export type Order = typeof Order.Type
 
 export const OrderPage = Schema.Struct({
@@ -102,7 +103,7 @@ export const OrderPage = Schema.Struct({
   total: Schema.Int,
   limit: Schema.Int,
   offset: Schema.Int
-})
+}).annotate({ examples: [{ orders: [Examples.order], total: 1, limit: 20, offset: 0 }] })
 export type OrderPage = typeof OrderPage.Type
 
 export const defaultPageSize = 20
@@ -177,15 +178,19 @@ export type RecordRefundInput = typeof RecordRefundInput.Type
 // Request bodies of the admin routes (API.md), for the gateway: unknown
 // fields are refused there; `status` is any text (see ListAllOrdersInput).
 
-export const SetOrderStatusBody = Schema.Struct({ status: Schema.String, note: Schema.optional(Note) })
+export const SetOrderStatusBody = Schema.Struct({ status: Schema.String, note: Schema.optional(Note) }).annotate({
+  examples: [{ status: "processing", note: "Picked and packed" }]
+})
 export type SetOrderStatusBody = typeof SetOrderStatusBody.Type
 
 export const ShipOrderBody = Schema.Struct({
   carrier: Schema.optional(Carrier),
   trackingNumber: Schema.optional(TrackingNumber)
-})
+}).annotate({ examples: [{ carrier: "UPS", trackingNumber: "1Z999AA10123456784" }] })
 export type ShipOrderBody = typeof ShipOrderBody.Type
 
 // Without `amount`: the rest of what was captured.
-export const RefundOrderBody = Schema.Struct({ amount: Schema.optional(Money) })
+export const RefundOrderBody = Schema.Struct({ amount: Schema.optional(Money) }).annotate({
+  examples: [{ amount: Examples.money(1000) }]
+})
 export type RefundOrderBody = typeof RefundOrderBody.Type

@@ -64,6 +64,33 @@ describe("the OpenAPI document", () => {
     }
   })
 
+  it("shows a request and a response example on every operation", () => {
+    const missing: Array<string> = []
+    const hasExample = (media: Doc) => media.example !== undefined || Object.keys(media.examples ?? {}).length > 0
+    for (const { path, method, operation } of operations()) {
+      const body = operation.requestBody?.content?.["application/json"]
+      if (body !== undefined && !hasExample(body)) missing.push(`${method} ${path} request`)
+      for (const [status, response] of Object.entries(operation.responses as Doc)) {
+        const media = response.content?.["application/json"]
+        if (status.startsWith("2") && media !== undefined && !hasExample(media))
+          missing.push(`${method} ${path} ${status}`)
+      }
+    }
+    expect(missing).toEqual([])
+    // The examples are the domain's own: one cart whose summary adds up.
+    const cart = document.paths["/api/cart/{cartId}"].get.responses["200"].content["application/json"].example
+    expect(cart.cartId).toMatch(/^cart_[A-Za-z0-9]{24}$/)
+    const { subtotal, discount, shipping, tax, total } = cart.summary
+    expect(total.amount).toBe(subtotal.amount - discount.amount + shipping.amount + tax.amount)
+    // Integer money fields carry their own example, so a viewer building a
+    // sample from the schema alone shows 1299, not the bound -9007199254740991.
+    const line =
+      document.paths["/api/cart/{cartId}"].get.responses["200"].content["application/json"].schema.properties.items
+        .items.properties
+    expect(line.unitPrice.properties.amount.examples).toEqual([1299])
+    expect(line.quantity.examples).toEqual([2])
+  })
+
   it("the router reaches every id the document allows", async () => {
     // 100 characters: the endpoint answers (401 without a token), not the router.
     const response = await runtime.handler(new Request(`http://shop.test/api/orders/${"o".repeat(100)}`))
