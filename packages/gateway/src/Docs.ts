@@ -23,7 +23,10 @@ const scalarConfiguration = {
   hideClientButton: true,
   showDeveloperTools: "never",
   telemetry: false,
-  defaultOpenAllTags: false
+  defaultOpenAllTags: false,
+  // "Test Request" calls the shop that served this page, whatever its host
+  // and port: the document's `servers` names only the default local URL.
+  servers: [{ url: "/", description: "This shop" }]
 }
 
 const escapeAttribute = (value: string) =>
