@@ -805,6 +805,10 @@ export const layer = Layer.effect(
       return yield* abandon(failed, record)
     })
 
+    // The failure step of a checkout refused because its coupon was used up:
+    // a repeated capture answers `coupon_exhausted` again.
+    const couponExhaustedStep = "coupon_exhausted"
+
     const holdGone = (holdId: HoldId, hold: Option.Option<Hold>) =>
       new HoldExpired({
         details: { holdId, expiresAt: Option.match(hold, { onNone: () => "", onSome: (h) => h.expiresAt }) }
@@ -834,6 +838,10 @@ export const layer = Layer.effect(
         if (payment.status === "failed") {
           const { step, reason } = payment.failure ?? { step: "unknown", reason: "failed" }
           yield* abandon(payment, record)
+          // A repeat (the buyer after the webhook, or the other way round)
+          // gets the answer the first refusal got.
+          if (step === "hold") return yield* holdGone(reservationId, yield* holdOf(reservationId))
+          if (step === couponExhaustedStep) return yield* new CouponExhausted({})
           return yield* new PaymentFailed({ details: { step, reason } })
         }
         // Nothing is charged for stock that is no longer held. While the cart
@@ -870,7 +878,12 @@ export const layer = Layer.effect(
           )
           if (refused !== undefined) {
             // The buyer may take the coupon off and start again.
-            yield* giveUp(payment, record, "coupon", refused.message)
+            yield* giveUp(
+              payment,
+              record,
+              refused._tag === "CouponExhausted" ? couponExhaustedStep : "coupon",
+              refused.message
+            )
             return yield* refused._tag === "CouponExhausted"
               ? Effect.fail(refused)
               : Effect.fail(new PaymentFailed({ details: { step: "coupon", reason: refused.message } }))

@@ -622,7 +622,7 @@ describe("Checkout: faults", () => {
         assert.isNull((yield* (yield* Carts).get({ cartId: cart.cartId, caller: cart.user })).checkout)
         // Again: the same refusal, still nothing charged.
         const again = yield* failureOf(captureOf(cart, started.paymentId))
-        assert.strictEqual(again?._tag, "PaymentFailed")
+        assert.strictEqual(again?._tag, "HoldExpired")
         assert.strictEqual((yield* stats(fake)).captures, 0)
         // A new start places a new hold.
         const restarted = yield* startOf(cart)
