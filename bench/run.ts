@@ -3,8 +3,9 @@
 // from a separate buyers' loop (checkout.ts) followed by a count of one
 // checkout's SQL statements, prints a table, writes
 // bench/results.json and reports the issue's goals as MET / NOT MET. Each
-// req/s is shown against the baseline and against its own runtime's
-// GET product of the same run.
+// req/s is shown against the baseline (the node:http hello world), against
+// the floor's answer to the same request where the floor (bench/floor.ts) has
+// one, and against its own runtime's GET product of the same run.
 //
 // Env: BENCH_DURATION (seconds per scenario, default 10),
 //      BENCH_CONNECTIONS (default 32).
@@ -19,7 +20,7 @@ import { fileURLToPath } from "node:url"
 import type { CheckoutConfig, CheckoutResult } from "./checkout.ts"
 import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
 import { killAllNow, startProcess, stopAll } from "./processes.ts"
-import { type Goal, type RunningTarget, type Scenario, targets } from "./targets.ts"
+import { type Goal, type RunningTarget, type Scenario, type Target, targets } from "./targets.ts"
 
 const rootDir = fileURLToPath(new URL("..", import.meta.url))
 const node = join(rootDir, "node_modules", ".bin", "node")
@@ -221,13 +222,30 @@ const main = async () => {
 
   process.stderr.write(`bench: starting ${targets.map((t) => t.name).join(", ")}\n`)
   // Promise.all rejects on the first failure, so a server that cannot start
-  // is reported at once; clean-up stops the ones still starting.
-  const started = await Promise.all(
-    targets.map(async (target) => {
-      const runningTarget = await target.start(context)
+  // is reported at once; clean-up stops the ones still starting. A target
+  // with `after` starts once the target it names has.
+  const starting = new Map<string, Promise<RunningTarget>>()
+  const startTarget = (target: Target): Promise<RunningTarget> => {
+    const existing = starting.get(target.name)
+    if (existing !== undefined) return existing
+    const promise = (async () => {
+      let after: RunningTarget | undefined
+      if (target.after !== undefined) {
+        const first = targets.find((t) => t.name === target.after)
+        if (first === undefined || first.after !== undefined) {
+          throw new Error(`${target.name} starts after "${target.after}", which is not a target without one of its own`)
+        }
+        after = await startTarget(first)
+      }
+      const runningTarget = await target.start(context, after)
       running.push(runningTarget)
-      return { target, runningTarget }
-    })
+      return runningTarget
+    })()
+    starting.set(target.name, promise)
+    return promise
+  }
+  const started = await Promise.all(
+    targets.map(async (target) => ({ target, runningTarget: await startTarget(target) }))
   )
 
   const measured: Array<Measured> = []
@@ -274,6 +292,16 @@ const main = async () => {
   const ratioOf = (m: Measured) =>
     baselineRps === undefined || baselineRps === 0 ? undefined : m.result.requestsPerSecMean / baselineRps
 
+  // Each scenario against the floor's answer to the same request.
+  const floorTarget = started.find(({ target }) => target.floor === true)
+  const floorRatioOf = (m: Measured) => {
+    if (m.scenario.floorKey === undefined || floorTarget === undefined) return undefined
+    const floorRps = measured.find(
+      (other) => other.target === floorTarget.target.name && other.scenario.floorKey === m.scenario.floorKey
+    )?.result.requestsPerSecMean
+    return floorRps === undefined || floorRps === 0 ? undefined : m.result.requestsPerSecMean / floorRps
+  }
+
   // Each scenario against its own runtime's GET product of this run, which
   // cancels out the runtime's fixed costs (HTTP, routing, middleware).
   const referenceOf = (m: Measured) =>
@@ -293,6 +321,7 @@ const main = async () => {
     String(m.result.non2xx),
     String(m.result.errors),
     isCheckoutResult(m.result) ? "-" : percent(ratioOf(m)),
+    isCheckoutResult(m.result) ? "-" : percent(floorRatioOf(m)),
     isCheckoutResult(m.result) ? "-" : percent(productRatioOf(m))
   ])
   const verdicts = measured.flatMap((m) =>
@@ -343,7 +372,10 @@ const main = async () => {
       `${duration} s per scenario after a ${WARMUP_SEC} s warm-up, ${connections} connections, loopback; ` +
         `Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel})`,
       "",
-      table(["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline", "vs GET product"], rows),
+      table(
+        ["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs hello world", "vs floor", "vs GET product"],
+        rows
+      ),
       "",
       ...checkoutLines,
       ...statementLines,
@@ -375,6 +407,7 @@ const main = async () => {
           scenario: m.scenario.name,
           path: m.scenario.path,
           ratioToBaseline: isCheckoutResult(m.result) ? null : (ratioOf(m) ?? null),
+          ratioToFloor: isCheckoutResult(m.result) ? null : (floorRatioOf(m) ?? null),
           ratioToGetProduct: isCheckoutResult(m.result) ? null : (productRatioOf(m) ?? null),
           ...m.result
         })),

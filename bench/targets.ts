@@ -16,6 +16,12 @@
 //      the 100% every other req/s is compared with.
 //   3. Give a scenario a `goal` when the issue sets one; it is printed as
 //      MET / NOT MET and never fails the run.
+//   4. Give a scenario a `floorKey` when the floor (bench/floor.ts) answers
+//      the same request: its row then shows its share of the floor's req/s.
+//
+// A target that needs another one running first (the floor reads the node
+// runtime's SQLite files) names it in `after`; it starts once that one has,
+// and gets its RunningTarget.
 import { randomBytes } from "node:crypto"
 import { existsSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
@@ -49,11 +55,18 @@ export interface Scenario {
   readonly checkout?: { readonly tokens: ReadonlyArray<string>; readonly productId: string }
   // The scenario of the same target the others are compared with ("vs GET product").
   readonly reference?: boolean
+  // The floor's scenario this one is compared with ("vs floor"): the one of
+  // the floor target with the same key.
+  readonly floorKey?: FloorKey
   readonly goal?: Goal
 }
 
+export type FloorKey = "product" | "list"
+
 export interface RunningTarget {
   readonly baseUrl: string
+  // Where the server keeps its SQLite files, for a target that reads them too.
+  readonly dataDir?: string
   readonly scenarios: ReadonlyArray<Scenario>
   // True while the server is up; checked after each scenario so a crash
   // under load fails the run instead of reading as a slow server.
@@ -78,7 +91,11 @@ export interface TargetContext {
 export interface Target {
   readonly name: string
   readonly baseline?: boolean
-  readonly start: (context: TargetContext) => Promise<RunningTarget>
+  // The floor: its scenarios are the 100% of the "vs floor" column.
+  readonly floor?: boolean
+  // The name of a target that must have started first; `start` gets it.
+  readonly after?: string
+  readonly start: (context: TargetContext, after?: RunningTarget) => Promise<RunningTarget>
 }
 
 const STARTUP_TIMEOUT_MS = 60_000
@@ -285,18 +302,82 @@ const nodeRuntime: Target = {
     }
     return {
       baseUrl,
+      dataDir,
       scenarios: [
         {
           name: "node GET /api/products/:id",
           path: `/api/products/${encodeURIComponent(productId)}`,
           reference: true,
+          floorKey: "product",
           goal
         },
-        { name: "node GET /api/products?limit=20", path: "/api/products?limit=20" },
+        { name: "node GET /api/products?limit=20", path: "/api/products?limit=20", floorKey: "list" },
         ...(await cartScenarios("node", baseUrl, connections)),
         // Last: it leaves thousands of orders behind.
         await checkoutScenario("node", baseUrl, adminSecret, connections)
       ],
+      alive: () => !child.hasExited(),
+      describeExit: child.tail,
+      stop: child.stop
+    }
+  }
+}
+
+const getText = async (url: string) => {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+  const body = await response.text()
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${body.slice(0, 300)}`)
+  return body
+}
+
+// The floor (bench/floor.ts): the node runtime's two catalog reads by hand,
+// from the node runtime's own SQLite files, so it starts after that runtime
+// (seeded, the checkout scenario's product created) and loads the same paths.
+// Before any load, each path's answer must be the node runtime's, byte for
+// byte; otherwise the floor would measure a different request and the run fails.
+const floor: Target = {
+  name: "floor",
+  floor: true,
+  after: "node runtime",
+  start: async ({ rootDir, node }, nodeTarget) => {
+    const dataDir = nodeTarget?.dataDir
+    if (nodeTarget === undefined || dataDir === undefined)
+      throw new Error("the floor needs the node runtime's DATA_DIR")
+    const port = await freePort()
+    const child = startProcess({
+      name: "floor server",
+      command: node,
+      args: [join(rootDir, "bench", "floor.ts")],
+      cwd: rootDir,
+      env: { PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir }
+    })
+    const baseUrl = `http://127.0.0.1:${port}`
+    await waitForHttp(`${baseUrl}/health`, child, STARTUP_TIMEOUT_MS)
+    const scenarios: Array<Scenario> = []
+    for (const scenario of nodeTarget.scenarios) {
+      if (scenario.floorKey === undefined) continue
+      const [expected, actual] = await Promise.all([
+        getText(nodeTarget.baseUrl + scenario.path),
+        getText(baseUrl + scenario.path)
+      ])
+      if (actual !== expected) {
+        let at = 0
+        while (at < expected.length && expected[at] === actual[at]) at++
+        throw new Error(
+          `the floor's answer to ${scenario.path} differs from the node runtime's at character ${at}:\n` +
+            `  node:  ${expected.slice(Math.max(0, at - 80), at + 80)}\n` +
+            `  floor: ${actual.slice(Math.max(0, at - 80), at + 80)}`
+        )
+      }
+      scenarios.push({
+        name: scenario.name.replace(/^node /, "floor "),
+        path: scenario.path,
+        floorKey: scenario.floorKey
+      })
+    }
+    return {
+      baseUrl,
+      scenarios,
       alive: () => !child.hasExited(),
       describeExit: child.tail,
       stop: child.stop
@@ -339,7 +420,8 @@ const workersRuntime: Target = {
         {
           name: "workers GET /api/products/:id",
           path: `/api/products/${encodeURIComponent(productId)}`,
-          reference: true
+          reference: true,
+          floorKey: "product"
         },
         ...(hasCartWorker ? await cartScenarios("workers", baseUrl, connections) : [])
       ],
@@ -353,4 +435,7 @@ const workersRuntime: Target = {
   }
 }
 
-export const targets: ReadonlyArray<Target> = [baseline, nodeRuntime, workersRuntime]
+// The floor after the baseline: it is measured before the node runtime's
+// scenarios write carts and orders (its reads then see the catalog the node
+// runtime's reads see).
+export const targets: ReadonlyArray<Target> = [baseline, floor, nodeRuntime, workersRuntime]
