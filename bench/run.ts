@@ -8,7 +8,8 @@
 // one, and against its own runtime's GET product of the same run.
 //
 // Env: BENCH_DURATION (seconds per scenario, default 10),
-//      BENCH_CONNECTIONS (default 32).
+//      BENCH_CONNECTIONS (default 32),
+//      BENCH_TARGETS (e.g. "node" or "workers": only those, see chooseTargets).
 // Exit code: 0 when every scenario was measured, whatever the numbers;
 // 1 when a server failed to start or died, or the load tool failed;
 // 130 on Ctrl-C. Every child is stopped and the temp dir removed on all paths.
@@ -73,6 +74,25 @@ const countStatements = async (): Promise<StatementCount> => {
   const parsed = JSON.parse(lastLine) as StatementCount
   if (typeof parsed.total !== "number") throw new Error(`the statement count printed ${lastLine.slice(0, 300)}`)
   return parsed
+}
+
+// BENCH_TARGETS=node,workers (the first word of each target's name) runs only
+// those, plus the baseline, what they start after and what starts after
+// them (the floor and the node runtime go together): for looking at one
+// runtime without waiting for the rest.
+const chooseTargets = (raw: string | undefined): ReadonlyArray<Target> => {
+  if (raw === undefined || raw.trim() === "") return targets
+  const words = raw.split(",").map((word) => word.trim())
+  const known = targets.map((target) => target.name.split(" ")[0])
+  const unknown = words.filter((word) => !known.includes(word))
+  if (unknown.length > 0)
+    throw new Error(`BENCH_TARGETS names no target ${unknown.join(", ")}; known: ${known.join(", ")}`)
+  const wanted = targets.filter((target) => target.baseline === true || words.includes(target.name.split(" ")[0]!))
+  // What a chosen target starts after, and what starts after it (the floor
+  // comes with the node runtime, whose reads it is compared with).
+  const names = new Set(wanted.map((target) => target.name))
+  for (const target of wanted) if (target.after !== undefined) names.add(target.after)
+  return targets.filter((target) => names.has(target.name) || (target.after !== undefined && names.has(target.after)))
 }
 
 // ---- clean-up on every exit path ----
@@ -189,28 +209,54 @@ interface GoalVerdict {
   readonly goal: string
   readonly scenario: string
   readonly met: boolean
-  readonly ratio: number | undefined
+  readonly rps: number
+  // The share of the compared scenario's req/s, when the goal sets one.
+  readonly share: number | undefined
+  readonly shareOf: string | undefined
   readonly p99Ms: number
   readonly note?: string
 }
 
-const judge = (goal: Goal, measured: Measured, ratio: number | undefined, connections: number): GoalVerdict => {
+const shareNames = { baseline: "hello world", floor: "the floor", reference: "GET product" } as const
+
+const judge = (
+  goal: Goal,
+  measured: Measured,
+  shares: {
+    readonly baseline: number | undefined
+    readonly floor: number | undefined
+    readonly reference: number | undefined
+  },
+  connections: number
+): GoalVerdict => {
   const p99Ms = measured.result.latencyMs.p99
-  const ratioOk = goal.minRatio === undefined || (ratio !== undefined && ratio >= goal.minRatio)
+  const rps = measured.result.requestsPerSecMean
+  const share = goal.minShare === undefined ? undefined : shares[goal.minShare.of]
+  const shareOk = goal.minShare === undefined || (share !== undefined && share >= goal.minShare.ratio)
+  const rpsOk = goal.minRps === undefined || rps >= goal.minRps
   const p99Ok = goal.maxP99Ms === undefined || p99Ms < goal.maxP99Ms
   const note =
-    connections === goal.connections
+    goal.connections === undefined || connections === goal.connections
       ? undefined
       : `measured at ${connections} connections, the goal is set for ${goal.connections}`
   return {
     goal: goal.label,
     scenario: measured.scenario.name,
-    met: ratioOk && p99Ok,
-    ratio,
+    met: shareOk && rpsOk && p99Ok,
+    rps,
+    share,
+    shareOf: goal.minShare === undefined ? undefined : shareNames[goal.minShare.of],
     p99Ms,
     ...(note === undefined ? {} : { note })
   }
 }
+
+const describeVerdict = (v: GoalVerdict) =>
+  [
+    v.shareOf === undefined ? `${v.rps.toFixed(1)} req/s` : `${percent(v.share)} of ${v.shareOf}`,
+    `p99 ${ms(v.p99Ms)} ms`,
+    ...(v.note === undefined ? [] : [v.note])
+  ].join(", ")
 
 // ---- main ----
 
@@ -220,7 +266,8 @@ const main = async () => {
   tempDir = await mkdtemp(join(tmpdir(), "shop-bench-"))
   const context = { rootDir, tempDir, node, connections }
 
-  process.stderr.write(`bench: starting ${targets.map((t) => t.name).join(", ")}\n`)
+  const chosen = chooseTargets(process.env.BENCH_TARGETS)
+  process.stderr.write(`bench: starting ${chosen.map((t) => t.name).join(", ")}\n`)
   // Promise.all rejects on the first failure, so a server that cannot start
   // is reported at once; clean-up stops the ones still starting. A target
   // with `after` starts once the target it names has.
@@ -245,7 +292,7 @@ const main = async () => {
     return promise
   }
   const started = await Promise.all(
-    targets.map(async (target) => ({ target, runningTarget: await startTarget(target) }))
+    chosen.map(async (target) => ({ target, runningTarget: await startTarget(target) }))
   )
 
   const measured: Array<Measured> = []
@@ -325,14 +372,23 @@ const main = async () => {
     isCheckoutResult(m.result) ? "-" : percent(productRatioOf(m))
   ])
   const verdicts = measured.flatMap((m) =>
-    m.scenario.goal === undefined ? [] : [judge(m.scenario.goal, m, ratioOf(m), connections)]
+    m.scenario.goal === undefined
+      ? []
+      : [
+          judge(
+            m.scenario.goal,
+            m,
+            { baseline: ratioOf(m), floor: floorRatioOf(m), reference: productRatioOf(m) },
+            connections
+          )
+        ]
   )
 
   const checkouts = measured.flatMap((m) => (isCheckoutResult(m.result) ? [{ ...m, result: m.result }] : []))
   const statements = checkouts.length === 0 ? undefined : await countStatements()
   const maxStatements = 25
   const checkoutLines = checkouts.flatMap(({ result, scenario }) => [
-    `* ${scenario.name}: checkouts a second with ${result.buyers} buyers at once; p50/p99 of the whole ` +
+    `* ${scenario.name}: checkouts a second with ${result.buyers === 1 ? "one buyer at a time" : `${result.buyers} buyers at once`}; p50/p99 of the whole ` +
       `checkout (start + approve at the fake PayPal + capture). By step, p50 / p99 ms:`,
     ...Object.entries(result.steps).map(
       ([step, p]) =>
@@ -382,11 +438,7 @@ const main = async () => {
       ...(checkoutLines.length + statementLines.length > 0 ? [""] : []),
       ...started.flatMap(({ runningTarget }) => runningTarget.notes ?? []),
       "targets (informative, never fail the run):",
-      ...verdicts.map(
-        (v) =>
-          `  ${v.goal}: ${v.met ? "MET" : "NOT MET"} (${percent(v.ratio)} of baseline, p99 ${ms(v.p99Ms)} ms` +
-          `${v.note === undefined ? "" : `; ${v.note}`})`
-      ),
+      ...verdicts.map((v) => `  ${v.goal}: ${v.met ? "MET" : "NOT MET"} (${describeVerdict(v)})`),
       ...statementVerdict,
       ""
     ].join("\n") + "\n"
