@@ -302,7 +302,7 @@ const main = async () => {
       let result: LoadResult
       if (scenario.checkout !== undefined) {
         process.stderr.write(
-          `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s with ${scenario.checkout.tokens.length} buyers\n`
+          `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s with ${scenario.checkout.tokens.length === 1 ? "one buyer at a time" : `${scenario.checkout.tokens.length} buyers`}\n`
         )
         result = await load(scenario.name, {
           script: "checkout.ts",
