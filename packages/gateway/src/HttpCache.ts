@@ -38,8 +38,9 @@ const pathOf = (url: string) => {
 // units of the body's text, plus its length. Not a cryptographic hash: an ETag
 // only has to change when the representation changes, and a collision would
 // need two versions of one URL's body with equal length and equal 64-bit hash.
-// Measured against WebCrypto SHA-256 on a product's JSON (bench in the report):
-// several times cheaper, and synchronous, on the hottest route of node.
+// Measured on node on a 1.1 KB product: 3 to 6 µs of CPU, where WebCrypto's
+// SHA-256 (encode, then an asynchronous digest) took 47 to 155 µs; GET product
+// is the hottest route of node.
 // The text determines the bytes exactly (UTF-8), so hashing it is hashing the
 // bytes without encoding them first.
 const hashText = (text: string) => {
