@@ -32,7 +32,7 @@ export interface AuthEnv extends ServiceEnv {
   readonly ADMIN_SECRET?: string
 }
 
-// The catalog version (CatalogVersion.ts), a Durable Object of the catalog
+// The catalog version (CatalogVersion.ts), a Durable Object of the inventory
 // Worker: the catalog and inventory Workers bump it after every write, the
 // gateway reads it for its edge cache keys. Absent: no edge cache, no bumps.
 interface CatalogVersionBinding {

@@ -15,9 +15,9 @@ import * as ServiceWorker from "./ServiceWorker.ts"
 // INVENTORY binding (or INVENTORY_URL), where memory and node give it the
 // implementation itself. Uploaded product images live in the IMAGES R2
 // bucket; the gateway reaches them only through this Worker's methods.
-// Every write bumps the catalog version, whose Durable Object this Worker
-// hosts (CatalogVersion.ts), so the gateway's edge cache never serves a
-// product as it was before a write that has answered.
+// Every write bumps the catalog version (CatalogVersion.ts, an object of the
+// inventory Worker), so the gateway's edge cache never serves a product as it
+// was before a write that has answered.
 export default ServiceWorker.make({
   name: "catalog",
   group: CatalogRpcs,
@@ -47,7 +47,3 @@ export default ServiceWorker.make({
     }
   })
 })
-
-// The catalog version's Durable Object (wrangler.jsonc of this Worker; the
-// gateway and inventory Workers bind to it by script_name).
-export { CatalogVersion } from "./CatalogVersion.ts"

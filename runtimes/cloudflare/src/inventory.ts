@@ -37,3 +37,7 @@ export default ServiceWorker.make({
     if (expired > 0) yield* Effect.logInfo("Expired holds").pipe(Effect.annotateLogs({ expired }))
   })
 })
+
+// The catalog version's Durable Object (wrangler.jsonc of this Worker; the
+// gateway and catalog Workers bind to it by script_name).
+export { CatalogVersion } from "./CatalogVersion.ts"
