@@ -319,13 +319,71 @@ export class AddressesApi extends HttpApiGroup.make("addresses")
   .prefix("/api/addresses")
   .annotateMerge(OpenApi.annotations({ title: "Addresses", description: "The signed-in user's address book" })) {}
 
+// HTTP caching of the catalog reads (docs/API.md, "Caching"). The gateway's
+// global middleware (packages/gateway/src/HttpCache.ts) adds the headers and
+// answers 304, outside the endpoint, so the endpoint's schemas stay those of
+// its 200 (and the typed client's result a Product); this writes the same
+// facts into the OpenAPI document: the If-None-Match parameter, ETag and
+// Cache-Control on the 200, and the 304.
+// biome-ignore lint/suspicious/noExplicitAny: the generated operation is untyped JSON, as OpenApi.Transform types it
+type OperationJson = Record<string, any>
+const etagHeader = {
+  description:
+    "Strong entity tag of this exact body (a 64-bit hash of it and its length); it changes whenever the product, its prices or its availability change. Send it back in If-None-Match.",
+  required: true,
+  schema: { type: "string", pattern: '^"[0-9a-f]{16}-[0-9a-z]+"$' }
+}
+const catalogCacheControlHeader = {
+  description:
+    "`public, max-age=5, stale-while-revalidate=30` for an anonymous read (the numbers are the settings CATALOG_CACHE_MAX_AGE_SECONDS and CATALOG_CACHE_SWR_SECONDS); `private, no-store` when the request carries Authorization. Errors of this route are `no-store`.",
+  required: true,
+  schema: { type: "string" }
+}
+const xCacheHeader = {
+  description:
+    "Workers only, anonymous reads: HIT when the gateway's edge cache answered, MISS when the services did (and the answer was stored); BYPASS for a request with Authorization (never served from, nor stored in, the edge cache).",
+  required: false,
+  schema: { type: "string", enum: ["HIT", "MISS", "BYPASS"] }
+}
+const catalogCaching = (operation: OperationJson): OperationJson => ({
+  ...operation,
+  parameters: [
+    ...(operation.parameters ?? []),
+    {
+      name: "If-None-Match",
+      in: "header",
+      required: false,
+      description:
+        "ETags of copies the client holds (a list, or `*`; weak comparison): when one matches the current body, the answer is 304 with no body.",
+      schema: { type: "string" }
+    }
+  ],
+  responses: {
+    ...operation.responses,
+    "200": {
+      ...operation.responses["200"],
+      headers: {
+        ...operation.responses["200"]?.headers,
+        ETag: etagHeader,
+        "Cache-Control": catalogCacheControlHeader,
+        "X-Cache": xCacheHeader
+      }
+    },
+    "304": {
+      description: "Not Modified: the client's copy (If-None-Match) is current. No body.",
+      headers: { ETag: etagHeader, "Cache-Control": catalogCacheControlHeader, "X-Cache": xCacheHeader }
+    }
+  }
+})
+
 export class CatalogApi extends HttpApiGroup.make("catalog")
   .add(
     HttpApiEndpoint.get("list", "/", { query: ProductQuery, success: ProductPage }).annotateMerge(
       OpenApi.annotations({
         summary: "List products",
         description:
-          "Anyone. Search (q), filter (category, price range in minor units), sort and page the catalog; availability is live. Changes nothing."
+          "Anyone. Search (q), filter (category, price range in minor units), sort and page the catalog; availability is live. Changes nothing. Strong ETag, 304 to a matching If-None-Match; publicly cacheable for a few seconds when anonymous.",
+        transform: catalogCaching
       })
     ),
     HttpApiEndpoint.get("get", "/:productId", {
@@ -335,7 +393,9 @@ export class CatalogApi extends HttpApiGroup.make("catalog")
     }).annotateMerge(
       OpenApi.annotations({
         summary: "Get a product",
-        description: "Anyone. One product with its variants, prices and availability. Changes nothing."
+        description:
+          "Anyone. One product with its variants, prices and availability. Changes nothing. Strong ETag, 304 to a matching If-None-Match; publicly cacheable for a few seconds when anonymous.",
+        transform: catalogCaching
       })
     )
   )

@@ -1,5 +1,6 @@
 import { Context, Duration, Effect, Layer, Option } from "effect"
 import * as Settings from "@shop/observability/Settings"
+import { type CachePolicy, catalogCacheControl } from "./HttpCache.ts"
 
 // A browser sends `Origin: https://shop.example` (no path, no trailing slash);
 // an entry written any other way would never match, so it is refused at start.
@@ -41,20 +42,37 @@ export class GatewayConfig extends Context.Service<
     // start names no returnUrl (cancelUrl).
     readonly checkoutReturnUrl: string
     readonly checkoutCancelUrl: string
+    // Cache-Control of anonymous catalog reads (HttpCache.ts).
+    readonly httpCache: CachePolicy
+    // How long the Workers gateway's edge cache keeps a catalog read: only a
+    // backstop, since every catalog or stock write makes the old entries
+    // unreachable at once (runtimes/cloudflare/src/EdgeCache.ts).
+    readonly edgeCacheTtlSeconds: number
   }
 >()("@shop/gateway/GatewayConfig") {
+  // CATALOG_CACHE_MAX_AGE_SECONDS and CATALOG_CACHE_SWR_SECONDS when unset.
+  static readonly catalogCacheDefaults = { maxAgeSeconds: 5, staleWhileRevalidateSeconds: 30 }
+
   static readonly defaults = {
     serviceTimeout: Duration.seconds(10),
     corsOrigins: [] as ReadonlyArray<string>,
     maxBodyBytes: 64 * 1024,
     clientIpHeader: Option.none<string>(),
     checkoutReturnUrl: "http://127.0.0.1:3000/checkout/return",
-    checkoutCancelUrl: "http://127.0.0.1:3000/checkout/cancel"
+    checkoutCancelUrl: "http://127.0.0.1:3000/checkout/cancel",
+    httpCache: {
+      publicCatalog: catalogCacheControl(
+        GatewayConfig.catalogCacheDefaults.maxAgeSeconds,
+        GatewayConfig.catalogCacheDefaults.staleWhileRevalidateSeconds
+      )
+    } as CachePolicy,
+    edgeCacheTtlSeconds: 300
   }
 
   /**
    * From configuration: CORS_ORIGINS, SERVICE_TIMEOUT_MS, CLIENT_IP_HEADER,
-   * CHECKOUT_RETURN_URL, CHECKOUT_CANCEL_URL.
+   * CHECKOUT_RETURN_URL, CHECKOUT_CANCEL_URL, CATALOG_CACHE_MAX_AGE_SECONDS,
+   * CATALOG_CACHE_SWR_SECONDS, EDGE_CACHE_TTL_SECONDS.
    * `clientIpHeader` is the runtime's own default for the last: on Cloudflare
    * the edge sets `cf-connecting-ip` and a client cannot forge it; on node the
    * socket peer is the client unless a reverse proxy says otherwise.
@@ -83,8 +101,28 @@ export class GatewayConfig extends Context.Service<
         )
         const returnUrl = yield* Settings.parsed("CHECKOUT_RETURN_URL", parseUrl, "must be an absolute http(s) URL")
         const cancelUrl = yield* Settings.parsed("CHECKOUT_CANCEL_URL", parseUrl, "must be an absolute http(s) URL")
+        // Short by default: a browser or CDN may show a catalog read this old
+        // (stock included) without asking; the gateway's own edge cache on
+        // Workers does not depend on it (versioned keys, EdgeCache.ts).
+        const maxAge = yield* Settings.int("CATALOG_CACHE_MAX_AGE_SECONDS", {
+          min: 0,
+          max: 24 * 60 * 60,
+          fallback: GatewayConfig.catalogCacheDefaults.maxAgeSeconds
+        })
+        const staleWhileRevalidate = yield* Settings.int("CATALOG_CACHE_SWR_SECONDS", {
+          min: 0,
+          max: 24 * 60 * 60,
+          fallback: GatewayConfig.catalogCacheDefaults.staleWhileRevalidateSeconds
+        })
+        const edgeCacheTtlSeconds = yield* Settings.int("EDGE_CACHE_TTL_SECONDS", {
+          min: 1,
+          max: 7 * 24 * 60 * 60,
+          fallback: GatewayConfig.defaults.edgeCacheTtlSeconds
+        })
         return GatewayConfig.of({
           ...GatewayConfig.defaults,
+          httpCache: { publicCatalog: catalogCacheControl(maxAge, staleWhileRevalidate) },
+          edgeCacheTtlSeconds,
           checkoutReturnUrl: Option.getOrElse(returnUrl, () => GatewayConfig.defaults.checkoutReturnUrl),
           checkoutCancelUrl: Option.getOrElse(cancelUrl, () => GatewayConfig.defaults.checkoutCancelUrl),
           corsOrigins: Option.getOrElse(corsOrigins, () => GatewayConfig.defaults.corsOrigins),

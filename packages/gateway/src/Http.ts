@@ -5,6 +5,7 @@ import { ShopApi } from "@shop/domain/Api"
 import { MaxImageBytes, MaxUploadOverheadBytes } from "@shop/domain/Images"
 import { isServiceUnreachable } from "@shop/domain/ServiceTransport"
 import { GatewayConfig } from "./GatewayConfig.ts"
+import * as HttpCache from "./HttpCache.ts"
 import * as IdempotencyKeys from "./IdempotencyKeys.ts"
 
 // Standard error body of API.md, built where no HttpApi endpoint is involved
@@ -136,7 +137,7 @@ const respond = Effect.fnUntraced(function* <E, R>(
     HttpServerResponse.setHeaders(response, {
       ...cors,
       ...(Object.keys(cors).length > 0
-        ? { "access-control-expose-headers": "x-request-id, retry-after, idempotent-replayed" }
+        ? { "access-control-expose-headers": "x-request-id, retry-after, idempotent-replayed, etag, x-cache" }
         : {}),
       "x-request-id": requestId
     })
@@ -180,7 +181,7 @@ const respond = Effect.fnUntraced(function* <E, R>(
     // Also bounds bodies sent without a content-length (chunked).
     Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes))
   )
-  return finish(response)
+  return finish(HttpCache.apply(config.httpCache, request, response))
 })
 
 // The outermost layer of every request: request id, CORS, body limit, the

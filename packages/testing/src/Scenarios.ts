@@ -9,6 +9,7 @@ import * as Jose from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { baseUrl, type Call, client, errorBody, json, type Reply, uniqueEmail, uniqueSku } from "./Client.ts"
 import { checkoutScenarios } from "./CheckoutScenarios.ts"
+import { httpCacheScenarios } from "./HttpCacheScenarios.ts"
 import { imageScenarios } from "./ImageScenarios.ts"
 import { type Account, type Fixtures, fixtures, password, usd } from "./Fixtures.ts"
 
@@ -1660,6 +1661,16 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
 
     describe("product images", () => {
       imageScenarios({
+        target: () => target,
+        api: (method, path, call) => api(method, path, call),
+        shop: () => shop,
+        admin: () => admin,
+        user: () => user
+      })
+    })
+
+    describe("http caching", () => {
+      httpCacheScenarios({
         target: () => target,
         api: (method, path, call) => api(method, path, call),
         shop: () => shop,

@@ -32,7 +32,16 @@ export interface AuthEnv extends ServiceEnv {
   readonly ADMIN_SECRET?: string
 }
 
-export interface CatalogEnv extends ServiceEnv {
+// The catalog version (CatalogVersion.ts), a Durable Object of the inventory
+// Worker: the catalog and inventory Workers bump it after every write, the
+// gateway reads it for its edge cache keys. Absent: no edge cache, no bumps.
+interface CatalogVersionBinding {
+  readonly CATALOG_VERSION?: DurableObjectNamespace
+}
+
+export interface InventoryEnv extends ServiceEnv, CatalogVersionBinding {}
+
+export interface CatalogEnv extends ServiceEnv, CatalogVersionBinding {
   // Uploaded product images (ImageStoreR2.ts).
   readonly IMAGES: R2Bucket
   readonly INVENTORY?: ServiceBinding
@@ -87,7 +96,7 @@ export interface CartEnv extends Observability {
   readonly CHECKOUT_RECONCILE_GRACE_SECONDS?: string
 }
 
-export interface GatewayEnv extends Observability {
+export interface GatewayEnv extends Observability, CatalogVersionBinding {
   // Binding only: the cart Worker has no URL door (README.md).
   readonly CART?: ServiceBinding
   readonly AUTH?: ServiceBinding
@@ -111,6 +120,9 @@ export interface GatewayEnv extends Observability {
   readonly CORS_ORIGINS?: string
   readonly CHECKOUT_RETURN_URL?: string
   readonly CHECKOUT_CANCEL_URL?: string
+  readonly CATALOG_CACHE_MAX_AGE_SECONDS?: string
+  readonly CATALOG_CACHE_SWR_SECONDS?: string
+  readonly EDGE_CACHE_TTL_SECONDS?: string
   // Workers Static Assets (gateway/wrangler.jsonc): Scalar's script for
   // /docs, generated at build time (DocsAssets.ts). Absent: /docs/scalar.js is 404.
   readonly ASSETS?: Fetcher

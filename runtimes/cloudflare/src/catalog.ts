@@ -4,6 +4,7 @@ import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogReconciler from "@shop/catalog/CatalogReconciler"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { CatalogRpcs } from "@shop/domain/ServiceContracts"
+import * as CatalogVersion from "./CatalogVersion.ts"
 import * as Clients from "./Clients.ts"
 import * as D1SqlBatch from "./D1SqlBatch.ts"
 import * as ImageStoreR2 from "./ImageStoreR2.ts"
@@ -14,12 +15,18 @@ import * as ServiceWorker from "./ServiceWorker.ts"
 // INVENTORY binding (or INVENTORY_URL), where memory and node give it the
 // implementation itself. Uploaded product images live in the IMAGES R2
 // bucket; the gateway reaches them only through this Worker's methods.
+// Every write bumps the catalog version (CatalogVersion.ts, an object of the
+// inventory Worker), so the gateway's edge cache never serves a product as it
+// was before a write that has answered.
 export default ServiceWorker.make({
   name: "catalog",
   group: CatalogRpcs,
   tag: Catalog,
   layer: (env: CatalogEnv) =>
-    Layer.mergeAll(CatalogLive.layer, CatalogReconciler.layer).pipe(
+    Layer.mergeAll(
+      CatalogVersion.catalog(env.CATALOG_VERSION).pipe(Layer.provide(CatalogLive.layer)),
+      CatalogReconciler.layer
+    ).pipe(
       Layer.provide(CatalogRepositorySql.layer),
       Layer.provide(D1SqlBatch.layer),
       Layer.provide(ImageStoreR2.layer(env.IMAGES)),

@@ -1,8 +1,10 @@
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as Gateway from "@shop/gateway/Gateway"
+import { GatewayConfig } from "@shop/gateway/GatewayConfig"
 import * as Clients from "./Clients.ts"
 import * as DocsAssets from "./DocsAssets.ts"
+import * as EdgeCache from "./EdgeCache.ts"
 import type { GatewayEnv } from "./Env.ts"
 import * as Observability from "./Observability.ts"
 import * as Settings from "./Settings.ts"
@@ -47,8 +49,25 @@ const makeApp = (env: GatewayEnv) => {
     { memoMap, disableLogger: true }
   )
   const flusher = ManagedRuntime.make(observability, { memoMap })
+  const versions = env.CATALOG_VERSION
   return {
     handler: web.handler,
+    // Anonymous catalog reads from the edge cache (EdgeCache.ts). Without the
+    // CATALOG_VERSION binding there is no way to invalidate, so no cache.
+    edgeCache:
+      versions === undefined
+        ? undefined
+        : flusher
+            .runPromise(Effect.map(Effect.service(GatewayConfig), (config) => config.edgeCacheTtlSeconds))
+            .then((ttlSeconds) =>
+              EdgeCache.make({
+                cache: caches.default,
+                versions,
+                ttlSeconds,
+                onVersionError: (error) =>
+                  flusher.runFork(Effect.logError("Could not read the catalog version; served uncached", error))
+              })
+            ),
     // The HTTP server span ends just after the response is handed over;
     // the short pause lets it end before the export.
     flush: Observability.exporting(env)
@@ -70,7 +89,8 @@ export default {
     if (problem !== undefined) return Settings.refuseRequest(serviceName, problem)
     const current = (app ??= makeApp(env))
     try {
-      return await current.handler(request)
+      if (current.edgeCache === undefined) return await current.handler(request)
+      return await (await current.edgeCache)(request, ctx, current.handler)
     } catch (error) {
       // Only a failed start-up gets here (a missing binding or secret); the
       // handler itself turns every failure into a response.

@@ -5,20 +5,24 @@ import * as InventoryConfig from "@shop/inventory/InventoryConfig"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import * as D1SqlBatch from "./D1SqlBatch.ts"
-import type { ServiceEnv } from "./Env.ts"
+import * as CatalogVersion from "./CatalogVersion.ts"
+import type { InventoryEnv } from "./Env.ts"
 import * as ServiceWorker from "./ServiceWorker.ts"
 import * as Settings from "./Settings.ts"
 
 // Holds are atomic groups of statements: D1 batches here (D1 has no
 // transactions). The settings were checked before the service is built, so
-// InventoryConfig cannot fail here.
+// InventoryConfig cannot fail here. Every stock write bumps the catalog
+// version (CatalogVersion.ts): products show `available`, so a stock change
+// must reach the gateway's edge cache as a product change does.
 export default ServiceWorker.make({
   name: "inventory",
   group: InventoryRpcs,
   tag: Inventory,
   settings: Settings.inventory,
-  layer: (_env: ServiceEnv) =>
-    InventoryLive.layer.pipe(
+  layer: (env: InventoryEnv) =>
+    CatalogVersion.inventory(env.CATALOG_VERSION).pipe(
+      Layer.provide(InventoryLive.layer),
       Layer.provide(InventoryRepositorySql.layerBatched),
       Layer.provide(D1SqlBatch.layer),
       Layer.provide(Layer.orDie(InventoryConfig.layerConfig))
@@ -33,3 +37,7 @@ export default ServiceWorker.make({
     if (expired > 0) yield* Effect.logInfo("Expired holds").pipe(Effect.annotateLogs({ expired }))
   })
 })
+
+// The catalog version's Durable Object (wrangler.jsonc of this Worker; the
+// gateway and catalog Workers bind to it by script_name).
+export { CatalogVersion } from "./CatalogVersion.ts"

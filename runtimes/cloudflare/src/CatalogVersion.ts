@@ -1,0 +1,135 @@
+import { DurableObject } from "cloudflare:workers"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { Catalog } from "@shop/catalog/Catalog"
+import { Inventory } from "@shop/inventory/Inventory"
+
+// The version of everything a catalog read shows (products and their
+// availability), for the gateway's edge cache (EdgeCache.ts): the cache keys
+// carry it, every committed catalog or stock write bumps it, so the entries
+// stored before a write can no longer be reached the moment the write answers
+// (docs/ARCHITECTURE.md, "The edge cache of catalog reads").
+//
+// Why a Durable Object: the gateway reads the version on every anonymous
+// catalog read, and it must see a bump at once. One object has exactly one
+// instance in the world and answers from memory, so a read after a bump sees
+// it (KV is eventually consistent: up to a minute of stale answers).
+//
+// Why one version for the whole catalog and not one per product: a stock
+// write knows only variant ids (inventory does not know products), and the
+// list pages show availability too. The cost: any write empties the cached
+// catalog, so under a steady stream of checkouts the hit rate falls.
+//
+// The version is a random epoch drawn when the object starts plus a counter
+// in memory; nothing is stored. If the object is evicted or restarted it comes
+// back with a new epoch: every key from before is unreachable (a cold cache,
+// never a stale one), which is what persisting the counter would buy, minus
+// a storage write per bump.
+export class CatalogVersion extends DurableObject {
+  private epoch: string | undefined
+  private counter = 0
+
+  private version(): string {
+    this.epoch ??= crypto.randomUUID().slice(0, 8)
+    return `${this.epoch}.${this.counter.toString(36)}`
+  }
+
+  current(): string {
+    return this.version()
+  }
+
+  bump(): string {
+    this.counter += 1
+    return this.version()
+  }
+}
+
+// The one instance every Worker addresses.
+export const instanceName = "catalog"
+
+// What a caller sees of the object through its binding (Workers RPC).
+export interface CatalogVersionStub {
+  readonly current: () => Promise<string>
+  readonly bump: () => Promise<string>
+}
+
+export const stubOf = (namespace: DurableObjectNamespace): CatalogVersionStub =>
+  namespace.getByName(instanceName) as unknown as CatalogVersionStub
+
+// Bumps after a write. A failure is logged, not returned: the write itself has
+// been committed and its caller must hear so; the edge cache may then serve
+// the old answer until EDGE_CACHE_TTL_SECONDS, the backstop.
+const bump = (namespace: DurableObjectNamespace | undefined): Effect.Effect<void> =>
+  namespace === undefined
+    ? Effect.void
+    : Effect.tryPromise(() => stubOf(namespace).bump()).pipe(
+        Effect.retry({ times: 2 }),
+        Effect.asVoid,
+        Effect.catchCause((cause) =>
+          Effect.logError("Could not bump the catalog version; the edge cache may be stale until its TTL", cause)
+        ),
+        Effect.withSpan("CatalogVersion.bump")
+      )
+
+// A typed failure means nothing was written (the services fail before they
+// write); a success, a defect or an interruption may have written something,
+// so those bump.
+const mayHaveWritten = <A, E>(exit: Exit.Exit<A, E>) =>
+  Exit.isSuccess(exit) || Cause.hasDies(exit.cause) || Cause.hasInterrupts(exit.cause)
+
+const afterWrite =
+  (namespace: DurableObjectNamespace | undefined) =>
+  <I, A, E, R>(method: (input: I) => Effect.Effect<A, E, R>) =>
+  (input: I): Effect.Effect<A, E, R> =>
+    method(input).pipe(Effect.onExit((exit) => (mayHaveWritten(exit) ? bump(namespace) : Effect.void)))
+
+/**
+ * Catalog with every write bumping the version after it committed: create,
+ * update, remove and the image changes (they change `images`). The reads
+ * (list, get, getImage) are the service's own.
+ */
+export const catalog = (namespace: DurableObjectNamespace | undefined) =>
+  Layer.effect(
+    Catalog,
+    Effect.gen(function* () {
+      const service = yield* Catalog
+      const write = afterWrite(namespace)
+      return Catalog.of({
+        ...service,
+        create: write(service.create),
+        update: write(service.update),
+        remove: write(service.remove),
+        addImage: write(service.addImage),
+        removeImage: write(service.removeImage),
+        reorderImages: write(service.reorderImages)
+      })
+    })
+  )
+
+/**
+ * Inventory with every stock write bumping the version: admin set/adjust,
+ * rows of new or removed variants, and every step of a hold (reserve, commit,
+ * release, restock, expiry), whoever calls it (the cart's objects, orders,
+ * the catalog, this Worker's own cron). The cron's expiry bumps only when it
+ * expired something, or a quiet minute would empty the cache every minute.
+ */
+export const inventory = (namespace: DurableObjectNamespace | undefined) =>
+  Layer.effect(
+    Inventory,
+    Effect.gen(function* () {
+      const service = yield* Inventory
+      const write = afterWrite(namespace)
+      return Inventory.of({
+        ...service,
+        set: write(service.set),
+        adjust: write(service.adjust),
+        initialize: write(service.initialize),
+        remove: write(service.remove),
+        reserve: write(service.reserve),
+        commit: write(service.commit),
+        release: write(service.release),
+        restock: write(service.restock),
+        expireHolds: (input) =>
+          service.expireHolds(input).pipe(Effect.tap(({ expired }) => (expired > 0 ? bump(namespace) : Effect.void)))
+      })
+    })
+  )
