@@ -29,6 +29,8 @@ export interface Summary {
   readonly holdTtlSeconds: number
   readonly reconcileGraceSeconds: number
   readonly checkoutReturnUrl: string
+  readonly catalogCacheControl: string
+  readonly edgeCacheTtlSeconds: number
 }
 
 export type Outcome = { readonly accepted: Partial<Summary> } | { readonly refused: string }
@@ -67,7 +69,9 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
       cartTtlSeconds: 604_800,
       holdTtlSeconds: 900,
       reconcileGraceSeconds: 120,
-      checkoutReturnUrl: "http://127.0.0.1:3000/checkout/return"
+      checkoutReturnUrl: "http://127.0.0.1:3000/checkout/return",
+      catalogCacheControl: "public, max-age=5, stale-while-revalidate=30",
+      edgeCacheTtlSeconds: 300
     })
   },
   // Log levels in any case: the value the README documents is lower case.
@@ -156,7 +160,18 @@ export const settingsTable: ReadonlyArray<SettingsCase> = [
     outcome: accepted({ checkoutReturnUrl: "https://shop.example/checkout/done" })
   },
   { settings: { CHECKOUT_RETURN_URL: "/checkout/done" }, outcome: refused("CHECKOUT_RETURN_URL") },
-  { settings: { CHECKOUT_CANCEL_URL: "javascript:alert(1)" }, outcome: refused("CHECKOUT_CANCEL_URL") }
+  { settings: { CHECKOUT_CANCEL_URL: "javascript:alert(1)" }, outcome: refused("CHECKOUT_CANCEL_URL") },
+  // How long browsers and CDNs may keep an anonymous catalog read; 0 leaves
+  // stale-while-revalidate out.
+  {
+    settings: { CATALOG_CACHE_MAX_AGE_SECONDS: "60", CATALOG_CACHE_SWR_SECONDS: "0" },
+    outcome: accepted({ catalogCacheControl: "public, max-age=60" })
+  },
+  { settings: { CATALOG_CACHE_MAX_AGE_SECONDS: "-1" }, outcome: refused("CATALOG_CACHE_MAX_AGE_SECONDS") },
+  { settings: { CATALOG_CACHE_SWR_SECONDS: "86401" }, outcome: refused("CATALOG_CACHE_SWR_SECONDS") },
+  // Read on every runtime, used by the Workers gateway's edge cache only.
+  { settings: { EDGE_CACHE_TTL_SECONDS: "3600" }, outcome: accepted({ edgeCacheTtlSeconds: 3600 }) },
+  { settings: { EDGE_CACHE_TTL_SECONDS: "0" }, outcome: refused("EDGE_CACHE_TTL_SECONDS") }
 ]
 
 const summarize = Effect.gen(function* () {
@@ -181,7 +196,9 @@ const summarize = Effect.gen(function* () {
     cartTtlSeconds: cart.ttlSeconds,
     holdTtlSeconds: inventory.holdTtlSeconds,
     reconcileGraceSeconds: cart.reconcileGraceSeconds,
-    checkoutReturnUrl: gateway.checkoutReturnUrl
+    checkoutReturnUrl: gateway.checkoutReturnUrl,
+    catalogCacheControl: gateway.httpCache.publicCatalog,
+    edgeCacheTtlSeconds: gateway.edgeCacheTtlSeconds
   }
   return summary
 })
