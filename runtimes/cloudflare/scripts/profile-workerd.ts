@@ -4,6 +4,11 @@
 // it. Prints, per isolate, the sampled busy time and its top functions by
 // self time; writes each profile as <out dir>/<isolate>.cpuprofile for
 // Chrome DevTools. A diagnostic: it measures where the Workers set's CPU goes.
+// Read with care: the samples are wall-clock ticks of each isolate's thread,
+// so on a machine shared with other loads a preempted function collects time
+// it did not use (compare with cpu-per-request.ts), and workerd has crashed
+// once (and restarted) under many profiled isolates: profile a few at a time
+// (ISOLATES=core:user:shop-gateway,d1:db).
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 
