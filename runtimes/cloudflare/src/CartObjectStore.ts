@@ -1,5 +1,5 @@
 import { Clock, Effect, Layer, Option } from "effect"
-import { CartStore, decodeRecord, encodeRecord } from "@shop/cart/CartStore"
+import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "@shop/cart/CartStore"
 
 // The CartStore of one cart's Durable Object (cart.ts): the cart's record as
 // JSON in one row of the object's own SQLite storage. The object serves one
@@ -25,22 +25,54 @@ const createTable = `CREATE TABLE IF NOT EXISTS cart (
 const hasTable = (sql: SqlStorage) =>
   sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cart'").toArray().length > 0
 
+// What this object last read or wrote, kept in memory. Only the object
+// itself writes its storage, one event at a time, so the copy is never stale:
+// every write below (and the alarm's deleteAll in `sweep`) updates or drops
+// it. A cart call then skips the SELECT and the Schema decode of the whole
+// record (the hot path of add-to-cart and of reading a cart); the record is
+// immutable data (readonly types), so handing out the same object is safe. A
+// fresh instance (after eviction) starts empty and reads storage again.
+interface Memo {
+  // Whether the cart table exists; unknown until asked.
+  table?: boolean
+  record?: CartRecord
+}
+const memos = new WeakMap<DurableObjectStorage, Memo>()
+const memoOf = (storage: DurableObjectStorage): Memo => {
+  let memo = memos.get(storage)
+  if (memo === undefined) memos.set(storage, (memo = {}))
+  return memo
+}
+
+const tableExists = (storage: DurableObjectStorage, memo: Memo) => (memo.table ??= hasTable(storage.sql))
+
 export const layer = (storage: DurableObjectStorage) =>
   Layer.succeed(
     CartStore,
     CartStore.of({
       find: (cartId) =>
         Effect.sync(() => {
-          if (!hasTable(storage.sql)) return Option.none()
+          const memo = memoOf(storage)
+          if (memo.record !== undefined && memo.record.cart.cartId === cartId) return Option.some(memo.record)
+          if (!tableExists(storage, memo)) return Option.none()
           const rows = storage.sql
             .exec<{ record: string }>("SELECT record FROM cart WHERE cart_id = ?", cartId)
             .toArray()
-          return rows.length === 0 ? Option.none() : Option.some(decodeRecord(rows[0]!.record))
+          if (rows.length === 0) return Option.none()
+          const record = decodeRecord(rows[0]!.record)
+          memo.record = record
+          return Option.some(record)
         }),
       save: (record) =>
         Effect.andThen(
           Effect.sync(() => {
-            storage.sql.exec(createTable)
+            const memo = memoOf(storage)
+            // Dropped first: if a statement throws, the next read goes to storage.
+            memo.record = undefined
+            if (memo.table !== true) {
+              storage.sql.exec(createTable)
+              memo.table = true
+            }
             storage.sql.exec(
               `INSERT INTO cart (cart_id, record, expires_at) VALUES (?, ?, ?)
                ON CONFLICT (cart_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at`,
@@ -48,18 +80,25 @@ export const layer = (storage: DurableObjectStorage) =>
               encodeRecord(record),
               record.expiresAtMillis
             )
+            memo.record = record
           }),
           // Every change moves the expiry, and the alarm with it.
           Effect.promise(() => storage.setAlarm(record.expiresAtMillis))
         ),
       remove: (cartId) =>
         Effect.sync(() => {
-          if (hasTable(storage.sql)) storage.sql.exec("DELETE FROM cart WHERE cart_id = ?", cartId)
+          const memo = memoOf(storage)
+          memo.record = undefined
+          if (tableExists(storage, memo)) storage.sql.exec("DELETE FROM cart WHERE cart_id = ?", cartId)
         }),
       removeExpired: (nowMillis) =>
-        Effect.sync(() =>
-          hasTable(storage.sql) ? storage.sql.exec("DELETE FROM cart WHERE expires_at <= ?", nowMillis).rowsWritten : 0
-        )
+        Effect.sync(() => {
+          const memo = memoOf(storage)
+          memo.record = undefined
+          return tableExists(storage, memo)
+            ? storage.sql.exec("DELETE FROM cart WHERE expires_at <= ?", nowMillis).rowsWritten
+            : 0
+        })
     })
   )
 
@@ -79,6 +118,8 @@ export const sweep = Effect.fn("CartObjectStore.sweep")(function* (storage: Dura
     .exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM cart WHERE expires_at > ?", now)
     .one().next
   if (next === null) {
+    // Nothing of the object's storage survives: neither does the memo.
+    memos.delete(storage)
     yield* Effect.promise(() => storage.deleteAll())
     // deleteAll takes the alarm with it on SQLite-backed objects; said
     // explicitly so that no alarm outlives the storage it was for.

@@ -78,15 +78,20 @@ export const idempotency = clientLayer(Idempotency, IdempotencyRpcs, "idempotenc
 export const orders = clientLayer(Orders, OrdersRpcs, "orders")
 export const payments = clientLayer(Payments, PaymentsRpcs, "payments")
 
-// The cart Worker through its binding only: it has no URL door, because its
+// The cart Worker through bindings only: it has no URL door, because its
 // signed-call replay protection would need a nonce store of its own (the
-// other services keep theirs in their D1, the cart has none). Without the
-// binding the Worker cannot start, like one missing a secret: every request
-// answers 500 and one log line says why.
-export const carts = (stub: ServiceBinding | undefined) =>
-  stub === undefined
-    ? Layer.effect(
-        Carts,
-        Effect.die(new Error("The CART service binding is missing (the cart Worker is reached by binding only)"))
-      )
-    : Layer.effect(Carts, makeClient(CartRpcs, "Cart")).pipe(Layer.provide(Transports.binding("cart", stub)))
+// other services keep theirs in their D1, the cart has none). With the
+// Durable Object binding to its carts (`CART_OBJECTS`, script_name
+// shop-cart), each call goes straight to the cart's object; else through the
+// cart Worker's entrypoint (the CART service binding), which routes it there.
+// Without either the Worker cannot start, like one missing a secret: every
+// request answers 500 and one log line says why.
+export const carts = (stub: ServiceBinding | undefined, objects?: DurableObjectNamespace | undefined) =>
+  objects !== undefined
+    ? Layer.effect(Carts, makeClient(CartRpcs, "Cart")).pipe(Layer.provide(Transports.cartObjects(objects)))
+    : stub === undefined
+      ? Layer.effect(
+          Carts,
+          Effect.die(new Error("The CART service binding is missing (the cart Worker is reached by binding only)"))
+        )
+      : Layer.effect(Carts, makeClient(CartRpcs, "Cart")).pipe(Layer.provide(Transports.binding("cart", stub)))

@@ -99,6 +99,9 @@ export interface CartEnv extends Observability {
 export interface GatewayEnv extends Observability, CatalogVersionBinding {
   // Binding only: the cart Worker has no URL door (README.md).
   readonly CART?: ServiceBinding
+  // The cart Worker's Durable Objects (script_name shop-cart): cart calls go
+  // straight to the cart's object (Transports.cartObjects).
+  readonly CART_OBJECTS?: DurableObjectNamespace
   readonly AUTH?: ServiceBinding
   readonly CATALOG?: ServiceBinding
   readonly INVENTORY?: ServiceBinding

@@ -1,5 +1,6 @@
 import { Clock, Effect, type Redacted } from "effect"
 import type { RpcMessage } from "effect/rpc"
+import { refusal, routeOf } from "./CartRouting.ts"
 import type { ServiceBinding } from "./Env.ts"
 import * as RpcExchange from "./RpcExchange.ts"
 import { signatureHeaders } from "./Signing.ts"
@@ -33,6 +34,30 @@ export const internalPath = (service: ServiceName) => `/internal/${service}/rpc`
 // are not reachable from the internet, so these calls are not signed.
 export const binding = (service: ServiceName | BindingOnlyService, stub: ServiceBinding) =>
   RpcExchange.layerClient(service, (messages) => Effect.tryPromise(() => stub.call(messages)))
+
+// A cart's Durable Object, by cart id: its Workers RPC method `call` serves
+// one exchange (cart.ts, CartObject).
+export interface CartObjectStub {
+  readonly call: (messages: unknown) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
+}
+export const cartObject = (objects: DurableObjectNamespace, cartId: string): CartObjectStub =>
+  objects.getByName(cartId) as unknown as CartObjectStub
+
+// Straight to the cart's Durable Object over a Durable Object binding to the
+// cart Worker's class (`script_name: "shop-cart"`), rather than through the
+// cart Worker's entrypoint, which only reads the cart id and forwards the
+// exchange (cart.ts). Same exchange, same refusals (CartRouting.ts), one
+// isolate hop less on every cart call: the gateway's cart calls are the hot
+// path of add-to-cart. Like a service binding, a Durable Object binding is
+// not reachable from the internet, so these calls are not signed.
+export const cartObjects = (objects: DurableObjectNamespace) =>
+  RpcExchange.layerClient("cart", (messages) =>
+    Effect.tryPromise(async () => {
+      const route = routeOf(messages)
+      if ("problem" in route) return refusal(route.problem)
+      return cartObject(objects, route.cartId).call(messages)
+    })
+  )
 
 // Over HTTP to the service's URL, signed with INTERNAL_SECRET. `fetch` is a
 // parameter so that tests can reach a Worker without a socket.

@@ -1,5 +1,5 @@
 import { DurableObject, WorkerEntrypoint } from "cloudflare:workers"
-import { Context, Duration, Effect, Layer, ManagedRuntime, Predicate, Schema } from "effect"
+import { Context, Duration, Effect, Layer, ManagedRuntime, Schema } from "effect"
 import type { RpcMessage } from "effect/rpc"
 import { CartConfig } from "@shop/cart/CartConfig"
 import * as CartLive from "@shop/cart/CartLive"
@@ -8,15 +8,16 @@ import { Carts } from "@shop/cart/Carts"
 import { CartWriter } from "@shop/cart/CartStore"
 import { NotFound } from "@shop/domain/Errors"
 import { IdGenerator } from "@shop/domain/IdGenerator"
-import { CartId } from "@shop/domain/Ids"
 import { CartRpcs } from "@shop/domain/ServiceContracts"
 import { layerHandlers } from "@shop/domain/ServiceTransport"
 import * as CartObjectStore from "./CartObjectStore.ts"
+import { refusal, routeOf } from "./CartRouting.ts"
 import * as Clients from "./Clients.ts"
 import type { CartEnv, ServiceBinding } from "./Env.ts"
 import * as Observability from "./Observability.ts"
 import * as RpcExchange from "./RpcExchange.ts"
 import * as Settings from "./Settings.ts"
+import * as Transports from "./Transports.ts"
 
 // The cart Worker. Each cart is a SQLite-backed Durable Object of its own
 // (CartObject, one per cart id, `getByName(cartId)`), which runs the same
@@ -32,38 +33,7 @@ import * as Settings from "./Settings.ts"
 
 const serviceName = "shop-cart"
 
-// An exchange answer that ends the caller's call with a defect (the caller's
-// client turns it into a failed call): for calls that cannot be routed.
-const refusal = (problem: string): ReadonlyArray<RpcMessage.FromServerEncoded> => [{ _tag: "Defect", defect: problem }]
-
-const isCartId = Schema.is(CartId)
 const encodeNotFound = Schema.encodeSync(NotFound)
-
-/**
- * The cart an exchange is for: the `cartId` of its request messages (every
- * procedure of CartRpcs has one), checked with the CartId schema. An
- * exchange with no request, a request without a well-formed cart id, or
- * requests for different carts has no single object to go to.
- */
-const routeOf = (messages: unknown): { readonly cartId: string } | { readonly problem: string } => {
-  if (!Array.isArray(messages)) return { problem: "Malformed RPC messages" }
-  let cartId: string | undefined
-  for (const message of messages) {
-    if (!Predicate.hasProperty(message, "_tag")) return { problem: "Malformed RPC messages" }
-    if (message._tag !== "Request") continue
-    const payload = Predicate.hasProperty(message, "payload") ? message.payload : undefined
-    const id = Predicate.hasProperty(payload, "cartId") ? payload.cartId : undefined
-    if (!isCartId(id)) return { problem: "A cart call must name a well-formed cart id" }
-    if (cartId !== undefined && cartId !== id) return { problem: "An exchange must be for one cart" }
-    cartId = id
-  }
-  return cartId === undefined ? { problem: "An exchange must carry a cart call" } : { cartId }
-}
-
-// What the entrypoint calls on a cart's object (its Workers RPC method).
-interface CartObjectStub {
-  readonly call: (messages: unknown) => Promise<ReadonlyArray<RpcMessage.FromServerEncoded>>
-}
 
 class CartServer extends Context.Service<
   CartServer,
@@ -201,8 +171,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   async call(messages: unknown): Promise<ReadonlyArray<RpcMessage.FromServerEncoded>> {
     const route = routeOf(messages)
     if ("problem" in route) return refusal(route.problem)
-    const stub = this.env.CART_OBJECTS.getByName(route.cartId) as unknown as CartObjectStub
-    return stub.call(messages)
+    return Transports.cartObject(this.env.CART_OBJECTS, route.cartId).call(messages)
   }
 
   // No URL door: a binding's fetch() (or any request) finds nothing here.

@@ -35,7 +35,7 @@ const makeApp = (env: GatewayEnv) => {
     Clients.idempotency(env.IDEMPOTENCY),
     Clients.payments(env.PAYMENTS),
     Clients.orders(env.ORDERS),
-    Clients.carts(env.CART),
+    Clients.carts(env.CART, env.CART_OBJECTS),
     DocsAssets.layer(env.ASSETS)
   )
   const web = HttpRouter.toWebHandler(

@@ -15,8 +15,9 @@ type Storage = Parameters<typeof CartObjectStore.layer>[0]
 
 const makeStorage = () => {
   let db = new DatabaseSync(":memory:")
-  const state = { alarm: null as number | null, deleteAlls: 0 }
+  const state = { alarm: null as number | null, deleteAlls: 0, statements: 0 }
   const exec = (query: string, ...bindings: Array<string | number | null>) => {
+    state.statements++
     const statement = db.prepare(query)
     // A statement without a result (DDL, writes) is run, not iterated.
     if (statement.columns().length === 0) {
@@ -153,6 +154,22 @@ describe("CartObjectStore", () => {
       yield* withStore(storage, (store) => store.save(record(5_000)))
       assert.strictEqual(yield* withStore(storage, (store) => store.removeExpired(4_999)), 0)
       assert.strictEqual(yield* withStore(storage, (store) => store.removeExpired(5_000)), 1)
+      assert.isTrue(Option.isNone(yield* withStore(storage, (store) => store.find(cartId))))
+    })
+  )
+
+  it.effect("reads a cart it saved or read from memory, with no statement, until it is removed", () =>
+    Effect.gen(function* () {
+      const { storage, state } = makeStorage()
+      const saved = record(10_000)
+      yield* withStore(storage, (store) => store.save(saved))
+      const before = state.statements
+      assert.deepStrictEqual(yield* withStore(storage, (store) => store.find(cartId)), Option.some(saved))
+      assert.strictEqual(state.statements, before)
+      // Another id is not the remembered cart: storage answers.
+      assert.isTrue(Option.isNone(yield* withStore(storage, (store) => store.find("cart_BBBBBBBBBBBBBBBBBBBBBBBB"))))
+      assert.strictEqual(state.statements, before + 1)
+      yield* withStore(storage, (store) => store.remove(cartId))
       assert.isTrue(Option.isNone(yield* withStore(storage, (store) => store.find(cartId))))
     })
   )
