@@ -88,15 +88,24 @@ export const OptionalAuthenticationLive = Layer.effect(
   OptionalAuthentication,
   Effect.gen(function* () {
     const context = yield* Effect.context<Auth | GatewayConfig>()
-    return OptionalAuthentication.of(
-      Effect.fn("Gateway.authenticateShopper")(function* (httpEffect) {
-        const request = yield* HttpServerRequest.HttpServerRequest
+    const shopper = Effect.fn("Gateway.authenticateShopper")(function* <A, E, R>(
+      header: string,
+      httpEffect: Effect.Effect<A, E, R>
+    ) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+      if (match === null) return yield* new Unauthorized({})
+      const principal = yield* authenticate(match[1] ?? "").pipe(Effect.provideContext(context))
+      return yield* Effect.provideService(httpEffect, CurrentShopper, Option.some(principal))
+    })
+    // A guest (no Authorization header) has nothing to authenticate: no span
+    // of its own, which cost every guest request a span and a call-site stack
+    // capture (the profile of add-to-cart and get-cart).
+    return OptionalAuthentication.of((httpEffect) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
         const header = request.headers.authorization
-        if (header === undefined) return yield* Effect.provideService(httpEffect, CurrentShopper, Option.none())
-        const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-        if (match === null) return yield* new Unauthorized({})
-        const principal = yield* authenticate(match[1] ?? "").pipe(Effect.provideContext(context))
-        return yield* Effect.provideService(httpEffect, CurrentShopper, Option.some(principal))
+        return header === undefined
+          ? Effect.provideService(httpEffect, CurrentShopper, Option.none())
+          : shopper(header, httpEffect)
       })
     )
   })

@@ -119,41 +119,63 @@ const openDatabase = (filename: string, synchronous: "full" | "normal") =>
     }
   })
 
+// A statement with its result column names, read once when it is prepared.
+interface Prepared {
+  readonly statement: StatementSync
+  readonly columns: ReadonlyArray<string>
+}
+
+const prepare = (db: DatabaseSync, sql: string): Prepared => {
+  const statement = db.prepare(sql)
+  // Rows come back as arrays and are turned into objects here: node:sqlite's own row objects
+  // have a null prototype (callers expect ordinary objects, so each had to be copied), and
+  // building each row from its column list gives every row of a statement the same shape.
+  statement.setReturnArrays(true)
+  return { statement, columns: statement.columns().map((column) => column.name) }
+}
+
+// @types/node types `all()` as objects whatever `setReturnArrays` says, so the filter narrows
+// the type; it drops nothing.
+const arrays = ({ statement }: Prepared, params: ReadonlyArray<unknown>): Array<Array<unknown>> => {
+  const result: ReadonlyArray<unknown> = statement.all(noNamedParameters, ...positional(params))
+  return result.filter(Array.isArray)
+}
+
+// A later column of the same name wins, as it did in node:sqlite's row objects. A column named
+// `__proto__` stays a column (defineProperty), never the row's prototype.
+const rows = (prepared: Prepared, params: ReadonlyArray<unknown>) => {
+  const { columns } = prepared
+  const result: Array<Record<string, unknown>> = []
+  for (const values of arrays(prepared, params)) {
+    const row: Record<string, unknown> = {}
+    for (let i = 0; i < columns.length; i++) {
+      const name = columns[i]!
+      if (name === "__proto__") Object.defineProperty(row, name, { value: values[i], enumerable: true, writable: true })
+      else row[name] = values[i]
+    }
+    result.push(row)
+  }
+  return result
+}
+
 const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
   // Statements are prepared once per SQL text; a Map iterates in insertion order, so
   // re-inserting on use keeps the least recently used entry first.
-  const cache = new Map<string, StatementSync>()
-  const prepared = (sql: string): StatementSync => {
+  const cache = new Map<string, Prepared>()
+  const prepared = (sql: string): Prepared => {
     const hit = cache.get(sql)
     if (hit !== undefined) {
       cache.delete(sql)
       cache.set(sql, hit)
       return hit
     }
-    const statement = db.prepare(sql)
+    const statement = prepare(db, sql)
     cache.set(sql, statement)
     if (cache.size > statementCacheSize) {
       const oldest = cache.keys().next()
       if (oldest.done !== true) cache.delete(oldest.value)
     }
     return statement
-  }
-
-  // Rows come back with a null prototype; callers expect ordinary objects.
-  const rows = (statement: StatementSync, params: ReadonlyArray<unknown>) =>
-    statement.all(noNamedParameters, ...positional(params)).map((row) => ({ ...row }))
-
-  // Arrays keep columns that share a name (`a.id`, `b.id`), which objects would merge.
-  const values = (statement: StatementSync, params: ReadonlyArray<unknown>) => {
-    statement.setReturnArrays(true)
-    try {
-      // @types/node types `all()` as objects whatever `setReturnArrays` says, so the filter
-      // narrows the type; it drops nothing.
-      const result: ReadonlyArray<unknown> = statement.all(noNamedParameters, ...positional(params))
-      return result.filter(Array.isArray)
-    } finally {
-      statement.setReturnArrays(false)
-    }
   }
 
   const execute = (
@@ -170,19 +192,19 @@ const makeConnection = (db: DatabaseSync): SqlConnection.Connection => {
     execute,
     executeUnprepared: (sql, params, transformRows) =>
       attempt("execute", () => {
-        const result = rows(db.prepare(sql), params)
+        const result = rows(prepare(db, sql), params)
         return transformRows === undefined ? result : transformRows(result)
       }),
     // The driver's own result: rows for a query, `{ changes, lastInsertRowid }` for a write.
     executeRaw: (sql, params) =>
       attempt("execute", () => {
         const statement = prepared(sql)
-        return statement.columns().length > 0
+        return statement.columns.length > 0
           ? rows(statement, params)
-          : statement.run(noNamedParameters, ...positional(params))
+          : statement.statement.run(noNamedParameters, ...positional(params))
       }),
-    executeValues: (sql, params) => attempt("execute", () => values(prepared(sql), params)),
-    executeValuesUnprepared: (sql, params) => attempt("execute", () => values(db.prepare(sql), params)),
+    executeValues: (sql, params) => attempt("execute", () => arrays(prepared(sql), params)),
+    executeValuesUnprepared: (sql, params) => attempt("execute", () => arrays(prepare(db, sql), params)),
     // Results are local and synchronous, so a stream over the whole result costs nothing extra.
     executeStream: (sql, params, transformRows) => Stream.fromIterableEffect(execute(sql, params, transformRows))
   }
