@@ -155,7 +155,10 @@ const optionalPerWorker: Record<string, ReadonlyArray<string>> = {
     "SERVICE_TIMEOUT_MS",
     "CLIENT_IP_HEADER",
     "CHECKOUT_RETURN_URL",
-    "CHECKOUT_CANCEL_URL"
+    "CHECKOUT_CANCEL_URL",
+    "CATALOG_CACHE_MAX_AGE_SECONDS",
+    "CATALOG_CACHE_SWR_SECONDS",
+    "EDGE_CACHE_TTL_SECONDS"
   ],
   auth: [
     ...everyWorker,
