@@ -277,7 +277,7 @@ for (const kind of ["memory", "sql"] as const) {
         assert.deepStrictEqual((yield* page({ sort: "title" })).ids, ["P-1", "P-2", "P-4", "P-5", "P-6", "P-7", "P-3"])
         const ids = yield* repo.listIds({ limit: 3, offset: 0, sort: "price_asc" })
         assert.deepStrictEqual(ids.total, 7)
-        assert.deepStrictEqual(ids.ids, [
+        assert.deepStrictEqual(ids.items, [
           productRecord(1).productId,
           productRecord(2).productId,
           productRecord(3).productId
