@@ -320,9 +320,29 @@ export const layer = Layer.effect(
         if (query.maxPrice !== undefined) filters.push(sql`min_price <= ${query.maxPrice}`)
         let from: Fragment
         let total: number
-        if (q !== undefined && codePoints(q) >= 3) {
-          // The index narrows, `instr` (above) still decides: the same
-          // matches as the scan, by construction.
+        const unfiltered = categoryKey === undefined && query.minPrice === undefined && query.maxPrice === undefined
+        if (q !== undefined && codePoints(q) >= 3 && unfiltered) {
+          // The index narrows, `instr` still decides (on the index's own copy
+          // of the text, no join): the same matches as the scan, by
+          // construction. Then the page: from the matches, sorted, when they
+          // are few; from the sort's index, skipping non-matches, when they are
+          // many (it reads about wanted x all / total rows, the matches cost
+          // about 3 lookups each).
+          total = yield* countRows(sql`products_fts`, [
+            sql`products_fts MATCH ${trigramPhrase(q)}`,
+            sql`instr(text, ${q}) > 0`
+          ])
+          const all = yield* countByPrice("", 0, maxPrice)
+          const wanted = query.offset + query.limit + 1
+          if (wanted * all < 3 * total * total) {
+            from = sql`products INDEXED BY ${sql.literal(sortIndex[query.sort].all)}`
+          } else {
+            from = sql`products_fts CROSS JOIN product_search_docs ON doc = products_fts.rowid CROSS JOIN products ON product_id = product`
+            filters.unshift(sql`products_fts MATCH ${trigramPhrase(q)}`)
+          }
+        } else if (q !== undefined && codePoints(q) >= 3) {
+          // As above, with filters that live on the product row: the matches
+          // joined to their products.
           from = sql`products_fts CROSS JOIN product_search_docs ON doc = products_fts.rowid CROSS JOIN products ON product_id = product`
           filters.unshift(sql`products_fts MATCH ${trigramPhrase(q)}`)
           total = yield* countRows(from, filters)

@@ -1011,6 +1011,9 @@ describe("CatalogRepository: memory and sql list alike", () => {
       { q: '"x"' },
       { q: "off_" },
       { q: "p-1" },
+      // Common enough that a small page is read from the sort's index.
+      { q: "item" },
+      { q: "NUMBER 1" },
       { q: "number 1", category: "wear" },
       { q: "batch", minPrice: 16 }
     ]) {
