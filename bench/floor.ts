@@ -62,6 +62,24 @@ const productPage = catalog.prepare(
 )
 const productCount = catalog.prepare("SELECT COUNT(*) AS total FROM products")
 
+// The cursor the catalog hands out after `last` on the unfiltered newest-first
+// list (packages/catalog/src/ProductCursor.ts, written out by hand: base64url
+// JSON of the sort, the filters' FNV-1a fingerprint, the sort key and the id).
+// The byte-for-byte check before any load proves it is the same.
+const unfilteredFingerprint = (() => {
+  const text = JSON.stringify([null, null, null, null])
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0")
+})()
+const newestCursor = (last: ProductRow) =>
+  Buffer.from(
+    JSON.stringify({ v: 1, s: "newest", f: unfilteredFingerprint, k: last.created_at, i: last.product_id })
+  ).toString("base64url")
+
 // `IN (?, ?, ...)` statements, one per arity, prepared on first use.
 const byArity = (db: DatabaseSync, sql: (placeholders: string) => string) => {
   const statements = new Map<number, StatementSync>()
@@ -161,9 +179,13 @@ const server = createServer((request, response) => {
     const limit = Number(limitText)
     const offset = Number(offsetText)
     if (limit < 1 || limit > 100) return send(response, 400, { message: "limit must be 1 to 100" })
-    const rows = productPage.all(limit, offset) as unknown as Array<ProductRow>
+    // One row more than the page tells whether a next page (and its cursor) exists.
+    const rows = productPage.all(limit + 1, offset) as unknown as Array<ProductRow>
+    const page = rows.slice(0, limit)
+    const last = page.at(-1)
     const { total } = productCount.get() as { total: number }
-    return send(response, 200, { items: assemble(rows), total, limit, offset })
+    const nextCursor = rows.length > limit && last !== undefined ? newestCursor(last) : null
+    return send(response, 200, { items: assemble(page), total, limit, offset, nextCursor })
   }
   if (path.startsWith("/api/products/") && path.indexOf("/", "/api/products/".length) === -1) {
     let productId: string

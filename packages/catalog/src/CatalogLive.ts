@@ -34,6 +34,7 @@ import {
 } from "./CatalogRepository.ts"
 import * as CatalogRepositoryMemory from "./CatalogRepositoryMemory.ts"
 import { ImageStore } from "./ImageStore.ts"
+import * as ProductCursor from "./ProductCursor.ts"
 import * as ImageStoreMemory from "./ImageStore.ts"
 
 const iso = (millis: number) => new Date(millis).toISOString()
@@ -95,9 +96,28 @@ export const layerNoDeps = Layer.effect(
     })
 
     const list = Effect.fn("Catalog.list")(function* (query: ListProducts) {
-      const page = yield* repo.list(query)
+      if (query.cursor !== undefined && query.offset !== undefined) {
+        return yield* new ValidationError({
+          message: "Give `cursor` or `offset`, not both",
+          details: { in: "query", field: "cursor" }
+        })
+      }
+      const after = query.cursor === undefined ? undefined : yield* ProductCursor.decode(query, query.cursor)
+      const offset = query.offset ?? 0
+      const page = yield* repo.list({
+        limit: query.limit,
+        offset,
+        sort: query.sort,
+        q: query.q,
+        category: query.category,
+        minPrice: query.minPrice,
+        maxPrice: query.maxPrice,
+        after
+      })
       const items = yield* withAvailability(page.items)
-      return { items, total: page.total, limit: query.limit, offset: query.offset }
+      const last = page.items.at(-1)
+      const nextCursor = page.more && last !== undefined ? ProductCursor.encode(query, last) : null
+      return { items, total: page.total, limit: query.limit, offset, nextCursor }
     })
 
     const get = Effect.fn("Catalog.get")(function* (input: { productId: ProductId }) {

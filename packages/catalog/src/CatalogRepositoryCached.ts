@@ -83,7 +83,7 @@ export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options
     // the records come from the cache, the misses in one read.
     list: Effect.fn("CatalogRepositoryCached.list")(function* (query) {
       const now = yield* Clock.currentTimeMillis
-      const { ids, total } = yield* inner.listIds(query)
+      const { items: ids, total, more } = yield* inner.listIds(query)
       const hits = new Map<ProductId, ProductRecord>()
       const misses: Array<ProductId> = []
       for (const id of ids) {
@@ -102,7 +102,7 @@ export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options
         const record = hits.get(id)
         return record === undefined ? [] : [record]
       })
-      return { items, total }
+      return { items, total, more }
     }),
     listIds: inner.listIds,
     findMany: inner.findMany,

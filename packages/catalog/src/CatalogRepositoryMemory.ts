@@ -1,45 +1,21 @@
 import { Effect, Layer, Option } from "effect"
-import type { ListProducts } from "@shop/domain/Catalog"
 import type { ProductId } from "@shop/domain/Ids"
-import { CatalogRepository, fold, minPrice, type ProductRecord, SkuConflict, searchText } from "./CatalogRepository.ts"
+import {
+  CatalogRepository,
+  comparePositions,
+  fold,
+  minPrice,
+  type ProductListQuery,
+  type ProductRecord,
+  positionOf,
+  SkuConflict,
+  searchText
+} from "./CatalogRepository.ts"
 
 // Mirrors the SQL store's semantics: case-insensitive substring search over
 // title, description and SKU; case-insensitive category; price filters on the
-// lowest variant price; every sort ends with the id to be stable.
-// SQLite's BINARY collation compares UTF-8 bytes, which orders like code
-// points; JavaScript's `<` compares UTF-16 units, which differs above U+FFFF.
-const compareCodePoints = (a: string, b: string): number => {
-  const left = a[Symbol.iterator]()
-  const right = b[Symbol.iterator]()
-  for (;;) {
-    const x = left.next()
-    const y = right.next()
-    if (x.done === true || y.done === true) return x.done === y.done ? 0 : x.done === true ? -1 : 1
-    const cx = x.value.codePointAt(0) ?? 0
-    const cy = y.value.codePointAt(0) ?? 0
-    if (cx !== cy) return cx < cy ? -1 : 1
-  }
-}
-
-const compareBy =
-  (sort: ListProducts["sort"]) =>
-  (a: ProductRecord, b: ProductRecord): number => {
-    const byId = a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0
-    switch (sort) {
-      case "newest":
-        return b.createdAt - a.createdAt || -byId
-      case "price_asc":
-        return minPrice(a.variants).amount - minPrice(b.variants).amount || byId
-      case "price_desc":
-        return minPrice(b.variants).amount - minPrice(a.variants).amount || byId
-      case "title": {
-        const ta = fold(a.title)
-        const tb = fold(b.title)
-        return compareCodePoints(ta, tb) || byId
-      }
-    }
-  }
-
+// lowest variant price; every sort ends with the id to be stable, and a cursor
+// page starts strictly after its position in that same order.
 export const layer = Layer.sync(CatalogRepository, () => {
   const products = new Map<ProductId, ProductRecord>()
   const productSkus = new Map<string, ProductId>()
@@ -66,19 +42,27 @@ export const layer = Layer.sync(CatalogRepository, () => {
     for (const variant of product.variants) variantSkus.set(variant.sku, product.productId)
   }
 
-  const page = (query: ListProducts) => {
+  const page = (query: ProductListQuery) => {
     const q = query.q === undefined ? undefined : fold(query.q)
     const category = query.category === undefined ? undefined : fold(query.category)
-    const matching = Array.from(products.values()).filter((p) => {
+    const matching = Array.from(products.values()).flatMap((p) => {
       const price = minPrice(p.variants).amount
-      if (q !== undefined && !searchText(p).includes(q)) return false
-      if (category !== undefined && fold(p.category) !== category) return false
-      if (query.minPrice !== undefined && price < query.minPrice) return false
-      if (query.maxPrice !== undefined && price > query.maxPrice) return false
-      return true
+      if (q !== undefined && !searchText(p).includes(q)) return []
+      if (category !== undefined && fold(p.category) !== category) return []
+      if (query.minPrice !== undefined && price < query.minPrice) return []
+      if (query.maxPrice !== undefined && price > query.maxPrice) return []
+      return [{ product: p, position: positionOf(query.sort, p) }]
     })
-    matching.sort(compareBy(query.sort))
-    return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length }
+    matching.sort((a, b) => comparePositions(query.sort, a.position, b.position))
+    const after = query.after
+    const start =
+      after === undefined ? 0 : matching.findIndex((m) => comparePositions(query.sort, m.position, after) > 0)
+    const from = (start < 0 ? matching.length : start) + query.offset
+    return {
+      items: matching.slice(from, from + query.limit).map((m) => m.product),
+      total: matching.length,
+      more: from + query.limit < matching.length
+    }
   }
 
   return CatalogRepository.of({
@@ -94,8 +78,8 @@ export const layer = Layer.sync(CatalogRepository, () => {
     list: (query) => Effect.sync(() => page(query)),
     listIds: (query) =>
       Effect.sync(() => {
-        const { items, total } = page(query)
-        return { ids: items.map((p) => p.productId), total }
+        const { items, total, more } = page(query)
+        return { items: items.map((p) => p.productId), total, more }
       }),
     findMany: (ids) =>
       Effect.sync(() =>

@@ -1,9 +1,19 @@
 import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
-import type { ListProducts } from "@shop/domain/Catalog"
+import type { Fragment } from "effect/sql/Statement"
+import type { ProductSort } from "@shop/domain/Catalog"
 import type { ProductId, VariantId } from "@shop/domain/Ids"
 import { chunk, maxSqlParameters, SqlBatch } from "@shop/domain/SqlBatch"
-import { CatalogRepository, fold, minPrice, ProductRecord, SkuConflict, searchText } from "./CatalogRepository.ts"
+import {
+  CatalogRepository,
+  fold,
+  type ListPosition,
+  minPrice,
+  type ProductListQuery,
+  ProductRecord,
+  SkuConflict,
+  searchText
+} from "./CatalogRepository.ts"
 
 interface ProductRow {
   readonly productId: string
@@ -31,12 +41,68 @@ interface VariantRow {
 
 const decodeProducts = Schema.decodeUnknownEffect(Schema.Array(ProductRecord))
 
-const orderBy: Record<ListProducts["sort"], string> = {
+const orderBy: Record<ProductSort, string> = {
   newest: "created_at DESC, product_id DESC",
   price_asc: "min_price ASC, product_id ASC",
   price_desc: "min_price DESC, product_id ASC",
   title: "title_key ASC, product_id ASC"
 }
+
+const sortColumn: Record<ProductSort, string> = {
+  newest: "created_at",
+  price_asc: "min_price",
+  price_desc: "min_price",
+  title: "title_key"
+}
+
+// The indexes that hold each sort's exact order (0004_list_at_scale.sql),
+// over the whole catalog and inside one category. Named in the query
+// (INDEXED BY) because SQLite cannot know, without statistics that D1 does
+// not keep for us, whether walking the sort order or the price range is
+// cheaper; `list` knows, from the counts.
+const sortIndex: Record<ProductSort, { readonly all: string; readonly category: string }> = {
+  newest: { all: "products_newest", category: "products_category_newest" },
+  price_asc: { all: "products_price", category: "products_category_price" },
+  price_desc: { all: "products_price_desc", category: "products_category_price_desc" },
+  title: { all: "products_title", category: "products_category_title" }
+}
+
+const maxPrice = Number.MAX_SAFE_INTEGER
+
+/**
+ * The buckets of `product_counts` that together hold exactly the prices in
+ * [min, max]: at each level, the partial runs at both ends, then the aligned
+ * middle one level up (16x wider). At most 2 x 15 buckets a level, 14 levels.
+ * @internal exported for the tests
+ */
+export const priceBuckets = (min: number, max: number): ReadonlyArray<readonly [number, number, number]> => {
+  const ranges: Array<readonly [number, number, number]> = []
+  let lo = min
+  let hi = max + 1
+  for (let level = 0; level < 14 && lo < hi; level++) {
+    const loUp = Math.ceil(lo / 16) * 16
+    const hiDown = Math.floor(hi / 16) * 16
+    if (level === 13 || loUp >= hiDown) {
+      ranges.push([level, lo, hi - 1])
+      break
+    }
+    if (lo < loUp) ranges.push([level, lo, loUp - 1])
+    if (hiDown < hi) ranges.push([level, hiDown, hi - 1])
+    lo = loUp / 16
+    hi = hiDown / 16
+  }
+  return ranges
+}
+
+const codePoints = (text: string) => {
+  let n = 0
+  for (const _ of text) n++
+  return n
+}
+
+// The trigram index finds substrings of 3 code points or more; a quoted FTS5
+// string is one phrase of the query's trigrams, i.e. the substring itself.
+const trigramPhrase = (q: string) => `"${q.replaceAll('"', '""')}"`
 
 // Works on node:sqlite and D1 alike. Multi-statement writes go through
 // SqlBatch (a transaction on SQLite, a batch on D1).
@@ -198,19 +264,116 @@ export const layer = Layer.effect(
       Effect.catchTag("SqlError", Effect.die)
     )
 
-    const whereOf = (query: ListProducts) => {
-      const conditions = []
-      if (query.q !== undefined) conditions.push(sql`instr(search_text, ${fold(query.q)}) > 0`)
-      if (query.category !== undefined) conditions.push(sql`category_key = ${fold(query.category)}`)
-      if (query.minPrice !== undefined) conditions.push(sql`min_price >= ${query.minPrice}`)
-      if (query.maxPrice !== undefined) conditions.push(sql`min_price <= ${query.maxPrice}`)
-      return conditions.length === 0 ? sql.literal("1 = 1") : sql.and(conditions)
+    // Where a cursor page starts: strictly after the position, in the sort's
+    // order. The first term alone is a range on the sort's index; the second
+    // only steps over the position's ties.
+    const afterCondition = (sort: ProductSort, after: ListPosition) => {
+      const column = sql.literal(sortColumn[sort])
+      switch (sort) {
+        case "newest":
+          return sql`(${column} <= ${after.key} AND (${column} < ${after.key} OR product_id < ${after.id}))`
+        case "price_desc":
+          return sql`(${column} <= ${after.key} AND (${column} < ${after.key} OR product_id > ${after.id}))`
+        case "price_asc":
+        case "title":
+          return sql`(${column} >= ${after.key} AND (${column} > ${after.key} OR product_id > ${after.id}))`
+      }
     }
 
-    const count = (where: ReturnType<typeof whereOf>) =>
-      sql<{ total: number }>`SELECT COUNT(*) AS total FROM products WHERE ${where}`.pipe(
+    // How many products of a category ('' for all) have a lowest price in
+    // [min, max], from the bucket counts the triggers keep: a few dozen rows
+    // read whatever the size of the catalog. The bucket bounds are integers
+    // computed here, written inline so that only the category is a parameter
+    // (D1 takes at most 100 per statement).
+    const countByPrice = (categoryKey: string, min: number, max: number) => {
+      const buckets = priceBuckets(min, max)
+      if (buckets.length === 0) return Effect.succeed(0)
+      const parts = buckets.map(
+        ([level, lo, hi]) =>
+          sql`SELECT n FROM product_counts WHERE category_key = ${categoryKey} AND level = ${sql.literal(String(level))} AND bucket BETWEEN ${sql.literal(String(lo))} AND ${sql.literal(String(hi))}`
+      )
+      return sql<{
+        total: number
+      }>`SELECT coalesce(sum(n), 0) AS total FROM (${sql.join(" UNION ALL ", false)(parts)})`.pipe(
         Effect.map((rows) => rows[0]?.total ?? 0)
       )
+    }
+
+    const countRows = (from: Fragment, conditions: ReadonlyArray<Fragment>) =>
+      sql<{ total: number }>`SELECT count(*) AS total FROM ${from} WHERE ${sql.and(conditions)}`.pipe(
+        Effect.map((rows) => rows[0]?.total ?? 0)
+      )
+
+    // One page (`limit + 1` rows are read to know whether more follow) and the
+    // exact total. Without `q` the total comes from the bucket counts and the
+    // page from an index in the sort's order; with a `q` of 3+ characters both
+    // come from the trigram index's matches (so they cost what the matches
+    // cost); a shorter `q` scans, as every search did before.
+    const select = <Row extends object>(query: ProductListQuery, columns: Fragment) =>
+      Effect.gen(function* () {
+        const q = query.q === undefined ? undefined : fold(query.q)
+        const categoryKey = query.category === undefined ? undefined : fold(query.category)
+        const filters: Array<Fragment> = []
+        if (q !== undefined) filters.push(sql`instr(search_text, ${q}) > 0`)
+        if (categoryKey !== undefined) filters.push(sql`category_key = ${categoryKey}`)
+        if (query.minPrice !== undefined) filters.push(sql`min_price >= ${query.minPrice}`)
+        if (query.maxPrice !== undefined) filters.push(sql`min_price <= ${query.maxPrice}`)
+        let from: Fragment
+        let total: number
+        const unfiltered = categoryKey === undefined && query.minPrice === undefined && query.maxPrice === undefined
+        if (q !== undefined && codePoints(q) >= 3 && unfiltered) {
+          // The index narrows, `instr` still decides (on the index's own copy
+          // of the text, no join): the same matches as the scan, by
+          // construction. Then the page: from the matches, sorted, when they
+          // are few; from the sort's index, skipping non-matches, when they are
+          // many (it reads about wanted x all / total rows, the matches cost
+          // about 3 lookups each).
+          total = yield* countRows(sql`products_fts`, [
+            sql`products_fts MATCH ${trigramPhrase(q)}`,
+            sql`instr(text, ${q}) > 0`
+          ])
+          const all = yield* countByPrice("", 0, maxPrice)
+          const wanted = query.offset + query.limit + 1
+          if (wanted * all < 3 * total * total) {
+            from = sql`products INDEXED BY ${sql.literal(sortIndex[query.sort].all)}`
+          } else {
+            from = sql`products_fts CROSS JOIN product_search_docs ON doc = products_fts.rowid CROSS JOIN products ON product_id = product`
+            filters.unshift(sql`products_fts MATCH ${trigramPhrase(q)}`)
+          }
+        } else if (q !== undefined && codePoints(q) >= 3) {
+          // As above, with filters that live on the product row: the matches
+          // joined to their products.
+          from = sql`products_fts CROSS JOIN product_search_docs ON doc = products_fts.rowid CROSS JOIN products ON product_id = product`
+          filters.unshift(sql`products_fts MATCH ${trigramPhrase(q)}`)
+          total = yield* countRows(from, filters)
+        } else if (q !== undefined) {
+          from = sql`products`
+          total = yield* countRows(from, filters)
+        } else {
+          const scope = categoryKey ?? ""
+          total = yield* countByPrice(scope, query.minPrice ?? 0, query.maxPrice ?? maxPrice)
+          let index = sortIndex[query.sort][categoryKey === undefined ? "all" : "category"]
+          const priceRange = query.minPrice !== undefined || query.maxPrice !== undefined
+          if (priceRange && (query.sort === "newest" || query.sort === "title")) {
+            // Walking the sort's index reads about wanted x inScope / total
+            // rows before the page is full; walking the price range reads the
+            // `total` matching rows and sorts them. Take the smaller.
+            const inScope = yield* countByPrice(scope, 0, maxPrice)
+            const wanted = query.offset + query.limit + 1
+            if (wanted * inScope > total * total)
+              index = sortIndex.price_asc[categoryKey === undefined ? "all" : "category"]
+          }
+          from = sql`products INDEXED BY ${sql.literal(index)}`
+        }
+        if (total === 0) return { rows: [] as ReadonlyArray<Row>, total, more: false }
+        const conditions = query.after === undefined ? filters : [...filters, afterCondition(query.sort, query.after)]
+        const rows = yield* sql<Row>`
+          SELECT ${columns} FROM ${from} WHERE ${sql.and(conditions)}
+          ORDER BY ${sql.literal(orderBy[query.sort])}
+          LIMIT ${query.limit + 1} OFFSET ${query.offset}
+        `
+        return { rows: rows.slice(0, query.limit), total, more: rows.length > query.limit }
+      })
 
     return CatalogRepository.of({
       insert: (product) => insert(product),
@@ -220,29 +383,16 @@ export const layer = Layer.effect(
           Effect.map((rows) => Option.fromNullishOr(rows[0])),
           Effect.orDie
         ),
-      list: Effect.fn("CatalogRepository.list")(function* (query: ListProducts) {
-        const where = whereOf(query)
-        const [rows, total] = yield* Effect.all([
-          sql<ProductRow>`
-              SELECT ${productColumns} FROM products WHERE ${where}
-              ORDER BY ${sql.literal(orderBy[query.sort])}
-              LIMIT ${query.limit} OFFSET ${query.offset}
-            `,
-          count(where)
-        ])
-        return { items: yield* assemble(rows), total }
+      list: Effect.fn("CatalogRepository.list")(function* (query: ProductListQuery) {
+        const { rows, total, more } = yield* select<ProductRow>(query, productColumns)
+        return { items: yield* assemble(rows), total, more }
       }, Effect.orDie),
-      listIds: Effect.fn("CatalogRepository.listIds")(function* (query: ListProducts) {
-        const where = whereOf(query)
-        const [rows, total] = yield* Effect.all([
-          sql<{ productId: ProductId }>`
-              SELECT product_id AS productId FROM products WHERE ${where}
-              ORDER BY ${sql.literal(orderBy[query.sort])}
-              LIMIT ${query.limit} OFFSET ${query.offset}
-            `,
-          count(where)
-        ])
-        return { ids: rows.map((row) => row.productId), total }
+      listIds: Effect.fn("CatalogRepository.listIds")(function* (query: ProductListQuery) {
+        const { rows, total, more } = yield* select<{ productId: ProductId }>(
+          query,
+          sql.literal("product_id AS productId")
+        )
+        return { items: rows.map((row) => row.productId), total, more }
       }, Effect.orDie),
       findMany: (ids) =>
         Effect.forEach(

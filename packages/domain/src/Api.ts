@@ -382,7 +382,7 @@ export class CatalogApi extends HttpApiGroup.make("catalog")
       OpenApi.annotations({
         summary: "List products",
         description:
-          "Anyone. Search (q), filter (category, price range in minor units), sort and page the catalog; availability is live. Changes nothing. Strong ETag, 304 to a matching If-None-Match; publicly cacheable for a few seconds when anonymous.",
+          "Anyone. Search (q: case-insensitive substring of title, description or SKU), filter (category, price range in minor units), sort and page the catalog (by offset, or by the previous page's nextCursor given as cursor, whose cost does not grow with depth); total is exact; availability is live. A cursor with an offset, made for another q/filter/sort, or not made by the shop is a 400 validation_error. Changes nothing. Strong ETag, 304 to a matching If-None-Match; publicly cacheable for a few seconds when anonymous.",
         transform: catalogCaching
       })
     ),

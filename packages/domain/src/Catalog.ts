@@ -95,7 +95,12 @@ export const ProductQuery = Schema.Struct({
     QueryInt({ minimum: 1, maximum: 100, default: defaultProductPageSize, description: "Page size" })
   ),
   offset: Schema.optional(
-    QueryInt({ minimum: 0, maximum: 1_000_000, default: 0, description: "How many products to skip" })
+    QueryInt({
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+      description: "How many products to skip; costs grow with it, `cursor` does not"
+    })
   ),
   q: Schema.optional(BoundedText(1, 200)),
   category: Schema.optional(BoundedText(1, 100)),
@@ -105,13 +110,22 @@ export const ProductQuery = Schema.Struct({
   maxPrice: Schema.optional(
     QueryInt({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "Highest price, minor units" })
   ),
-  sort: Schema.optional(ProductSort.annotate({ default: defaultProductSort }))
+  sort: Schema.optional(ProductSort.annotate({ default: defaultProductSort })),
+  cursor: Schema.optional(
+    BoundedText(1, 2000).annotate({
+      description:
+        "Opaque: the `nextCursor` of the previous page, with the same q, category, price range and sort (no `offset`). Costs the same however deep the page"
+    })
+  )
 })
 export type ProductQuery = typeof ProductQuery.Type
 
 export const ListProducts = Schema.Struct({
   limit: Schema.Int,
-  offset: Schema.Int,
+  // Absent when the caller gave none: a `cursor` with an `offset` is refused.
+  offset: Schema.optional(Schema.Int),
+  // The previous page's `nextCursor`; only the catalog service reads it.
+  cursor: Schema.optional(Schema.String),
   q: Schema.optional(Schema.String),
   category: Schema.optional(Schema.String),
   minPrice: Schema.optional(Schema.Int),
@@ -124,8 +138,10 @@ export const ProductPage = Schema.Struct({
   items: Schema.Array(Product),
   total: Schema.Int,
   limit: Schema.Int,
-  offset: Schema.Int
-}).annotate({ examples: [{ items: [Examples.product], total: 1, limit: 20, offset: 0 }] })
+  offset: Schema.Int,
+  // Where the next page starts (pass it as `cursor`), null on the last page.
+  nextCursor: Schema.NullOr(Schema.String)
+}).annotate({ examples: [{ items: [Examples.product], total: 1, limit: 20, offset: 0, nextCursor: null }] })
 export type ProductPage = typeof ProductPage.Type
 
 export const VariantInput = Schema.Struct({

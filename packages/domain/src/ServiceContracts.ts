@@ -162,7 +162,7 @@ export const AuthRpcs = RpcGroup.make(
 const ByProduct = Schema.Struct({ productId: ProductId })
 
 export const CatalogRpcs = RpcGroup.make(
-  method("list", ListProducts, ProductPage, Schema.Never),
+  method("list", ListProducts, ProductPage, ValidationError),
   method("get", ByProduct, Product, ProductNotFound),
   method("create", CreateProductInput, Product, Schema.Union([SkuExists, ValidationError])),
   method(

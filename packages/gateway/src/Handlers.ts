@@ -154,8 +154,9 @@ export const CatalogHandlers = HttpApiBuilder.group(
         call(
           catalog.list({
             limit: query.limit ?? defaultProductPageSize,
-            offset: query.offset ?? 0,
             sort: query.sort ?? defaultProductSort,
+            ...(query.offset !== undefined ? { offset: query.offset } : {}),
+            ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
             ...(query.q !== undefined ? { q: query.q } : {}),
             ...(query.category !== undefined ? { category: query.category } : {}),
             ...(query.minPrice !== undefined ? { minPrice: query.minPrice } : {}),

@@ -918,6 +918,95 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
       })
     })
 
+    describe("catalog paging", () => {
+      const category = `page${Math.random().toString(36).slice(2, 8)}`
+      const word = `pw${Math.random().toString(36).slice(2, 8)}`
+      let made: Array<Product> = []
+      const ids = (page: ProductPage) => page.items.map((p) => p.productId)
+      const list = async (query: string) => json(await api("GET", `/api/products?${query}`), ProductPage)
+      // Follows nextCursor to the end, `limit` at a time.
+      const walk = async (query: string, limit: number) => {
+        const pages: Array<ProductPage> = []
+        let cursor: string | null = null
+        do {
+          const page: ProductPage = await list(
+            `${query}&limit=${limit}${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`
+          )
+          pages.push(page)
+          cursor = page.nextCursor
+        } while (cursor !== null && pages.length < 50)
+        return pages
+      }
+
+      beforeAll(async () => {
+        made = []
+        // Price and title ties, so the id decides between them.
+        for (const [title, amount] of [
+          ["Kiwi", 300],
+          ["kiwi", 300],
+          ["Lime", 100],
+          ["Mango", 300],
+          ["Fig", 200],
+          ["Kiwi", 100],
+          ["Nectarine", 500]
+        ] as const) {
+          made.push(await shop.createProduct(admin.token, { title: `${title} ${word}`, category, price: usd(amount) }))
+        }
+      })
+
+      it("nextCursor pages through every sort exactly once, in the order of one long page", async () => {
+        for (const sort of ["newest", "price_asc", "price_desc", "title"]) {
+          const whole = await list(`category=${category}&sort=${sort}&limit=100`)
+          expect(whole.total).toBe(made.length)
+          expect(whole.nextCursor).toBeNull()
+          const pages = await walk(`category=${category}&sort=${sort}`, 3)
+          expect(pages.map((p) => p.items.length)).toEqual([3, 3, 1])
+          expect(pages.flatMap(ids)).toEqual(ids(whole))
+          for (const page of pages) expect(page).toMatchObject({ total: made.length, limit: 3, offset: 0 })
+        }
+      })
+
+      it("pages a search and a price range by cursor, the same as by offset", async () => {
+        for (const query of [`q=${word.toUpperCase()}&sort=title`, `category=${category}&minPrice=150&maxPrice=300`]) {
+          const byOffset = [await list(`${query}&limit=2&offset=0`), await list(`${query}&limit=2&offset=2`)]
+          const byCursor = await walk(query, 2)
+          expect(byCursor.flatMap(ids).slice(0, 4)).toEqual(byOffset.flatMap(ids))
+          expect(new Set(byCursor.flatMap(ids)).size).toBe(byCursor[0]!.total)
+        }
+        // An offset page hands on a cursor as well.
+        const offsetPage = await list(`category=${category}&sort=price_asc&limit=2&offset=4`)
+        const after = await list(
+          `category=${category}&sort=price_asc&limit=2&cursor=${encodeURIComponent(offsetPage.nextCursor ?? "")}`
+        )
+        const whole = await list(`category=${category}&sort=price_asc&limit=100`)
+        expect(ids(after)).toEqual(ids(whole).slice(6, 8))
+      })
+
+      it("refuses a cursor with an offset, for another list, or not from the shop: 400 validation_error", async () => {
+        const first = await list(`category=${category}&sort=price_asc&limit=2`)
+        const cursor = encodeURIComponent(first.nextCursor ?? "")
+        for (const query of [
+          `category=${category}&sort=price_asc&limit=2&cursor=${cursor}&offset=0`,
+          `category=${category}&sort=price_asc&limit=2&cursor=${cursor}&offset=2`,
+          `category=${category}&sort=price_desc&limit=2&cursor=${cursor}`,
+          `category=${category}x&sort=price_asc&limit=2&cursor=${cursor}`,
+          `category=${category}&sort=price_asc&maxPrice=400&limit=2&cursor=${cursor}`,
+          `category=${category}&sort=price_asc&q=${word}&limit=2&cursor=${cursor}`,
+          `category=${category}&sort=price_asc&limit=2&cursor=not-a-cursor`,
+          `category=${category}&sort=price_asc&limit=2&cursor=${cursor.slice(0, -4)}`,
+          `category=${category}&sort=price_asc&limit=2&cursor=${b64url({ v: 1, s: "price_asc", k: "x", i: "y" })}`,
+          `category=${category}&sort=price_asc&limit=2&cursor=`,
+          `category=${category}&sort=price_asc&limit=2&cursor=${"A".repeat(2001)}`
+        ]) {
+          expectError(await api("GET", `/api/products?${query}`), 400, "validation_error")
+        }
+        // Case does not make another list: q and category match case-insensitively.
+        expect(ids(await list(`category=${category.toUpperCase()}&sort=price_asc&limit=2&cursor=${cursor}`))).toEqual(
+          ids(await list(`category=${category}&sort=price_asc&limit=2&offset=2`))
+        )
+      })
+    })
+
     describe("inventory", () => {
       // The level read raw and held to the contract's schema.
       const stockOf = async (variantId: string) =>

@@ -6,18 +6,23 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Result } from "effect"
+import { Context, Effect, Layer, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
 import { AuthRepository } from "@shop/auth/AuthRepository"
 import * as AuthRepositoryMemory from "@shop/auth/AuthRepositoryMemory"
 import * as AuthRepositorySql from "@shop/auth/AuthRepositorySql"
-import { CatalogRepository, type ProductRecord } from "@shop/catalog/CatalogRepository"
+import {
+  CatalogRepository,
+  type ListPosition,
+  type ProductListQuery,
+  type ProductRecord,
+  positionOf
+} from "@shop/catalog/CatalogRepository"
 import * as CatalogRepositoryMemory from "@shop/catalog/CatalogRepositoryMemory"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { CouponAttempts, CouponDefinitions, CouponRedemptions } from "@shop/coupons/CouponsRepository"
 import * as CouponsRepositoryMemory from "@shop/coupons/CouponsRepositoryMemory"
 import * as CouponsRepositorySql from "@shop/coupons/CouponsRepositorySql"
-import type { ListProducts } from "@shop/domain/Catalog"
 import { AddressId, ProductId, SessionId, UserId, VariantId } from "@shop/domain/Ids"
 import { ImageId } from "@shop/domain/Images"
 import { Currency } from "@shop/domain/Money"
@@ -256,7 +261,7 @@ for (const kind of ["memory", "sql"] as const) {
       Effect.gen(function* () {
         const repo = yield* CatalogRepository
         for (let n = 1; n <= 7; n++) yield* repo.insert(productRecord(n, n === 3 ? { title: "Ünïcode 3" } : {}))
-        const page = (query: Partial<ListProducts>) =>
+        const page = (query: Partial<ProductListQuery>) =>
           repo
             .list({ limit: 20, offset: 0, sort: "newest", ...query })
             .pipe(Effect.map(({ items, total }) => ({ ids: items.map((p) => p.sku), total })))
@@ -277,7 +282,7 @@ for (const kind of ["memory", "sql"] as const) {
         assert.deepStrictEqual((yield* page({ sort: "title" })).ids, ["P-1", "P-2", "P-4", "P-5", "P-6", "P-7", "P-3"])
         const ids = yield* repo.listIds({ limit: 3, offset: 0, sort: "price_asc" })
         assert.deepStrictEqual(ids.total, 7)
-        assert.deepStrictEqual(ids.ids, [
+        assert.deepStrictEqual(ids.items, [
           productRecord(1).productId,
           productRecord(2).productId,
           productRecord(3).productId
@@ -941,6 +946,188 @@ for (const kind of ["memory", "sql"] as const) {
     )
   })
 }
+
+// The list is where the two catalog stores work most differently (a scan in
+// memory; indexes, a trigram index and bucket counts in SQL), so beside the
+// shared examples above, both answer the same battery of queries, before and
+// after writes, and must agree on every item, total and `more`.
+describe("CatalogRepository: memory and sql list alike", () => {
+  const titles = [
+    "Blue mug",
+    "blue MUG",
+    "Café crème",
+    "CAFÉ Noir",
+    "Straße map",
+    "İstanbul print",
+    "Emoji 😀 tee",
+    "日本の茶碗",
+    "Zebra socks",
+    "a",
+    "Ab",
+    'Cable 10% off_ "x"'
+  ]
+  // Prices with ties, at bucket edges and far up the levels.
+  const prices = [0, 1, 15, 16, 17, 255, 256, 4095, 4096, 99, 99, 1_000_000, 2 ** 33, 10_000_000_000]
+  const record = (n: number): ProductRecord => {
+    const base = productRecord(n)
+    return {
+      ...base,
+      title: titles[n % titles.length]!,
+      description: n % 3 === 0 ? `Hand made, batch ${n}` : `Item number ${n}`,
+      category: ["Kitchen", "kitchen", "Prints", "Wear", "ÉTÉ"][n % 5]!,
+      variants: base.variants.map((v, i) => ({
+        ...v,
+        price: { ...v.price, amount: prices[(n + i * 3) % prices.length]! }
+      })),
+      createdAt: 1_000 + Math.floor(n / 3)
+    }
+  }
+  const queries: Array<Partial<ProductListQuery>> = []
+  let seed = 7
+  const random = (below: number) => {
+    seed = (seed * 48271) % 2147483647
+    return seed % below
+  }
+  for (const sort of ["newest", "price_asc", "price_desc", "title"] as const) {
+    for (const filter of [
+      {},
+      { category: "KITCHEN" },
+      { category: "été" },
+      { category: "nowhere" },
+      { minPrice: 16, maxPrice: 4096 },
+      { minPrice: 2 ** 33 },
+      { maxPrice: 0 },
+      { minPrice: 100, maxPrice: 50 },
+      { category: "prints", minPrice: 1, maxPrice: 1_000_000 },
+      { q: "a" },
+      { q: "É" },
+      { q: "mu" },
+      { q: "blue" },
+      { q: "CAFÉ" },
+      { q: "straße" },
+      { q: "😀 t" },
+      { q: "日本の" },
+      { q: "10%" },
+      { q: '"x"' },
+      { q: "off_" },
+      { q: "p-1" },
+      // Common enough that a small page is read from the sort's index.
+      { q: "item" },
+      { q: "NUMBER 1" },
+      { q: "number 1", category: "wear" },
+      { q: "batch", minPrice: 16 }
+    ]) {
+      queries.push({ sort, ...filter })
+    }
+    for (let i = 0; i < 6; i++) {
+      const a = prices[random(prices.length)]! + random(3)
+      const b = prices[random(prices.length)]! + random(3)
+      queries.push({ sort, minPrice: Math.min(a, b), maxPrice: Math.max(a, b) })
+    }
+  }
+
+  const build = Effect.fn(function* () {
+    const memory = Context.get(yield* Layer.build(stores.catalog.memory), CatalogRepository)
+    const sql = Context.get(yield* Layer.build(stores.catalog.sql), CatalogRepository)
+    return { memory, sql }
+  })
+
+  // Every query by offset pages and by a cursor walk, on both stores.
+  const compare = Effect.fn(function* (repos: {
+    memory: CatalogRepository["Service"]
+    sql: CatalogRepository["Service"]
+  }) {
+    for (const query of queries) {
+      const full = { limit: 100, offset: 0, sort: "newest" as const, ...query }
+      const label = JSON.stringify(query)
+      const answer = (repo: CatalogRepository["Service"], q: ProductListQuery) =>
+        repo.list(q).pipe(Effect.map(({ items, total, more }) => ({ ids: items.map((p) => p.productId), total, more })))
+      const expected = yield* answer(repos.memory, full)
+      assert.deepStrictEqual(yield* answer(repos.sql, full), expected, label)
+      assert.deepStrictEqual(
+        yield* answer(repos.sql, { ...full, limit: 4, offset: 3 }),
+        yield* answer(repos.memory, { ...full, limit: 4, offset: 3 }),
+        label
+      )
+      const ids = yield* repos.sql.listIds({ ...full, limit: 4, offset: 3 })
+      assert.deepStrictEqual(ids.items, expected.ids.slice(3, 7), label)
+      for (const repo of [repos.memory, repos.sql]) {
+        const walked: Array<string> = []
+        let after: ListPosition | undefined
+        for (;;) {
+          const page = yield* repo.list({ ...full, limit: 3, after })
+          walked.push(...page.items.map((p) => p.productId))
+          assert.strictEqual(page.total, expected.total, label)
+          const last = page.items.at(-1)
+          if (!page.more || last === undefined) break
+          after = positionOf(full.sort, last)
+        }
+        assert.deepStrictEqual(walked, expected.ids, label)
+      }
+    }
+  })
+
+  it.effect("on the same products, through inserts, edits and removals", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const repos = yield* build()
+        for (let n = 1; n <= 60; n++) {
+          yield* repos.memory.insert(record(n))
+          yield* repos.sql.insert(record(n))
+        }
+        yield* compare(repos)
+        // Edits move products between categories, prices and texts; the
+        // indexes and counts behind the SQL list must follow.
+        for (let n = 1; n <= 60; n += 4) {
+          const before = record(n)
+          const after = {
+            ...record(n + 1),
+            productId: before.productId,
+            sku: before.sku,
+            variants: before.variants.map((v, i) => ({ ...v, price: record(n + 7).variants[i]!.price })),
+            revision: `rev_${n}_2`
+          }
+          assert.strictEqual(yield* repos.memory.replace(after, before.revision), "replaced")
+          assert.strictEqual(yield* repos.sql.replace(after, before.revision), "replaced")
+        }
+        for (let n = 3; n <= 60; n += 5) {
+          assert.isTrue(yield* repos.memory.remove(record(n).productId))
+          assert.isTrue(yield* repos.sql.remove(record(n).productId))
+        }
+        yield* compare(repos)
+      })
+    )
+  )
+
+  it.effect("the bucket decomposition covers every price of a range exactly once", () =>
+    Effect.sync(() => {
+      const cases: Array<readonly [number, number]> = [
+        [0, 0],
+        [0, 15],
+        [1, 16],
+        [15, 17],
+        [16, 255],
+        [17, 4097],
+        [123, 98_765],
+        [0, Number.MAX_SAFE_INTEGER],
+        [2 ** 40 - 3, 2 ** 40 + 300]
+      ]
+      for (const [min, max] of cases) {
+        const buckets = CatalogRepositorySql.priceBuckets(min, max)
+        // Each bucket [level, lo, hi] covers prices lo*16^level .. (hi+1)*16^level - 1;
+        // laid end to end in order they must tile [min, max] without gap or overlap.
+        const spans = buckets
+          .map(([level, lo, hi]) => [lo * 16 ** level, (hi + 1) * 16 ** level - 1] as const)
+          .sort((x, y) => x[0] - y[0])
+        assert.strictEqual(spans[0]![0], min)
+        assert.strictEqual(spans.at(-1)![1], max)
+        for (let i = 1; i < spans.length; i++) assert.strictEqual(spans[i]![0], spans[i - 1]![1] + 1)
+        assert.isAtMost(buckets.length, 28)
+      }
+      assert.deepStrictEqual(CatalogRepositorySql.priceBuckets(5, 4), [])
+    })
+  )
+})
 
 describe("InventoryRepository (sql) beside another SQL store", () => {
   // Layers are memoized by identity across one build: the node runtime gives
