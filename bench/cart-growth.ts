@@ -171,7 +171,7 @@ export const measureCartGrowth = async (
 ): Promise<CartGrowthResult> => {
   const origin = baseUrl.replace(/\/$/, "")
   const samples = options.samples ?? 200
-  const warmup = options.warmup ?? 20
+  const warmup = options.warmup ?? 50
   const sizes = [...(options.sizes ?? [1, 20, 100])].sort((a, b) => a - b)
   const largest = sizes[sizes.length - 1]!
   const token = await adminTokenOf(origin, options)
@@ -188,51 +188,67 @@ export const measureCartGrowth = async (
     await expectJson(origin, "POST", `${path}/shipping`, 200, { methodId: "standard" })
     return path
   }
-  const timed = async (run: () => Promise<void>, after?: () => Promise<void>) => {
-    const values: Array<number> = []
-    for (let i = 0; i < warmup + samples; i++) {
-      const t0 = performance.now()
-      await run()
-      const elapsed = performance.now() - t0
-      if (i >= warmup) values.push(elapsed)
-      if (after !== undefined) await after()
-    }
-    return values
+  // Every size's carts first, then rounds of one timed add per size and
+  // kind, interleaved: a machine whose load changes during the run (a shared
+  // one) weighs on every size alike, and the ratio stays meaningful.
+  interface Series {
+    readonly lines: number
+    readonly kind: GrowthRow["kind"]
+    readonly add: () => Promise<void>
+    readonly after: () => Promise<void>
+    readonly values: Array<number>
   }
-
-  const rows: Array<GrowthRow> = []
+  const series: Array<Series> = []
   for (const size of sizes) {
-    // Existing line: +1 on the cart's first line, which is reset to 1 every
-    // 900 adds (untimed) so that it never reaches the per-line limit.
+    // Existing line: +1 on the cart's first line, set back to 1 (untimed)
+    // every 900 adds so that it never reaches the per-line limit.
     const full = await newCart(size)
     let quantity = 1
-    const existing = await timed(
-      async () => {
+    series.push({
+      lines: size,
+      kind: "existing",
+      add: async () => {
         await expectJson(origin, "POST", `${full}/add`, 200, { ...items[0]!, quantity: 1 })
         quantity++
       },
-      async () => {
-        if (quantity >= 900) {
-          await expectJson(origin, "POST", `${full}/update`, 200, { variantId: items[0]!.variantId, quantity: 1 })
-          quantity = 1
-        }
-      }
-    )
-    rows.push({ lines: size, kind: "existing", samples: existing.length, ...summarize(existing) })
-
-    // New line: the cart holds size - 1 lines, the add makes it `size`.
+      after: async () => {
+        if (quantity < 900) return
+        await expectJson(origin, "POST", `${full}/update`, 200, { variantId: items[0]!.variantId, quantity: 1 })
+        quantity = 1
+      },
+      values: []
+    })
+    // New line: the cart holds size - 1 lines, the add makes it `size`, and
+    // the line is removed again (untimed).
     const short = await newCart(size - 1)
     const last = items[size - 1]!
-    const added = await timed(
-      async () => {
+    series.push({
+      lines: size,
+      kind: "new",
+      add: async () => {
         await expectJson(origin, "POST", `${short}/add`, 200, { ...last, quantity: 1 })
       },
-      async () => {
+      after: async () => {
         await expectJson(origin, "POST", `${short}/remove`, 200, { variantId: last.variantId })
-      }
-    )
-    rows.push({ lines: size, kind: "new", samples: added.length, ...summarize(added) })
+      },
+      values: []
+    })
   }
+  for (let round = 0; round < warmup + samples; round++) {
+    for (const one of series) {
+      const t0 = performance.now()
+      await one.add()
+      const elapsed = performance.now() - t0
+      if (round >= warmup) one.values.push(elapsed)
+      await one.after()
+    }
+  }
+  const rows: Array<GrowthRow> = series.map((one) => ({
+    lines: one.lines,
+    kind: one.kind,
+    samples: one.values.length,
+    ...summarize(one.values)
+  }))
   const p50Of = (lines: number, kind: GrowthRow["kind"]) =>
     rows.find((row) => row.lines === lines && row.kind === kind)?.p50 ?? Number.NaN
   const ratio = {
