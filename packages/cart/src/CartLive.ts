@@ -154,10 +154,10 @@ export const layer = Layer.effect(
     })
 
     // Today's product of every line, fetched once per operation. The calls
-    // go out together: inventory answers the availability of calls that
-    // arrive together with one read (InventoryLive), so in one process a
-    // cart of 100 lines costs 4 reads of stock, not 100; across Workers the
-    // fan-out stays bounded.
+    // go out together: on node, stock read at the same moment is one
+    // statement (InventoryRepositorySql.SharedReads), so a cart of 100 lines
+    // costs 4 reads of stock, not 100; across Workers the fan-out stays
+    // bounded.
     const productsOf = (ids: ReadonlyArray<ProductId>) =>
       Effect.forEach(
         [...new Set(ids)],

@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Exit, Layer, Option, Request, RequestResolver, Schedule } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Schedule } from "effect"
 import {
   HoldCommitted,
   HoldExpired,
@@ -29,12 +29,6 @@ import * as InventoryRepositoryMemory from "./InventoryRepositoryMemory.ts"
 const toLevel = (row: LevelRow): StockLevel => ({ ...row, available: row.stock - row.reserved })
 
 const iso = (millis: number) => new Date(millis).toISOString()
-
-// One caller's question to `availability`: the stock left of these variants.
-interface AvailabilityRead extends Request.Request<ReadonlyArray<{ variantId: VariantId; available: number }>> {
-  readonly variantIds: ReadonlyArray<VariantId>
-}
-const AvailabilityRead = Request.of<AvailabilityRead>()
 
 const toHold = (row: HoldRow): Hold => ({
   holdId: row.holdId,
@@ -119,34 +113,13 @@ export const layer = Layer.effect(
       return toLevel(row.value)
     })
 
-    // Reads of availability that arrive together (a cart re-pricing each of
-    // its lines through the catalog, one product at a time; product pages
-    // loaded at once) are answered by one read of the store for all of
-    // them, so a caller's cost does not grow with the calls made beside it.
-    // Each caller gets exactly its own variants, as of that one read.
-    const availabilityReads = RequestResolver.make<AvailabilityRead>(
-      Effect.fnUntraced(function* (entries) {
-        const unique = Array.from(new Set(entries.flatMap((entry) => entry.request.variantIds)))
-        const rows = yield* repo.findMany(unique)
-        const byId = new Map(rows.map((row) => [row.variantId, row.stock - row.reserved]))
-        for (const entry of entries) {
-          entry.completeUnsafe(
-            Exit.succeed(
-              Array.from(new Set(entry.request.variantIds), (variantId) => ({
-                variantId,
-                available: byId.get(variantId) ?? 0
-              }))
-            )
-          )
-        }
-      })
-    )
-
     const availability = Effect.fn("Inventory.availability")(function* (input: {
       variantIds: ReadonlyArray<VariantId>
     }) {
-      if (input.variantIds.length === 0) return []
-      return yield* Effect.request(AvailabilityRead({ variantIds: input.variantIds }), availabilityReads)
+      const unique = Array.from(new Set(input.variantIds))
+      const rows = yield* repo.findMany(unique)
+      const byId = new Map(rows.map((row) => [row.variantId, row.stock - row.reserved]))
+      return unique.map((variantId) => ({ variantId, available: byId.get(variantId) ?? 0 }))
     })
 
     const initialize = Effect.fn("Inventory.initialize")(function* (input: {

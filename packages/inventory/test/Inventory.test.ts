@@ -1,10 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { VariantId } from "@shop/domain/Ids"
 import { Inventory } from "../src/Inventory.ts"
 import * as InventoryLive from "../src/InventoryLive.ts"
-import { InventoryRepository } from "../src/InventoryRepository.ts"
-import * as InventoryRepositoryMemory from "../src/InventoryRepositoryMemory.ts"
 
 const withInventory = Effect.provide(InventoryLive.layerMemory)
 const a = VariantId.make("var_aaaaaaaaaaaa")
@@ -52,57 +50,6 @@ describe("Inventory", () => {
       ])
     }).pipe(withInventory)
   )
-
-  it.effect("availability calls made together are one read of the store; each caller gets its own variants", () => {
-    const reads: Array<ReadonlyArray<string>> = []
-    // The memory store, with its reads of stock levels counted.
-    const counted = Layer.effect(
-      InventoryRepository,
-      Effect.map(Effect.service(InventoryRepository), (repo) =>
-        InventoryRepository.of({
-          ...repo,
-          findMany: (variantIds) => {
-            reads.push(variantIds)
-            return repo.findMany(variantIds)
-          }
-        })
-      )
-    ).pipe(Layer.provide(InventoryRepositoryMemory.layer))
-    const c = VariantId.make("var_cccccccccccc")
-    return Effect.gen(function* () {
-      const inventory = yield* Inventory
-      yield* inventory.initialize({
-        levels: [
-          { variantId: a, stock: 3 },
-          { variantId: b, stock: 4 }
-        ]
-      })
-      reads.length = 0
-      const answers = yield* Effect.all(
-        [
-          inventory.availability({ variantIds: [a] }),
-          inventory.availability({ variantIds: [b, a, b] }),
-          inventory.availability({ variantIds: [c] }),
-          inventory.availability({ variantIds: [] })
-        ],
-        { concurrency: "unbounded" }
-      )
-      assert.deepStrictEqual(answers, [
-        [{ variantId: a, available: 3 }],
-        [
-          { variantId: b, available: 4 },
-          { variantId: a, available: 3 }
-        ],
-        [{ variantId: c, available: 0 }],
-        []
-      ])
-      assert.strictEqual(reads.length, 1)
-      assert.sameMembers([...reads[0]!], [a, b, c])
-      // Alone, a call is still answered at once, from the store as it is now.
-      yield* inventory.adjust({ variantId: a, delta: 2 })
-      assert.deepStrictEqual(yield* inventory.availability({ variantIds: [a] }), [{ variantId: a, available: 5 }])
-    }).pipe(Effect.provide(InventoryLive.layer.pipe(Layer.provide(counted))))
-  })
 
   it.effect("concurrent decrements never oversell", () =>
     Effect.gen(function* () {

@@ -1,6 +1,7 @@
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Context, Effect, Layer } from "effect"
+import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import { DataDir } from "./DataDir.ts"
 import { migrate } from "./Migrations.ts"
 import * as SqliteClient from "./SqliteClient.ts"
@@ -103,5 +104,10 @@ export const layer = (name: StoreName) =>
           })
         })
       )
-    )
+    ),
+    // This process owns the file and runs every caller in one runtime, so
+    // reads made at the same moment may share one statement (read by the
+    // inventory store only: a cart's re-pricing reads stock once, not once
+    // per line).
+    Layer.provideMerge(Layer.succeed(InventoryRepositorySql.SharedReads, true))
   )
