@@ -14,7 +14,15 @@
 // JSON line (CheckoutResult: a LoadResult in which a "request" is a whole
 // checkout, plus the steps) to stdout; it exits non-zero when no checkout
 // completed.
+//
+// Two measures: throughput (every token a buyer, all at once, for `duration`
+// seconds) and, with `sequential: N`, the latency of one checkout on an
+// otherwise idle shop: the first token's buyer alone, N checkouts one after
+// the other (after `warmup` seconds of the same), no duration. With 32 buyers
+// on 2 cores a checkout's latency is mostly queueing behind the other 31;
+// the sequential run says what one checkout costs.
 // Usage: node bench/checkout.ts '{"baseUrl":"http://127.0.0.1:1234","tokens":["..."],"productId":"prd_...","duration":10,"warmup":2}'
+//        node bench/checkout.ts '{"baseUrl":"...","tokens":["..."],"productId":"prd_...","duration":0,"warmup":2,"sequential":300}'
 import type { LoadResult } from "./load.ts"
 
 export interface CheckoutConfig {
@@ -25,6 +33,9 @@ export interface CheckoutConfig {
   readonly productId: string
   readonly duration: number
   readonly warmup: number
+  // When set: this many checkouts by one buyer (the first token), one at a
+  // time, instead of every buyer for `duration` seconds.
+  readonly sequential?: number
 }
 
 export interface Percentiles {
@@ -42,6 +53,9 @@ export interface CheckoutResult extends LoadResult {
     readonly capture: Percentiles
   }
   readonly buyers: number
+  // "sequential": one buyer, one checkout at a time (requestsPerSecMean is
+  // then checkouts a second of that one buyer).
+  readonly mode: "concurrent" | "sequential"
   // Checkouts that failed at some step (their status counted in statusCodes).
   readonly failedCheckouts: number
   readonly firstFailure?: string
@@ -50,7 +64,7 @@ export interface CheckoutResult extends LoadResult {
 const parseConfig = (text: string | undefined): CheckoutConfig => {
   const value: unknown = JSON.parse(text ?? "")
   if (typeof value !== "object" || value === null) throw new Error("config must be a JSON object")
-  const { baseUrl, duration, productId, tokens, warmup } = value as Record<string, unknown>
+  const { baseUrl, duration, productId, sequential, tokens, warmup } = value as Record<string, unknown>
   if (typeof baseUrl !== "string" || !URL.canParse(baseUrl)) throw new Error("config.baseUrl must be a URL")
   if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((t) => typeof t === "string")) {
     throw new Error("config.tokens must be a non-empty list of bearer tokens")
@@ -59,7 +73,17 @@ const parseConfig = (text: string | undefined): CheckoutConfig => {
   for (const [key, n] of Object.entries({ duration, warmup })) {
     if (typeof n !== "number" || !Number.isFinite(n) || n < 0) throw new Error(`config.${key} must be a number >= 0`)
   }
-  return { baseUrl, tokens, productId, duration: Number(duration), warmup: Number(warmup) }
+  if (sequential !== undefined && (typeof sequential !== "number" || !Number.isInteger(sequential) || sequential < 1)) {
+    throw new Error("config.sequential must be a whole number >= 1")
+  }
+  return {
+    baseUrl,
+    tokens,
+    productId,
+    duration: Number(duration),
+    warmup: Number(warmup),
+    ...(sequential === undefined ? {} : { sequential })
+  }
 }
 
 // Nearest-rank percentiles over fractional milliseconds, as load.ts computes them.
@@ -128,8 +152,11 @@ const main = async () => {
     return String(cart["cartId"])
   }
 
+  const sequential = config.sequential
   const measureFrom = performance.now() + config.warmup * 1000
-  const measureUntil = measureFrom + config.duration * 1000
+  // A sequential run ends after its count, not at a time.
+  let measureUntil = sequential === undefined ? measureFrom + config.duration * 1000 : Number.POSITIVE_INFINITY
+  let measuredFrom: number | undefined
   const samples = { total: [] as Array<number>, prepare: [], start: [], approve: [], capture: [] } as Record<
     "total" | "prepare" | "start" | "approve" | "capture",
     Array<number>
@@ -145,6 +172,10 @@ const main = async () => {
   const buyer = async (token: string) => {
     let failuresInARow = 0
     while (performance.now() < measureUntil) {
+      if (sequential !== undefined && samples.total.length >= sequential) {
+        measureUntil = performance.now()
+        break
+      }
       const t0 = performance.now()
       try {
         const cartId = await prepare(token)
@@ -167,6 +198,7 @@ const main = async () => {
         // Counted when it ends inside the measured window (a checkout that
         // began in the warm-up still loads the server during the window).
         if (t4 >= measureFrom && t4 <= measureUntil) {
+          measuredFrom ??= t0
           samples.total.push(t4 - t1)
           samples.prepare.push(t1 - t0)
           samples.start.push(t2 - t1)
@@ -194,12 +226,14 @@ const main = async () => {
     }
   }
 
-  await Promise.all(config.tokens.map(buyer))
+  await Promise.all(sequential === undefined ? config.tokens.map(buyer) : [buyer(config.tokens[0]!)])
   const total = summarize(samples.total)
+  const durationSec =
+    sequential === undefined ? config.duration : (measuredFrom === undefined ? 0 : measureUntil - measuredFrom) / 1000
   const result: CheckoutResult = {
-    requestsPerSecMean: samples.total.length / config.duration,
+    requestsPerSecMean: durationSec === 0 ? 0 : samples.total.length / durationSec,
     requestsTotal: samples.total.length,
-    durationSec: config.duration,
+    durationSec,
     latencyMs: total,
     non2xx: failed,
     errors,
@@ -212,7 +246,8 @@ const main = async () => {
       approve: brief(samples.approve),
       capture: brief(samples.capture)
     },
-    buyers: config.tokens.length,
+    buyers: sequential === undefined ? config.tokens.length : 1,
+    mode: sequential === undefined ? "concurrent" : "sequential",
     failedCheckouts: failed,
     ...(firstFailure === undefined ? {} : { firstFailure })
   }

@@ -136,6 +136,79 @@ describe("Carts: one writer per cart", () => {
   )
 })
 
+describe("Carts: a full cart", () => {
+  // 100 lines, each its own product: every change re-reads every line's
+  // product (their stock in one read of inventory per batch of calls) and
+  // must still price each line at today's price, drop a product that left
+  // the catalog, and keep exact figures.
+  it.live(
+    "a cart of 100 lines is priced exactly after adds, a price change, updates, removes and 20 concurrent adds",
+    () =>
+      Effect.gen(function* () {
+        const carts = yield* Carts
+        const catalog = yield* Catalog
+        const products = yield* Effect.forEach(
+          Array.from({ length: 100 }, (_, i) => i),
+          (i) => product(100 + i, 1_000)
+        )
+        const id = cartId()
+        yield* carts.create({ cartId: id, userId: null })
+        for (const productId of products) yield* carts.add({ cartId: id, caller: null, productId, quantity: 1 })
+        const full = yield* carts.get({ cartId: id, caller: null })
+        assert.strictEqual(full.items.length, 100)
+        const sum = (cart: typeof full) => cart.items.reduce((total, line) => total + line.lineTotal.amount, 0)
+        assert.strictEqual(full.summary.subtotal.amount, sum(full))
+        assert.strictEqual(full.summary.subtotal.amount, 100 * 100 + (99 * 100) / 2)
+        // A 101st line is refused.
+        const extra = yield* product(1)
+        assert.strictEqual(
+          (yield* errorOf(carts.add({ cartId: id, caller: null, productId: extra, quantity: 1 })))?.error,
+          "validation_error"
+        )
+
+        // The catalog changes two lines' products: the next change, to a third
+        // line, shows today's price for the one and drops the other.
+        const [first, second, third, last] = [products[0]!, products[1]!, products[2]!, products[99]!]
+        yield* catalog.update({ productId: first, patch: { price: { amount: 5_000, currency: usd } } })
+        yield* catalog.remove({ productId: second })
+        const thirdVariant = full.items.find((line) => line.productId === third)!.variantId
+        const updated = yield* carts.update({ cartId: id, caller: null, variantId: thirdVariant, quantity: 3 })
+        assert.strictEqual(updated.items.length, 99)
+        assert.deepStrictEqual(
+          updated.removedItems.map((line) => line.productId),
+          [second]
+        )
+        assert.strictEqual(updated.items[0]?.unitPrice.amount, 5_000)
+        assert.strictEqual(updated.items.find((line) => line.productId === third)?.quantity, 3)
+        assert.strictEqual(updated.summary.subtotal.amount, sum(updated))
+
+        const lastVariant = full.items.find((line) => line.productId === last)!.variantId
+        const removed = yield* carts.remove({ cartId: id, caller: null, variantId: lastVariant })
+        assert.strictEqual(removed.items.length, 98)
+        assert.strictEqual(removed.summary.subtotal.amount, sum(removed))
+
+        // 20 concurrent adds to lines of the full cart: none lost.
+        yield* Effect.all(
+          Array.from({ length: 20 }, (_, i) =>
+            carts.add({ cartId: id, caller: null, productId: products[10 + (i % 5)]!, quantity: 1 })
+          ),
+          { concurrency: "unbounded" }
+        )
+        const after = yield* carts.get({ cartId: id, caller: null })
+        assert.deepStrictEqual(
+          products.slice(10, 15).map((productId) => after.items.find((line) => line.productId === productId)?.quantity),
+          [5, 5, 5, 5, 5]
+        )
+        assert.strictEqual(after.items.length, 98)
+        assert.strictEqual(after.summary.subtotal.amount, sum(after))
+        assert.strictEqual(
+          after.summary.subtotal.amount,
+          removed.summary.subtotal.amount + products.slice(10, 15).reduce((total, _, i) => total + 4 * (110 + i), 0)
+        )
+      }).pipe(withCart)
+  )
+})
+
 describe("Carts: expiry", () => {
   it.effect("a cart expires CART_TTL_SECONDS after its last change; reads do not extend it; the sweep deletes it", () =>
     Effect.gen(function* () {

@@ -1,4 +1,4 @@
-import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
+import { Array as Arr, Context, Effect, Exit, Layer, Option, Request, RequestResolver, Schema } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { SqlClient } from "effect/sql"
 import { VariantId } from "@shop/domain/Ids"
@@ -8,6 +8,25 @@ import { chunk, maxSqlParameters, SqlBatch } from "@shop/domain/SqlBatch"
 import { HoldLineRow, HoldRow, InventoryRepository, LevelRow, type Settlement } from "./InventoryRepository.ts"
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(LevelRow))
+
+/**
+ * Whether reads of stock levels made at the same moment by different callers
+ * may share one SELECT (a cart re-pricing each of its lines through the
+ * catalog, one product at a time, then costs one statement, not one per
+ * line). Only where every caller runs in one process and one Effect runtime
+ * over a database it owns: the node runtime sets it (runtimes/node
+ * Databases.ts). Not under Workers, where each call is a request of its own
+ * and one request must not complete another's.
+ */
+export const SharedReads = Context.Reference<boolean>("@shop/inventory/InventoryRepositorySql/SharedReads", {
+  defaultValue: () => false
+})
+
+// One caller's read of stock levels: the rows of these variants.
+interface LevelsRead extends Request.Request<ReadonlyArray<LevelRow>> {
+  readonly variantIds: ReadonlyArray<VariantId>
+}
+const LevelsRead = Request.of<LevelsRead>()
 const decodeHold = Schema.decodeUnknownEffect(HoldRow)
 
 // A hold read with its lines in one statement: the lines come as a JSON
@@ -129,22 +148,42 @@ export const layerBatched = Layer.effect(
     // index holds_active_expiry only for a literal that matches its WHERE.
     const due = (now: number) => sql`status = 'active' AND expires_at <= ${now}`
 
+    const readLevels = (variantIds: ReadonlyArray<VariantId>) =>
+      Effect.forEach(
+        chunk(variantIds, maxSqlParameters),
+        (ids) =>
+          sql`SELECT ${columns} FROM stock_levels WHERE ${sql.in("variant_id", ids)}`.pipe(Effect.flatMap(decodeRows)),
+        { concurrency: 1 }
+      ).pipe(
+        Effect.map((parts) => parts.flat()),
+        Effect.orDie
+      )
+    const shareReads = yield* SharedReads
+    // The reads made together are one SELECT of all their variants; each
+    // caller gets the rows of its own, as of that one read.
+    const levelsReads = RequestResolver.make<LevelsRead>(
+      Effect.fnUntraced(function* (entries) {
+        const rows = yield* readLevels(Array.from(new Set(entries.flatMap((entry) => entry.request.variantIds))))
+        const byId = new Map(rows.map((row) => [row.variantId, row]))
+        for (const entry of entries) {
+          const own: Array<LevelRow> = []
+          for (const variantId of new Set(entry.request.variantIds)) {
+            const row = byId.get(variantId)
+            if (row !== undefined) own.push(row)
+          }
+          entry.completeUnsafe(Exit.succeed(own))
+        }
+      })
+    )
+
     return InventoryRepository.of({
       find: (variantId) => one(sql`SELECT ${columns} FROM stock_levels WHERE variant_id = ${variantId}`),
       findMany: (variantIds) =>
         variantIds.length === 0
           ? Effect.succeed([])
-          : Effect.forEach(
-              chunk(variantIds, maxSqlParameters),
-              (ids) =>
-                sql`SELECT ${columns} FROM stock_levels WHERE ${sql.in("variant_id", ids)}`.pipe(
-                  Effect.flatMap(decodeRows)
-                ),
-              { concurrency: 1 }
-            ).pipe(
-              Effect.map((parts) => parts.flat()),
-              Effect.orDie
-            ),
+          : shareReads
+            ? Effect.request(LevelsRead({ variantIds }), levelsReads)
+            : readLevels(variantIds),
       setStock: (variantId, stock, now) =>
         one(sql`
           UPDATE stock_levels SET stock = ${stock}, updated_at = ${now}

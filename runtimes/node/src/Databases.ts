@@ -1,6 +1,7 @@
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Context, Effect, Layer } from "effect"
+import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import { DataDir } from "./DataDir.ts"
 import { migrate } from "./Migrations.ts"
 import * as SqliteClient from "./SqliteClient.ts"
@@ -21,23 +22,46 @@ export type StoreName =
   | "payments"
   | "orders"
 
-// How each file trades durability for write speed (SqliteClientOptions.synchronous). Every
-// store commits each write to disk before answering, except the carts': a cart changes on every
-// click and is worth far less than a sync per change (about 1 ms on a common disk, with the
-// connection held, which capped add-to-cart near 300 a second). A crash of the process loses
-// no cart change; a power cut may lose the last second of them, never half of one.
+// How each file trades durability for write speed (SqliteClientOptions.synchronous). All of
+// them are WAL files: `"full"` syncs the log on every commit, so a commit survives a power cut;
+// `"normal"` syncs it at checkpoints only, so a commit survives a crash of the process (the
+// kernel has the write) but a power cut may lose the last commits since the last checkpoint,
+// never half of one, and always a suffix (a later commit is never kept while an earlier one of
+// the same file is lost). A sync cost 2.5 to 12 ms on this project's VM disk (measured under
+// load, 2026-12-02) and node:sqlite runs it on the event loop: every request of the process
+// waits for it. A checkout syncs 8 commits with inventory, payments and orders all "full"
+// (inventory 2, payments 5 with the 2 webhook events, orders 1): that, not SQL, was most of
+// its time. Per file (docs/CHECKOUT.md, "Durability"):
 const synchronous: Record<StoreName, "full" | "normal"> = {
   auth: "full",
   catalog: "full",
-  inventory: "full",
+  // Stock and holds. A power cut may lose the last reserves and commits:
+  // a lost reserve is refused at the commit after capture, and the money
+  // goes back (the payment is durable); a lost release or restock keeps
+  // stock held until the hold expires, or off the shelf (never sells it
+  // twice); a lost commit puts a sold hold back to active, and its units
+  // return to stock at its expiry although the order (durable) sold them:
+  // the only way this file can oversell, and only for the sales of the last
+  // moments before a power cut, which the orders list names. A process crash
+  // loses nothing. For 2 of a checkout's 8 syncs.
+  inventory: "normal",
   fulfillment: "full",
   coupons: "full",
+  // A cart changes on every click and is worth far less than a sync per
+  // change (about 1 ms on a common disk, with the connection held, which
+  // capped add-to-cart near 300 a second); a lost change of a checkout's
+  // cart makes its capture refuse and give the money back.
   cart: "normal",
   // A completed response lost to a power cut would let a retry run the
   // request a second time.
   idempotency: "full",
-  // Money and sales: nothing acknowledged may be lost.
+  // Money: a payment lost to a power cut after PayPal captured it would be
+  // money the shop cannot see, settle or refund. Every payment write is
+  // synced before the next call to PayPal, so the reconciliation can always
+  // finish from the shop's record (PayPal replays a capture by request id).
   payments: "full",
+  // An order lost after its payment was settled (payments is synced) would
+  // be a buyer charged with no order and nothing left to make it.
   orders: "full"
 }
 
@@ -80,5 +104,10 @@ export const layer = (name: StoreName) =>
           })
         })
       )
-    )
+    ),
+    // This process owns the file and runs every caller in one runtime, so
+    // reads made at the same moment may share one statement (read by the
+    // inventory store only: a cart's re-pricing reads stock once, not once
+    // per line).
+    Layer.provideMerge(Layer.succeed(InventoryRepositorySql.SharedReads, true))
   )

@@ -247,4 +247,40 @@ describe("node runtime: SQL statements of an add-to-cart", () => {
       assert.isAtMost(newLine.statements.length, maxStatements, describeStatements(newLine.statements))
     }).pipe(Effect.provide(services))
   )
+
+  // Every change re-reads every line's product; their stock is read together
+  // (Inventory answers the availability of calls that arrive together with
+  // one read), so an add to a cart of 20 products costs the statements of
+  // an add to a cart of one.
+  effectIt.live("costs as many statements on a cart of 20 products as on a cart of 1", () =>
+    Effect.gen(function* () {
+      yield* Seed.seedIfEmpty()
+      const catalog = yield* Catalog
+      const carts = yield* Carts
+      const page = yield* catalog.list({ limit: 100, offset: 0, sort: "newest" })
+      const lines = page.items.flatMap((p) => {
+        const variant = p.variants.find((v) => v.available >= 5)
+        return variant === undefined ? [] : [{ productId: p.productId, variantId: variant.variantId }]
+      })
+      assert.isAtLeast(lines.length, 20)
+      const addTo = (cartId: CartId, line: (typeof lines)[number]) =>
+        carts.add({ cartId, caller: null, ...line, quantity: 1 })
+      const small = CartId.make(`cart_nodesmall${"0".repeat(15)}`)
+      const large = CartId.make(`cart_nodelarge${"0".repeat(15)}`)
+      yield* carts.create({ cartId: small, userId: null })
+      yield* carts.create({ cartId: large, userId: null })
+      yield* addTo(small, lines[0]!)
+      for (const line of lines.slice(0, 20)) yield* addTo(large, line)
+
+      const onSmall = yield* counted(addTo(small, lines[0]!))
+      const onLarge = yield* counted(addTo(large, lines[0]!))
+      assert.strictEqual(onLarge.value.items.length, 20)
+      assert.strictEqual(onLarge.value.items[0]?.quantity, 2)
+      assert.strictEqual(
+        onLarge.statements.length,
+        onSmall.statements.length,
+        `1 line:\n${describeStatements(onSmall.statements)}\n20 lines:\n${describeStatements(onLarge.statements)}`
+      )
+    }).pipe(Effect.provide(services))
+  )
 })
