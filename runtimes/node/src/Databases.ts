@@ -35,16 +35,14 @@ export type StoreName =
 const synchronous: Record<StoreName, "full" | "normal"> = {
   auth: "full",
   catalog: "full",
-  // Stock and holds. A power cut may lose the last reserves and commits:
-  // a lost reserve is refused at the commit after capture, and the money
-  // goes back (the payment is durable); a lost release or restock keeps
-  // stock held until the hold expires, or off the shelf (never sells it
-  // twice); a lost commit puts a sold hold back to active, and its units
-  // return to stock at its expiry although the order (durable) sold them:
-  // the only way this file can oversell, and only for the sales of the last
-  // moments before a power cut, which the orders list names. A process crash
-  // loses nothing. For 2 of a checkout's 8 syncs.
-  inventory: "normal",
+  // Stock and holds stay synced on every commit. With "normal", a power cut
+  // could lose a hold's commit: the sold hold would be active again and its
+  // units return to stock at expiry although the (durable) order sold them,
+  // an oversell. It would save 2 of a checkout's 8 syncs (about a quarter
+  // of its sync time) and still leave the checkout far from its latency goal,
+  // which needs the syncs off the event loop instead (docs/CHECKOUT.md,
+  // "Durability on node").
+  inventory: "full",
   fulfillment: "full",
   coupons: "full",
   // A cart changes on every click and is worth far less than a sync per
