@@ -18,6 +18,7 @@ import { rmSync } from "node:fs"
 import { availableParallelism, cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { type CartGrowthResult, formatCartGrowth } from "./cart-growth.ts"
 import type { CheckoutConfig, CheckoutResult } from "./checkout.ts"
 import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
 import { killAllNow, startProcess, stopAll } from "./processes.ts"
@@ -296,6 +297,7 @@ const main = async () => {
   )
 
   const measured: Array<Measured> = []
+  const cartGrowth: Array<{ readonly target: string; readonly result: CartGrowthResult }> = []
   for (const { target, runningTarget } of started) {
     for (const scenario of runningTarget.scenarios) {
       const url = runningTarget.baseUrl + scenario.path
@@ -331,6 +333,12 @@ const main = async () => {
         )
       }
       measured.push({ target: target.name, scenario, url, result })
+    }
+    if (runningTarget.cartGrowth !== undefined) {
+      process.stderr.write(
+        `bench: ${target.name}: add-to-cart on carts of 1, 20 and 100 lines, one request at a time\n`
+      )
+      cartGrowth.push({ target: target.name, result: await runningTarget.cartGrowth() })
     }
   }
 
@@ -440,6 +448,11 @@ const main = async () => {
       "targets (informative, never fail the run):",
       ...verdicts.map((v) => `  ${v.goal}: ${v.met ? "MET" : "NOT MET"} (${describeVerdict(v)})`),
       ...statementVerdict,
+      ...cartGrowth.map(
+        ({ result }) =>
+          `  add-to-cart cost from 1 to 100 lines in the cart: at most 2x (p50): ${result.met ? "MET" : "NOT MET"} (existing line ${result.ratio.existing.toFixed(2)}x, new line ${result.ratio.new.toFixed(2)}x)`
+      ),
+      ...cartGrowth.flatMap(({ target, result }) => ["", `${target}:`, ...formatCartGrowth(result)]),
       ""
     ].join("\n") + "\n"
   )
@@ -464,6 +477,7 @@ const main = async () => {
           ...m.result
         })),
         goals: verdicts,
+        cartGrowth,
         ...(statements === undefined
           ? {}
           : { checkoutStatements: { ...statements, max: maxStatements, met: statements.total <= maxStatements } })

@@ -27,6 +27,7 @@ import { existsSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
+import { type CartGrowthResult, measureCartGrowth } from "./cart-growth.ts"
 import type { LoadStep } from "./load.ts"
 import { freePort, startProcess, waitForHttp } from "./processes.ts"
 
@@ -80,6 +81,10 @@ export interface RunningTarget {
   readonly stop: () => Promise<void>
   // Printed under the table: scenarios left out, and why.
   readonly notes?: ReadonlyArray<string>
+  // Run after the target's scenarios: sequential add-to-cart on carts of 1,
+  // 20 and 100 lines (bench/cart-growth.ts). Last, because it adds 100
+  // products, which would change the list and the cart scenarios' variant.
+  readonly cartGrowth?: () => Promise<CartGrowthResult>
 }
 
 export interface TargetContext {
@@ -363,6 +368,7 @@ const nodeRuntime: Target = {
         ...(sequential === undefined ? [] : [sequential]),
         checkout
       ],
+      cartGrowth: () => measureCartGrowth(baseUrl, { adminSecret, samples: 100 }),
       alive: () => !child.hasExited(),
       describeExit: child.tail,
       stop: child.stop
