@@ -117,8 +117,9 @@ const lineTitle = (product: Product, variant: Product["variants"][number]) =>
 
 const money = (amount: number, currency: Currency): Money => ({ amount, currency })
 
-// How many products of a cart are fetched at once (see productsOf).
-const productFetchConcurrency = 25
+// The most products one catalog.getMany call may name (its contract's cap):
+// a cart of 100 lines plus the product being added is two calls.
+const productsPerCall = 100
 
 // The shop itself (a verified webhook, the reconciliation pass) asks payments
 // as an admin: it may finish any checkout.
@@ -158,17 +159,21 @@ export const layer = Layer.effect(
     // statement (InventoryRepositorySql.SharedReads), so a cart of 100 lines
     // costs 4 reads of stock, not 100; across Workers the fan-out stays
     // bounded.
-    const productsOf = (ids: ReadonlyArray<ProductId>) =>
-      Effect.forEach(
-        [...new Set(ids)],
-        (productId) =>
-          catalog.get({ productId }).pipe(
-            Effect.map(Option.some),
-            Effect.catchTag("ProductNotFound", () => Effect.succeed(Option.none<Product>())),
-            Effect.map((product) => [productId, product] as const)
-          ),
-        { concurrency: productFetchConcurrency }
-      ).pipe(Effect.map((entries) => new Map(entries)))
+    // One catalog call for every product of the cart (its availability read
+    // once for all), so a change costs about the same on a cart of 1 line and
+    // of 100; a product missing from the answer has left the catalog.
+    const productsOf = (ids: ReadonlyArray<ProductId>) => {
+      const unique = [...new Set(ids)]
+      if (unique.length === 0) return Effect.succeed(new Map<ProductId, Option.Option<Product>>())
+      const calls: Array<ReadonlyArray<ProductId>> = []
+      for (let at = 0; at < unique.length; at += productsPerCall) calls.push(unique.slice(at, at + productsPerCall))
+      return Effect.forEach(calls, (productIds) => catalog.getMany({ productIds }), { concurrency: "unbounded" }).pipe(
+        Effect.map((parts) => {
+          const found = new Map(parts.flat().map((product) => [product.productId, product]))
+          return new Map(unique.map((productId) => [productId, Option.fromNullishOr(found.get(productId))]))
+        })
+      )
+    }
 
     // Every line at today's price, title and weight; lines whose product or
     // variant left the catalog (or changed currency) leave the cart, noted.

@@ -41,7 +41,11 @@ const slowCatalog = Layer.effect(
   Catalog,
   Effect.gen(function* () {
     const catalog = yield* Catalog
-    return Catalog.of({ ...catalog, get: (input) => Effect.andThen(Effect.sleep("1 millis"), catalog.get(input)) })
+    return Catalog.of({
+      ...catalog,
+      get: (input) => Effect.andThen(Effect.sleep("1 millis"), catalog.get(input)),
+      getMany: (input) => Effect.andThen(Effect.sleep("1 millis"), catalog.getMany(input))
+    })
   })
 )
 

@@ -127,6 +127,13 @@ export const layerNoDeps = Layer.effect(
       return product!
     })
 
+    const getMany = Effect.fn("Catalog.getMany")(function* (input: { productIds: ReadonlyArray<ProductId> }) {
+      const records = yield* Effect.forEach(new Set(input.productIds), (productId) => repo.find(productId), {
+        concurrency: "unbounded"
+      })
+      return yield* withAvailability(records.flatMap((record) => (Option.isSome(record) ? [record.value] : [])))
+    })
+
     const create = Effect.fn("Catalog.create")(function* (input: CreateProductInput) {
       const variantInputs: ReadonlyArray<VariantInput> =
         "variants" in input
@@ -427,7 +434,7 @@ export const layerNoDeps = Layer.effect(
       return { bytes: bytes.value, contentType: contentType.value, etag: etagOfKey(input.key) }
     })
 
-    return Catalog.of({ list, get, create, update, remove, addImage, removeImage, reorderImages, getImage })
+    return Catalog.of({ list, get, getMany, create, update, remove, addImage, removeImage, reorderImages, getImage })
   })
 )
 

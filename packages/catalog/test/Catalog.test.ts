@@ -66,6 +66,37 @@ describe("Catalog", () => {
     })
   )
 
+  it.effect("getMany answers the products that exist, each once, with one inventory call for all", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make(0)
+      yield* Effect.gen(function* () {
+        const catalog = yield* Catalog
+        const created = []
+        for (let i = 0; i < 5; i++) created.push(yield* catalog.create(product(`M${i}`, 100 * (i + 1), 2)))
+        yield* Ref.set(calls, 0)
+        const asked = [
+          created[3]!.productId,
+          ProductId.make("prd_missing"),
+          created[0]!.productId,
+          created[3]!.productId
+        ]
+        const products = yield* catalog.getMany({ productIds: asked })
+        assert.deepStrictEqual(
+          products.map((p) => p.productId).sort(),
+          [created[0]!.productId, created[3]!.productId].sort()
+        )
+        assert.deepStrictEqual(
+          products.find((p) => p.productId === created[3]!.productId),
+          yield* catalog.get({ productId: created[3]!.productId })
+        )
+        yield* Ref.set(calls, 0)
+        yield* catalog.getMany({ productIds: created.map((p) => p.productId) })
+        assert.strictEqual(yield* Ref.get(calls), 1)
+        assert.deepStrictEqual(yield* catalog.getMany({ productIds: [] }), [])
+      }).pipe(withCatalog(calls))
+    })
+  )
+
   it.effect("the product price is its lowest variant price", () =>
     Effect.gen(function* () {
       const calls = yield* Ref.make(0)

@@ -164,6 +164,16 @@ const ByProduct = Schema.Struct({ productId: ProductId })
 export const CatalogRpcs = RpcGroup.make(
   method("list", ListProducts, ProductPage, ValidationError),
   method("get", ByProduct, Product, ProductNotFound),
+  // The products among `productIds` that exist, in any order, with one
+  // availability read for all of them: a cart re-priced on every change asks
+  // for all its lines' products at once, not one call each (a cart holds at
+  // most 100 lines).
+  method(
+    "getMany",
+    Schema.Struct({ productIds: Schema.Array(ProductId).pipe(Schema.check(Schema.isMaxLength(100))) }),
+    Schema.Array(Product),
+    Schema.Never
+  ),
   method("create", CreateProductInput, Product, Schema.Union([SkuExists, ValidationError])),
   method(
     "update",

@@ -35,7 +35,8 @@ const BrokenCatalog = Layer.succeed(
     addImage: () => Effect.never,
     removeImage: () => Effect.never,
     reorderImages: () => Effect.never,
-    getImage: () => Effect.never
+    getImage: () => Effect.never,
+    getMany: () => Effect.never
   })
 )
 
