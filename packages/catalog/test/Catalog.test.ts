@@ -71,7 +71,7 @@ describe("Catalog", () => {
       const calls = yield* Ref.make(0)
       yield* Effect.gen(function* () {
         const catalog = yield* Catalog
-        const created = []
+        const created: Array<Product> = []
         for (let i = 0; i < 5; i++) created.push(yield* catalog.create(product(`M${i}`, 100 * (i + 1), 2)))
         yield* Ref.set(calls, 0)
         const asked = [
