@@ -20,6 +20,7 @@ import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
 import { freePort, killAllNow, startProcess, stopAll, waitForHttp } from "./processes.ts"
+import { mostStockedVariant } from "./targets.ts"
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url))
 const node = join(benchDir, "..", "node_modules", ".bin", "node")
@@ -69,17 +70,7 @@ const scenario = async (name: Name, baseUrl: string): Promise<Pick<LoadConfig, "
   if (name === "product" || name === "floor-product")
     return { urls: [`${baseUrl}/api/products/${String(field(products[0], "productId"))}`] }
   if (name === "list" || name === "floor-list") return { urls: [`${baseUrl}/api/products?limit=20`] }
-  let best: { productId: string; variantId: string; available: number } | undefined
-  for (const product of products) {
-    const variants = field(product, "variants")
-    for (const variant of Array.isArray(variants) ? variants : []) {
-      const productId = field(product, "productId")
-      const variantId = field(variant, "variantId")
-      const available = field(variant, "available")
-      if (typeof productId !== "string" || typeof variantId !== "string" || typeof available !== "number") continue
-      if (best === undefined || available > best.available) best = { productId, variantId, available }
-    }
-  }
+  const best = mostStockedVariant(page)
   if (best === undefined) throw new Error("no variant in stock")
   const { productId, variantId } = best
   const urls: Array<string> = []

@@ -171,6 +171,24 @@ const postJson = async (url: string, body?: unknown): Promise<unknown> => {
 const field = (value: unknown, key: string): unknown =>
   typeof value === "object" && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined
 
+// The variant with the most stock on a page of products (GET /api/products):
+// what the cart scenarios add, here and in bench/profile.ts.
+export const mostStockedVariant = (page: unknown) => {
+  let best: { productId: string; variantId: string; available: number } | undefined
+  const items = field(page, "items")
+  for (const product of Array.isArray(items) ? items : []) {
+    const variants = field(product, "variants")
+    for (const variant of Array.isArray(variants) ? variants : []) {
+      const productId = field(product, "productId")
+      const variantId = field(variant, "variantId")
+      const available = field(variant, "available")
+      if (typeof productId !== "string" || typeof variantId !== "string" || typeof available !== "number") continue
+      if (best === undefined || available > best.available) best = { productId, variantId, available }
+    }
+  }
+  return best
+}
+
 // The cart scenarios, on carts made for this run: one per connection, so that
 // no two connections wait on one cart's writer (that would measure the lock).
 // Each cart holds one line of the demo variant with the most stock, and each
@@ -185,19 +203,7 @@ const cartScenarios = async (
   baseUrl: string,
   connections: number
 ): Promise<readonly [Scenario, Scenario]> => {
-  const page = await getJson(`${baseUrl}/api/products?limit=100`)
-  let best: { productId: string; variantId: string; available: number } | undefined
-  const items = field(page, "items")
-  for (const product of Array.isArray(items) ? items : []) {
-    const variants = field(product, "variants")
-    for (const variant of Array.isArray(variants) ? variants : []) {
-      const productId = field(product, "productId")
-      const variantId = field(variant, "variantId")
-      const available = field(variant, "available")
-      if (typeof productId !== "string" || typeof variantId !== "string" || typeof available !== "number") continue
-      if (best === undefined || available > best.available) best = { productId, variantId, available }
-    }
-  }
+  const best = mostStockedVariant(await getJson(`${baseUrl}/api/products?limit=100`))
   if (best === undefined || best.available < 2) {
     throw new Error(`${baseUrl}: no demo variant has the stock the add-to-cart scenario needs`)
   }
