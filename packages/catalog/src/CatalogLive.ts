@@ -128,10 +128,9 @@ export const layerNoDeps = Layer.effect(
     })
 
     const getMany = Effect.fn("Catalog.getMany")(function* (input: { productIds: ReadonlyArray<ProductId> }) {
-      const records = yield* Effect.forEach(new Set(input.productIds), (productId) => repo.find(productId), {
-        concurrency: "unbounded"
-      })
-      return yield* withAvailability(records.flatMap((record) => (Option.isSome(record) ? [record.value] : [])))
+      // One read of the store for all of them (the cache in front serves its hits).
+      const records = input.productIds.length === 0 ? [] : yield* repo.findMany([...new Set(input.productIds)])
+      return yield* withAvailability(records)
     })
 
     const create = Effect.fn("Catalog.create")(function* (input: CreateProductInput) {

@@ -70,6 +70,30 @@ export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options
         })
     )
 
+  // The records of `ids` that exist, in the order of `ids`: hits from the
+  // cache, the misses in one read of the store.
+  const recordsOf = Effect.fnUntraced(function* (ids: ReadonlyArray<ProductId>) {
+    const now = yield* Clock.currentTimeMillis
+    const hits = new Map<ProductId, ProductRecord>()
+    const misses: Array<ProductId> = []
+    for (const id of ids) {
+      const hit = entries.get(id)
+      if (hit !== undefined && hit.expiresAt > now) hits.set(id, hit.record)
+      else misses.push(id)
+    }
+    if (misses.length > 0) {
+      const records = yield* readTracked(misses, inner.findMany(misses), (found, untouched) => {
+        for (const record of found) if (untouched(record.productId)) store(record, now)
+      })
+      for (const record of records) hits.set(record.productId, record)
+    }
+    // A product deleted meanwhile is simply left out.
+    return ids.flatMap((id) => {
+      const record = hits.get(id)
+      return record === undefined ? [] : [record]
+    })
+  })
+
   const repository = CatalogRepository.of({
     find: Effect.fn("CatalogRepositoryCached.find")(function* (productId: ProductId) {
       const now = yield* Clock.currentTimeMillis
@@ -82,30 +106,11 @@ export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options
     // The page's ids come from the store (order and filters are its job);
     // the records come from the cache, the misses in one read.
     list: Effect.fn("CatalogRepositoryCached.list")(function* (query) {
-      const now = yield* Clock.currentTimeMillis
       const { items: ids, total, more } = yield* inner.listIds(query)
-      const hits = new Map<ProductId, ProductRecord>()
-      const misses: Array<ProductId> = []
-      for (const id of ids) {
-        const hit = entries.get(id)
-        if (hit !== undefined && hit.expiresAt > now) hits.set(id, hit.record)
-        else misses.push(id)
-      }
-      if (misses.length > 0) {
-        const records = yield* readTracked(misses, inner.findMany(misses), (found, untouched) => {
-          for (const record of found) if (untouched(record.productId)) store(record, now)
-        })
-        for (const record of records) hits.set(record.productId, record)
-      }
-      // A product deleted between the two reads is simply left out.
-      const items = ids.flatMap((id) => {
-        const record = hits.get(id)
-        return record === undefined ? [] : [record]
-      })
-      return { items, total, more }
+      return { items: yield* recordsOf(ids), total, more }
     }),
     listIds: inner.listIds,
-    findMany: inner.findMany,
+    findMany: (ids) => recordsOf([...new Set(ids)]),
     insert: (product) => inner.insert(product).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
     replace: (product, expectedRevision) =>
       inner.replace(product, expectedRevision).pipe(Effect.ensuring(Effect.sync(() => invalidate(product.productId)))),
