@@ -23,25 +23,24 @@ export type StoreName =
   | "orders"
 
 // How each file trades durability for write speed (SqliteClientOptions.synchronous). All of
-// them are WAL files: `"full"` syncs the log on every commit, so a commit survives a power cut;
-// `"normal"` syncs it at checkpoints only, so a commit survives a crash of the process (the
-// kernel has the write) but a power cut may lose the last commits since the last checkpoint,
-// never half of one, and always a suffix (a later commit is never kept while an earlier one of
-// the same file is lost). A sync cost 2.5 to 12 ms on this project's VM disk (measured under
-// load, 2026-12-02) and node:sqlite runs it on the event loop: every request of the process
-// waits for it. A checkout syncs 8 commits with inventory, payments and orders all "full"
-// (inventory 2, payments 5 with the 2 webhook events, orders 1): that, not SQL, was most of
-// its time. Per file (docs/CHECKOUT.md, "Durability"):
-const synchronous: Record<StoreName, "full" | "normal"> = {
+// them are WAL files: `"full"` puts the log on the disk after every commit, before the commit's
+// statement completes and before any other statement of the file can read it, so a commit
+// survives a power cut; `"normal"` syncs it at checkpoints only, so a commit survives a crash of
+// the process (the kernel has the write) but a power cut may lose the last commits since the
+// last checkpoint, never half of one, and always a suffix (a later commit is never kept while an
+// earlier one of the same file is lost). A sync cost 2.5 to 12 ms on this project's VM disk
+// (measured under load, 2026-12-02). SQLite's own FULL runs it on the calling thread, the event
+// loop, so every request of the process waited for it; "full" here runs it on libuv's thread
+// pool instead, holding only that file's connection (SqliteClient.ts, `durableCommits`). A
+// checkout still waits for its own 6 syncs (inventory 2, payments 3, orders 1; the two webhook
+// events add 2 more in payments), one after another. Per file (docs/CHECKOUT.md, "Durability"):
+export const synchronous: Record<StoreName, "full" | "normal"> = {
   auth: "full",
   catalog: "full",
   // Stock and holds stay synced on every commit. With "normal", a power cut
   // could lose a hold's commit: the sold hold would be active again and its
   // units return to stock at expiry although the (durable) order sold them,
-  // an oversell. It would save 2 of a checkout's 8 syncs (about a quarter
-  // of its sync time) and still leave the checkout far from its latency goal,
-  // which needs the syncs off the event loop instead (docs/CHECKOUT.md,
-  // "Durability on node").
+  // an oversell (docs/CHECKOUT.md, "Durability on node").
   inventory: "full",
   fulfillment: "full",
   coupons: "full",

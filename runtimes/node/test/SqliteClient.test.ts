@@ -252,8 +252,9 @@ describe("SqliteClient lifecycle", () => {
         yield* sql`INSERT INTO kept (id) VALUES (${7})`
         return [sql, { journal, foreignKeys, busy, synchronous }] as const
       }).pipe(Effect.provide(SqliteClient.layer({ filename })))
-      // synchronous 2 = FULL: every commit is synced before it returns.
-      assert.deepStrictEqual(settings, { journal: ["wal"], foreignKeys: [1], busy: [5000], synchronous: [2] })
+      // synchronous 1 = NORMAL for SQLite itself: the client syncs each commit's log on its own,
+      // off the event loop ("SqliteClient durable commits" below).
+      assert.deepStrictEqual(settings, { journal: ["wal"], foreignKeys: [1], busy: [5000], synchronous: [1] })
 
       const closed = yield* Effect.flip(sql`SELECT 1`)
       assert.strictEqual(closed._tag, "SqlError")
@@ -281,6 +282,162 @@ describe("SqliteClient lifecycle", () => {
         Effect.flip
       )
       assert.strictEqual(error.reason._tag, "ConnectionError")
+    })
+  )
+})
+
+describe("SqliteClient durable commits", () => {
+  // A file client whose log syncs are counted and, when `hold` is set, kept waiting until it
+  // is resolved.
+  const counted = (options: { readonly synchronous?: "full" | "normal"; readonly fail?: boolean } = {}) =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const syncs: Array<string> = []
+      let hold: Deferred.Deferred<void> | undefined
+      const started = yield* Deferred.make<void>()
+      const layer = SqliteClient.layer({
+        filename: join(dir, "shop.db"),
+        synchronous: options.synchronous,
+        syncLog: async (walPath) => {
+          syncs.push(walPath)
+          Deferred.doneUnsafe(started, Effect.void)
+          if (options.fail === true) throw new Error("EIO: the disk refused the sync")
+          if (hold !== undefined) await Effect.runPromise(Deferred.await(hold))
+        }
+      })
+      return {
+        dir,
+        syncs,
+        started,
+        layer,
+        holdNext: Effect.map(Deferred.make<void>(), (deferred) => {
+          hold = deferred
+          return deferred
+        })
+      }
+    })
+
+  it.effect("syncs the log after each commit and never after a read or a rollback", () =>
+    Effect.gen(function* () {
+      const { dir, layer, syncs } = yield* counted()
+      const count = () => syncs.length
+      const seen = yield* Effect.gen(function* () {
+        const sql = yield* SqliteClient.SqliteClient
+        const steps: Record<string, number> = {}
+        const step = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
+          Effect.gen(function* () {
+            const before = count()
+            yield* effect
+            steps[name] = count() - before
+          })
+        yield* step("create", sql`CREATE TABLE kept (id INTEGER PRIMARY KEY, note TEXT)`)
+        yield* step("insert", sql`INSERT INTO kept (id) VALUES (${1})`)
+        yield* step("select", sql`SELECT id FROM kept`)
+        yield* step("values", sql`SELECT id FROM kept WHERE note IS NULL`.values)
+        yield* step("update returning", sql`UPDATE kept SET note = ${"updated"} WHERE id = ${1} RETURNING id`)
+        yield* step(
+          "transaction",
+          sql.withTransaction(
+            Effect.gen(function* () {
+              yield* sql`INSERT INTO kept (id) VALUES (${2})`
+              yield* sql`INSERT INTO kept (id) VALUES (${3})`
+              yield* sql`DELETE FROM kept WHERE id = ${1}`
+            })
+          )
+        )
+        yield* step(
+          "rollback",
+          Effect.ignore(
+            sql.withTransaction(
+              Effect.andThen(sql`INSERT INTO kept (id) VALUES (${4})`, Effect.fail("refused" as const))
+            )
+          )
+        )
+        yield* step("exec", sql.exec("INSERT INTO kept (id) VALUES (5); INSERT INTO kept (id) VALUES (6)"))
+        yield* step("stream", Stream.runCollect(sql`SELECT id FROM kept`.stream))
+        return steps
+      }).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(seen, {
+        create: 1,
+        insert: 1,
+        select: 0,
+        values: 0,
+        "update returning": 1,
+        transaction: 1,
+        rollback: 0,
+        exec: 1,
+        stream: 0
+      })
+      assert.isTrue(syncs.every((walPath) => walPath === join(dir, "shop.db-wal")))
+    })
+  )
+
+  it.live("keeps the connection until the commit is synced, so no reader sees it before the disk has it", () =>
+    Effect.gen(function* () {
+      const { layer, started, holdNext } = yield* counted()
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`
+        const hold = yield* holdNext
+        const writer = yield* Effect.forkChild(sql`INSERT INTO kept (id) VALUES (${1})`)
+        yield* Deferred.await(started)
+        const reader = yield* Effect.forkChild(sql<{ readonly n: number }>`SELECT count(*) AS n FROM kept`)
+        // The event loop is free while the sync waits: timers fire and other work runs, but
+        // both statements wait for the disk.
+        yield* Effect.sleep("20 millis")
+        assert.isUndefined(writer.pollUnsafe())
+        assert.isUndefined(reader.pollUnsafe())
+        yield* Deferred.succeed(hold, undefined)
+        yield* Fiber.join(writer)
+        assert.deepStrictEqual(yield* Fiber.join(reader), [{ n: 1 }])
+      }).pipe(Effect.provide(layer))
+    })
+  )
+
+  it.effect("makes a failed sync a defect: the disk may not keep the commit", () =>
+    Effect.gen(function* () {
+      const { layer } = yield* counted({ fail: true })
+      const exit = yield* SqlClient.SqlClient.pipe(
+        Effect.flatMap((sql) => sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`),
+        Effect.provide(layer),
+        Effect.exit
+      )
+      assert.isTrue(exit._tag === "Failure" && exit.cause.reasons.some((reason) => reason._tag === "Die"))
+    })
+  )
+
+  it.effect('leaves the syncs to checkpoints for a "normal" file', () =>
+    Effect.gen(function* () {
+      const { layer, syncs } = yield* counted({ synchronous: "normal" })
+      yield* SqlClient.SqlClient.pipe(
+        Effect.flatMap((sql) =>
+          Effect.andThen(sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`, sql`INSERT INTO kept (id) VALUES (${1})`)
+        ),
+        Effect.provide(layer)
+      )
+      assert.deepStrictEqual(syncs, [])
+    })
+  )
+
+  it.effect("syncs with fdatasync by default, and the commits are there when reopened", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const filename = join(dir, "shop.db")
+      const write = SqlClient.SqlClient.pipe(
+        Effect.flatMap((sql) =>
+          Effect.andThen(
+            sql`CREATE TABLE IF NOT EXISTS kept (id INTEGER PRIMARY KEY)`,
+            Effect.forEach([1, 2, 3], (id) => sql`INSERT INTO kept (id) VALUES (${id})`, { concurrency: 3 })
+          )
+        ),
+        Effect.provide(SqliteClient.layer({ filename }))
+      )
+      yield* write
+      const rows = yield* SqlClient.SqlClient.pipe(
+        Effect.flatMap((sql) => sql`SELECT id FROM kept ORDER BY id`),
+        Effect.provide(SqliteClient.layer({ filename }))
+      )
+      assert.deepStrictEqual(rows, [{ id: 1 }, { id: 2 }, { id: 3 }])
     })
   )
 })
