@@ -19,6 +19,7 @@ import { availableParallelism, cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type CartGrowthResult, formatCartGrowth } from "./cart-growth.ts"
+import { type DiskSyncResult, measureDiskSync } from "./disk-sync.ts"
 import type { CheckoutConfig, CheckoutResult } from "./checkout.ts"
 import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
 import { killAllNow, startProcess, stopAll } from "./processes.ts"
@@ -55,6 +56,8 @@ interface StatementCount {
   readonly total: number
   readonly byDatabase: Record<string, number>
   readonly byStep: Record<string, number>
+  // The commits it waits for the disk on, one after another.
+  readonly syncs: { readonly total: number; readonly byDatabase: Record<string, number> }
 }
 
 const countStatements = async (): Promise<StatementCount> => {
@@ -394,6 +397,10 @@ const main = async () => {
 
   const checkouts = measured.flatMap((m) => (isCheckoutResult(m.result) ? [{ ...m, result: m.result }] : []))
   const statements = checkouts.length === 0 ? undefined : await countStatements()
+  // After the load, so that nothing else is running: what one durable commit costs on the disk
+  // the node runtime's files are on (the temp folder), and so what a checkout's syncs in a row
+  // cost at least.
+  const diskSync: DiskSyncResult | undefined = checkouts.length === 0 ? undefined : await measureDiskSync(tempDir)
   const maxStatements = 25
   const checkoutLines = checkouts.flatMap(({ result, scenario }) => [
     `* ${scenario.name}: checkouts a second with ${result.buyers === 1 ? "one buyer at a time" : `${result.buyers} buyers at once`}; p50/p99 of the whole ` +
@@ -422,6 +429,18 @@ const main = async () => {
               .map(([step, n]) => `${step} ${n}`)
               .join(", ")})`
         ]
+  const syncLines =
+    statements === undefined || diskSync === undefined
+      ? []
+      : [
+          `Durable commits the checkout waits for, one after another: ${statements.syncs.total} (` +
+            Object.entries(statements.syncs.byDatabase)
+              .map(([database, n]) => `${database} ${n}`)
+              .join(", ") +
+            `). One sync on this disk (4 KiB append + fdatasync, ${diskSync.syncs} in a row): p50 ${ms(diskSync.p50Ms)} ms, ` +
+            `p99 ${ms(diskSync.p99Ms)} ms, mean ${ms(diskSync.meanMs)} ms; so ${statements.syncs.total} of them take about ` +
+            `${ms(statements.syncs.total * diskSync.meanMs)} ms on average, a floor under the checkout's latency (docs/CHECKOUT.md, "Durability on node").`
+        ]
   const statementVerdict =
     statements === undefined
       ? []
@@ -443,6 +462,7 @@ const main = async () => {
       "",
       ...checkoutLines,
       ...statementLines,
+      ...syncLines,
       ...(checkoutLines.length + statementLines.length > 0 ? [""] : []),
       ...started.flatMap(({ runningTarget }) => runningTarget.notes ?? []),
       "targets (informative, never fail the run):",
@@ -480,7 +500,8 @@ const main = async () => {
         cartGrowth,
         ...(statements === undefined
           ? {}
-          : { checkoutStatements: { ...statements, max: maxStatements, met: statements.total <= maxStatements } })
+          : { checkoutStatements: { ...statements, max: maxStatements, met: statements.total <= maxStatements } }),
+        ...(diskSync === undefined ? {} : { diskSync })
       },
       null,
       2

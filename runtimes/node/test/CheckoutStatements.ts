@@ -14,6 +14,7 @@ import * as PaypalFakeServer from "../src/PaypalFake.ts"
 import * as Seed from "../src/Seed.ts"
 import * as Services from "../src/Services.ts"
 import * as Settings from "../src/Settings.ts"
+import { mayWrite } from "../src/SqliteClient.ts"
 
 // The SQL statements of one full checkout on node, through the same service
 // graph `npm start` builds (Services.ts), each database reporting what it
@@ -45,6 +46,31 @@ export interface CheckoutCount {
   readonly byDatabase: Partial<Record<Databases.StoreName, number>>
   readonly byStep: Record<Step, number>
   readonly statements: ReadonlyArray<Statement>
+  /**
+   * The commits the checkout waits for the disk on, one after another: those of the files
+   * that sync every commit (Databases.synchronous "full"). Each costs a disk sync.
+   */
+  readonly syncs: { readonly total: number; readonly byDatabase: Partial<Record<Databases.StoreName, number>> }
+}
+
+// A commit is a statement that may write outside a transaction, or the end of one, as the
+// client decides when to sync (SqliteClient.ts, `durableCommits`); transactions are followed per
+// database from the BEGIN, COMMIT and ROLLBACK each reports (a ROLLBACK TO a savepoint keeps its
+// transaction open).
+const syncsOf = (statements: ReadonlyArray<Statement>): CheckoutCount["syncs"] => {
+  const open = new Set<Databases.StoreName>()
+  const byDatabase: Partial<Record<Databases.StoreName, number>> = {}
+  for (const { database, sql } of statements) {
+    let commits = false
+    if (/^begin\b/i.test(sql)) open.add(database)
+    else if (/^rollback\b(?!\s+to\b)/i.test(sql)) open.delete(database)
+    else if (/^(?:commit|end)\b/i.test(sql)) {
+      open.delete(database)
+      commits = true
+    } else commits = !open.has(database) && mayWrite.test(sql)
+    if (commits && Databases.synchronous[database] === "full") byDatabase[database] = (byDatabase[database] ?? 0) + 1
+  }
+  return { total: Object.values(byDatabase).reduce((sum, n) => sum + n, 0), byDatabase }
 }
 
 const texas = {
@@ -168,7 +194,13 @@ export const countCheckout = (dataDir: string) =>
         byDatabase[statement.database] = (byDatabase[statement.database] ?? 0) + 1
         byStep[statement.step] += 1
       }
-      const count: CheckoutCount = { total: statements.length, byDatabase, byStep, statements }
+      const count: CheckoutCount = {
+        total: statements.length,
+        byDatabase,
+        byStep,
+        statements,
+        syncs: syncsOf(statements)
+      }
       return count
     }).pipe(Effect.provide(services))
   }).pipe(Effect.scoped)

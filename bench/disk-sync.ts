@@ -1,0 +1,46 @@
+// What one durable commit costs on this disk, measured in the same run as
+// the checkouts: small appends to a file in the bench's temp folder (where
+// the node runtime keeps its SQLite files), each followed by fdatasync, one
+// after another, as SQLite's log is written and synced at a commit. A
+// checkout waits for its syncs one after another (docs/CHECKOUT.md,
+// "Durability on node"), so their sum is a floor under its latency that no
+// code change can go below while every commit is kept durable.
+import { open, rm } from "node:fs/promises"
+import { join } from "node:path"
+
+export interface DiskSyncResult {
+  readonly syncs: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly meanMs: number
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+
+export const measureDiskSync = async (dir: string, syncs = 200): Promise<DiskSyncResult> => {
+  const path = join(dir, "disk-sync.probe")
+  const file = await open(path, "w")
+  // A WAL frame is a page (4 KiB) plus a 24-byte header; a commit of a
+  // checkout step writes one to a few of them.
+  const frame = Buffer.alloc(4096 + 24, 7)
+  const times: Array<number> = []
+  try {
+    for (let i = 0; i < syncs; i++) {
+      const start = performance.now()
+      await file.write(frame, 0, frame.length, i * frame.length)
+      await file.datasync()
+      times.push(performance.now() - start)
+    }
+  } finally {
+    await file.close()
+    await rm(path, { force: true })
+  }
+  const sorted = [...times].sort((a, b) => a - b)
+  return {
+    syncs,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    meanMs: times.reduce((sum, t) => sum + t, 0) / times.length
+  }
+}
