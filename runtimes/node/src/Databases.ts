@@ -23,17 +23,17 @@ export type StoreName =
   | "orders"
 
 // How each file trades durability for write speed (SqliteClientOptions.synchronous). All of
-// them are WAL files: `"full"` puts the log on the disk after every commit, before the commit's
-// statement completes and before any other statement of the file can read it, so a commit
-// survives a power cut; `"normal"` syncs it at checkpoints only, so a commit survives a crash of
+// them are WAL files: `"full"` has every commit on the disk before the commit's statement, or any
+// statement that could see it, completes, so a commit survives a power cut; `"normal"` syncs it at checkpoints only, so a commit survives a crash of
 // the process (the kernel has the write) but a power cut may lose the last commits since the
 // last checkpoint, never half of one, and always a suffix (a later commit is never kept while an
 // earlier one of the same file is lost). A sync cost 2.5 to 12 ms on this project's VM disk
 // (measured under load, 2026-12-02). SQLite's own FULL runs it on the calling thread, the event
 // loop, so every request of the process waited for it; "full" here runs it on libuv's thread
-// pool instead, holding only that file's connection (SqliteClient.ts, `durableCommits`). A
-// checkout still waits for its own 6 syncs (inventory 2, payments 3, orders 1; the two webhook
-// events add 2 more in payments), one after another. Per file (docs/CHECKOUT.md, "Durability"):
+// pool instead, and the commits made while one sync runs share the next (group commit,
+// SqliteClient.ts `makeGroupCommit`). A checkout still waits for its own 6 syncs (inventory 2,
+// payments 3, orders 1; the two webhook events add 2 more in payments), one after another.
+// Per file (docs/CHECKOUT.md, "Durability"):
 export const synchronous: Record<StoreName, "full" | "normal"> = {
   auth: "full",
   catalog: "full",

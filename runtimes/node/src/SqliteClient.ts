@@ -1,7 +1,7 @@
 import { type FileHandle, open } from "node:fs/promises"
 import { dirname } from "node:path"
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite"
-import { Context, Effect, Layer, Option, Semaphore, Stream } from "effect"
+import { Context, Effect, Layer, Option, type Scope, Semaphore, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient, SqlConnection, SqlError, Statement } from "effect/sql"
 
@@ -33,8 +33,8 @@ export interface SqliteClientOptions {
   readonly onStatement?: ((sql: string) => void) | undefined
   /**
    * When a commit reaches the disk, for a file database. `"full"` (the default): each commit is
-   * on the disk before its statement's effect completes and before any other statement can see
-   * it, so it survives a power cut. `"normal"`: synced at checkpoints only, so a commit survives
+   * on the disk before its statement's effect, or that of any statement that could see it,
+   * completes, so it survives a power cut (group commit, see `makeGroupCommit`). `"normal"`: synced at checkpoints only, so a commit survives
    * the process crashing but the last ones may be lost, never half-written, if the machine loses
    * power. A sync cost 2.5 to 12 ms on this project's VM disk.
    */
@@ -288,42 +288,95 @@ const walSync = () => {
   }
 }
 
-// The commit is in the log and visible, but whether it is on the disk is unknown when the sync
-// fails: no retry can tell, and carrying on would answer a request the disk may not keep. So it
-// is a defect, logged and answered as a server error, as a failed fsync is in PostgreSQL.
-const syncEffect = (syncLog: () => Promise<void>): Effect.Effect<void> =>
-  Effect.orDie(Effect.tryPromise({ try: syncLog, catch: (cause) => cause }))
+// Group commit: "full" durability without blocking the event loop, and one sync for the commits
+// of many requests. SQLite runs with NORMAL (a commit is in the log, not yet on the disk) and
+// this client syncs the log itself, with `fdatasync` on libuv's thread pool. The rule: no effect
+// of this client completes while a commit that its statement could see is not on the disk yet.
+// A statement runs, gives the connection back, and then waits until every commit made so far
+// (its own included) is synced; a transaction waits the same way after its COMMIT or ROLLBACK
+// has given the connection back. So the caller goes on (answers, calls PayPal, writes another
+// file) only once what it saw and did is durable, exactly as with SQLite's FULL. Meanwhile other
+// statements run, and the commits made while one sync is under way share the next one.
+//
+// A log only grows by appending commits, so a sync covers every commit made before it started,
+// and a commit after one that a power cut loses is lost too: waiting for the commits so far is
+// enough. A transaction body sees others' commits before their sync; like every repository's,
+// it must not act outside the database (call out, answer), and its result leaves only after
+// the wait. A failed sync stays failed: after it the commits since the last good sync may or may
+// not be on the disk (Linux may drop the pages it could not write), so every later statement of
+// the file dies, as PostgreSQL stops on a failed fsync; a restart recovers from the log.
+const makeGroupCommit = (syncLog: () => Promise<void>) => {
+  let committed = 0
+  let synced = 0
+  let failure: { readonly cause: unknown } | undefined
+  let inFlight: Promise<void> | undefined
+  const syncTo = async (target: number): Promise<void> => {
+    while (synced < target) {
+      if (failure !== undefined) throw failure.cause
+      if (inFlight === undefined) {
+        // Covers the commits made before it starts, not those made while it runs.
+        const covers = committed
+        inFlight = syncLog().then(
+          () => {
+            synced = Math.max(synced, covers)
+          },
+          (cause: unknown) => {
+            failure = { cause }
+          }
+        )
+        void inFlight.finally(() => {
+          inFlight = undefined
+        })
+      }
+      // The `finally` above was registered first, so it has cleared `inFlight` by the time this
+      // resumes: the next turn starts a new sync if this one did not cover `target`.
+      await inFlight
+    }
+  }
+  const durable: Effect.Effect<void> = Effect.suspend(() =>
+    failure === undefined && synced >= committed
+      ? Effect.void
+      : Effect.orDie(Effect.tryPromise({ try: () => syncTo(committed), catch: (cause) => cause }))
+  )
+  return {
+    commit: () => {
+      committed++
+    },
+    durable
+  }
+}
 
-// "full" durability without blocking the event loop. After a statement that may have committed
-// (a write outside a transaction, or the end of one), its effect waits for the log to be synced
-// before it completes. It still holds the connection meanwhile (the semaphore is released only
-// when the effect completes), so no statement of this client can read the commit before it is on
-// the disk: every reader sees exactly what a power cut would keep, as with SQLite's own FULL.
-// Other files' statements, HTTP parsing and the rest of the process run while the disk works.
-const durableCommits = (
+// Counts the commits: a statement that may write, run outside a transaction, or the end of one.
+const countingCommits = (
   connection: SqlConnection.Connection,
   isTransaction: () => boolean,
-  sync: Effect.Effect<void>
+  commit: () => void,
+  durable: Effect.Effect<void>
 ): SqlConnection.Connection => {
-  const afterCommit = <A, E, R>(sql: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    mayWrite.test(sql) ? Effect.tap(effect, () => (isTransaction() ? Effect.void : sync)) : effect
+  const counted = <A, E, R>(sql: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    mayWrite.test(sql)
+      ? Effect.tap(effect, () =>
+          Effect.sync(() => {
+            if (!isTransaction()) commit()
+          })
+        )
+      : effect
   return {
-    execute: (sql, params, transformRows) => afterCommit(sql, connection.execute(sql, params, transformRows)),
+    execute: (sql, params, transformRows) => counted(sql, connection.execute(sql, params, transformRows)),
     executeUnprepared: (sql, params, transformRows) =>
-      afterCommit(sql, connection.executeUnprepared(sql, params, transformRows)),
-    executeRaw: (sql, params) => afterCommit(sql, connection.executeRaw(sql, params)),
-    executeValues: (sql, params) => afterCommit(sql, connection.executeValues(sql, params)),
-    executeValuesUnprepared: (sql, params) => afterCommit(sql, connection.executeValuesUnprepared(sql, params)),
-    // A stream's statement runs when the stream starts; the sync follows it before any row.
+      counted(sql, connection.executeUnprepared(sql, params, transformRows)),
+    executeRaw: (sql, params) => counted(sql, connection.executeRaw(sql, params)),
+    executeValues: (sql, params) => counted(sql, connection.executeValues(sql, params)),
+    executeValuesUnprepared: (sql, params) => counted(sql, connection.executeValuesUnprepared(sql, params)),
+    // A stream hands rows out while it holds the connection, so it waits for the disk first and
+    // its statement is counted before its first row.
     executeStream: (sql, params, transformRows) =>
-      mayWrite.test(sql)
-        ? Stream.unwrap(
-            Effect.map(
-              afterCommit(sql, Stream.runCollect(connection.executeStream(sql, params, transformRows))),
-              (rows) => Stream.fromIterable(rows)
-            )
-          )
-        : connection.executeStream(sql, params, transformRows)
+      Stream.unwrap(
+        Effect.as(
+          Effect.andThen(counted(sql, Effect.void), durable),
+          connection.executeStream(sql, params, transformRows)
+        )
+      )
   }
 }
 
@@ -343,25 +396,39 @@ export const make = Effect.fnUntraced(function* (options: SqliteClientOptions) {
   const onStatement = options.onStatement
   const base = onStatement === undefined ? makeConnection(db) : observed(makeConnection(db), onStatement)
   const walPath = `${options.filename}-wal`
-  const syncsCommits = !isMemory(options.filename) && (options.synchronous ?? "full") === "full"
   const log = yield* Effect.acquireRelease(Effect.sync(walSync), (log) => Effect.promise(log.close))
   const { syncLog } = options
-  const sync = syncEffect(syncLog === undefined ? () => log.sync(walPath) : () => syncLog(walPath))
-  const connection = syncsCommits ? durableCommits(base, () => db.isTransaction, sync) : base
+  const group =
+    !isMemory(options.filename) && (options.synchronous ?? "full") === "full"
+      ? makeGroupCommit(syncLog === undefined ? () => log.sync(walPath) : () => syncLog(walPath))
+      : undefined
+  const connection =
+    group === undefined ? base : countingCommits(base, () => db.isTransaction, group.commit, group.durable)
   const semaphore = yield* Semaphore.make(1)
   const acquirers = SqlClient.makeSqliteAcquirers({
     connection: Effect.succeed(connection),
     semaphore,
     isTransaction: () => db.isTransaction
   })
+  // The wait for the disk comes after the connection is given back (makeGroupCommit). A
+  // finalizer added before the lease runs after the lease's own release.
+  const borrower: SqlConnection.Borrower =
+    group === undefined ? acquirers.borrower : (f) => Effect.tap(acquirers.borrower(f), () => group.durable)
+  const durableLease = <A, E>(lease: Effect.Effect<A, E, Scope.Scope>): Effect.Effect<A, E, Scope.Scope> =>
+    group === undefined
+      ? lease
+      : Effect.andThen(
+          Effect.addFinalizer(() => group.durable),
+          lease
+        )
 
   const client = yield* SqlClient.make({
     driver: "node-sqlite",
     compiler: Statement.makeCompilerSqlite(),
     spanAttributes: [["db.system.name", "sqlite"]],
-    acquirer: acquirers.acquirer,
-    borrower: acquirers.borrower,
-    transactionAcquirer: acquirers.transactionAcquirer,
+    acquirer: durableLease(acquirers.acquirer),
+    borrower,
+    transactionAcquirer: durableLease(acquirers.transactionAcquirer),
     onCommitFailure: acquirers.onCommitFailure,
     isTransaction: acquirers.isTransaction,
     // A deferred BEGIN takes the write lock at the first write, and in WAL mode that upgrade
@@ -377,14 +444,15 @@ export const make = Effect.fnUntraced(function* (options: SqliteClientOptions) {
     attempt("exec", () => {
       onStatement?.(sql)
       db.exec(sql)
-    }).pipe(Effect.andThen(Effect.suspend(() => (syncsCommits && !db.isTransaction ? sync : Effect.void))))
+      if (!db.isTransaction) group?.commit()
+    })
   // Inside one of this client's transactions the fiber already holds the connection, and
   // waiting for the semaphore again would deadlock.
   const exec = (sql: string) =>
     Effect.serviceOption(client.transactionService).pipe(
       Effect.flatMap(
         Option.match({
-          onNone: () => acquirers.borrower(() => execNow(sql)),
+          onNone: () => borrower(() => execNow(sql)),
           onSome: () => execNow(sql)
         })
       ),

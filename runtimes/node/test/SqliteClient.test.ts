@@ -287,32 +287,39 @@ describe("SqliteClient lifecycle", () => {
 })
 
 describe("SqliteClient durable commits", () => {
-  // A file client whose log syncs are counted and, when `hold` is set, kept waiting until it
-  // is resolved.
+  // A file client whose log syncs are counted; `holdNext` keeps the next sync waiting until the
+  // deferred it returns is resolved, `failNext` makes the syncs fail from then on.
   const counted = (options: { readonly synchronous?: "full" | "normal"; readonly fail?: boolean } = {}) =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const syncs: Array<string> = []
-      let hold: Deferred.Deferred<void> | undefined
-      const started = yield* Deferred.make<void>()
+      let hold: { readonly started: Deferred.Deferred<void>; readonly release: Deferred.Deferred<void> } | undefined
+      let fail = options.fail === true
       const layer = SqliteClient.layer({
         filename: join(dir, "shop.db"),
         synchronous: options.synchronous,
         syncLog: async (walPath) => {
           syncs.push(walPath)
-          Deferred.doneUnsafe(started, Effect.void)
-          if (options.fail === true) throw new Error("EIO: the disk refused the sync")
-          if (hold !== undefined) await Effect.runPromise(Deferred.await(hold))
+          if (fail) throw new Error("EIO: the disk refused the sync")
+          const held = hold
+          hold = undefined
+          if (held !== undefined) {
+            Deferred.doneUnsafe(held.started, Effect.void)
+            await Effect.runPromise(Deferred.await(held.release))
+          }
         }
       })
       return {
         dir,
         syncs,
-        started,
         layer,
-        holdNext: Effect.map(Deferred.make<void>(), (deferred) => {
-          hold = deferred
-          return deferred
+        failNext: () => {
+          fail = true
+        },
+        holdNext: Effect.gen(function* () {
+          const next = { started: yield* Deferred.make<void>(), release: yield* Deferred.make<void>() }
+          hold = next
+          return next
         })
       }
     })
@@ -372,24 +379,70 @@ describe("SqliteClient durable commits", () => {
     })
   )
 
-  it.live("keeps the connection until the commit is synced, so no reader sees it before the disk has it", () =>
+  it.live("completes neither a commit nor a read of it before the commit is synced", () =>
     Effect.gen(function* () {
-      const { layer, started, holdNext } = yield* counted()
+      const { layer, holdNext } = yield* counted()
       yield* Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         yield* sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`
         const hold = yield* holdNext
         const writer = yield* Effect.forkChild(sql`INSERT INTO kept (id) VALUES (${1})`)
-        yield* Deferred.await(started)
+        yield* Deferred.await(hold.started)
         const reader = yield* Effect.forkChild(sql<{ readonly n: number }>`SELECT count(*) AS n FROM kept`)
         // The event loop is free while the sync waits: timers fire and other work runs, but
-        // both statements wait for the disk.
+        // neither the write nor a read that could see it completes before the disk has it.
         yield* Effect.sleep("20 millis")
         assert.isUndefined(writer.pollUnsafe())
         assert.isUndefined(reader.pollUnsafe())
-        yield* Deferred.succeed(hold, undefined)
+        yield* Deferred.succeed(hold.release, undefined)
         yield* Fiber.join(writer)
         assert.deepStrictEqual(yield* Fiber.join(reader), [{ n: 1 }])
+      }).pipe(Effect.provide(layer))
+    })
+  )
+
+  it.live("lets commits made during one sync share the next, and none completes before its sync", () =>
+    Effect.gen(function* () {
+      const { layer, holdNext, syncs } = yield* counted()
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`
+        const first = yield* holdNext
+        const writer = yield* Effect.forkChild(sql`INSERT INTO kept (id) VALUES (${1})`)
+        yield* Deferred.await(first.started)
+        // Counted when a sync starts: the held first one is in `before`.
+        const before = syncs.length
+        // Five more writes (two of them transactions) while the first sync is held: each
+        // commits and gives the connection back, none completes.
+        const second = yield* holdNext
+        const others = yield* Effect.forkChild(
+          Effect.all(
+            [
+              sql`INSERT INTO kept (id) VALUES (${2})`,
+              sql`INSERT INTO kept (id) VALUES (${3})`,
+              sql.withTransaction(Effect.andThen(sql`INSERT INTO kept (id) VALUES (${4})`, sql`SELECT 1`)),
+              sql.withTransaction(sql`INSERT INTO kept (id) VALUES (${5})`),
+              sql`INSERT INTO kept (id) VALUES (${6})`
+            ],
+            { concurrency: "unbounded" }
+          )
+        )
+        yield* Effect.sleep("20 millis")
+        assert.isUndefined(writer.pollUnsafe())
+        assert.isUndefined(others.pollUnsafe())
+        assert.strictEqual(syncs.length, before)
+        // The first sync covers only the first write; one more starts for the other five, and
+        // they wait for it.
+        yield* Deferred.succeed(first.release, undefined)
+        yield* Fiber.join(writer)
+        yield* Effect.sleep("20 millis")
+        assert.isUndefined(others.pollUnsafe())
+        assert.strictEqual(syncs.length, before + 1)
+        yield* Deferred.succeed(second.release, undefined)
+        yield* Fiber.join(others)
+        assert.strictEqual(syncs.length, before + 1)
+        const rows = yield* sql<{ readonly n: number }>`SELECT count(*) AS n FROM kept`
+        assert.deepStrictEqual(rows, [{ n: 6 }])
       }).pipe(Effect.provide(layer))
     })
   )
@@ -403,6 +456,26 @@ describe("SqliteClient durable commits", () => {
         Effect.exit
       )
       assert.isTrue(exit._tag === "Failure" && exit.cause.reasons.some((reason) => reason._tag === "Die"))
+    })
+  )
+
+  it.effect("stays failed after a failed sync: every later statement of the file dies", () =>
+    Effect.gen(function* () {
+      const { layer, failNext } = yield* counted()
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`CREATE TABLE kept (id INTEGER PRIMARY KEY)`
+        failNext()
+        const dies = (effect: Effect.Effect<unknown, unknown>) =>
+          Effect.map(
+            Effect.exit(effect),
+            (exit) => exit._tag === "Failure" && exit.cause.reasons.some((reason) => reason._tag === "Die")
+          )
+        assert.isTrue(yield* dies(sql`INSERT INTO kept (id) VALUES (${1})`))
+        // The disk may have dropped what it could not write: no later sync can vouch for it.
+        assert.isTrue(yield* dies(sql`INSERT INTO kept (id) VALUES (${2})`))
+        assert.isTrue(yield* dies(sql`SELECT id FROM kept`))
+      }).pipe(Effect.provide(layer))
     })
   )
 
