@@ -115,7 +115,7 @@ const openDatabase = (filename: string) =>
       // SQLite's own FULL would sync every commit on the calling thread, which here is the event
       // loop: every request of the process would wait for the disk. So SQLite is told NORMAL
       // (WAL commits unsynced, checkpoints still synced first) and "full" syncs the log itself,
-      // off the event loop (`durableCommits`).
+      // off the event loop (`makeGroupCommit`).
       if (!isMemory(filename)) {
         db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${busyTimeoutMillis}; PRAGMA synchronous = NORMAL`)
       }

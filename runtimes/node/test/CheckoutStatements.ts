@@ -54,7 +54,7 @@ export interface CheckoutCount {
 }
 
 // A commit is a statement that may write outside a transaction, or the end of one, as the
-// client decides when to sync (SqliteClient.ts, `durableCommits`); transactions are followed per
+// client decides when to sync (SqliteClient.ts, `countingCommits`); transactions are followed per
 // database from the BEGIN, COMMIT and ROLLBACK each reports (a ROLLBACK TO a savepoint keeps its
 // transaction open).
 const syncsOf = (statements: ReadonlyArray<Statement>): CheckoutCount["syncs"] => {
