@@ -2,7 +2,9 @@
 // stopping one also stops anything it spawned, and tracked so that every one
 // of them is stopped on success, failure and Ctrl-C alike.
 import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
+import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 
 export interface Child {
@@ -150,4 +152,53 @@ export const waitForHttp = async (url: string, child: Child, timeoutMs: number) 
   throw new Error(
     `${child.name} did not answer ${url} within ${timeoutMs} ms (last: ${last}):\n${child.tail() || "(no output)"}`
   )
+}
+
+export interface NodeRuntimeOptions {
+  readonly rootDir: string
+  // The Node 24 binary.
+  readonly node: string
+  readonly dataDir: string
+  // Node flags before the entry point (`--cpu-prof`, ...).
+  readonly nodeArgs?: ReadonlyArray<string>
+  // Added to the settings below, or replacing them.
+  readonly env?: Record<string, string>
+  readonly timeoutMs?: number
+}
+
+export interface NodeRuntime {
+  readonly child: Child
+  readonly baseUrl: string
+  readonly adminSecret: string
+}
+
+// The node runtime (`npm start`'s entry point) on a free loopback port over
+// `dataDir`, with fresh secrets, warnings-only logs and its own fake PayPal on
+// another free port (no PAYPAL_CLIENT_ID: the process serves the fake itself,
+// and its webhooks come back to the same process, racing the buyer's capture
+// as PayPal's do); resolves once /health answers.
+export const startNodeRuntime = async (options: NodeRuntimeOptions): Promise<NodeRuntime> => {
+  const port = await freePort()
+  const adminSecret = randomBytes(16).toString("hex")
+  const child = startProcess({
+    name: "node runtime",
+    command: options.node,
+    args: [...(options.nodeArgs ?? []), join(options.rootDir, "runtimes", "node", "src", "main.ts")],
+    cwd: options.rootDir,
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: options.dataDir,
+      JWT_SECRET: randomBytes(32).toString("hex"),
+      LOG_LEVEL: "warn",
+      ADMIN_SECRET: adminSecret,
+      // Only the setup's signups and logins hash passwords; no request measured does.
+      PASSWORD_ITERATIONS: "1000",
+      PAYPAL_FAKE_PORT: String(await freePort()),
+      ...options.env
+    }
+  })
+  const baseUrl = `http://127.0.0.1:${port}`
+  await waitForHttp(`${baseUrl}/health`, child, options.timeoutMs ?? 60_000)
+  return { child, baseUrl, adminSecret }
 }

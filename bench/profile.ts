@@ -13,13 +13,12 @@
 // back. --keep writes the .cpuprofile files there instead of a temp dir.
 // Env: BENCH_DURATION (default 10 s), BENCH_CONNECTIONS (default 32),
 // PROFILE_TOP (frames printed, default 12).
-import { randomBytes } from "node:crypto"
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
-import { freePort, killAllNow, startProcess, stopAll, waitForHttp } from "./processes.ts"
+import { freePort, killAllNow, startNodeRuntime, startProcess, stopAll, waitForHttp } from "./processes.ts"
 import { mostStockedVariant } from "./targets.ts"
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url))
@@ -100,26 +99,14 @@ const run = async (name: Name, workDir: string) => {
   const dataDir = join(workDir, `${name}-data`)
   const profileDir = join(keepDir ?? workDir, `${name}-profile`)
   await mkdir(dataDir, { recursive: true })
-  const port = await freePort()
   const floor = name.startsWith("floor-")
   const profileArgs = profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
-  const server = startProcess({
-    name: "node runtime",
-    command: node,
-    args: [...(floor ? [] : profileArgs), join(rootDir, "runtimes", "node", "src", "main.ts")],
-    cwd: rootDir,
-    env: {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(32).toString("hex"),
-      LOG_LEVEL: "warn",
-      ADMIN_SECRET: randomBytes(16).toString("hex"),
-      PAYPAL_FAKE_PORT: String(await freePort())
-    }
+  const { child: server, baseUrl: serverUrl } = await startNodeRuntime({
+    rootDir,
+    node,
+    dataDir,
+    nodeArgs: floor ? [] : profileArgs
   })
-  const serverUrl = `http://127.0.0.1:${port}`
-  await waitForHttp(`${serverUrl}/health`, server, 60_000)
   // The floor (bench/floor.ts) reads the files the node runtime just seeded;
   // it is the process profiled and loaded then.
   const floorPort = await freePort()

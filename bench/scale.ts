@@ -12,7 +12,6 @@
 // the same drift, so the growth ratio compares like with like. The goal per
 // form: p50 at the largest size within 2x of p50 at the smallest, and p99
 // under 20 ms. Results also go to bench/scale-results.json.
-import { randomBytes } from "node:crypto"
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
@@ -32,7 +31,7 @@ import * as InventoryLive from "@shop/inventory/InventoryLive"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import { migrate } from "@shop/runtime-node/Migrations"
 import * as SqliteClient from "@shop/runtime-node/SqliteClient"
-import { freePort, startProcess, stopAll, waitForHttp } from "./processes.ts"
+import { startNodeRuntime, stopAll } from "./processes.ts"
 
 const rootDir = fileURLToPath(new URL("..", import.meta.url))
 const { values: args } = parseArgs({
@@ -234,26 +233,7 @@ const forms = async (baseUrl: string, size: number) => {
   ]
 }
 
-const startRuntime = async (dataDir: string) => {
-  const port = await freePort()
-  const child = startProcess({
-    name: "node runtime",
-    command: process.execPath,
-    args: [join(rootDir, "runtimes", "node", "src", "main.ts")],
-    cwd: rootDir,
-    env: {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(32).toString("hex"),
-      LOG_LEVEL: "warn",
-      PAYPAL_FAKE_PORT: String(await freePort())
-    }
-  })
-  const baseUrl = `http://127.0.0.1:${port}`
-  await waitForHttp(`${baseUrl}/health`, child, 60_000)
-  return { baseUrl }
-}
+const startRuntime = (dataDir: string) => startNodeRuntime({ rootDir, node: process.execPath, dataDir })
 
 // --- the run ----------------------------------------------------------------------
 

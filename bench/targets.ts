@@ -22,14 +22,13 @@
 // A target that needs another one running first (the floor reads the node
 // runtime's SQLite files) names it in `after`; it starts once that one has,
 // and gets its RunningTarget.
-import { randomBytes } from "node:crypto"
 import { existsSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { type CartGrowthResult, measureCartGrowth } from "./cart-growth.ts"
 import type { LoadStep } from "./load.ts"
-import { freePort, startProcess, waitForHttp } from "./processes.ts"
+import { freePort, startNodeRuntime, startProcess, waitForHttp } from "./processes.ts"
 
 export interface Goal {
   readonly label: string
@@ -287,32 +286,14 @@ const checkoutScenario = async (
 const nodeRuntime: Target = {
   name: "node runtime",
   start: async ({ connections, rootDir, tempDir, node }) => {
-    const port = await freePort()
     const dataDir = join(tempDir, "node-data")
     await mkdir(dataDir)
-    const adminSecret = randomBytes(16).toString("hex")
-    const child = startProcess({
-      name: "node runtime",
-      command: node,
-      args: [join(rootDir, "runtimes", "node", "src", "main.ts")],
-      cwd: rootDir,
-      env: {
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        DATA_DIR: dataDir,
-        JWT_SECRET: randomBytes(32).toString("hex"),
-        LOG_LEVEL: "warn",
-        ADMIN_SECRET: adminSecret,
-        // Only the setup's signups and logins hash passwords; no request measured does.
-        PASSWORD_ITERATIONS: "1000",
-        // No PAYPAL_CLIENT_ID: the process serves the fake PayPal itself, on
-        // this loopback port, and its webhooks come back to the same process
-        // (an approval's webhook races the buyer's capture, as PayPal's does).
-        PAYPAL_FAKE_PORT: String(await freePort())
-      }
+    const { child, baseUrl, adminSecret } = await startNodeRuntime({
+      rootDir,
+      node,
+      dataDir,
+      timeoutMs: STARTUP_TIMEOUT_MS
     })
-    const baseUrl = `http://127.0.0.1:${port}`
-    await waitForHttp(`${baseUrl}/health`, child, STARTUP_TIMEOUT_MS)
     const productId = await firstProductId(baseUrl)
     const [add, getCart] = await cartScenarios("node", baseUrl, connections)
     // The checkout's buyers: one signed-in buyer per connection; the same
