@@ -359,17 +359,21 @@ export const layer = Layer.effect(
 
     // One change to one cart, alone on that cart from load to save. `apply`
     // gets the draft with every line already at today's prices, and the
-    // products fetched so far (to reuse for the line it adds).
+    // products fetched so far (to reuse for the line it adds): those of the
+    // lines and `also`, in the same catalog call.
     const change = <E, R>(
       cartId: CartId,
       caller: UserId | null,
-      apply: (draft: Draft, products: Map<ProductId, Option.Option<Product>>) => Effect.Effect<void, E, R>
+      apply: (draft: Draft, products: Map<ProductId, Option.Option<Product>>) => Effect.Effect<void, E, R>,
+      also?: ProductId
     ) =>
       writer.withCart(cartId)(
         Effect.gen(function* () {
           const record = yield* load(cartId, caller)
           const draft = toDraft(record)
-          const products = yield* productsOf(draft.lines.map((line) => line.productId))
+          const productIds = draft.lines.map((line) => line.productId)
+          if (also !== undefined) productIds.push(also)
+          const products = yield* productsOf(productIds)
           reprice(draft, products)
           yield* apply(draft, products)
           const now = yield* Clock.currentTimeMillis
@@ -419,6 +423,7 @@ export const layer = Layer.effect(
         input.cartId,
         input.caller,
         Effect.fnUntraced(function* (draft, products) {
+          // Fetched with the cart's products; absent, catalog.get says why.
           const known = products.get(input.productId)
           const product =
             known !== undefined && Option.isSome(known)
@@ -467,7 +472,10 @@ export const layer = Layer.effect(
             unitPrice: variant.price,
             weightGrams: variant.weightGrams
           })
-        })
+        }),
+        // A new line's product comes with the cart's own: one catalog call
+        // (and one read of stock) for an add, not two.
+        input.productId
       )
     })
 
