@@ -154,14 +154,10 @@ export const layer = Layer.effect(
       return found.value
     })
 
-    // Today's product of every line, fetched once per operation. The calls
-    // go out together: on node, stock read at the same moment is one
-    // statement (InventoryRepositorySql.SharedReads), so a cart of 100 lines
-    // costs 4 reads of stock, not 100; across Workers the fan-out stays
-    // bounded.
-    // One catalog call for every product of the cart (its availability read
-    // once for all), so a change costs about the same on a cart of 1 line and
-    // of 100; a product missing from the answer has left the catalog.
+    // Today's product of every line, fetched once per operation: one catalog
+    // call for every product of the cart (its availability read once for
+    // all), so a change costs about the same on a cart of 1 line and of 100;
+    // a product missing from the answer has left the catalog.
     const productsOf = (ids: ReadonlyArray<ProductId>) => {
       const unique = [...new Set(ids)]
       if (unique.length === 0) return Effect.succeed(new Map<ProductId, Option.Option<Product>>())
@@ -202,8 +198,9 @@ export const layer = Layer.effect(
     }
 
     // Against the `available` the catalog just answered for this operation
-    // (read live from inventory: the catalog caches products, never stock),
-    // so a stock check costs no call of its own.
+    // (inventory's figure as it stands: the catalog caches products, never
+    // stock; on node inventory answers from its exact copy of the stored
+    // rows), so a stock check costs no call of its own.
     const checkStock = (variant: Product["variants"][number], requested: number) =>
       requested > variant.available
         ? Effect.fail(
@@ -359,21 +356,17 @@ export const layer = Layer.effect(
 
     // One change to one cart, alone on that cart from load to save. `apply`
     // gets the draft with every line already at today's prices, and the
-    // products fetched so far (to reuse for the line it adds): those of the
-    // lines and `also`, in the same catalog call.
+    // products fetched so far (to reuse for the line it adds).
     const change = <E, R>(
       cartId: CartId,
       caller: UserId | null,
-      apply: (draft: Draft, products: Map<ProductId, Option.Option<Product>>) => Effect.Effect<void, E, R>,
-      also?: ProductId
+      apply: (draft: Draft, products: Map<ProductId, Option.Option<Product>>) => Effect.Effect<void, E, R>
     ) =>
       writer.withCart(cartId)(
         Effect.gen(function* () {
           const record = yield* load(cartId, caller)
           const draft = toDraft(record)
-          const productIds = draft.lines.map((line) => line.productId)
-          if (also !== undefined) productIds.push(also)
-          const products = yield* productsOf(productIds)
+          const products = yield* productsOf(draft.lines.map((line) => line.productId))
           reprice(draft, products)
           yield* apply(draft, products)
           const now = yield* Clock.currentTimeMillis
@@ -423,7 +416,6 @@ export const layer = Layer.effect(
         input.cartId,
         input.caller,
         Effect.fnUntraced(function* (draft, products) {
-          // Fetched with the cart's products; absent, catalog.get says why.
           const known = products.get(input.productId)
           const product =
             known !== undefined && Option.isSome(known)
@@ -472,10 +464,7 @@ export const layer = Layer.effect(
             unitPrice: variant.price,
             weightGrams: variant.weightGrams
           })
-        }),
-        // A new line's product comes with the cart's own: one catalog call
-        // (and one read of stock) for an add, not two.
-        input.productId
+        })
       )
     })
 

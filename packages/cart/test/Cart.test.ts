@@ -140,67 +140,6 @@ describe("Carts: one writer per cart", () => {
   )
 })
 
-// The catalog as is, with its calls counted.
-const catalogCalls = { get: 0, getMany: 0 }
-const countingCatalog = Layer.effect(
-  Catalog,
-  Effect.gen(function* () {
-    const catalog = yield* Catalog
-    return Catalog.of({
-      ...catalog,
-      get: (input) =>
-        Effect.andThen(
-          Effect.sync(() => catalogCalls.get++),
-          catalog.get(input)
-        ),
-      getMany: (input) =>
-        Effect.andThen(
-          Effect.sync(() => catalogCalls.getMany++),
-          catalog.getMany(input)
-        )
-    })
-  })
-)
-
-describe("Carts: calls to the catalog", () => {
-  it.effect("an add asks the catalog once, for the cart's products and the one added together", () =>
-    Effect.gen(function* () {
-      const carts = yield* Carts
-      const [a, b] = [yield* product(100), yield* product(200)]
-      const id = cartId()
-      yield* carts.create({ cartId: id, userId: null })
-      const asked = Effect.fnUntraced(function* <A, E, R>(effect: Effect.Effect<A, E, R>) {
-        catalogCalls.get = 0
-        catalogCalls.getMany = 0
-        const result = yield* effect
-        return { result, calls: { ...catalogCalls } }
-      })
-      const first = yield* asked(carts.add({ cartId: id, caller: null, productId: a, quantity: 1 }))
-      assert.deepStrictEqual(first.calls, { get: 0, getMany: 1 })
-      const second = yield* asked(carts.add({ cartId: id, caller: null, productId: b, quantity: 2 }))
-      assert.deepStrictEqual(second.calls, { get: 0, getMany: 1 })
-      assert.deepStrictEqual(
-        second.result.items.map((line) => [line.productId, line.quantity, line.unitPrice.amount]),
-        [
-          [a, 1, 100],
-          [b, 2, 200]
-        ]
-      )
-      const again = yield* asked(carts.add({ cartId: id, caller: null, productId: a, quantity: 1 }))
-      assert.deepStrictEqual(again.calls, { get: 0, getMany: 1 })
-      assert.strictEqual(again.result.items[0]?.quantity, 2)
-      // A product the catalog does not have is still "not found", and the cart is as it was.
-      const gone = yield* product(300)
-      yield* Effect.flatMap(Effect.service(Catalog), (catalog) => catalog.remove({ productId: gone }))
-      assert.strictEqual(
-        (yield* errorOf(carts.add({ cartId: id, caller: null, productId: gone, quantity: 1 })))?.error,
-        "product_not_found"
-      )
-      assert.strictEqual((yield* carts.get({ cartId: id, caller: null })).items.length, 2)
-    }).pipe(Effect.provide(cartWith(CartWriter.layerKeyed, countingCatalog)))
-  )
-})
-
 describe("Carts: a full cart", () => {
   // 100 lines, each its own product: every change re-reads every line's
   // product (their stock in one read of inventory per batch of calls) and
