@@ -154,14 +154,10 @@ export const layer = Layer.effect(
       return found.value
     })
 
-    // Today's product of every line, fetched once per operation. The calls
-    // go out together: on node, stock read at the same moment is one
-    // statement (InventoryRepositorySql.SharedReads), so a cart of 100 lines
-    // costs 4 reads of stock, not 100; across Workers the fan-out stays
-    // bounded.
-    // One catalog call for every product of the cart (its availability read
-    // once for all), so a change costs about the same on a cart of 1 line and
-    // of 100; a product missing from the answer has left the catalog.
+    // Today's product of every line, fetched once per operation: one catalog
+    // call for every product of the cart (its availability read once for
+    // all), so a change costs about the same on a cart of 1 line and of 100;
+    // a product missing from the answer has left the catalog.
     const productsOf = (ids: ReadonlyArray<ProductId>) => {
       const unique = [...new Set(ids)]
       if (unique.length === 0) return Effect.succeed(new Map<ProductId, Option.Option<Product>>())
@@ -202,8 +198,9 @@ export const layer = Layer.effect(
     }
 
     // Against the `available` the catalog just answered for this operation
-    // (read live from inventory: the catalog caches products, never stock),
-    // so a stock check costs no call of its own.
+    // (inventory's figure as it stands: the catalog caches products, never
+    // stock; on node inventory answers from its exact copy of the stored
+    // rows), so a stock check costs no call of its own.
     const checkStock = (variant: Product["variants"][number], requested: number) =>
       requested > variant.available
         ? Effect.fail(

@@ -39,24 +39,55 @@ import * as ImageStoreMemory from "./ImageStore.ts"
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
-const toProduct = (record: ProductRecord, available: ReadonlyMap<string, number>): Product => ({
-  productId: record.productId,
-  sku: record.sku,
-  title: record.title,
-  description: record.description,
-  category: record.category,
-  images: [...record.uploadedImages.map((image) => imageUrl(image.key)), ...record.images],
-  uploadedImages: record.uploadedImages.map((image) => ({
-    imageId: image.imageId,
-    url: imageUrl(image.key),
-    contentType: image.contentType,
-    size: image.size
-  })),
-  price: minPrice(record.variants),
-  variants: record.variants.map((v) => ({ ...v, available: available.get(v.variantId) ?? 0 })),
-  createdAt: iso(record.createdAt),
-  updatedAt: iso(record.updatedAt)
-})
+// What a product shows that depends on its record alone, made once per record
+// rather than on every read (dates formatted, image URLs built): a cart of 100
+// lines re-reads its 100 products on every change. Records are immutable (a
+// write replaces one), so a record's parts never change; the WeakMap lets
+// them go with the record.
+interface RecordParts {
+  readonly images: Product["images"]
+  readonly uploadedImages: Product["uploadedImages"]
+  readonly price: Product["price"]
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+const partsOfRecord = new WeakMap<ProductRecord, RecordParts>()
+const partsOf = (record: ProductRecord): RecordParts => {
+  let parts = partsOfRecord.get(record)
+  if (parts === undefined) {
+    parts = {
+      images: [...record.uploadedImages.map((image) => imageUrl(image.key)), ...record.images],
+      uploadedImages: record.uploadedImages.map((image) => ({
+        imageId: image.imageId,
+        url: imageUrl(image.key),
+        contentType: image.contentType,
+        size: image.size
+      })),
+      price: minPrice(record.variants),
+      createdAt: iso(record.createdAt),
+      updatedAt: iso(record.updatedAt)
+    }
+    partsOfRecord.set(record, parts)
+  }
+  return parts
+}
+
+const toProduct = (record: ProductRecord, available: ReadonlyMap<string, number>): Product => {
+  const parts = partsOf(record)
+  return {
+    productId: record.productId,
+    sku: record.sku,
+    title: record.title,
+    description: record.description,
+    category: record.category,
+    images: parts.images,
+    uploadedImages: parts.uploadedImages,
+    price: parts.price,
+    variants: record.variants.map((v) => ({ ...v, available: available.get(v.variantId) ?? 0 })),
+    createdAt: parts.createdAt,
+    updatedAt: parts.updatedAt
+  }
+}
 
 // Input rules that a schema cannot state on its own.
 const checkVariants = (variants: ReadonlyArray<{ sku: string; price: { currency: string } }>) => {

@@ -16,7 +16,9 @@ export interface CacheOptions {
 // tracked for that (a write counter each, dropped with the last such read), so
 // the cache's memory follows `maxEntries` and the concurrency, not the number
 // of products ever written.
-// Availability is not cached: it is inventory's and always read live.
+// Availability is not cached here: it is inventory's, read from inventory on
+// every request (on node, inventory keeps its own exact copy of its stock
+// rows: InventoryRepositoryCached).
 /** @internal `layer` without the Layer, and the sizes the tests bound. */
 export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options: CacheOptions) {
   const inner = yield* CatalogRepository

@@ -31,10 +31,19 @@ import { AdminProductImageHandlers, ImageHandlers } from "./ImageHandlers.ts"
 import { makeCall } from "./Upstream.ts"
 
 // A path id of the wrong shape names nothing: it is "not found", not a 400.
-const parseId = <S extends Schema.Top & { readonly Type: string }, E>(schema: S, raw: string, notFound: () => E) => {
+// The guard is built once per id kind, not on every request.
+const idParser = <S extends Schema.Top & { readonly Type: string }, E>(schema: S, notFound: () => E) => {
   const is = Schema.is(schema)
-  return is(raw) ? Effect.succeed(raw as S["Type"]) : Effect.fail(notFound())
+  return (raw: string): Effect.Effect<S["Type"], E> =>
+    is(raw) ? Effect.succeed(raw as S["Type"]) : Effect.fail(notFound())
 }
+const addressId = idParser(AddressId, () => new AddressNotFound({}))
+const isAddressId = Schema.is(AddressId)
+const productId = idParser(ProductId, () => new ProductNotFound({}))
+const variantId = idParser(VariantId, () => new VariantNotFound({}))
+const cartId = idParser(CartId, () => new CartNotFound({}))
+const paymentId = idParser(PaymentId, () => new PaymentNotFound({}))
+const orderId = idParser(OrderId, () => new OrderNotFound({}))
 
 const clientOf = (
   request: { readonly headers: Record<string, string | undefined>; readonly remoteAddress: Option.Option<string> },
@@ -106,7 +115,6 @@ export const AddressHandlers = HttpApiBuilder.group(
     const auth = yield* Auth
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
-    const addressId = (raw: string) => parseId(AddressId, raw, () => new AddressNotFound({}))
     return handlers
       .handle(
         "list",
@@ -165,10 +173,7 @@ export const CatalogHandlers = HttpApiBuilder.group(
         )
       )
       .handle("get", ({ params }) =>
-        Effect.flatMap(
-          parseId(ProductId, params.productId, () => new ProductNotFound({})),
-          (productId) => call(catalog.get({ productId }))
-        )
+        Effect.flatMap(productId(params.productId), (productId) => call(catalog.get({ productId })))
       )
   })
 )
@@ -180,7 +185,6 @@ export const AdminProductHandlers = HttpApiBuilder.group(
     const catalog = yield* Catalog
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
-    const productId = (raw: string) => parseId(ProductId, raw, () => new ProductNotFound({}))
     return handlers
       .handle("create", ({ payload }) => call(catalog.create(payload)))
       .handle("update", ({ params, payload }) =>
@@ -199,7 +203,6 @@ export const AdminInventoryHandlers = HttpApiBuilder.group(
     const inventory = yield* Inventory
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
-    const variantId = (raw: string) => parseId(VariantId, raw, () => new VariantNotFound({}))
     return handlers
       .handle("get", ({ params }) =>
         Effect.flatMap(variantId(params.variantId), (id) => call(inventory.get({ variantId: id })))
@@ -262,15 +265,15 @@ export const CartHandlers = HttpApiBuilder.group(
     const call = makeCall(config.serviceTimeout)
     // The cart and the caller every cart call names; a malformed id names no cart.
     const target = Effect.fn("CartHandlers.target")(function* (raw: string) {
-      const cartId = yield* parseId(CartId, raw, () => new CartNotFound({}))
+      const id = yield* cartId(raw)
       const shopper = yield* CurrentShopper
-      return { cartId, caller: Option.getOrNull(Option.map(shopper, (principal) => principal.userId)) }
+      return { cartId: id, caller: Option.getOrNull(Option.map(shopper, (principal) => principal.userId)) }
     })
     // A saved address must be the caller's own; a guest has none.
     const addressOf = Effect.fn("CartHandlers.addressOf")(function* (input: SetCartAddressInput) {
       if ("address" in input) return input.address
       const shopper = yield* CurrentShopper
-      if (Option.isNone(shopper) || !Schema.is(AddressId)(input.addressId)) return yield* new AddressNotFound({})
+      if (Option.isNone(shopper) || !isAddressId(input.addressId)) return yield* new AddressNotFound({})
       const saved = yield* call(auth.listAddresses({ userId: shopper.value.userId }))
       const found = saved.find((address) => address.addressId === input.addressId)
       if (found === undefined) return yield* new AddressNotFound({})
@@ -338,10 +341,10 @@ export const CheckoutHandlers = HttpApiBuilder.group(
         "start",
         Effect.fn("CheckoutHandlers.start")(function* ({ payload }) {
           const user = yield* CurrentUser
-          const cartId = yield* parseId(CartId, payload.cartId, () => new CartNotFound({}))
+          const id = yield* cartId(payload.cartId)
           return yield* call(
             carts.startCheckout({
-              cartId,
+              cartId: id,
               caller: user.userId,
               returnUrl: payload.returnUrl ?? config.checkoutReturnUrl,
               cancelUrl: payload.cancelUrl ?? config.checkoutCancelUrl
@@ -447,8 +450,8 @@ export const PaymentsHandlers = HttpApiBuilder.group(
       "get",
       Effect.fn("PaymentsHandlers.get")(function* ({ params }) {
         const user = yield* CurrentUser
-        const paymentId = yield* parseId(PaymentId, params.paymentId, () => new PaymentNotFound({}))
-        const payment = yield* call(payments.get({ paymentId, caller: { userId: user.userId, role: user.role } }))
+        const id = yield* paymentId(params.paymentId)
+        const payment = yield* call(payments.get({ paymentId: id, caller: { userId: user.userId, role: user.role } }))
         return {
           paymentId: payment.paymentId,
           status: payment.status,
@@ -486,8 +489,8 @@ export const OrdersHandlers = HttpApiBuilder.group(
         "get",
         Effect.fn("OrdersHandlers.get")(function* ({ params }) {
           const user = yield* CurrentUser
-          const orderId = yield* parseId(OrderId, params.orderId, () => new OrderNotFound({}))
-          return yield* call(orders.get({ orderId, caller: { userId: user.userId, role: user.role } }))
+          const id = yield* orderId(params.orderId)
+          return yield* call(orders.get({ orderId: id, caller: { userId: user.userId, role: user.role } }))
         })
       )
   })
@@ -501,7 +504,6 @@ export const AdminOrdersHandlers = HttpApiBuilder.group(
     const fulfillment = yield* Fulfillment
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
-    const orderId = (raw: string) => parseId(OrderId, raw, () => new OrderNotFound({}))
     return handlers
       .handle("list", ({ query }) =>
         call(

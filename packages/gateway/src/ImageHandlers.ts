@@ -10,8 +10,14 @@ import { Catalog } from "@shop/catalog/Catalog"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import { makeCall } from "./Upstream.ts"
 
-const parseId = <S extends Schema.Top & { readonly Type: string }, E>(schema: S, raw: string, notFound: () => E) =>
-  Schema.is(schema)(raw) ? Effect.succeed(raw as S["Type"]) : Effect.fail(notFound())
+// The guard is built once per id kind, not on every request.
+const idParser = <S extends Schema.Top & { readonly Type: string }, E>(schema: S, notFound: () => E) => {
+  const is = Schema.is(schema)
+  return (raw: string): Effect.Effect<S["Type"], E> =>
+    is(raw) ? Effect.succeed(raw as S["Type"]) : Effect.fail(notFound())
+}
+const parseProductId = idParser(ProductId, () => new ProductNotFound({}))
+const parseImageId = idParser(ImageId, () => new ImageNotFound({}))
 
 const tooLarge = () =>
   new PayloadTooLarge({ message: "An image is at most 5 MiB", details: { maxBytes: MaxImageBytes } })
@@ -94,7 +100,7 @@ export const AdminProductImageHandlers = HttpApiBuilder.group(
     const catalog = yield* Catalog
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
-    const productId = (raw: string) => parseId(ProductId, raw, () => new ProductNotFound({}))
+    const productId = parseProductId
     return handlers
       .handle("upload", ({ params }) =>
         Effect.gen(function* () {
@@ -111,7 +117,7 @@ export const AdminProductImageHandlers = HttpApiBuilder.group(
       .handle("remove", ({ params }) =>
         Effect.gen(function* () {
           const id = yield* productId(params.productId)
-          const imageId = yield* parseId(ImageId, params.imageId, () => new ImageNotFound({}))
+          const imageId = yield* parseImageId(params.imageId)
           return yield* call(catalog.removeImage({ productId: id, imageId }))
         })
       )

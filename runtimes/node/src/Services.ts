@@ -18,6 +18,7 @@ import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentReposito
 import * as IdempotencyLive from "@shop/idempotency/IdempotencyLive"
 import * as IdempotencyRepositorySql from "@shop/idempotency/IdempotencyRepositorySql"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
+import * as InventoryRepositoryCached from "@shop/inventory/InventoryRepositoryCached"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import * as OrdersLive from "@shop/orders/OrdersLive"
 import * as OrdersRepositorySql from "@shop/orders/OrdersRepositorySql"
@@ -30,8 +31,17 @@ import * as ImageStoreFiles from "./ImageStoreFiles.ts"
 // Every service on its own SQLite file. The services are the same Layers the
 // other runtimes use; each repository gets its database locally, so no
 // SqlClient is ever visible to another service's layer.
+//
+// This process is the only writer of inventory.sqlite and every write goes
+// through the one repository below, so its stock rows are kept in memory and
+// dropped on every write (InventoryRepositoryCached.ts): a product page or a
+// cart change reads availability without a statement, and exactly as stored.
 const inventory = InventoryLive.layer.pipe(
-  Layer.provide(InventoryRepositorySql.layer.pipe(Layer.provide(Databases.layer("inventory"))))
+  Layer.provide(
+    InventoryRepositoryCached.layer.pipe(
+      Layer.provide(InventoryRepositorySql.layer.pipe(Layer.provide(Databases.layer("inventory"))))
+    )
+  )
 )
 
 // This process is the only writer of the catalog file, so a product read

@@ -34,6 +34,7 @@ import * as FulfillmentRepositorySql from "@shop/fulfillment/FulfillmentReposito
 import { Inventory } from "@shop/inventory/Inventory"
 import * as InventoryLive from "@shop/inventory/InventoryLive"
 import { InventoryRepository } from "@shop/inventory/InventoryRepository"
+import * as InventoryRepositoryCached from "@shop/inventory/InventoryRepositoryCached"
 import * as InventoryRepositoryMemory from "@shop/inventory/InventoryRepositoryMemory"
 import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import { migrate } from "../src/Migrations.ts"
@@ -72,7 +73,10 @@ const stores = {
   },
   inventory: {
     memory: InventoryRepositoryMemory.layer,
-    sql: InventoryRepositorySql.layer.pipe(Layer.provide(sqlite("inventory")))
+    sql: InventoryRepositorySql.layer.pipe(Layer.provide(sqlite("inventory"))),
+    cached: InventoryRepositoryCached.layer.pipe(
+      Layer.provide(InventoryRepositorySql.layer.pipe(Layer.provide(sqlite("inventory"))))
+    )
   },
   fulfillment: {
     memory: FulfillmentRepositoryMemory.layer,
@@ -302,442 +306,451 @@ for (const kind of ["memory", "sql"] as const) {
     )
   })
 
-  describe(`InventoryRepository (${kind})`, () => {
-    const provide = Effect.provide(stores.inventory[kind])
-    const a = VariantId.make("var_contractinv00000000a")
-    const b = VariantId.make("var_contractinv00000000b")
-
-    it.effect("initialises once, sets and adjusts within reserved and the maximum", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany([{ variantId: a, stock: 5 }], 1)
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: 99 },
-            { variantId: b, stock: 2 }
-          ],
-          1
-        )
-        assert.deepStrictEqual(yield* repo.findMany([a, b]), [
-          { variantId: a, stock: 5, reserved: 0 },
-          { variantId: b, stock: 2, reserved: 0 }
-        ])
-        assert.strictEqual(Option.getOrThrow(yield* repo.adjustStock(a, -5, 2)).stock, 0)
-        assert.isTrue(Option.isNone(yield* repo.adjustStock(a, -1, 2)))
-        assert.isTrue(Option.isNone(yield* repo.adjustStock(a, 1_000_000_001, 2)))
-        assert.isTrue(Option.isNone(yield* repo.setStock(VariantId.make("var_contractinvmissing0"), 1, 2)))
-        assert.strictEqual(Option.getOrThrow(yield* repo.setStock(b, 7, 2)).stock, 7)
-        yield* repo.deleteMany([a])
-        assert.deepStrictEqual(yield* repo.findMany([a, b]), [{ variantId: b, stock: 7, reserved: 0 }])
-      }).pipe(provide)
-    )
-
-    it.effect("concurrent decrements never take stock below zero", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany([{ variantId: a, stock: 10 }], 1)
-        const results = yield* Effect.all(
-          Array.from({ length: 25 }, () => repo.adjustStock(a, -1, 2)),
-          { concurrency: "unbounded" }
-        )
-        assert.strictEqual(results.filter(Option.isSome).length, 10)
-        assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).stock, 0)
-      }).pipe(provide)
-    )
-
-    const holdId = (n: number) => HoldId.make(`res_contract${String(n).padStart(6, "0")}`)
-    const place = (n: number, lines: ReadonlyArray<{ variantId: VariantId; quantity: number }>, expiresAt = 100) =>
-      Effect.flatMap(Effect.service(InventoryRepository), (repo) =>
-        repo.reserve({ holdId: holdId(n), lines, createdAt: 1, expiresAt })
-      )
-    const levels = Effect.flatMap(Effect.service(InventoryRepository), (repo) => repo.findMany([a, b]))
-    const won = <E, R>(settled: Effect.Effect<{ readonly won: boolean }, E, R>) =>
-      Effect.map(settled, (result) => result.won)
-
-    it.effect("settle and restock answer the hold as they left it, whoever won, lines in order", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: 5 },
-            { variantId: b, stock: 5 }
-          ],
-          1
-        )
-        const lines = [
-          { variantId: b, quantity: 1 },
-          { variantId: a, quantity: 2 }
+  // The node runtime runs the SQL store behind its stock cache: held to the same contract.
+  const inventoryStores: ReadonlyArray<readonly [string, Layer.Layer<InventoryRepository, unknown>]> =
+    kind === "sql"
+      ? [
+          ["sql", stores.inventory.sql],
+          ["sql behind InventoryRepositoryCached", stores.inventory.cached]
         ]
-        yield* place(1, lines)
-        const held = { holdId: holdId(1), lines, createdAt: 1, expiresAt: 100 }
-        const committed = { ...held, status: "committed" as const, settledAt: 50 }
-        assert.deepStrictEqual(yield* repo.settle(holdId(1), "committed", 50), {
-          won: true,
-          hold: Option.some(committed)
-        })
-        // The loser reads the winner's settlement.
-        assert.deepStrictEqual(yield* repo.settle(holdId(1), "released", 51), {
-          won: false,
-          hold: Option.some(committed)
-        })
-        assert.deepStrictEqual(yield* repo.restock(holdId(1), 60), {
-          won: true,
-          hold: Option.some({ ...committed, status: "restocked" as const })
-        })
-        assert.deepStrictEqual(yield* repo.restock(holdId(1), 61), {
-          won: false,
-          hold: Option.some({ ...committed, status: "restocked" as const })
-        })
-        assert.deepStrictEqual(yield* repo.settle(holdId(9), "committed", 50), { won: false, hold: Option.none() })
-        assert.deepStrictEqual(yield* repo.restock(holdId(9), 50), { won: false, hold: Option.none() })
-      }).pipe(provide)
-    )
+      : [["memory", stores.inventory.memory]]
+  for (const [inventoryKind, inventoryStore] of inventoryStores)
+    describe(`InventoryRepository (${inventoryKind})`, () => {
+      const provide = Effect.provide(inventoryStore)
+      const a = VariantId.make("var_contractinv00000000a")
+      const b = VariantId.make("var_contractinv00000000b")
 
-    it.effect("a hold is placed whole or not at all, once per id", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: 5 },
-            { variantId: b, stock: 1 }
-          ],
-          1
+      it.effect("initialises once, sets and adjusts within reserved and the maximum", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany([{ variantId: a, stock: 5 }], 1)
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: 99 },
+              { variantId: b, stock: 2 }
+            ],
+            1
+          )
+          assert.deepStrictEqual(yield* repo.findMany([a, b]), [
+            { variantId: a, stock: 5, reserved: 0 },
+            { variantId: b, stock: 2, reserved: 0 }
+          ])
+          assert.strictEqual(Option.getOrThrow(yield* repo.adjustStock(a, -5, 2)).stock, 0)
+          assert.isTrue(Option.isNone(yield* repo.adjustStock(a, -1, 2)))
+          assert.isTrue(Option.isNone(yield* repo.adjustStock(a, 1_000_000_001, 2)))
+          assert.isTrue(Option.isNone(yield* repo.setStock(VariantId.make("var_contractinvmissing0"), 1, 2)))
+          assert.strictEqual(Option.getOrThrow(yield* repo.setStock(b, 7, 2)).stock, 7)
+          yield* repo.deleteMany([a])
+          assert.deepStrictEqual(yield* repo.findMany([a, b]), [{ variantId: b, stock: 7, reserved: 0 }])
+        }).pipe(provide)
+      )
+
+      it.effect("concurrent decrements never take stock below zero", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany([{ variantId: a, stock: 10 }], 1)
+          const results = yield* Effect.all(
+            Array.from({ length: 25 }, () => repo.adjustStock(a, -1, 2)),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(results.filter(Option.isSome).length, 10)
+          assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).stock, 0)
+        }).pipe(provide)
+      )
+
+      const holdId = (n: number) => HoldId.make(`res_contract${String(n).padStart(6, "0")}`)
+      const place = (n: number, lines: ReadonlyArray<{ variantId: VariantId; quantity: number }>, expiresAt = 100) =>
+        Effect.flatMap(Effect.service(InventoryRepository), (repo) =>
+          repo.reserve({ holdId: holdId(n), lines, createdAt: 1, expiresAt })
         )
-        const unknown = VariantId.make("var_contractinvmissing0")
-        assert.isFalse(
+      const levels = Effect.flatMap(Effect.service(InventoryRepository), (repo) => repo.findMany([a, b]))
+      const won = <E, R>(settled: Effect.Effect<{ readonly won: boolean }, E, R>) =>
+        Effect.map(settled, (result) => result.won)
+
+      it.effect("settle and restock answer the hold as they left it, whoever won, lines in order", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: 5 },
+              { variantId: b, stock: 5 }
+            ],
+            1
+          )
+          const lines = [
+            { variantId: b, quantity: 1 },
+            { variantId: a, quantity: 2 }
+          ]
+          yield* place(1, lines)
+          const held = { holdId: holdId(1), lines, createdAt: 1, expiresAt: 100 }
+          const committed = { ...held, status: "committed" as const, settledAt: 50 }
+          assert.deepStrictEqual(yield* repo.settle(holdId(1), "committed", 50), {
+            won: true,
+            hold: Option.some(committed)
+          })
+          // The loser reads the winner's settlement.
+          assert.deepStrictEqual(yield* repo.settle(holdId(1), "released", 51), {
+            won: false,
+            hold: Option.some(committed)
+          })
+          assert.deepStrictEqual(yield* repo.restock(holdId(1), 60), {
+            won: true,
+            hold: Option.some({ ...committed, status: "restocked" as const })
+          })
+          assert.deepStrictEqual(yield* repo.restock(holdId(1), 61), {
+            won: false,
+            hold: Option.some({ ...committed, status: "restocked" as const })
+          })
+          assert.deepStrictEqual(yield* repo.settle(holdId(9), "committed", 50), { won: false, hold: Option.none() })
+          assert.deepStrictEqual(yield* repo.restock(holdId(9), 50), { won: false, hold: Option.none() })
+        }).pipe(provide)
+      )
+
+      it.effect("a hold is placed whole or not at all, once per id", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: 5 },
+              { variantId: b, stock: 1 }
+            ],
+            1
+          )
+          const unknown = VariantId.make("var_contractinvmissing0")
+          assert.isFalse(
+            yield* place(1, [
+              { variantId: a, quantity: 2 },
+              { variantId: b, quantity: 2 }
+            ])
+          )
+          assert.isFalse(
+            yield* place(1, [
+              { variantId: a, quantity: 2 },
+              { variantId: unknown, quantity: 1 }
+            ])
+          )
+          assert.isTrue(Option.isNone(yield* repo.findHold(holdId(1))))
+          assert.deepStrictEqual(yield* levels, [
+            { variantId: a, stock: 5, reserved: 0 },
+            { variantId: b, stock: 1, reserved: 0 }
+          ])
+
+          assert.isTrue(
+            yield* place(1, [
+              { variantId: b, quantity: 1 },
+              { variantId: a, quantity: 2 }
+            ])
+          )
+          assert.deepStrictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))), {
+            holdId: holdId(1),
+            status: "active",
+            lines: [
+              { variantId: b, quantity: 1 },
+              { variantId: a, quantity: 2 }
+            ],
+            createdAt: 1,
+            expiresAt: 100,
+            settledAt: null
+          })
+          // The id is taken: nothing more is held, whatever the lines.
+          assert.isFalse(yield* place(1, [{ variantId: a, quantity: 1 }]))
+          assert.deepStrictEqual(yield* levels, [
+            { variantId: a, stock: 5, reserved: 2 },
+            { variantId: b, stock: 1, reserved: 1 }
+          ])
+          // Stock cannot be set below what is held.
+          assert.isTrue(Option.isNone(yield* repo.setStock(a, 1, 2)))
+        }).pipe(provide)
+      )
+
+      it.effect("a hold of 100 lines (past D1's parameter bound per statement) is one group, in order", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          const variants = Array.from({ length: 100 }, (_, i) =>
+            VariantId.make(`var_contractmany${String(99 - i).padStart(8, "0")}`)
+          )
+          yield* repo.insertMany(
+            variants.map((variantId, i) => ({ variantId, stock: i === 99 ? 1 : 5 })),
+            1
+          )
+          const lines = variants.map((variantId) => ({ variantId, quantity: 2 }))
+          // The last line is short: nothing of the 99 others is held.
+          assert.isFalse(yield* place(1, lines))
+          assert.isTrue((yield* repo.findMany(variants)).every((row) => row.reserved === 0))
+          const fitting = lines.map((line, i) => (i === 99 ? { ...line, quantity: 1 } : line))
+          assert.isTrue(yield* place(1, fitting))
+          assert.deepStrictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).lines, fitting)
+          assert.isTrue((yield* repo.findMany(variants)).every((row) => row.reserved === (row.stock === 1 ? 1 : 2)))
+        }).pipe(provide)
+      )
+
+      it.effect("12 concurrent holds of 1 for 3 in stock: exactly 3 are placed", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany([{ variantId: a, stock: 3 }], 1)
+          const placed = yield* Effect.all(
+            Array.from({ length: 12 }, (_, n) => place(n, [{ variantId: a, quantity: 1 }])),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(placed.filter(Boolean).length, 3)
+          assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(a)), { variantId: a, stock: 3, reserved: 3 })
+        }).pipe(provide)
+      )
+
+      it.effect("a hold leaves active once, on the right side of its expiry, moving its stock", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: 10 },
+              { variantId: b, stock: 10 }
+            ],
+            1
+          )
+          const lines = [
+            { variantId: a, quantity: 3 },
+            { variantId: b, quantity: 1 }
+          ]
+          yield* place(1, lines)
+          yield* place(2, lines)
+          yield* place(3, lines)
+          // Not due yet; committing or releasing at or past the expiry is refused.
+          assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 99)))
+          assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 100)))
+          assert.isFalse(yield* won(repo.settle(holdId(1), "released", 100)))
+          assert.isFalse(yield* won(repo.settle(holdId(9), "committed", 50)))
+
+          assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
+          assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 51)))
+          assert.isFalse(yield* won(repo.settle(holdId(1), "released", 51)))
+          assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 200)))
+          assert.isTrue(yield* won(repo.settle(holdId(2), "released", 60)))
+          assert.isFalse(yield* won(repo.settle(holdId(2), "committed", 61)))
+          assert.isTrue(yield* won(repo.settle(holdId(3), "expired", 100)))
+          assert.isFalse(yield* won(repo.settle(holdId(3), "released", 99)))
+
+          const settled = yield* Effect.forEach([1, 2, 3], (n) => repo.findHold(holdId(n)))
+          assert.deepStrictEqual(
+            settled.map((hold) => {
+              const { status, settledAt } = Option.getOrThrow(hold)
+              return { status, settledAt }
+            }),
+            [
+              { status: "committed", settledAt: 50 },
+              { status: "released", settledAt: 60 },
+              { status: "expired", settledAt: 100 }
+            ]
+          )
+          assert.deepStrictEqual(yield* levels, [
+            { variantId: a, stock: 7, reserved: 0 },
+            { variantId: b, stock: 9, reserved: 0 }
+          ])
+        }).pipe(provide)
+      )
+
+      it.effect("expiry takes the due holds, oldest first, in groups of the limit", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany([{ variantId: a, stock: 100 }], 1)
+          for (const [n, expiresAt] of [
+            [1, 30],
+            [2, 10],
+            [3, 20],
+            [4, 40],
+            [5, 1_000]
+          ] as const) {
+            yield* place(n, [{ variantId: a, quantity: n }], expiresAt)
+          }
+          assert.strictEqual(yield* repo.expireDue(40, 2), 2)
+          const status = (n: number) => Effect.map(repo.findHold(holdId(n)), (hold) => Option.getOrThrow(hold).status)
+          assert.deepStrictEqual(yield* Effect.forEach([1, 2, 3, 4, 5], status), [
+            "active",
+            "expired",
+            "expired",
+            "active",
+            "active"
+          ])
+          assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).reserved, 1 + 4 + 5)
+          assert.strictEqual(yield* repo.expireDue(40, 2), 2)
+          assert.strictEqual(yield* repo.expireDue(40, 2), 0)
+          assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(a)), { variantId: a, stock: 100, reserved: 5 })
+        }).pipe(provide)
+      )
+
+      it.effect("commit, release and expiry racing for one hold: one wins, reserved never leaks", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          const initial = 10_000
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: initial },
+              { variantId: b, stock: initial }
+            ],
+            1
+          )
+          let sold = 0
+          for (let n = 0; n < 60; n++) {
+            const quantity = 1 + (n % 3)
+            yield* place(n, [
+              { variantId: a, quantity },
+              { variantId: b, quantity: 1 }
+            ])
+            // Commit and release still in time, the sweep and a touch already
+            // past it: all four are entitled, so only the store decides.
+            const contenders = [
+              Effect.map(repo.settle(holdId(n), "committed", 99), ({ won }) => Number(won)),
+              Effect.map(repo.settle(holdId(n), "released", 99), ({ won }) => Number(won)),
+              repo.expireDue(100, 10),
+              Effect.map(repo.settle(holdId(n), "expired", 101), ({ won }) => Number(won))
+            ]
+            const shift = n % contenders.length
+            const wins = yield* Effect.all([...contenders.slice(shift), ...contenders.slice(0, shift)], {
+              concurrency: "unbounded"
+            })
+            assert.strictEqual(
+              wins.reduce((x, y) => x + y, 0),
+              1
+            )
+            const hold = Option.getOrThrow(yield* repo.findHold(holdId(n)))
+            if (hold.status === "committed") sold += quantity
+            const [levelA, levelB] = yield* levels
+            assert.deepStrictEqual(levelA, { variantId: a, stock: initial - sold, reserved: 0 })
+            assert.strictEqual(levelB?.reserved, 0)
+          }
+        }).pipe(provide)
+      )
+
+      it.effect("a variant removed while held: its hold still settles, the other lines move", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: 5 },
+              { variantId: b, stock: 5 }
+            ],
+            1
+          )
           yield* place(1, [
             { variantId: a, quantity: 2 },
             { variantId: b, quantity: 2 }
           ])
-        )
-        assert.isFalse(
-          yield* place(1, [
-            { variantId: a, quantity: 2 },
-            { variantId: unknown, quantity: 1 }
-          ])
-        )
-        assert.isTrue(Option.isNone(yield* repo.findHold(holdId(1))))
-        assert.deepStrictEqual(yield* levels, [
-          { variantId: a, stock: 5, reserved: 0 },
-          { variantId: b, stock: 1, reserved: 0 }
-        ])
+          yield* repo.deleteMany([a])
+          assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
+          assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 3, reserved: 0 }])
+        }).pipe(provide)
+      )
 
-        assert.isTrue(
-          yield* place(1, [
-            { variantId: b, quantity: 1 },
-            { variantId: a, quantity: 2 }
-          ])
-        )
-        assert.deepStrictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))), {
-          holdId: holdId(1),
-          status: "active",
-          lines: [
-            { variantId: b, quantity: 1 },
-            { variantId: a, quantity: 2 }
-          ],
-          createdAt: 1,
-          expiresAt: 100,
-          settledAt: null
-        })
-        // The id is taken: nothing more is held, whatever the lines.
-        assert.isFalse(yield* place(1, [{ variantId: a, quantity: 1 }]))
-        assert.deepStrictEqual(yield* levels, [
-          { variantId: a, stock: 5, reserved: 2 },
-          { variantId: b, stock: 1, reserved: 1 }
-        ])
-        // Stock cannot be set below what is held.
-        assert.isTrue(Option.isNone(yield* repo.setStock(a, 1, 2)))
-      }).pipe(provide)
-    )
-
-    it.effect("a hold of 100 lines (past D1's parameter bound per statement) is one group, in order", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        const variants = Array.from({ length: 100 }, (_, i) =>
-          VariantId.make(`var_contractmany${String(99 - i).padStart(8, "0")}`)
-        )
-        yield* repo.insertMany(
-          variants.map((variantId, i) => ({ variantId, stock: i === 99 ? 1 : 5 })),
-          1
-        )
-        const lines = variants.map((variantId) => ({ variantId, quantity: 2 }))
-        // The last line is short: nothing of the 99 others is held.
-        assert.isFalse(yield* place(1, lines))
-        assert.isTrue((yield* repo.findMany(variants)).every((row) => row.reserved === 0))
-        const fitting = lines.map((line, i) => (i === 99 ? { ...line, quantity: 1 } : line))
-        assert.isTrue(yield* place(1, fitting))
-        assert.deepStrictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).lines, fitting)
-        assert.isTrue((yield* repo.findMany(variants)).every((row) => row.reserved === (row.stock === 1 ? 1 : 2)))
-      }).pipe(provide)
-    )
-
-    it.effect("12 concurrent holds of 1 for 3 in stock: exactly 3 are placed", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany([{ variantId: a, stock: 3 }], 1)
-        const placed = yield* Effect.all(
-          Array.from({ length: 12 }, (_, n) => place(n, [{ variantId: a, quantity: 1 }])),
-          { concurrency: "unbounded" }
-        )
-        assert.strictEqual(placed.filter(Boolean).length, 3)
-        assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(a)), { variantId: a, stock: 3, reserved: 3 })
-      }).pipe(provide)
-    )
-
-    it.effect("a hold leaves active once, on the right side of its expiry, moving its stock", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: 10 },
-            { variantId: b, stock: 10 }
-          ],
-          1
-        )
-        const lines = [
-          { variantId: a, quantity: 3 },
-          { variantId: b, quantity: 1 }
-        ]
-        yield* place(1, lines)
-        yield* place(2, lines)
-        yield* place(3, lines)
-        // Not due yet; committing or releasing at or past the expiry is refused.
-        assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 99)))
-        assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 100)))
-        assert.isFalse(yield* won(repo.settle(holdId(1), "released", 100)))
-        assert.isFalse(yield* won(repo.settle(holdId(9), "committed", 50)))
-
-        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
-        assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 51)))
-        assert.isFalse(yield* won(repo.settle(holdId(1), "released", 51)))
-        assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 200)))
-        assert.isTrue(yield* won(repo.settle(holdId(2), "released", 60)))
-        assert.isFalse(yield* won(repo.settle(holdId(2), "committed", 61)))
-        assert.isTrue(yield* won(repo.settle(holdId(3), "expired", 100)))
-        assert.isFalse(yield* won(repo.settle(holdId(3), "released", 99)))
-
-        const settled = yield* Effect.forEach([1, 2, 3], (n) => repo.findHold(holdId(n)))
-        assert.deepStrictEqual(
-          settled.map((hold) => {
-            const { status, settledAt } = Option.getOrThrow(hold)
-            return { status, settledAt }
-          }),
-          [
-            { status: "committed", settledAt: 50 },
-            { status: "released", settledAt: 60 },
-            { status: "expired", settledAt: 100 }
-          ]
-        )
-        assert.deepStrictEqual(yield* levels, [
-          { variantId: a, stock: 7, reserved: 0 },
-          { variantId: b, stock: 9, reserved: 0 }
-        ])
-      }).pipe(provide)
-    )
-
-    it.effect("expiry takes the due holds, oldest first, in groups of the limit", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany([{ variantId: a, stock: 100 }], 1)
-        for (const [n, expiresAt] of [
-          [1, 30],
-          [2, 10],
-          [3, 20],
-          [4, 40],
-          [5, 1_000]
-        ] as const) {
-          yield* place(n, [{ variantId: a, quantity: n }], expiresAt)
-        }
-        assert.strictEqual(yield* repo.expireDue(40, 2), 2)
-        const status = (n: number) => Effect.map(repo.findHold(holdId(n)), (hold) => Option.getOrThrow(hold).status)
-        assert.deepStrictEqual(yield* Effect.forEach([1, 2, 3, 4, 5], status), [
-          "active",
-          "expired",
-          "expired",
-          "active",
-          "active"
-        ])
-        assert.strictEqual(Option.getOrThrow(yield* repo.find(a)).reserved, 1 + 4 + 5)
-        assert.strictEqual(yield* repo.expireDue(40, 2), 2)
-        assert.strictEqual(yield* repo.expireDue(40, 2), 0)
-        assert.deepStrictEqual(Option.getOrThrow(yield* repo.find(a)), { variantId: a, stock: 100, reserved: 5 })
-      }).pipe(provide)
-    )
-
-    it.effect("commit, release and expiry racing for one hold: one wins, reserved never leaks", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        const initial = 10_000
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: initial },
-            { variantId: b, stock: initial }
-          ],
-          1
-        )
-        let sold = 0
-        for (let n = 0; n < 60; n++) {
-          const quantity = 1 + (n % 3)
-          yield* place(n, [
-            { variantId: a, quantity },
-            { variantId: b, quantity: 1 }
-          ])
-          // Commit and release still in time, the sweep and a touch already
-          // past it: all four are entitled, so only the store decides.
-          const contenders = [
-            Effect.map(repo.settle(holdId(n), "committed", 99), ({ won }) => Number(won)),
-            Effect.map(repo.settle(holdId(n), "released", 99), ({ won }) => Number(won)),
-            repo.expireDue(100, 10),
-            Effect.map(repo.settle(holdId(n), "expired", 101), ({ won }) => Number(won))
-          ]
-          const shift = n % contenders.length
-          const wins = yield* Effect.all([...contenders.slice(shift), ...contenders.slice(0, shift)], {
-            concurrency: "unbounded"
-          })
-          assert.strictEqual(
-            wins.reduce((x, y) => x + y, 0),
+      it.effect("restock: only a committed hold, once, its lines back into stock", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: 10 },
+              { variantId: b, stock: 10 }
+            ],
             1
           )
-          const hold = Option.getOrThrow(yield* repo.findHold(holdId(n)))
-          if (hold.status === "committed") sold += quantity
-          const [levelA, levelB] = yield* levels
-          assert.deepStrictEqual(levelA, { variantId: a, stock: initial - sold, reserved: 0 })
-          assert.strictEqual(levelB?.reserved, 0)
-        }
-      }).pipe(provide)
-    )
+          const lines = [
+            { variantId: a, quantity: 2 },
+            { variantId: b, quantity: 1 }
+          ]
+          yield* place(1, lines)
+          yield* place(2, lines)
+          yield* place(3, lines)
+          assert.isTrue(yield* place(4, lines))
+          assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
+          assert.isTrue(yield* won(repo.settle(holdId(2), "released", 50)))
+          assert.isTrue(yield* won(repo.settle(holdId(3), "expired", 100)))
+          assert.deepStrictEqual(yield* levels, [
+            { variantId: a, stock: 8, reserved: 2 },
+            { variantId: b, stock: 9, reserved: 1 }
+          ])
+          // Active (4), released, expired, unknown: nothing moves.
+          for (const n of [2, 3, 4, 9]) assert.isFalse(yield* won(repo.restock(holdId(n), 60)))
+          assert.deepStrictEqual(yield* levels, [
+            { variantId: a, stock: 8, reserved: 2 },
+            { variantId: b, stock: 9, reserved: 1 }
+          ])
+          const wins = yield* Effect.all(
+            Array.from({ length: 20 }, () => repo.restock(holdId(1), 60)),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(wins.filter((result) => result.won).length, 1)
+          assert.isFalse(yield* won(repo.restock(holdId(1), 61)))
+          const restocked = Option.getOrThrow(yield* repo.findHold(holdId(1)))
+          assert.deepStrictEqual(
+            { status: restocked.status, settledAt: restocked.settledAt, lines: restocked.lines },
+            { status: "restocked", settledAt: 50, lines }
+          )
+          assert.deepStrictEqual(yield* levels, [
+            { variantId: a, stock: 10, reserved: 2 },
+            { variantId: b, stock: 10, reserved: 1 }
+          ])
+          // A restocked hold is settled for good: no commit, release or expiry moves it again.
+          assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 70)))
+          assert.isFalse(yield* won(repo.settle(holdId(1), "released", 70)))
+          assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 200)))
+          assert.strictEqual(yield* repo.expireDue(200, 10), 1)
+          assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
+          assert.deepStrictEqual(yield* levels, [
+            { variantId: a, stock: 10, reserved: 0 },
+            { variantId: b, stock: 10, reserved: 0 }
+          ])
+        }).pipe(provide)
+      )
 
-    it.effect("a variant removed while held: its hold still settles, the other lines move", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: 5 },
-            { variantId: b, stock: 5 }
-          ],
-          1
-        )
-        yield* place(1, [
-          { variantId: a, quantity: 2 },
-          { variantId: b, quantity: 2 }
-        ])
-        yield* repo.deleteMany([a])
-        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
-        assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 3, reserved: 0 }])
-      }).pipe(provide)
-    )
+      it.effect("restock of a committed hold whose variant was removed: the hold moves, the other lines go back", () =>
+        Effect.gen(function* () {
+          const repo = yield* InventoryRepository
+          yield* repo.insertMany(
+            [
+              { variantId: a, stock: 5 },
+              { variantId: b, stock: 5 }
+            ],
+            1
+          )
+          yield* place(1, [
+            { variantId: a, quantity: 2 },
+            { variantId: b, quantity: 2 }
+          ])
+          assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
+          yield* repo.deleteMany([a])
+          assert.isTrue(yield* won(repo.restock(holdId(1), 60)))
+          assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 5, reserved: 0 }])
+          assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
+        }).pipe(provide)
+      )
 
-    it.effect("restock: only a committed hold, once, its lines back into stock", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: 10 },
-            { variantId: b, stock: 10 }
-          ],
-          1
-        )
-        const lines = [
-          { variantId: a, quantity: 2 },
-          { variantId: b, quantity: 1 }
-        ]
-        yield* place(1, lines)
-        yield* place(2, lines)
-        yield* place(3, lines)
-        assert.isTrue(yield* place(4, lines))
-        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
-        assert.isTrue(yield* won(repo.settle(holdId(2), "released", 50)))
-        assert.isTrue(yield* won(repo.settle(holdId(3), "expired", 100)))
-        assert.deepStrictEqual(yield* levels, [
-          { variantId: a, stock: 8, reserved: 2 },
-          { variantId: b, stock: 9, reserved: 1 }
-        ])
-        // Active (4), released, expired, unknown: nothing moves.
-        for (const n of [2, 3, 4, 9]) assert.isFalse(yield* won(repo.restock(holdId(n), 60)))
-        assert.deepStrictEqual(yield* levels, [
-          { variantId: a, stock: 8, reserved: 2 },
-          { variantId: b, stock: 9, reserved: 1 }
-        ])
-        const wins = yield* Effect.all(
-          Array.from({ length: 20 }, () => repo.restock(holdId(1), 60)),
-          { concurrency: "unbounded" }
-        )
-        assert.strictEqual(wins.filter((result) => result.won).length, 1)
-        assert.isFalse(yield* won(repo.restock(holdId(1), 61)))
-        const restocked = Option.getOrThrow(yield* repo.findHold(holdId(1)))
-        assert.deepStrictEqual(
-          { status: restocked.status, settledAt: restocked.settledAt, lines: restocked.lines },
-          { status: "restocked", settledAt: 50, lines }
-        )
-        assert.deepStrictEqual(yield* levels, [
-          { variantId: a, stock: 10, reserved: 2 },
-          { variantId: b, stock: 10, reserved: 1 }
-        ])
-        // A restocked hold is settled for good: no commit, release or expiry moves it again.
-        assert.isFalse(yield* won(repo.settle(holdId(1), "committed", 70)))
-        assert.isFalse(yield* won(repo.settle(holdId(1), "released", 70)))
-        assert.isFalse(yield* won(repo.settle(holdId(1), "expired", 200)))
-        assert.strictEqual(yield* repo.expireDue(200, 10), 1)
-        assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
-        assert.deepStrictEqual(yield* levels, [
-          { variantId: a, stock: 10, reserved: 0 },
-          { variantId: b, stock: 10, reserved: 0 }
-        ])
-      }).pipe(provide)
-    )
-
-    it.effect("restock of a committed hold whose variant was removed: the hold moves, the other lines go back", () =>
-      Effect.gen(function* () {
-        const repo = yield* InventoryRepository
-        yield* repo.insertMany(
-          [
-            { variantId: a, stock: 5 },
-            { variantId: b, stock: 5 }
-          ],
-          1
-        )
-        yield* place(1, [
-          { variantId: a, quantity: 2 },
-          { variantId: b, quantity: 2 }
-        ])
-        assert.isTrue(yield* won(repo.settle(holdId(1), "committed", 50)))
-        yield* repo.deleteMany([a])
-        assert.isTrue(yield* won(repo.restock(holdId(1), 60)))
-        assert.deepStrictEqual(yield* levels, [{ variantId: b, stock: 5, reserved: 0 }])
-        assert.strictEqual(Option.getOrThrow(yield* repo.findHold(holdId(1))).status, "restocked")
-      }).pipe(provide)
-    )
-
-    it.effect("through the service: 12 concurrent reserves of 1 for 3, each refusal says why", () =>
-      Effect.gen(function* () {
-        const inventory = yield* Inventory
-        yield* inventory.initialize({ levels: [{ variantId: a, stock: 3 }] })
-        const results = yield* Effect.all(
-          Array.from({ length: 12 }, (_, n) =>
-            Effect.result(inventory.reserve({ holdId: holdId(n % 6), lines: [{ variantId: a, quantity: 1 }] }))
-          ),
-          { concurrency: "unbounded" }
-        )
-        // Six ids, each asked twice: the three placed answer both askers.
-        const placed = results.filter(Result.isSuccess).map((result) => result.success.holdId)
-        assert.strictEqual(new Set(placed).size, 3)
-        assert.strictEqual(placed.length, 6)
-        for (const result of results.filter(Result.isFailure)) {
-          assert.deepStrictEqual(result.failure._tag === "InsufficientStock" && result.failure.details, {
+      it.effect("through the service: 12 concurrent reserves of 1 for 3, each refusal says why", () =>
+        Effect.gen(function* () {
+          const inventory = yield* Inventory
+          yield* inventory.initialize({ levels: [{ variantId: a, stock: 3 }] })
+          const results = yield* Effect.all(
+            Array.from({ length: 12 }, (_, n) =>
+              Effect.result(inventory.reserve({ holdId: holdId(n % 6), lines: [{ variantId: a, quantity: 1 }] }))
+            ),
+            { concurrency: "unbounded" }
+          )
+          // Six ids, each asked twice: the three placed answer both askers.
+          const placed = results.filter(Result.isSuccess).map((result) => result.success.holdId)
+          assert.strictEqual(new Set(placed).size, 3)
+          assert.strictEqual(placed.length, 6)
+          for (const result of results.filter(Result.isFailure)) {
+            assert.deepStrictEqual(result.failure._tag === "InsufficientStock" && result.failure.details, {
+              variantId: a,
+              available: 0,
+              requested: 1
+            })
+          }
+          assert.deepStrictEqual(yield* inventory.get({ variantId: a }), {
             variantId: a,
-            available: 0,
-            requested: 1
+            stock: 3,
+            reserved: 3,
+            available: 0
           })
-        }
-        assert.deepStrictEqual(yield* inventory.get({ variantId: a }), {
-          variantId: a,
-          stock: 3,
-          reserved: 3,
-          available: 0
-        })
-      }).pipe(Effect.provide(InventoryLive.layer.pipe(Layer.provide(stores.inventory[kind]))))
-    )
-  })
+        }).pipe(Effect.provide(InventoryLive.layer.pipe(Layer.provide(inventoryStore))))
+      )
+    })
 
   describe(`FulfillmentRepository (${kind})`, () => {
     const provide = Effect.provide(stores.fulfillment[kind])
