@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Inventory } from "@shop/inventory/Inventory"
 
@@ -54,6 +54,69 @@ export interface CatalogVersionStub {
 
 export const stubOf = (namespace: DurableObjectNamespace): CatalogVersionStub =>
   namespace.getByName(instanceName) as unknown as CatalogVersionStub
+
+/**
+ * The current version, for a cache keyed by it (CatalogRecordCache.ts,
+ * CatalogProducts.ts), or none when it cannot be read (the caller then reads
+ * the source and keeps nothing). The object's id is derived once; a stub is
+ * made per call, since workerd ties a stub to the request that made it.
+ */
+export const reader = (namespace: DurableObjectNamespace): Effect.Effect<Option.Option<string>> => {
+  let id: DurableObjectId | undefined
+  return Effect.tryPromise(() => {
+    id ??= namespace.idFromName(instanceName)
+    return (namespace.get(id) as unknown as CatalogVersionStub).current()
+  }).pipe(
+    Effect.map(Option.some),
+    Effect.catchCause((cause) =>
+      Effect.as(Effect.logWarning("Could not read the catalog version; read without the cache", cause), Option.none())
+    )
+  )
+}
+
+/**
+ * Values kept under the version they were read with, in an isolate's memory:
+ * one is found only under that same version, and for `ttlMillis` at most
+ * (which bounds how long a value outlives a bump that failed). Entries of any
+ * other version go as soon as a newer one is seen (memory, not correctness).
+ */
+export class VersionedCache<K, V> {
+  // A Map iterates in insertion order: the first key is the oldest entry.
+  private readonly entries = new Map<K, { readonly version: string; readonly value: V; readonly expiresAt: number }>()
+  private latest: string | undefined
+  private readonly options: { readonly ttlMillis: number; readonly maxEntries: number }
+
+  constructor(options: { readonly ttlMillis: number; readonly maxEntries: number }) {
+    this.options = options
+  }
+
+  // Called with every version read, before the lookups.
+  seen(version: string): void {
+    if (version === this.latest) return
+    this.latest = version
+    for (const [key, entry] of this.entries) if (entry.version !== version) this.entries.delete(key)
+  }
+
+  get(key: K, version: string, now: number): V | undefined {
+    const entry = this.entries.get(key)
+    return entry !== undefined && entry.version === version && entry.expiresAt > now ? entry.value : undefined
+  }
+
+  // A value read under a version that is already old would never be found again: not kept.
+  set(key: K, version: string, value: V, now: number): void {
+    if (version !== this.latest) return
+    this.entries.delete(key)
+    this.entries.set(key, { version, value, expiresAt: now + this.options.ttlMillis })
+    if (this.entries.size > this.options.maxEntries) {
+      const oldest = this.entries.keys().next()
+      if (oldest.done !== true) this.entries.delete(oldest.value)
+    }
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key)
+  }
+}
 
 // Bumps after a write. A failure is logged, not returned: the write itself has
 // been committed and its caller must hear so; the edge cache may then serve

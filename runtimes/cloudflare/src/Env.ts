@@ -76,7 +76,8 @@ export interface OrdersEnv extends ServiceEnv {
 // cart id, and the services a cart's object calls. No INTERNAL_SECRET of its
 // own to check: it has no URL door; it signs only when it reaches a service
 // by URL (a missing binding).
-export interface CartEnv extends Observability {
+// The catalog version (shop-inventory's object): the cart keeps products per version (CatalogProducts.ts).
+export interface CartEnv extends Observability, CatalogVersionBinding {
   readonly CART_OBJECTS: DurableObjectNamespace
   readonly CATALOG?: ServiceBinding
   readonly INVENTORY?: ServiceBinding

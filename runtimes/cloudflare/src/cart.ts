@@ -11,6 +11,7 @@ import { IdGenerator } from "@shop/domain/IdGenerator"
 import { CartRpcs } from "@shop/domain/ServiceContracts"
 import { layerHandlers } from "@shop/domain/ServiceTransport"
 import * as CartObjectStore from "./CartObjectStore.ts"
+import * as CatalogProducts from "./CatalogProducts.ts"
 import { refusal, routeOf } from "./CartRouting.ts"
 import * as Clients from "./Clients.ts"
 import type { CartEnv, ServiceBinding } from "./Env.ts"
@@ -54,11 +55,17 @@ const makeRuntime = (ctx: DurableObjectState, env: CartEnv) => {
     CartServer,
     Effect.map(RpcExchange.makeServer(CartRpcs, "CartServer"), (serve) => CartServer.of({ serve }))
   ).pipe(Layer.provide(handlers))
+  // One inventory client for the cart and its catalog (a layer is built once per reference).
+  const inventory = Clients.inventory(env.INVENTORY)
   const services = Layer.mergeAll(
-    Clients.catalog(env.CATALOG),
+    // Products from this isolate's memory while the catalog version stands,
+    // stock always live (CatalogProducts.ts): a cart change skips the catalog Worker.
+    CatalogProducts.layer(env.CATALOG_VERSION, { ttlMillis: 60_000, maxEntries: 10_000 }).pipe(
+      Layer.provide(Layer.merge(Clients.catalog(env.CATALOG), inventory))
+    ),
     Clients.fulfillment(env.FULFILLMENT),
     Clients.coupons(env.COUPONS),
-    Clients.inventory(env.INVENTORY),
+    inventory,
     Clients.payments(env.PAYMENTS),
     Clients.orders(env.ORDERS),
     // The ids of checkout's stock holds.

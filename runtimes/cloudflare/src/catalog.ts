@@ -4,6 +4,7 @@ import * as CatalogLive from "@shop/catalog/CatalogLive"
 import * as CatalogReconciler from "@shop/catalog/CatalogReconciler"
 import * as CatalogRepositorySql from "@shop/catalog/CatalogRepositorySql"
 import { CatalogRpcs } from "@shop/domain/ServiceContracts"
+import * as CatalogRecordCache from "./CatalogRecordCache.ts"
 import * as CatalogVersion from "./CatalogVersion.ts"
 import * as Clients from "./Clients.ts"
 import * as D1SqlBatch from "./D1SqlBatch.ts"
@@ -16,8 +17,8 @@ import * as ServiceWorker from "./ServiceWorker.ts"
 // implementation itself. Uploaded product images live in the IMAGES R2
 // bucket; the gateway reaches them only through this Worker's methods.
 // Every write bumps the catalog version (CatalogVersion.ts, an object of the
-// inventory Worker), so the gateway's edge cache never serves a product as it
-// was before a write that has answered.
+// inventory Worker), so neither the gateway's edge cache nor this Worker's
+// record cache serves a product as it was before a write that has answered.
 export default ServiceWorker.make({
   name: "catalog",
   group: CatalogRpcs,
@@ -27,7 +28,13 @@ export default ServiceWorker.make({
       CatalogVersion.catalog(env.CATALOG_VERSION).pipe(Layer.provide(CatalogLive.layer)),
       CatalogReconciler.layer
     ).pipe(
-      Layer.provide(CatalogRepositorySql.layer),
+      // Records from the isolate's memory while the catalog version stands
+      // (CatalogRecordCache.ts): a cart change re-prices without reading D1.
+      Layer.provide(
+        CatalogRecordCache.layer(env.CATALOG_VERSION, { ttlMillis: 60_000, maxEntries: 10_000 }).pipe(
+          Layer.provide(CatalogRepositorySql.layer)
+        )
+      ),
       Layer.provide(D1SqlBatch.layer),
       Layer.provide(ImageStoreR2.layer(env.IMAGES)),
       Layer.provide(Clients.inventory(env.INVENTORY))

@@ -244,6 +244,47 @@ describe("gateway Worker, edge cache of catalog reads", () => {
     expect(availableIn(next)).toBe(10)
   })
 
+  // The cart's objects keep products per catalog version too
+  // (src/CatalogProducts.ts), and the catalog Worker its records
+  // (src/CatalogRecordCache.ts): a cart change after a write must see it.
+  const addToCart = async (cartId: string, productId: string, variantId: string, quantity = 1) =>
+    send("POST", `/api/cart/${cartId}/add`, { productId, variantId, quantity })
+  const lineOf = (exchange: Exchange) =>
+    (bodyOf(exchange)["items"] as ReadonlyArray<{ unitPrice: { amount: number }; quantity: number }>)[0]
+
+  it("a price change is in the very next cart change", async () => {
+    const { productId, variantId } = await newProduct(50)
+    const cartId = String(bodyOf(await send("POST", "/api/cart/init"))["cartId"])
+    const first = await addToCart(cartId, productId, variantId)
+    expect(first.status, first.text).toBe(200)
+    expect(lineOf(first)?.unitPrice.amount).toBe(900)
+    // Twice, so that the product is certainly kept by now.
+    expect(lineOf(await addToCart(cartId, productId, variantId))?.unitPrice.amount).toBe(900)
+    const updated = await send(
+      "PUT",
+      `/api/admin/products/${productId}`,
+      { variants: [{ variantId, price: { amount: 1250, currency: "USD" } }] },
+      admin
+    )
+    expect(updated.status, updated.text).toBe(200)
+    const next = await addToCart(cartId, productId, variantId)
+    expect(next.status, next.text).toBe(200)
+    expect(lineOf(next)).toMatchObject({ quantity: 3, unitPrice: { amount: 1250 } })
+  })
+
+  it("stock stays live for the cart while its product is kept", async () => {
+    const { productId, variantId } = await newProduct(10)
+    const cartId = String(bodyOf(await send("POST", "/api/cart/init"))["cartId"])
+    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
+    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
+    const adjusted = await send("PUT", `/api/admin/inventory/${variantId}`, { adjust: -7 }, admin)
+    expect(adjusted.status, adjusted.text).toBe(200)
+    // 3 left: the cart's 4 plus 1 more is refused, whatever was kept.
+    const refused = await addToCart(cartId, productId, variantId, 1)
+    expect(refused.status, refused.text).toBe(409)
+    expect(bodyOf(refused)["error"]).toBe("insufficient_stock")
+  })
+
   it("a signed-in read is never served from the cache nor stored in it", async () => {
     const { productId } = await newProduct()
     const path = `/api/products/${productId}`

@@ -425,7 +425,11 @@ describe("only the gateway is reachable", () => {
 
   it("keeps each cart in a SQLite-backed Durable Object of the cart Worker's own class", () => {
     const config = unstable_readConfig({ config: `${root}/cart/wrangler.jsonc` })
-    expect(config.durable_objects.bindings).toEqual([{ name: "CART_OBJECTS", class_name: "CartObject" }])
+    expect(config.durable_objects.bindings).toEqual([
+      { name: "CART_OBJECTS", class_name: "CartObject" },
+      // Not a class of its own: the inventory Worker's, for the products its objects keep (CatalogProducts.ts).
+      { name: "CATALOG_VERSION", class_name: "CatalogVersion", script_name: "shop-inventory" }
+    ])
     expect(config.migrations).toEqual([{ tag: "v1", new_sqlite_classes: ["CartObject"] }])
     expect(config.d1_databases).toEqual([])
   })
