@@ -271,10 +271,11 @@ const main = async () => {
   const context = { rootDir, tempDir, node, connections }
 
   const chosen = chooseTargets(process.env.BENCH_TARGETS)
-  process.stderr.write(`bench: starting ${chosen.map((t) => t.name).join(", ")}\n`)
-  // Promise.all rejects on the first failure, so a server that cannot start
-  // is reported at once; clean-up stops the ones still starting. A target
-  // with `after` starts once the target it names has.
+  process.stderr.write(`bench: targets ${chosen.map((t) => t.name).join(", ")}\n`)
+  // Each target starts when its scenarios are due and stops once no later
+  // target needs it, so that what is measured runs alone: an idle Workers set
+  // (workerd and wrangler's proxy) running next to the node runtime took CPU
+  // from its runs. A target with `after` starts once the target it names has.
   const starting = new Map<string, Promise<RunningTarget>>()
   const startTarget = (target: Target): Promise<RunningTarget> => {
     const existing = starting.get(target.name)
@@ -295,13 +296,24 @@ const main = async () => {
     starting.set(target.name, promise)
     return promise
   }
-  const started = await Promise.all(
-    chosen.map(async (target) => ({ target, runningTarget: await startTarget(target) }))
-  )
+  const started: Array<{ readonly target: Target; readonly runningTarget: RunningTarget }> = []
+  const stopped = new Set<string>()
+  // After `index`'s scenarios: stop every started target that no later one is or names in `after`.
+  const stopUnneeded = async (index: number) => {
+    const later = chosen.slice(index + 1)
+    for (const [name, promise] of starting) {
+      if (stopped.has(name) || later.some((t) => t.name === name || t.after === name)) continue
+      stopped.add(name)
+      await (await promise).stop()
+    }
+  }
 
   const measured: Array<Measured> = []
   const cartGrowth: Array<{ readonly target: string; readonly result: CartGrowthResult }> = []
-  for (const { target, runningTarget } of started) {
+  for (const [index, target] of chosen.entries()) {
+    process.stderr.write(`bench: starting ${target.name}\n`)
+    const runningTarget = await startTarget(target)
+    started.push({ target, runningTarget })
     for (const scenario of runningTarget.scenarios) {
       const url = runningTarget.baseUrl + scenario.path
       let result: LoadResult
@@ -343,6 +355,7 @@ const main = async () => {
       )
       cartGrowth.push({ target: target.name, result: await runningTarget.cartGrowth() })
     }
+    await stopUnneeded(index)
   }
 
   const baselineTarget = started.find(({ target }) => target.baseline === true)
