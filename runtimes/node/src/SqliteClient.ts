@@ -353,14 +353,11 @@ const countingCommits = (
   commit: () => void,
   durable: Effect.Effect<void>
 ): SqlConnection.Connection => {
+  const countCommit = Effect.sync(() => {
+    if (!isTransaction()) commit()
+  })
   const counted = <A, E, R>(sql: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    mayWrite.test(sql)
-      ? Effect.tap(effect, () =>
-          Effect.sync(() => {
-            if (!isTransaction()) commit()
-          })
-        )
-      : effect
+    mayWrite.test(sql) ? Effect.tap(effect, () => countCommit) : effect
   return {
     execute: (sql, params, transformRows) => counted(sql, connection.execute(sql, params, transformRows)),
     executeUnprepared: (sql, params, transformRows) =>
@@ -368,15 +365,13 @@ const countingCommits = (
     executeRaw: (sql, params) => counted(sql, connection.executeRaw(sql, params)),
     executeValues: (sql, params) => counted(sql, connection.executeValues(sql, params)),
     executeValuesUnprepared: (sql, params) => counted(sql, connection.executeValuesUnprepared(sql, params)),
-    // A stream hands rows out while it holds the connection, so it waits for the disk first and
-    // its statement is counted before its first row.
-    executeStream: (sql, params, transformRows) =>
-      Stream.unwrap(
-        Effect.as(
-          Effect.andThen(counted(sql, Effect.void), durable),
-          connection.executeStream(sql, params, transformRows)
-        )
-      )
+    // A stream hands rows out while it holds the connection, so it waits for the disk before its
+    // statement runs. A writing one is counted once it has run; the wait after its connection is
+    // given back (the acquirer's, in `make`) then covers it.
+    executeStream: (sql, params, transformRows) => {
+      const stream = connection.executeStream(sql, params, transformRows)
+      return Stream.unwrap(Effect.as(durable, mayWrite.test(sql) ? Stream.ensuring(stream, countCommit) : stream))
+    }
   }
 }
 
