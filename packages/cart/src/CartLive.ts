@@ -145,7 +145,8 @@ export const layer = Layer.effect(
 
     // The cart as its caller may see it: absent, expired and someone else's
     // carts are all "not found", so a cart id reveals nothing about its owner.
-    const load = Effect.fn("Carts.load")(function* (cartId: CartId, caller: UserId | null) {
+    // Untraced, like `compute`: steps of the method that calls them, whose span they run in.
+    const load = Effect.fnUntraced(function* (cartId: CartId, caller: UserId | null) {
       const found = yield* store.find(cartId)
       const now = yield* Clock.currentTimeMillis
       if (Option.isNone(found) || found.value.expiresAtMillis <= now) return yield* new CartNotFound({})
@@ -236,7 +237,7 @@ export const layer = Layer.effect(
 
     // The whole cart, recomputed from the draft: summary, coupon standing,
     // shipping quote, tax. Figures add up exactly by construction.
-    const compute = Effect.fn("Carts.compute")(function* (draft: Draft, expiresAtMillis: number) {
+    const compute = Effect.fnUntraced(function* (draft: Draft, expiresAtMillis: number) {
       const now = yield* Clock.currentTimeMillis
       const currency = draft.currency
       const lineTotals = draft.lines.map((line) => line.unitPrice.amount * line.quantity)

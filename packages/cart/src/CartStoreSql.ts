@@ -72,7 +72,8 @@ export const make = Effect.fn("CartStoreSql.make")(function* (
       Effect.orDie
     )
 
-  const find = Effect.fn("CartStoreSql.find")(function* (cartId: string) {
+  // Untraced (a read, mostly from memory, inside the cart method's span); `save` keeps its span.
+  const find = Effect.fnUntraced(function* (cartId: string) {
     const hit = cached.get(cartId)
     if (hit !== undefined) {
       cached.delete(cartId)

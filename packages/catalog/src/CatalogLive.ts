@@ -119,7 +119,9 @@ export const layerNoDeps = Layer.effect(
     const images = yield* ImageStore
 
     // One call to inventory for all the variants on a page: never N+1.
-    const withAvailability = Effect.fn("Catalog.withAvailability")(function* (records: ReadonlyArray<ProductRecord>) {
+    // Untraced: a step of the method that calls it, whose span it runs in
+    // (inventory's own method is the child span).
+    const withAvailability = Effect.fnUntraced(function* (records: ReadonlyArray<ProductRecord>) {
       const variantIds = records.flatMap((r) => r.variants.map((v) => v.variantId))
       const levels = variantIds.length === 0 ? [] : yield* inventory.availability({ variantIds })
       const available = new Map(levels.map((l) => [l.variantId as string, l.available]))

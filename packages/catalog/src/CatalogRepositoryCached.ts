@@ -97,7 +97,8 @@ export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options
   })
 
   const repository = CatalogRepository.of({
-    find: Effect.fn("CatalogRepositoryCached.find")(function* (productId: ProductId) {
+    // Untraced, as `findMany` and the store's own reads are: it runs in the catalog method's span.
+    find: Effect.fnUntraced(function* (productId: ProductId) {
       const now = yield* Clock.currentTimeMillis
       const hit = entries.get(productId)
       if (hit !== undefined && hit.expiresAt > now) return Option.some(hit.record)
@@ -107,7 +108,7 @@ export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options
     }),
     // The page's ids come from the store (order and filters are its job);
     // the records come from the cache, the misses in one read.
-    list: Effect.fn("CatalogRepositoryCached.list")(function* (query) {
+    list: Effect.fnUntraced(function* (query) {
       const { items: ids, total, more } = yield* inner.listIds(query)
       return { items: yield* recordsOf(ids), total, more }
     }),

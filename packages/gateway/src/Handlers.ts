@@ -264,7 +264,9 @@ export const CartHandlers = HttpApiBuilder.group(
     const config = yield* GatewayConfig
     const call = makeCall(config.serviceTimeout)
     // The cart and the caller every cart call names; a malformed id names no cart.
-    const target = Effect.fn("CartHandlers.target")(function* (raw: string) {
+    // Untraced: a step of every cart request, inside the request's span (a span
+    // per service method, not per helper: docs/ARCHITECTURE.md §4).
+    const target = Effect.fnUntraced(function* (raw: string) {
       const id = yield* cartId(raw)
       const shopper = yield* CurrentShopper
       return { cartId: id, caller: Option.getOrNull(Option.map(shopper, (principal) => principal.userId)) }
