@@ -1,5 +1,6 @@
-import { Effect, Layer, Option, Schema } from "effect"
+import { Array as Arr, Effect, Exit, Layer, Option, Request, RequestResolver, Schema } from "effect"
 import { SqlClient } from "effect/sql"
+import { maxSqlParameters } from "@shop/domain/SqlBatch"
 import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "./CartStore.ts"
 
 // Carts in one SQL table (migrations/cart/0001_init.sql), each cart one row
@@ -26,6 +27,14 @@ export interface CacheOptions {
 
 // A few thousand carts at a few KiB each: a few MiB at most.
 export const defaultCacheOptions: CacheOptions = { maxCached: 5_000 }
+
+// One caller's save of one cart. See `save` below.
+interface Save extends Request.Request<void> {
+  readonly record: CartRecord
+}
+const Save = Request.of<Save>()
+// Three parameters a row.
+const rowsPerUpsert = Math.floor(maxSqlParameters / 3)
 
 const RecordRows = Schema.Array(Schema.Struct({ record: Schema.String }))
 const decodeRows = Schema.decodeUnknownEffect(RecordRows)
@@ -108,18 +117,47 @@ export const make = Effect.fn("CartStoreSql.make")(function* (
     )
   })
 
-  // One statement whether the cart is new or not.
+  // The saves made at the same moment (the carts of concurrent requests) go
+  // to the table as one multi-row upsert, new carts and old alike: one
+  // statement and one commit for all of them instead of one each, which was
+  // the biggest single cost of an add-to-cart on node (a commit writes its
+  // pages to the WAL; a multi-row statement writes each page once). Every
+  // caller still waits until its row is in the table, and each statement is
+  // atomic on its own: a batch adds no new way to half-write a cart. A failed
+  // statement fails every save it carried, as it failed the one save before.
+  const upserts = RequestResolver.make<Save>(
+    Effect.fnUntraced(function* (entries) {
+      // A cart has one writer, so one batch never holds two saves of a cart;
+      // were it to, the later one is the cart's state, as in sequence.
+      const latest = new Map<string, CartRecord>()
+      for (const entry of entries) latest.set(entry.request.record.cart.cartId, entry.request.record)
+      for (const part of Arr.chunksOf(Array.from(latest.values()), rowsPerUpsert)) {
+        const rows: Array<Record<string, unknown>> = part.map((record) => ({
+          cart_id: record.cart.cartId,
+          record: encodeRecord(record),
+          expires_at: record.expiresAtMillis
+        }))
+        if (!Arr.isArrayNonEmpty(rows)) continue
+        yield* sql`
+          INSERT INTO carts ${sql.insert(rows)}
+          ON CONFLICT (cart_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at
+        `.pipe(Effect.orDie)
+      }
+      for (const record of latest.values()) {
+        wrote(record.cart.cartId)
+        remember(record)
+      }
+      for (const entry of entries) entry.completeUnsafe(Exit.void)
+    })
+  )
+
   const save = Effect.fn("CartStoreSql.save")(function* (record: CartRecord) {
-    const cartId = record.cart.cartId
     // Forgotten first: if the write fails, the next read goes to the table.
-    cached.delete(cartId)
-    yield* sql`
-      INSERT INTO carts (cart_id, record, expires_at)
-      VALUES (${cartId}, ${encodeRecord(record)}, ${record.expiresAtMillis})
-      ON CONFLICT (cart_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at
-    `.pipe(Effect.orDie)
-    wrote(cartId)
-    remember(record)
+    cached.delete(record.cart.cartId)
+    // Uninterruptible: an interrupted caller would otherwise give its cart's
+    // writer back while its row may still be on its way to the table, and the
+    // cart's next change could load the row this one replaces.
+    yield* Effect.uninterruptible(Effect.request(Save({ record }), upserts))
   })
 
   const remove = Effect.fn("CartStoreSql.remove")(function* (cartId: string) {

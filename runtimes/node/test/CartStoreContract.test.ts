@@ -229,6 +229,53 @@ describe("CartStoreSql over node:sqlite", () => {
     }).pipe(Effect.provide(database().layer))
   )
 
+  it.effect("saves made together are one upsert, in chunks of 33 rows; each is in the table when it completes", () => {
+    const db = database()
+    return Effect.gen(function* () {
+      const { store } = yield* CartStoreSql.make(CartStoreSql.defaultCacheOptions)
+      const { store: table } = yield* CartStoreSql.make({ maxCached: 0 })
+      db.statements.splice(0)
+      // 40 carts, new and already saved alike, all at once: two statements (33 rows, then 7).
+      yield* store.save(emptyRecord(1, now))
+      db.statements.splice(0)
+      const records = Array.from({ length: 40 }, (_, i) => fullRecord(i + 1, now + 1000 + i))
+      yield* Effect.forEach(records, (record) => store.save(record), { concurrency: "unbounded", discard: true })
+      assert.strictEqual(db.statements.length, 2)
+      for (const statement of db.statements) assert.match(statement, /^INSERT INTO carts .* ON CONFLICT/s)
+      assert.strictEqual(db.statements[0]!.match(/\(\?,\s*\?,\s*\?\)/g)?.length, 33, db.statements[0])
+      assert.strictEqual(db.statements[1]!.match(/\(\?,\s*\?,\s*\?\)/g)?.length, 7)
+      for (const record of records) assert.deepStrictEqual(yield* found(table, record.cart.cartId), record)
+      // One at a time, each save is its own statement again.
+      db.statements.splice(0)
+      yield* store.save(emptyRecord(1, now + 5000))
+      yield* store.save(emptyRecord(2, now + 5000))
+      assert.strictEqual(db.statements.length, 2)
+    }).pipe(Effect.provide(db.layer))
+  })
+
+  it.effect(
+    "a save whose caller is interrupted while it waits for its batch still writes before the caller ends",
+    () => {
+      const db = database()
+      return Effect.gen(function* () {
+        const { store } = yield* CartStoreSql.make(CartStoreSql.defaultCacheOptions)
+        const { store: table } = yield* CartStoreSql.make({ maxCached: 0 })
+        db.statements.splice(0)
+        // Both started at once, so both wait for the batch: the interrupt finds
+        // the first one waiting, and must not return before its row is written
+        // (its cart's writer is given back when it returns).
+        const first = yield* Effect.forkChild(store.save(fullRecord(1, now + 1000)), { startImmediately: true })
+        const second = yield* Effect.forkChild(store.save(fullRecord(2, now + 1000)), { startImmediately: true })
+        assert.deepStrictEqual(db.statements, [])
+        yield* Fiber.interrupt(first)
+        assert.strictEqual(db.statements.length, 1)
+        assert.deepStrictEqual(yield* found(table, cartId(1)), fullRecord(1, now + 1000))
+        yield* Fiber.join(second)
+        assert.deepStrictEqual(yield* found(table, cartId(2)), fullRecord(2, now + 1000))
+      }).pipe(Effect.provide(db.layer))
+    }
+  )
+
   it.effect("the copy in memory is bounded, least recently used first out, and answers the same", () => {
     const db = database()
     return Effect.gen(function* () {
