@@ -1112,6 +1112,79 @@ describe("CatalogRepository: memory and sql list alike", () => {
     )
   )
 
+  // A deep offset page starts from the bucket counts (price, creation time)
+  // instead of stepping over `offset` entries; here from every offset, with
+  // times and prices spread over many levels and tied within them, through
+  // edits that move products between categories and removals.
+  it.effect("every offset page started from the bucket counts is the page of the scan", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const memory = Context.get(yield* Layer.build(stores.catalog.memory), CatalogRepository)
+        const sql = Context.get(
+          yield* Layer.build(
+            CatalogRepositorySql.layerWith({ walkOffsetFrom: 1 }).pipe(
+              Layer.provide(SqlBatch.layerTransaction),
+              Layer.provide(sqlite("catalog"))
+            )
+          ),
+          CatalogRepository
+        )
+        const times = [0, 1, 1, 15, 16, 17, 255, 256, 4095, 4096, 65_536, 2 ** 33, 1_764_000_000_000, 2 ** 52 + 5]
+        const timed = (n: number): ProductRecord => ({ ...record(n), createdAt: times[(n * 5) % times.length]! })
+        for (let n = 1; n <= 45; n++) {
+          yield* memory.insert(timed(n))
+          yield* sql.insert(timed(n))
+        }
+        const check = Effect.fn(function* () {
+          for (const sort of ["newest", "price_asc", "price_desc", "title"] as const) {
+            for (const category of [undefined, "kitchen", "été", "nowhere"]) {
+              const full = { limit: 100, offset: 0, sort, category }
+              const all = yield* memory.listIds(full)
+              for (let offset = 0; offset <= all.total + 1; offset++) {
+                const query = { ...full, limit: 4, offset }
+                const label = JSON.stringify(query)
+                const expected = {
+                  ids: all.items.slice(offset, offset + 4),
+                  total: all.total,
+                  more: offset + 4 < all.total
+                }
+                const ids = yield* sql.listIds(query)
+                assert.deepStrictEqual({ ids: ids.items, total: ids.total, more: ids.more }, expected, label)
+                const page = yield* sql.list(query)
+                assert.deepStrictEqual(
+                  { ids: page.items.map((p) => p.productId), total: page.total, more: page.more },
+                  expected,
+                  label
+                )
+              }
+            }
+          }
+        })
+        yield* check()
+        for (let n = 1; n <= 45; n += 4) {
+          const before = timed(n)
+          // Another category, price and text; the creation time stays (replace
+          // never changes it).
+          const after = {
+            ...timed(n + 2),
+            productId: before.productId,
+            sku: before.sku,
+            variants: before.variants.map((v, i) => ({ ...v, price: timed(n + 3).variants[i]!.price })),
+            createdAt: before.createdAt,
+            revision: `rev_${n}_2`
+          }
+          assert.strictEqual(yield* memory.replace(after, before.revision), "replaced")
+          assert.strictEqual(yield* sql.replace(after, before.revision), "replaced")
+        }
+        for (let n = 2; n <= 45; n += 5) {
+          assert.isTrue(yield* memory.remove(timed(n).productId))
+          assert.isTrue(yield* sql.remove(timed(n).productId))
+        }
+        yield* check()
+      })
+    )
+  )
+
   it.effect("the bucket decomposition covers every price of a range exactly once", () =>
     Effect.sync(() => {
       const cases: Array<readonly [number, number]> = [
