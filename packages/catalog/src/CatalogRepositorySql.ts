@@ -123,6 +123,23 @@ const codePoints = (text: string) => {
 // string is one phrase of the query's trigrams, i.e. the substring itself.
 const trigramPhrase = (q: string) => `"${q.replaceAll('"', '""')}"`
 
+/**
+ * Whether the trigram index alone decides that a text holds `q` (3+ code
+ * points), with no `instr` on the text. FTS5's trigram tokenizer (with
+ * `case_sensitive 1`, so no folding, and detail=full, the default: positions
+ * kept) emits, for each code point i of a text, the token text[i..i+3) at
+ * position i; the query phrase is tokenized the same way into q[j..j+3) at
+ * j = 0..len-3, and matches a text iff for some p every q[j..j+3) is the
+ * text's token at p + j, i.e. iff text[p..p+len) = q. Two exceptions in
+ * SQLite's tokenizer: it reads U+FFFE and U+FFFF (as any malformed UTF-8) as
+ * U+FFFD, so a `q` holding one of the three could match a text holding
+ * another; and it stops at a NUL, which neither a stored text (plain text,
+ * domain/Text.ts) nor `q` can hold, and which the index would miss anyway
+ * (the narrowing relies on it too). For those `q`, `instr` still decides.
+ * @internal exported for the tests
+ */
+export const trigramIndexDecides = (q: string) => !/[\u0000\uFFFD\uFFFE\uFFFF]/u.test(q)
+
 // Works on node:sqlite and D1 alike. Multi-statement writes go through
 // SqlBatch (a transaction on SQLite, a batch on D1).
 const make = (options: Options) =>
@@ -376,16 +393,18 @@ const make = (options: Options) =>
         let walk: { readonly table: string; readonly descending: boolean; readonly scope: string } | undefined
         const unfiltered = categoryKey === undefined && query.minPrice === undefined && query.maxPrice === undefined
         if (q !== undefined && codePoints(q) >= 3 && unfiltered) {
-          // The index narrows, `instr` still decides (on the index's own copy
-          // of the text, no join): the same matches as the scan, by
-          // construction. Then the page: from the matches, sorted, when they
+          // The total from the trigram index alone, reading no text, where it
+          // is exact (trigramIndexDecides); else the index narrows and `instr`
+          // decides, on the index's own copy of the text. Then the page: from the matches, sorted, when they
           // are few; from the sort's index, skipping non-matches, when they are
           // many (it reads about wanted x all / total rows, the matches cost
           // about 3 lookups each).
-          total = yield* countRows(sql`products_fts`, [
-            sql`products_fts MATCH ${trigramPhrase(q)}`,
-            sql`instr(text, ${q}) > 0`
-          ])
+          total = yield* countRows(
+            sql`products_fts`,
+            trigramIndexDecides(q)
+              ? [sql`products_fts MATCH ${trigramPhrase(q)}`]
+              : [sql`products_fts MATCH ${trigramPhrase(q)}`, sql`instr(text, ${q}) > 0`]
+          )
           const all = yield* countByPrice("", 0, maxPrice)
           const wanted = query.offset + query.limit + 1
           if (wanted * all < 3 * total * total) {
