@@ -395,10 +395,10 @@ const make = (options: Options) =>
         if (q !== undefined && codePoints(q) >= 3 && unfiltered) {
           // The total from the trigram index alone, reading no text, where it
           // is exact (trigramIndexDecides); else the index narrows and `instr`
-          // decides, on the index's own copy of the text. Then the page: from the matches, sorted, when they
-          // are few; from the sort's index, skipping non-matches, when they are
-          // many (it reads about wanted x all / total rows, the matches cost
-          // about 3 lookups each).
+          // decides, on the index's own copy of the text. Then the page: from
+          // the matches, sorted, when they are few; from the sort's index,
+          // skipping non-matches, when they are many (it reads about wanted x
+          // all / total rows, the matches cost about 3 lookups each).
           total = yield* countRows(
             sql`products_fts`,
             trigramIndexDecides(q)
