@@ -345,13 +345,16 @@ const make = (options: Options) =>
     // that key: a few hundred count rows read instead of `offset` index
     // entries. Level 14 bucket 0 is a root above the 16 top buckets (every
     // key below 2^56). One recursive CTE, so it runs inside the page's own
-    // statement (one round trip on D1).
+    // statement (one round trip on D1). The offset, an integer, is written
+    // inline, as the bucket bounds are: the statement has the same form on
+    // every runtime whatever type a driver binds a number as.
     const offsetWalk = (
       counts: { readonly table: string; readonly descending: boolean },
       scope: string,
       offset: number
     ) => {
       const table = sql.literal(counts.table)
+      const target = sql.literal(String(offset))
       const before = sql.literal(
         counts.descending
           ? "x.bucket > c.bucket AND x.bucket <= w.bucket * 16 + 15"
@@ -365,7 +368,7 @@ const make = (options: Options) =>
         FROM walk w JOIN ${table} c
           ON c.category_key = ${scope} AND c.level = w.level - 1 AND c.bucket BETWEEN w.bucket * 16 AND w.bucket * 16 + 15
         WHERE w.level > 0 AND c.n > 0
-          AND ${offset} - w.skipped >= (${skippedBefore}) AND ${offset} - w.skipped < (${skippedBefore}) + c.n
+          AND ${target} - w.skipped >= (${skippedBefore}) AND ${target} - w.skipped < (${skippedBefore}) + c.n
       )`
     }
 
@@ -441,7 +444,13 @@ const make = (options: Options) =>
           // A deep page of a sort with key counts (not `title`), whose counts
           // are those of the list (no price range: they count every price).
           const counts = offsetCounts[query.sort]
-          if (counts !== undefined && !priceRange && query.after === undefined && query.offset >= walkOffsetFrom)
+          if (
+            counts !== undefined &&
+            !priceRange &&
+            query.after === undefined &&
+            Number.isSafeInteger(query.offset) &&
+            query.offset >= walkOffsetFrom
+          )
             walk = { ...counts, scope }
         }
         if (total === 0) return { rows: [] as ReadonlyArray<Row>, total, more: false }
@@ -464,7 +473,7 @@ const make = (options: Options) =>
             ${offsetWalk(walk, walk.scope, query.offset)}
             SELECT ${columns} FROM ${from} WHERE ${sql.and([...conditions, start])}
             ORDER BY ${sql.literal(orderBy[query.sort])}
-            LIMIT ${query.limit + 1} OFFSET ${query.offset} - coalesce((SELECT skipped FROM walk WHERE level = 0), 0)
+            LIMIT ${query.limit + 1} OFFSET ${sql.literal(String(query.offset))} - coalesce((SELECT skipped FROM walk WHERE level = 0), 0)
           `
         }
         return { rows: rows.slice(0, query.limit), total, more: rows.length > query.limit }
