@@ -2,6 +2,8 @@
 //
 //   npm run bench:scale                      1,000 / 10,000 / 100,000 products
 //   node bench/scale.ts --sizes 1000,5000 --requests 100
+//   node bench/scale.ts --data /tmp/shop-scale    keeps the seeded catalogs
+//   node bench/scale.ts --forms offset,q=          only the forms whose names contain one of these
 //
 // Each size gets its own temporary DATA_DIR, filled through the catalog
 // service itself (CatalogLive over the node runtime's SQL repository and
@@ -12,7 +14,13 @@
 // the same drift, so the growth ratio compares like with like. The goal per
 // form: p50 at the largest size within 2x of p50 at the smallest, and p99
 // under 20 ms. Results also go to bench/scale-results.json.
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+//
+// `--data <dir>` seeds into <dir>/<size> instead of a temporary directory and
+// keeps it afterwards; a later run with the same <dir> reuses every size
+// already seeded there (marked by a `seeded` file written once seeding ends),
+// so comparing commits skips the ~80 s of seeding 100,000 products. The
+// runtime applies any newer migration to the kept files when it starts.
+import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -37,7 +45,9 @@ const rootDir = fileURLToPath(new URL("..", import.meta.url))
 const { values: args } = parseArgs({
   options: {
     sizes: { type: "string", default: "1000,10000,100000" },
-    requests: { type: "string", default: "200" }
+    requests: { type: "string", default: "200" },
+    data: { type: "string" },
+    forms: { type: "string" }
   }
 })
 const sizes = args.sizes
@@ -50,8 +60,10 @@ const goal = { maxGrowth: 2, maxP99Ms: 20 }
 
 // --- the catalog ------------------------------------------------------------
 
-// A deterministic generator, so every run lists the same products.
-let state = 0x2545f491
+// A deterministic generator, so every run lists the same products (restarted
+// for each size, so a size seeded alone, as with --data, gets the same ones).
+const firstState = 0x2545f491
+let state = firstState
 const random = () => {
   state ^= state << 13
   state ^= state >>> 17
@@ -114,6 +126,7 @@ const database = (dataDir: string, name: string) =>
 // product would write every touched index page to the WAL again each time.
 const seed = (dataDir: string, from: number, to: number) =>
   Effect.gen(function* () {
+    state = firstState
     const catalogDb = yield* Layer.build(database(dataDir, "catalog"))
     const inventoryDb = yield* Layer.build(database(dataDir, "inventory"))
     const inventory = InventoryLive.layer.pipe(
@@ -239,21 +252,37 @@ const startRuntime = (dataDir: string) => startNodeRuntime({ rootDir, node: proc
 
 type Row = { p50: number; p99: number; total: number; requests: number }
 const results = new Map<string, Map<number, Row>>()
-const tempDir = await mkdtemp(join(tmpdir(), "shop-scale-"))
+const keep = args.data !== undefined
+const tempDir = keep ? args.data! : await mkdtemp(join(tmpdir(), "shop-scale-"))
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false
+  )
 const began = performance.now()
 try {
   const running: Array<{ size: number; baseUrl: string }> = []
   for (const size of sizes) {
     const dataDir = join(tempDir, String(size))
-    await mkdir(dataDir)
-    const seedStart = performance.now()
-    process.stdout.write(`seeding ${size.toLocaleString("en")} products\n`)
-    await seed(dataDir, 0, size)
-    process.stdout.write(`  took ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`)
+    const marker = join(dataDir, "seeded")
+    if (keep && (await exists(marker))) {
+      process.stdout.write(`reusing ${size.toLocaleString("en")} products in ${dataDir}\n`)
+    } else {
+      // A directory left by an interrupted seeding is started afresh.
+      await rm(dataDir, { recursive: true, force: true })
+      await mkdir(dataDir, { recursive: true })
+      const seedStart = performance.now()
+      process.stdout.write(`seeding ${size.toLocaleString("en")} products\n`)
+      await seed(dataDir, 0, size)
+      await writeFile(marker, `${new Date().toISOString()}\n`)
+      process.stdout.write(`  took ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`)
+    }
     running.push({ size, baseUrl: (await startRuntime(dataDir)).baseUrl })
   }
   const formsBySize = await Promise.all(running.map((r) => forms(r.baseUrl, r.size)))
+  const only = args.forms?.split(",")
   for (const [index, form] of formsBySize[0]!.entries()) {
+    if (only !== undefined && !only.some((part) => form.name.includes(part))) continue
     const rows = await measure(running.map((r, i) => ({ baseUrl: r.baseUrl, path: formsBySize[i]![index]!.path })))
     const bySize = new Map<number, Row>()
     for (const [i, row] of rows.entries()) bySize.set(running[i]!.size, row)
@@ -265,7 +294,7 @@ try {
 } finally {
   for (const agent of agents.values()) agent.destroy()
   await stopAll()
-  await rm(tempDir, { recursive: true, force: true })
+  if (!keep) await rm(tempDir, { recursive: true, force: true })
 }
 
 const smallest = sizes[0]!

@@ -1112,6 +1112,214 @@ describe("CatalogRepository: memory and sql list alike", () => {
     )
   )
 
+  // A deep offset page starts from the bucket counts (price, creation time)
+  // instead of stepping over `offset` entries; here from every offset, with
+  // times and prices spread over many levels and tied within them, through
+  // edits that move products between categories and removals.
+  it.effect("every offset page started from the bucket counts is the page of the scan", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const memory = Context.get(yield* Layer.build(stores.catalog.memory), CatalogRepository)
+        const sql = Context.get(
+          yield* Layer.build(
+            CatalogRepositorySql.layerWith({ walkOffsetFrom: 1 }).pipe(
+              Layer.provide(SqlBatch.layerTransaction),
+              Layer.provide(sqlite("catalog"))
+            )
+          ),
+          CatalogRepository
+        )
+        const times = [0, 1, 1, 15, 16, 17, 255, 256, 4095, 4096, 65_536, 2 ** 33, 1_764_000_000_000, 2 ** 52 + 5]
+        const timed = (n: number): ProductRecord => ({ ...record(n), createdAt: times[(n * 5) % times.length]! })
+        for (let n = 1; n <= 45; n++) {
+          yield* memory.insert(timed(n))
+          yield* sql.insert(timed(n))
+        }
+        const check = Effect.fn(function* () {
+          for (const sort of ["newest", "price_asc", "price_desc", "title"] as const) {
+            for (const category of [undefined, "kitchen", "été", "nowhere"]) {
+              const full = { limit: 100, offset: 0, sort, category }
+              const all = yield* memory.listIds(full)
+              for (let offset = 0; offset <= all.total + 1; offset++) {
+                const query = { ...full, limit: 4, offset }
+                const label = JSON.stringify(query)
+                const expected = {
+                  ids: all.items.slice(offset, offset + 4),
+                  total: all.total,
+                  more: offset + 4 < all.total
+                }
+                const ids = yield* sql.listIds(query)
+                assert.deepStrictEqual({ ids: ids.items, total: ids.total, more: ids.more }, expected, label)
+                const page = yield* sql.list(query)
+                assert.deepStrictEqual(
+                  { ids: page.items.map((p) => p.productId), total: page.total, more: page.more },
+                  expected,
+                  label
+                )
+              }
+            }
+          }
+        })
+        yield* check()
+        for (let n = 1; n <= 45; n += 4) {
+          const before = timed(n)
+          // Another category, price and text; the creation time stays (replace
+          // never changes it).
+          const after = {
+            ...timed(n + 2),
+            productId: before.productId,
+            sku: before.sku,
+            variants: before.variants.map((v, i) => ({ ...v, price: timed(n + 3).variants[i]!.price })),
+            createdAt: before.createdAt,
+            revision: `rev_${n}_2`
+          }
+          assert.strictEqual(yield* memory.replace(after, before.revision), "replaced")
+          assert.strictEqual(yield* sql.replace(after, before.revision), "replaced")
+        }
+        for (let n = 2; n <= 45; n += 5) {
+          assert.isTrue(yield* memory.remove(timed(n).productId))
+          assert.isTrue(yield* sql.remove(timed(n).productId))
+        }
+        yield* check()
+      })
+    )
+  )
+
+  // A search's `total` comes from the trigram index alone where
+  // trigramIndexDecides(q) says it is exact (CatalogRepositorySql.ts has the
+  // argument). Property-style: many generated texts and queries over an
+  // alphabet with spaces, punctuation, FTS5 syntax, runs of one letter,
+  // non-ASCII, astral code points and the code points SQLite reads as U+FFFD;
+  // queries cut from the texts (matches) and made up (mostly none).
+  describe("the trigram index alone decides a search", () => {
+    const alphabet = [
+      "a",
+      "a",
+      "a",
+      "b",
+      " ",
+      " ",
+      ".",
+      '"',
+      "*",
+      "-",
+      "\n",
+      "\t",
+      "é",
+      "ß",
+      "日",
+      "😀",
+      "\uFFFD",
+      "\uFFFF",
+      "\u0301"
+    ]
+    const generator = (start: number) => {
+      let state = start
+      const next = (below: number) => {
+        state = (state * 48271) % 2147483647
+        return state % below
+      }
+      const text = (min: number, max: number) =>
+        Array.from({ length: min + next(max - min + 1) }, () => alphabet[next(alphabet.length)]!).join("")
+      return { next, text }
+    }
+    const queriesFor = (texts: ReadonlyArray<string>, count: number, seed: number) => {
+      const { next, text } = generator(seed)
+      const queries = ["aaa", "aaaa", "aaaaa", '"""', "a a", "\n\n\n", "***", "😀😀😀", "\uFFFD\uFFFDa", "\uFFFFab"]
+      for (let i = 0; i < count; i++) {
+        const source = Array.from(texts[next(texts.length)]!)
+        const length = 3 + next(6)
+        if (i % 2 === 0 && source.length >= length) {
+          const at = next(source.length - length + 1)
+          queries.push(source.slice(at, at + length).join(""))
+        } else {
+          queries.push(text(3, 6))
+        }
+      }
+      return queries
+    }
+
+    it.effect("the index's matches are exactly the texts holding q, for every q it decides", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const { text } = generator(11)
+        const texts = Array.from({ length: 400 }, () => text(0, 30))
+        for (const [i, t] of texts.entries()) yield* sql`INSERT INTO products_fts (rowid, text) VALUES (${i + 1}, ${t})`
+        let decided = 0
+        let matched = 0
+        for (const q of queriesFor(texts, 1500, 5)) {
+          const expected = texts.flatMap((t, i) => (t.includes(q) ? [i + 1] : []))
+          const scanned = yield* sql<{
+            id: number
+          }>`SELECT rowid AS id FROM products_fts WHERE instr(text, ${q}) > 0 ORDER BY rowid`
+          assert.deepStrictEqual(
+            scanned.map((r) => r.id),
+            expected,
+            JSON.stringify(q)
+          )
+          if (!CatalogRepositorySql.trigramIndexDecides(q)) continue
+          decided++
+          if (expected.length > 0) matched++
+          const phrase = `"${q.replaceAll('"', '""')}"`
+          const indexed = yield* sql<{
+            id: number
+          }>`SELECT rowid AS id FROM products_fts WHERE products_fts MATCH ${phrase} ORDER BY rowid`
+          assert.deepStrictEqual(
+            indexed.map((r) => r.id),
+            expected,
+            JSON.stringify(q)
+          )
+        }
+        // The generator reaches both sides: many decided queries, many with matches.
+        assert.isAbove(decided, 800)
+        assert.isAbove(matched, 500)
+      }).pipe(Effect.provide(sqlite("catalog")))
+    )
+
+    it.effect("why it does not decide a q holding U+FFFD, U+FFFE or U+FFFF", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`INSERT INTO products_fts (rowid, text) VALUES (1, ${"x\uFFFFyz"})`
+        const [indexed] = yield* sql<{
+          n: number
+        }>`SELECT count(*) AS n FROM products_fts WHERE products_fts MATCH ${'"x\uFFFDyz"'}`
+        const [scanned] = yield* sql<{
+          n: number
+        }>`SELECT count(*) AS n FROM products_fts WHERE instr(text, ${"x\uFFFDyz"}) > 0`
+        // The tokenizer reads U+FFFF as U+FFFD: the index matches, the text does not hold it.
+        assert.deepStrictEqual([indexed?.n, scanned?.n], [1, 0])
+        for (const q of ["x\uFFFDyz", "\uFFFEab", "ab\uFFFF", "a\u0000b"])
+          assert.isFalse(CatalogRepositorySql.trigramIndexDecides(q), JSON.stringify(q))
+        assert.isTrue(CatalogRepositorySql.trigramIndexDecides("日本の😀"))
+      }).pipe(Effect.provide(sqlite("catalog")))
+    )
+
+    it.effect("memory and sql answer the same searches on generated products", () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const repos = yield* build()
+          const { text } = generator(23)
+          const records = Array.from({ length: 80 }, (_, i) => ({
+            ...record(i + 1),
+            title: `T${text(1, 12)}`,
+            description: text(0, 40)
+          }))
+          for (const r of records) {
+            yield* repos.memory.insert(r)
+            yield* repos.sql.insert(r)
+          }
+          const texts = records.map((r) => `${r.title}\n${r.description}`)
+          for (const q of queriesFor(texts, 300, 9)) {
+            const query = { limit: 100, offset: 0, sort: "newest" as const, q }
+            const answer = (repo: CatalogRepository["Service"]) =>
+              repo.list(query).pipe(Effect.map(({ items, total }) => ({ ids: items.map((p) => p.productId), total })))
+            assert.deepStrictEqual(yield* answer(repos.sql), yield* answer(repos.memory), JSON.stringify(q))
+          }
+        })
+      )
+    )
+  })
+
   it.effect("the bucket decomposition covers every price of a range exactly once", () =>
     Effect.sync(() => {
       const cases: Array<readonly [number, number]> = [
