@@ -43,7 +43,12 @@ let shared: Shared | undefined
 let alive = 0
 
 const start = (): Shared => {
-  const worker = new Worker(new URL("./WalCheckpointWorker.ts", import.meta.url), { workerData: workerMarker })
+  // No flags from the main thread: the thread needs none, and `--cpu-prof` would write it a
+  // profile of its own next to the process's (bench/profile.ts reads the first one it finds).
+  const worker = new Worker(new URL("./WalCheckpointWorker.ts", import.meta.url), {
+    workerData: workerMarker,
+    execArgv: []
+  })
   // Never what keeps a process alive: the databases' scopes stop it.
   worker.unref()
   const state: Shared = { worker, listeners: new Map(), users: 0, nextId: 0, exited: false }
@@ -52,13 +57,17 @@ const start = (): Shared => {
   // An uncaught error ends the thread ("exit" follows "error"). The databases it served keep
   // working, with checkpoints back on the event loop past `maxFrames`; a database opened later
   // gets a new thread.
-  worker.on("error", () => {})
+  let error = "it exited"
+  worker.on("error", (cause) => {
+    error = cause.message
+  })
   worker.on("exit", () => {
     alive--
     state.exited = true
     if (shared === state) shared = undefined
+    // Only the databases still open hear of it: a closed one has left `listeners` already.
     for (const [id, listener] of state.listeners) {
-      listener({ type: "failed", id, message: "the checkpointer thread stopped" })
+      listener({ type: "failed", id, message: `the checkpointer thread stopped: ${error}` })
       listener({ type: "closed", id })
     }
   })
