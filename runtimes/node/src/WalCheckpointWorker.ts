@@ -63,7 +63,6 @@ export type Command =
 
 /** Checkpointer to main thread. */
 export type Report =
-  | { readonly type: "checkpointed"; readonly id: number; readonly frames: number; readonly copied: number }
   | { readonly type: "failed"; readonly id: number; readonly message: string }
   | { readonly type: "closed"; readonly id: number }
 
@@ -85,11 +84,8 @@ const run = (port: NonNullable<typeof parentPort>) => {
   const report = (message: Report) => port.postMessage(message)
   const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
-  const checkpoint = (id: number, db: DatabaseSync, mode: "PASSIVE" | "TRUNCATE") => {
-    const result = db.prepare(`PRAGMA wal_checkpoint(${mode})`).get()
-    const frames = Number(result?.["log"] ?? 0)
-    const copied = Number(result?.["checkpointed"] ?? 0)
-    report({ type: "checkpointed", id, frames, copied })
+  const checkpoint = (db: DatabaseSync, mode: "PASSIVE" | "TRUNCATE") => {
+    db.exec(`PRAGMA wal_checkpoint(${mode})`)
   }
 
   const open = (command: Extract<Command, { type: "open" }>) => {
@@ -105,12 +101,16 @@ const run = (port: NonNullable<typeof parentPort>) => {
     // PASSIVE copies what no reader still needs and never waits for, nor blocks, the main
     // thread's writers and readers: they keep going while the pages are copied and synced. A
     // checkpoint stopped short by a reader resumes at the next tick.
+    // A failure is told once, not at every tick, until a checkpoint succeeds again.
+    let failing = false
     const timer = setInterval(() => {
       try {
         const index = readWalIndex(filename)
-        if (index !== undefined && index.frames - index.backfilled >= minFrames) checkpoint(id, db, "PASSIVE")
+        if (index !== undefined && index.frames - index.backfilled >= minFrames) checkpoint(db, "PASSIVE")
+        failing = false
       } catch (error) {
-        report({ type: "failed", id, message: describe(error) })
+        if (!failing) report({ type: "failed", id, message: describe(error) })
+        failing = true
       }
     }, intervalMillis)
     watched.set(id, { db, timer })
@@ -125,7 +125,7 @@ const run = (port: NonNullable<typeof parentPort>) => {
     if (entry !== undefined) {
       clearInterval(entry.timer)
       try {
-        checkpoint(id, entry.db, "TRUNCATE")
+        checkpoint(entry.db, "TRUNCATE")
       } catch (error) {
         report({ type: "failed", id, message: `close: ${describe(error)}` })
       } finally {
