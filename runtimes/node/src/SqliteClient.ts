@@ -4,7 +4,6 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { Context, Effect, Layer, Option, type Scope, Semaphore, Stream } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient, SqlConnection, SqlError, Statement } from "effect/sql"
-import { type CheckpointOptions, defaultCheckpoint, watch } from "./WalCheckpointer.ts"
 
 // No published Node SQLite driver works with effect 4.1 yet (STACK.md), so this one is ours.
 // Replace it with the official package once a 4.1-compatible version appears.
@@ -45,11 +44,6 @@ export interface SqliteClientOptions {
    * on libuv's thread pool. Tests replace it to hold a sync open or make it fail.
    */
   readonly syncLog?: ((walPath: string) => Promise<void>) | undefined
-  /**
-   * When a file database's log is copied into the database file: by a thread of its own, not
-   * on the event loop (WalCheckpointer.ts). Tests slow it down or bound the log lower.
-   */
-  readonly checkpoint?: CheckpointOptions | undefined
 }
 
 const statementCacheSize = 200
@@ -405,25 +399,6 @@ export const make = Effect.fnUntraced(function* (options: SqliteClientOptions) {
       : undefined
   const connection =
     group === undefined ? base : countingCommits(base, () => db.isTransaction, group.commit, group.durable)
-  if (!isMemory(options.filename)) {
-    // SQLite's automatic checkpoint runs inside the commit that crosses its mark, on the event
-    // loop: a stall of every request for the page copies and two fsyncs (1 to 41 ms measured,
-    // once per ~1000 pages of each file). The checkpointer thread copies the log instead, and
-    // this connection only checkpoints by itself should the log outgrow `maxFrames` (the
-    // thread fell behind or died), so the log stays bounded. Acquired last, so released
-    // first: the thread's final checkpoint runs before this connection closes.
-    const checkpoint = options.checkpoint ?? {}
-    const maxFrames = checkpoint.maxFrames ?? defaultCheckpoint.maxFrames
-    yield* attempt("open", () => db.exec(`PRAGMA wal_autocheckpoint = ${maxFrames}`))
-    const context = yield* Effect.context<never>()
-    yield* watch(options.filename, checkpoint, (message) =>
-      Effect.runForkWith(context)(
-        Effect.logWarning("WAL checkpointer failed; the connection checkpoints past maxFrames itself").pipe(
-          Effect.annotateLogs({ filename: options.filename, error: message })
-        )
-      )
-    )
-  }
   const semaphore = yield* Semaphore.make(1)
   const acquirers = SqlClient.makeSqliteAcquirers({
     connection: Effect.succeed(connection),
