@@ -221,7 +221,12 @@ interface GoalVerdict {
   readonly note?: string
 }
 
-const shareNames = { baseline: "hello world", floor: "the floor", reference: "GET product" } as const
+const shareNames = {
+  baseline: "hello world",
+  floor: "the floor",
+  reference: "GET product",
+  before: "the commit before"
+} as const
 
 const judge = (
   goal: Goal,
@@ -230,26 +235,35 @@ const judge = (
     readonly baseline: number | undefined
     readonly floor: number | undefined
     readonly reference: number | undefined
+    readonly before: number | undefined
   },
   connections: number
 ): GoalVerdict => {
   const p99Ms = measured.result.latencyMs.p99
   const rps = measured.result.requestsPerSecMean
   const share = goal.minShare === undefined ? undefined : shares[goal.minShare.of]
-  const shareOk = goal.minShare === undefined || (share !== undefined && share >= goal.minShare.ratio)
-  const rpsOk = goal.minRps === undefined || rps >= goal.minRps
+  // A goal against the commit before: judged on the share when that commit
+  // ran in this run, else on the req/s recorded for it (minRps).
+  const beforeMissing = goal.minShare?.of === "before" && share === undefined
+  const shareOk = goal.minShare === undefined || beforeMissing || (share !== undefined && share >= goal.minShare.ratio)
+  const rpsOk = goal.minRps === undefined || (goal.minShare?.of === "before" && !beforeMissing) || rps >= goal.minRps
   const p99Ok = goal.maxP99Ms === undefined || p99Ms < goal.maxP99Ms
-  const note =
-    goal.connections === undefined || connections === goal.connections
-      ? undefined
-      : `measured at ${connections} connections, the goal is set for ${goal.connections}`
+  const notes = [
+    ...(goal.connections === undefined || connections === goal.connections
+      ? []
+      : [`measured at ${connections} connections, the goal is set for ${goal.connections}`]),
+    ...(beforeMissing
+      ? [`the commit before did not run: judged against ${goal.minRps?.toFixed(0)} req/s recorded`]
+      : [])
+  ]
+  const note = notes.length === 0 ? undefined : notes.join("; ")
   return {
     goal: goal.label,
     scenario: measured.scenario.name,
     met: shareOk && rpsOk && p99Ok,
     rps,
     share,
-    shareOf: goal.minShare === undefined ? undefined : shareNames[goal.minShare.of],
+    shareOf: goal.minShare === undefined || beforeMissing ? undefined : shareNames[goal.minShare.of],
     p99Ms,
     ...(note === undefined ? {} : { note })
   }
@@ -257,7 +271,11 @@ const judge = (
 
 const describeVerdict = (v: GoalVerdict) =>
   [
-    v.shareOf === undefined ? `${v.rps.toFixed(1)} req/s` : `${percent(v.share)} of ${v.shareOf}`,
+    v.shareOf === undefined
+      ? `${v.rps.toFixed(1)} req/s`
+      : v.shareOf === shareNames.before
+        ? `${(v.share ?? 0).toFixed(2)}x ${v.shareOf}, ${v.rps.toFixed(1)} req/s`
+        : `${percent(v.share)} of ${v.shareOf}`,
     `p99 ${ms(v.p99Ms)} ms`,
     ...(v.note === undefined ? [] : [v.note])
   ].join(", ")
@@ -382,6 +400,18 @@ const main = async () => {
     return reference === undefined || reference === 0 ? undefined : m.result.requestsPerSecMean / reference
   }
 
+  // Each scenario against the same scenario (beforeKey) on the commit before
+  // the work, when that ran in this run.
+  const beforeTarget = started.find(({ target }) => target.before === true)
+  const beforeRatioOf = (m: Measured) => {
+    if (m.scenario.beforeKey === undefined || beforeTarget === undefined || m.target === beforeTarget.target.name)
+      return undefined
+    const beforeRps = measured.find(
+      (other) => other.target === beforeTarget.target.name && other.scenario.beforeKey === m.scenario.beforeKey
+    )?.result.requestsPerSecMean
+    return beforeRps === undefined || beforeRps === 0 ? undefined : m.result.requestsPerSecMean / beforeRps
+  }
+
   // A checkout is several requests: its rate is not comparable with a
   // request's, so its ratio columns stay empty.
   const rows = measured.map((m) => [
@@ -402,7 +432,7 @@ const main = async () => {
           judge(
             m.scenario.goal,
             m,
-            { baseline: ratioOf(m), floor: floorRatioOf(m), reference: productRatioOf(m) },
+            { baseline: ratioOf(m), floor: floorRatioOf(m), reference: productRatioOf(m), before: beforeRatioOf(m) },
             connections
           )
         ]
