@@ -12,6 +12,7 @@ import {
 } from "@shop/domain/Errors"
 import { IdGenerator } from "@shop/domain/IdGenerator"
 import { AddressId, IdPrefixes, SessionId, UserId } from "@shop/domain/Ids"
+import * as Traced from "@shop/domain/Traced"
 import { Auth } from "./Auth.ts"
 import { AuthConfig } from "./AuthConfig.ts"
 import { AuthRepository, type UserRow } from "./AuthRepository.ts"
@@ -49,7 +50,7 @@ export const layerNoDeps = Layer.effect(
     // missing account cost the same time as one with a wrong password.
     const dummyHash = yield* hash("not-a-password", new Uint8Array(16), config.passwordIterations)
 
-    const createUser = Effect.fn("Auth.createUser")(function* (
+    const createUser = Traced.fn("Auth.createUser")(function* (
       input: { email: string; password: string; name: string },
       role: "user" | "admin"
     ) {
@@ -70,7 +71,7 @@ export const layerNoDeps = Layer.effect(
       return user
     })
 
-    const signup = Effect.fn("Auth.signup")(function* (input: { email: string; password: string; name: string }) {
+    const signup = Traced.fn("Auth.signup")(function* (input: { email: string; password: string; name: string }) {
       const user = yield* createUser(input, "user")
       return { userId: user.userId, email: user.email }
     })
@@ -83,13 +84,13 @@ export const layerNoDeps = Layer.effect(
     // throttle window per process, on the login path, so neither table grows
     // without bound and no scheduler is needed on any runtime.
     let lastPurge = 0
-    const purgeIfDue = Effect.fn("Auth.purge")(function* (now: number) {
+    const purgeIfDue = Traced.fn("Auth.purge")(function* (now: number) {
       if (now - lastPurge < windowMs) return
       lastPurge = now
       yield* repo.purge(now - windowMs, now)
     })
 
-    const reserveAttempt = Effect.fn("Auth.checkThrottle")(function* (keys: ReadonlyArray<readonly [string, number]>) {
+    const reserveAttempt = Traced.fn("Auth.checkThrottle")(function* (keys: ReadonlyArray<readonly [string, number]>) {
       const now = yield* Clock.currentTimeMillis
       yield* purgeIfDue(now)
       let retryAfter = 0
@@ -118,7 +119,7 @@ export const layerNoDeps = Layer.effect(
           : Effect.map(sha256(Redacted.value(secret)), Option.some)
     })
 
-    const adminSignup = Effect.fn("Auth.adminSignup")(function* (input: {
+    const adminSignup = Traced.fn("Auth.adminSignup")(function* (input: {
       email: string
       password: string
       name: string
@@ -137,7 +138,7 @@ export const layerNoDeps = Layer.effect(
       return { userId: user.userId, email: user.email, role: user.role }
     })
 
-    const login = Effect.fn("Auth.login")(function* (input: { email: string; password: string; client: string }) {
+    const login = Traced.fn("Auth.login")(function* (input: { email: string; password: string; client: string }) {
       const email = normalizeEmail(input.email)
       const emailKey = `email:${email}`
       const clientKey = `client:${input.client}`
@@ -169,7 +170,7 @@ export const layerNoDeps = Layer.effect(
       return { accessToken, expiresIn: config.tokenTtlSeconds }
     })
 
-    const authenticate = Effect.fn("Auth.authenticate")(function* (input: { token: string }) {
+    const authenticate = Traced.fn("Auth.authenticate")(function* (input: { token: string }) {
       const now = yield* Clock.currentTimeMillis
       const payload = yield* Effect.tryPromise({
         try: () =>
@@ -201,11 +202,11 @@ export const layerNoDeps = Layer.effect(
       return principal
     })
 
-    const logout = Effect.fn("Auth.logout")(function* (input: { sessionId: SessionId }) {
+    const logout = Traced.fn("Auth.logout")(function* (input: { sessionId: SessionId }) {
       yield* repo.revokeSession(input.sessionId, yield* Clock.currentTimeMillis)
     })
 
-    const me = Effect.fn("Auth.me")(function* (input: { userId: UserId }) {
+    const me = Traced.fn("Auth.me")(function* (input: { userId: UserId }) {
       const user = yield* repo.findUserById(input.userId)
       if (Option.isNone(user)) return yield* new Unauthorized({})
       const addresses = yield* repo.listAddresses(input.userId)
@@ -218,7 +219,7 @@ export const layerNoDeps = Layer.effect(
       }
     })
 
-    const promote = Effect.fn("Auth.promote")(function* (input: { email: string } | { userId: UserId }) {
+    const promote = Traced.fn("Auth.promote")(function* (input: { email: string } | { userId: UserId }) {
       const user =
         "email" in input
           ? yield* repo.findUserByEmail(normalizeEmail(input.email))
@@ -229,11 +230,11 @@ export const layerNoDeps = Layer.effect(
       return { userId: user.value.userId, email: user.value.email, role: "admin" as const }
     })
 
-    const listAddresses = Effect.fn("Auth.listAddresses")(function* (input: { userId: UserId }) {
+    const listAddresses = Traced.fn("Auth.listAddresses")(function* (input: { userId: UserId }) {
       return yield* repo.listAddresses(input.userId)
     })
 
-    const createAddress = Effect.fn("Auth.createAddress")(function* (input: {
+    const createAddress = Traced.fn("Auth.createAddress")(function* (input: {
       userId: UserId
       address: Parameters<Auth["Service"]["createAddress"]>[0]["address"]
     }) {
@@ -243,7 +244,7 @@ export const layerNoDeps = Layer.effect(
       return address
     })
 
-    const updateAddress = Effect.fn("Auth.updateAddress")(function* (
+    const updateAddress = Traced.fn("Auth.updateAddress")(function* (
       input: Parameters<Auth["Service"]["updateAddress"]>[0]
     ) {
       const updated = yield* repo.updateAddress(input.userId, input.addressId, input.patch)
@@ -251,7 +252,7 @@ export const layerNoDeps = Layer.effect(
       return updated.value
     })
 
-    const deleteAddress = Effect.fn("Auth.deleteAddress")(function* (
+    const deleteAddress = Traced.fn("Auth.deleteAddress")(function* (
       input: Parameters<Auth["Service"]["deleteAddress"]>[0]
     ) {
       const deleted = yield* repo.deleteAddress(input.userId, input.addressId)

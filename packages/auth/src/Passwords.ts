@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import * as Traced from "@shop/domain/Traced"
 
 // Stored form: `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`. Keeping the
 // parameters beside the hash lets the iteration count be raised later without
@@ -47,7 +48,7 @@ export const hash = (password: string, salt: Uint8Array, iterations: number) =>
     (derived) => `${scheme}$${iterations}$${toBase64(salt)}$${toBase64(derived)}`
   )
 
-export const verify = Effect.fn("Passwords.verify")(function* (stored: string, password: string) {
+export const verify = Traced.fn("Passwords.verify")(function* (stored: string, password: string) {
   const [name, iterationsText, saltText, hashText] = stored.split("$")
   const iterations = Number(iterationsText)
   if (name !== scheme || !Number.isInteger(iterations) || iterations <= 0 || !saltText || !hashText) {

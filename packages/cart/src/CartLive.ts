@@ -42,6 +42,7 @@ import type { Order } from "@shop/domain/Orders"
 import { capturedOf, type Payment, type PaymentCaller, refundedOf } from "@shop/domain/Payments"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
+import * as Traced from "@shop/domain/Traced"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
 import { Orders } from "@shop/orders/Orders"
@@ -377,7 +378,7 @@ export const layer = Layer.effect(
         })
       )
 
-    const create = Effect.fn("Carts.create")(function* (input: { cartId: CartId; userId: UserId | null }) {
+    const create = Traced.fn("Carts.create")(function* (input: { cartId: CartId; userId: UserId | null }) {
       return yield* writer.withCart(input.cartId)(
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
@@ -398,11 +399,11 @@ export const layer = Layer.effect(
       )
     })
 
-    const get = Effect.fn("Carts.get")(function* (input: { cartId: CartId; caller: UserId | null }) {
+    const get = Traced.fn("Carts.get")(function* (input: { cartId: CartId; caller: UserId | null }) {
       return (yield* load(input.cartId, input.caller)).cart
     })
 
-    const add = Effect.fn("Carts.add")(function* (input: {
+    const add = Traced.fn("Carts.add")(function* (input: {
       cartId: CartId
       caller: UserId | null
       productId: ProductId
@@ -469,7 +470,7 @@ export const layer = Layer.effect(
       )
     })
 
-    const update = Effect.fn("Carts.update")(function* (input: {
+    const update = Traced.fn("Carts.update")(function* (input: {
       cartId: CartId
       caller: UserId | null
       variantId: VariantId
@@ -499,7 +500,7 @@ export const layer = Layer.effect(
       )
     })
 
-    const remove = Effect.fn("Carts.remove")(function* (input: {
+    const remove = Traced.fn("Carts.remove")(function* (input: {
       cartId: CartId
       caller: UserId | null
       variantId: VariantId
@@ -511,7 +512,7 @@ export const layer = Layer.effect(
       })
     })
 
-    const clear = Effect.fn("Carts.clear")(function* (input: { cartId: CartId; caller: UserId | null }) {
+    const clear = Traced.fn("Carts.clear")(function* (input: { cartId: CartId; caller: UserId | null }) {
       return yield* change(input.cartId, input.caller, (draft) =>
         Effect.sync(() => {
           draft.lines = []
@@ -519,7 +520,7 @@ export const layer = Layer.effect(
       )
     })
 
-    const setAddress = Effect.fn("Carts.setAddress")(function* (input: {
+    const setAddress = Traced.fn("Carts.setAddress")(function* (input: {
       cartId: CartId
       caller: UserId | null
       address: AddressCandidate
@@ -534,7 +535,7 @@ export const layer = Layer.effect(
     })
 
     // The options for the cart as it stands; reads only, so no writer.
-    const shippingOptions = Effect.fn("Carts.shippingOptions")(function* (input: {
+    const shippingOptions = Traced.fn("Carts.shippingOptions")(function* (input: {
       cartId: CartId
       caller: UserId | null
     }) {
@@ -553,7 +554,7 @@ export const layer = Layer.effect(
         .pipe(Effect.catchTag("ValidationError", () => Effect.fail(new AddressRequired({}))))
     })
 
-    const chooseShipping = Effect.fn("Carts.chooseShipping")(function* (input: {
+    const chooseShipping = Traced.fn("Carts.chooseShipping")(function* (input: {
       cartId: CartId
       caller: UserId | null
       methodId: string
@@ -586,7 +587,7 @@ export const layer = Layer.effect(
       )
     })
 
-    const applyCoupon = Effect.fn("Carts.applyCoupon")(function* (input: {
+    const applyCoupon = Traced.fn("Carts.applyCoupon")(function* (input: {
       cartId: CartId
       caller: UserId | null
       code: string
@@ -619,7 +620,7 @@ export const layer = Layer.effect(
       )
     })
 
-    const removeCoupon = Effect.fn("Carts.removeCoupon")(function* (input: { cartId: CartId; caller: UserId | null }) {
+    const removeCoupon = Traced.fn("Carts.removeCoupon")(function* (input: { cartId: CartId; caller: UserId | null }) {
       return yield* change(input.cartId, input.caller, (draft) =>
         Effect.sync(() => {
           draft.couponCode = null
@@ -629,7 +630,7 @@ export const layer = Layer.effect(
 
     // Checkout (docs/CHECKOUT.md). Start is one operation of the cart like
     // any change, so racing starts on one cart are one start and its repeats.
-    const startCheckout = Effect.fn("Carts.startCheckout")(function* (input: StartCheckoutInput) {
+    const startCheckout = Traced.fn("Carts.startCheckout")(function* (input: StartCheckoutInput) {
       return yield* writer.withCart(input.cartId)(
         Effect.gen(function* () {
           const record = yield* load(input.cartId, input.caller)
@@ -958,7 +959,7 @@ export const layer = Layer.effect(
       return yield* finish(payment, order, record)
     })
 
-    const capture = Effect.fn("Carts.capture")(function* (input: CaptureCheckoutInput) {
+    const capture = Traced.fn("Carts.capture")(function* (input: CaptureCheckoutInput) {
       return yield* writer.withCart(input.cartId)(captureLocked(input))
     })
 

@@ -1,6 +1,7 @@
 import { Array as Arr, Effect, Exit, Layer, Option, Request, RequestResolver, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { maxSqlParameters } from "@shop/domain/SqlBatch"
+import * as Traced from "@shop/domain/Traced"
 import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "./CartStore.ts"
 
 // Carts in one SQL table (migrations/cart/0001_init.sql), each cart one row
@@ -45,7 +46,7 @@ export interface TestHooks {
 }
 
 /** @internal `layer` without the Layer, and the cache size the tests bound. */
-export const make = Effect.fn("CartStoreSql.make")(function* (
+export const make = Traced.fn("CartStoreSql.make")(function* (
   options: CacheOptions = defaultCacheOptions,
   hooks: TestHooks = {}
 ) {
@@ -151,7 +152,7 @@ export const make = Effect.fn("CartStoreSql.make")(function* (
     })
   )
 
-  const save = Effect.fn("CartStoreSql.save")(function* (record: CartRecord) {
+  const save = Traced.fn("CartStoreSql.save")(function* (record: CartRecord) {
     // Forgotten first: if the write fails, the next read goes to the table.
     cached.delete(record.cart.cartId)
     // Uninterruptible: an interrupted caller would otherwise give its cart's
@@ -160,7 +161,7 @@ export const make = Effect.fn("CartStoreSql.make")(function* (
     yield* Effect.uninterruptible(Effect.request(Save({ record }), upserts))
   })
 
-  const remove = Effect.fn("CartStoreSql.remove")(function* (cartId: string) {
+  const remove = Traced.fn("CartStoreSql.remove")(function* (cartId: string) {
     cached.delete(cartId)
     yield* sql`DELETE FROM carts WHERE cart_id = ${cartId}`.pipe(Effect.orDie)
     wrote(cartId)
@@ -172,7 +173,7 @@ export const make = Effect.fn("CartStoreSql.make")(function* (
   // record that is expired at `nowMillis` (rather than only the rows deleted)
   // also drops one that a read put back after the DELETE; a save that renewed
   // a cart meanwhile has a later expiry, and neither its row nor its copy goes.
-  const removeExpired = Effect.fn("CartStoreSql.removeExpired")(function* (nowMillis: number) {
+  const removeExpired = Traced.fn("CartStoreSql.removeExpired")(function* (nowMillis: number) {
     const deleted = yield* sql`DELETE FROM carts WHERE expires_at <= ${nowMillis} RETURNING cart_id`.pipe(Effect.orDie)
     for (const [cartId, record] of cached) {
       if (record.expiresAtMillis <= nowMillis) cached.delete(cartId)

@@ -1,5 +1,6 @@
 import { Clock, Context, Duration, Effect, Exit, Layer, Schedule } from "effect"
 import type { Payment } from "@shop/domain/Payments"
+import * as Traced from "@shop/domain/Traced"
 import { Payments } from "@shop/payments/Payments"
 import { CartConfig } from "./CartConfig.ts"
 import { Carts } from "./Carts.ts"
@@ -75,7 +76,7 @@ export const layer = Layer.effect(
         })
       )
 
-    const reconcile = Effect.fn("Checkout.reconcile")(function* (options?: ReconcileOptions) {
+    const reconcile = Traced.fn("Checkout.reconcile")(function* (options?: ReconcileOptions) {
       const now = yield* Clock.currentTimeMillis
       const createdBefore = new Date(now - Duration.toMillis(options?.grace ?? defaultGrace)).toISOString()
       const totals = { visited: 0, completed: 0, abandoned: 0, pending: 0 }

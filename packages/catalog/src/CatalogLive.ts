@@ -23,6 +23,7 @@ import {
   sniffImageType,
   TooManyImages
 } from "@shop/domain/Images"
+import * as Traced from "@shop/domain/Traced"
 import { Inventory } from "@shop/inventory/Inventory"
 import { Catalog } from "./Catalog.ts"
 import {
@@ -128,7 +129,7 @@ export const layerNoDeps = Layer.effect(
       return records.map((record) => toProduct(record, available))
     })
 
-    const list = Effect.fn("Catalog.list")(function* (query: ListProducts) {
+    const list = Traced.fn("Catalog.list")(function* (query: ListProducts) {
       if (query.cursor !== undefined && query.offset !== undefined) {
         return yield* new ValidationError({
           message: "Give `cursor` or `offset`, not both",
@@ -153,20 +154,20 @@ export const layerNoDeps = Layer.effect(
       return { items, total: page.total, limit: query.limit, offset, nextCursor }
     })
 
-    const get = Effect.fn("Catalog.get")(function* (input: { productId: ProductId }) {
+    const get = Traced.fn("Catalog.get")(function* (input: { productId: ProductId }) {
       const record = yield* repo.find(input.productId)
       if (Option.isNone(record)) return yield* new ProductNotFound({})
       const [product] = yield* withAvailability([record.value])
       return product!
     })
 
-    const getMany = Effect.fn("Catalog.getMany")(function* (input: { productIds: ReadonlyArray<ProductId> }) {
+    const getMany = Traced.fn("Catalog.getMany")(function* (input: { productIds: ReadonlyArray<ProductId> }) {
       // One read of the store for all of them (the cache in front serves its hits).
       const records = input.productIds.length === 0 ? [] : yield* repo.findMany([...new Set(input.productIds)])
       return yield* withAvailability(records)
     })
 
-    const create = Effect.fn("Catalog.create")(function* (input: CreateProductInput) {
+    const create = Traced.fn("Catalog.create")(function* (input: CreateProductInput) {
       const variantInputs: ReadonlyArray<VariantInput> =
         "variants" in input
           ? input.variants
@@ -245,7 +246,7 @@ export const layerNoDeps = Layer.effect(
     // the revision it was computed from; if another edit landed in between,
     // the patch is applied again to the fresh product, so
     // concurrent edits of different fields or variants all survive.
-    const applyPatch = Effect.fn("Catalog.applyPatch")(function* (current: ProductRecord, patch: UpdateProductInput) {
+    const applyPatch = Traced.fn("Catalog.applyPatch")(function* (current: ProductRecord, patch: UpdateProductInput) {
       let variants = current.variants
       if (patch.price !== undefined) {
         if (variants.length !== 1) {
@@ -282,7 +283,7 @@ export const layerNoDeps = Layer.effect(
       return record
     })
 
-    const update = Effect.fn("Catalog.update")(function* (input: { productId: ProductId; patch: UpdateProductInput }) {
+    const update = Traced.fn("Catalog.update")(function* (input: { productId: ProductId; patch: UpdateProductInput }) {
       // Every round lets at least one of the racing edits land, so n
       // concurrent edits need at most n rounds; the bound only stops a
       // pathological stream of edits from holding this one forever.
@@ -302,7 +303,7 @@ export const layerNoDeps = Layer.effect(
       return yield* new UpdateConflict({})
     })
 
-    const remove = Effect.fn("Catalog.remove")(function* (input: { productId: ProductId }) {
+    const remove = Traced.fn("Catalog.remove")(function* (input: { productId: ProductId }) {
       const found = yield* repo.find(input.productId)
       if (Option.isNone(found)) return yield* new ProductNotFound({})
       // The product goes first: once it is gone the delete has happened. Its
@@ -334,7 +335,7 @@ export const layerNoDeps = Layer.effect(
     // A change to a product's images, made like `update`: computed from the
     // product as last read and written only over that revision, so that
     // concurrent uploads can neither lose each other nor pass the limit.
-    const modifyImages = Effect.fn("Catalog.modifyImages")(function* <E>(
+    const modifyImages = Traced.fn("Catalog.modifyImages")(function* <E>(
       productId: ProductId,
       change: (current: ReadonlyArray<ImageRecord>) => Effect.Effect<ReadonlyArray<ImageRecord>, E>
     ) {
@@ -373,7 +374,7 @@ export const layerNoDeps = Layer.effect(
           )
         )
 
-    const addImage = Effect.fn("Catalog.addImage")(function* (input: { productId: ProductId; bytes: Uint8Array }) {
+    const addImage = Traced.fn("Catalog.addImage")(function* (input: { productId: ProductId; bytes: Uint8Array }) {
       // Checked here and not only at the edge: the service is the authority
       // on what a product image is, whoever calls it.
       if (input.bytes.length > MaxImageBytes) {
@@ -419,7 +420,7 @@ export const layerNoDeps = Layer.effect(
       return { imageId, url: imageUrl(image.key) }
     })
 
-    const removeImage = Effect.fn("Catalog.removeImage")(function* (input: { productId: ProductId; imageId: ImageId }) {
+    const removeImage = Traced.fn("Catalog.removeImage")(function* (input: { productId: ProductId; imageId: ImageId }) {
       yield* Effect.uninterruptible(
         Effect.gen(function* () {
           const { before } = yield* modifyImages(input.productId, (uploaded) =>
@@ -433,7 +434,7 @@ export const layerNoDeps = Layer.effect(
       )
     })
 
-    const reorderImages = Effect.fn("Catalog.reorderImages")(function* (input: {
+    const reorderImages = Traced.fn("Catalog.reorderImages")(function* (input: {
       productId: ProductId
       order: ReadonlyArray<string>
     }) {
@@ -458,7 +459,7 @@ export const layerNoDeps = Layer.effect(
 
     const isKey = Schema.is(ImageKey)
 
-    const getImage = Effect.fn("Catalog.getImage")(function* (input: { key: string }) {
+    const getImage = Traced.fn("Catalog.getImage")(function* (input: { key: string }) {
       const contentType = contentTypeOfKey(input.key)
       if (!isKey(input.key) || Option.isNone(contentType)) return yield* new ImageNotFound({})
       const bytes = yield* images.get(input.key)

@@ -1,5 +1,6 @@
 import { Clock, Context, Duration, Effect, Layer, Schedule } from "effect"
 import type { VariantId } from "@shop/domain/Ids"
+import * as Traced from "@shop/domain/Traced"
 import { Inventory } from "@shop/inventory/Inventory"
 import { CatalogRepository } from "./CatalogRepository.ts"
 
@@ -49,7 +50,7 @@ export const layer = Layer.effect(
     // Stock rows no variant claims. Rows are judged by their last write on
     // inventory's Clock against this service's Clock; the grace period is far
     // longer than any skew between the two.
-    const sweepOrphans = Effect.fn("Catalog.sweepOrphanStock")(function* (grace: Duration.Input) {
+    const sweepOrphans = Traced.fn("Catalog.sweepOrphanStock")(function* (grace: Duration.Input) {
       const cutoff = (yield* Clock.currentTimeMillis) - Duration.toMillis(grace)
       let after: VariantId | undefined
       let removed = 0
@@ -75,7 +76,7 @@ export const layer = Layer.effect(
     // Variants without a stock row get one with stock 0, so that an admin can
     // set their stock (`set` answers variant_not_found without a row).
     // `initialize` leaves a row that exists meanwhile as it is.
-    const repairMissing = Effect.fn("Catalog.repairMissingStock")(function* () {
+    const repairMissing = Traced.fn("Catalog.repairMissingStock")(function* () {
       let after: VariantId | undefined
       let created = 0
       for (;;) {
@@ -96,7 +97,7 @@ export const layer = Layer.effect(
 
     // The sweep runs first: if it raced a create stalled past the grace
     // period and took its rows, the repair in the same pass gives them back.
-    const reconcile = Effect.fn("Catalog.reconcile")(function* (options?: ReconcileOptions) {
+    const reconcile = Traced.fn("Catalog.reconcile")(function* (options?: ReconcileOptions) {
       const stockRemoved = yield* sweepOrphans(options?.grace ?? defaultGrace)
       const stockCreated = yield* repairMissing()
       return { stockCreated, stockRemoved }

@@ -1,5 +1,6 @@
 import { Clock, Effect, Layer, Option } from "effect"
 import type { ProductId } from "@shop/domain/Ids"
+import * as Traced from "@shop/domain/Traced"
 import { CatalogRepository, type ProductRecord } from "./CatalogRepository.ts"
 
 export interface CacheOptions {
@@ -20,7 +21,7 @@ export interface CacheOptions {
 // every request (on node, inventory keeps its own exact copy of its stock
 // rows: InventoryRepositoryCached).
 /** @internal `layer` without the Layer, and the sizes the tests bound. */
-export const make = Effect.fn("CatalogRepositoryCached.make")(function* (options: CacheOptions) {
+export const make = Traced.fn("CatalogRepositoryCached.make")(function* (options: CacheOptions) {
   const inner = yield* CatalogRepository
   const entries = new Map<ProductId, { readonly record: ProductRecord; readonly expiresAt: number }>()
   const inFlight = new Map<ProductId, { readers: number; writes: number }>()

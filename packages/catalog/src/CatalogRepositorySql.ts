@@ -4,6 +4,7 @@ import type { Fragment } from "effect/sql/Statement"
 import type { ProductSort } from "@shop/domain/Catalog"
 import type { ProductId, VariantId } from "@shop/domain/Ids"
 import { chunk, maxSqlParameters, SqlBatch } from "@shop/domain/SqlBatch"
+import * as Traced from "@shop/domain/Traced"
 import {
   CatalogRepository,
   fold,
@@ -155,7 +156,7 @@ const make = (options: Options) =>
       "variant_id AS variantId, product_id AS productId, sku, title, price, currency, attributes, weight_grams AS weightGrams"
     )
 
-    const assemble = Effect.fn("CatalogRepository.assemble")(function* (rows: ReadonlyArray<ProductRow>) {
+    const assemble = Traced.fn("CatalogRepository.assemble")(function* (rows: ReadonlyArray<ProductRow>) {
       if (rows.length === 0) return []
       const variantRows = yield* sql<VariantRow>`
         SELECT ${variantColumns} FROM variants
@@ -191,7 +192,7 @@ const make = (options: Options) =>
     })
 
     // After a refused write, find which SKU is owned by another product.
-    const findConflict = Effect.fn("CatalogRepository.findConflict")(function* (
+    const findConflict = Traced.fn("CatalogRepository.findConflict")(function* (
       product: ProductRecord,
       cause: SqlError.SqlError
     ) {
@@ -260,7 +261,7 @@ const make = (options: Options) =>
       )
     }
 
-    const replace = Effect.fn("CatalogRepository.replace")(
+    const replace = Traced.fn("CatalogRepository.replace")(
       function* (product: ProductRecord, expectedRevision: string) {
         const price = minPrice(product.variants)
         // Every statement applies only while the stored revision is the one
@@ -487,11 +488,11 @@ const make = (options: Options) =>
           Effect.map((rows) => Option.fromNullishOr(rows[0])),
           Effect.orDie
         ),
-      list: Effect.fn("CatalogRepository.list")(function* (query: ProductListQuery) {
+      list: Traced.fn("CatalogRepository.list")(function* (query: ProductListQuery) {
         const { rows, total, more } = yield* select<ProductRow>(query, productColumns)
         return { items: yield* assemble(rows), total, more }
       }, Effect.orDie),
-      listIds: Effect.fn("CatalogRepository.listIds")(function* (query: ProductListQuery) {
+      listIds: Traced.fn("CatalogRepository.listIds")(function* (query: ProductListQuery) {
         const { rows, total, more } = yield* select<{ productId: ProductId }>(
           query,
           sql.literal("product_id AS productId")
@@ -514,7 +515,7 @@ const make = (options: Options) =>
       // Variants go with their product (ON DELETE CASCADE needs foreign keys
       // on, which D1 enforces and node:sqlite enables), deleted explicitly
       // as well so the effect does not depend on that pragma.
-      remove: Effect.fn("CatalogRepository.remove")(function* (productId: ProductId) {
+      remove: Traced.fn("CatalogRepository.remove")(function* (productId: ProductId) {
         const exists = yield* sql`SELECT 1 AS one FROM products WHERE product_id = ${productId}`
         if (exists.length === 0) return false
         yield* batch.run([

@@ -12,6 +12,7 @@ import {
 } from "@shop/domain/Errors"
 import type { UserId } from "@shop/domain/Ids"
 import type { CouponRedemption } from "@shop/domain/ServiceContracts"
+import * as Traced from "@shop/domain/Traced"
 import { Coupons } from "./Coupons.ts"
 import { CouponsConfig } from "./CouponsConfig.ts"
 import {
@@ -122,7 +123,7 @@ export const layer = Layer.effect(
     // process, on the path that writes them, so the table does not grow
     // without bound and no scheduler is needed on any runtime.
     let lastPrune = 0
-    const pruneIfDue = Effect.fn("Coupons.prune")(function* (now: number) {
+    const pruneIfDue = Traced.fn("Coupons.prune")(function* (now: number) {
       if (now - lastPrune < windowMs) return
       lastPrune = now
       yield* attempts.prune(now - windowMs)
@@ -132,7 +133,7 @@ export const layer = Layer.effect(
     // codes in its window is refused whatever the code. The answer and the
     // work are the same for a good code as for a bad one, so a throttled
     // caller learns nothing about codes, not even from timing.
-    const checkThrottle = Effect.fn("Coupons.checkThrottle")(function* (keys: ReadonlyArray<string>, now: number) {
+    const checkThrottle = Traced.fn("Coupons.checkThrottle")(function* (keys: ReadonlyArray<string>, now: number) {
       if (keys.length === 0) return
       const current = yield* attempts.current(keys, now - windowMs)
       const over = keys.flatMap((key) => {
@@ -149,7 +150,7 @@ export const layer = Layer.effect(
     // a refused code counts nothing there. The key over its limit keeps it:
     // it refuses everything until its window ends anyway, and the window does
     // not move.
-    const countBadCode = Effect.fn("Coupons.countBadCode")(function* (keys: ReadonlyArray<string>, now: number) {
+    const countBadCode = Traced.fn("Coupons.countBadCode")(function* (keys: ReadonlyArray<string>, now: number) {
       if (keys.length === 0) return
       yield* pruneIfDue(now)
       const counted = yield* Effect.forEach(keys, (key) =>
@@ -168,12 +169,12 @@ export const layer = Layer.effect(
       )
     })
 
-    const withUsed = Effect.fn("Coupons.withUsed")(function* (coupons: ReadonlyArray<CouponDefinition>) {
+    const withUsed = Traced.fn("Coupons.withUsed")(function* (coupons: ReadonlyArray<CouponDefinition>) {
       const counts = yield* redemptions.counts(coupons.map((coupon) => coupon.code))
       return coupons.map((coupon): Coupon => ({ ...coupon, used: counts.get(coupon.code) ?? 0 }))
     })
 
-    const create = Effect.fn("Coupons.create")(function* (input: CreateCouponInput) {
+    const create = Traced.fn("Coupons.create")(function* (input: CreateCouponInput) {
       const now = yield* Clock.currentTimeMillis
       const issues = inputIssues(input, now)
       if (issues.length > 0) {
@@ -195,11 +196,11 @@ export const layer = Layer.effect(
       return { ...definition, used: 0 }
     })
 
-    const list = Effect.fn("Coupons.list")(function* (_input: {}) {
+    const list = Traced.fn("Coupons.list")(function* (_input: {}) {
       return yield* withUsed(yield* definitions.list())
     })
 
-    const remove = Effect.fn("Coupons.remove")(function* (input: { code: string }) {
+    const remove = Traced.fn("Coupons.remove")(function* (input: { code: string }) {
       const code = normalizeCode(input.code)
       if (!isCode(code) || !(yield* definitions.remove(code))) return yield* new CouponNotFound({})
       yield* redemptions.forget(code)
@@ -207,7 +208,7 @@ export const layer = Layer.effect(
 
     // A code that names no coupon (or cannot) counts against every throttle
     // key; a coupon found, even an expired one, counts nothing.
-    const lookup = Effect.fn("Coupons.lookup")(function* (input: {
+    const lookup = Traced.fn("Coupons.lookup")(function* (input: {
       readonly code: string
       readonly throttle?: ReadonlyArray<string> | undefined
     }) {
@@ -238,7 +239,7 @@ export const layer = Layer.effect(
     // The earlier use under this redemption id, if any: the answer to a
     // repeated redeem. An id that redeemed another code or user is refused
     // rather than answered with a use that is not the caller's.
-    const earlier = Effect.fn("Coupons.earlier")(function* (input: RedeemInput, code: string) {
+    const earlier = Traced.fn("Coupons.earlier")(function* (input: RedeemInput, code: string) {
       const found = yield* redemptions.find(input.redemptionId)
       if (Option.isNone(found)) return Option.none<CouponRedemption>()
       if (found.value.code !== code || found.value.userId !== input.userId) {
@@ -253,7 +254,7 @@ export const layer = Layer.effect(
     // refusal the store is read again only to say why. A coupon deleted
     // between the read and the write keeps that one use on record; the
     // window is one redeem's length and deletion is an admin's act.
-    const redeem = Effect.fn("Coupons.redeem")(function* (input: RedeemInput) {
+    const redeem = Traced.fn("Coupons.redeem")(function* (input: RedeemInput) {
       const code = normalizeCode(input.code)
       const found = isCode(code) ? yield* definitions.find(code) : Option.none()
       if (Option.isNone(found)) return yield* new InvalidCoupon({})
@@ -281,7 +282,7 @@ export const layer = Layer.effect(
       }
     })
 
-    const release = Effect.fn("Coupons.release")(function* (input: { readonly redemptionId: string }) {
+    const release = Traced.fn("Coupons.release")(function* (input: { readonly redemptionId: string }) {
       yield* redemptions.release(input.redemptionId)
     })
 

@@ -1,5 +1,6 @@
 import { Clock, Context, Effect, Layer } from "effect"
 import { SecureRandom } from "effect/crypto"
+import * as Traced from "./Traced.ts"
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -46,7 +47,7 @@ export class IdGenerator extends Context.Service<
       let lastMillis = -1
       let counter = 0
       return IdGenerator.of({
-        make: Effect.fn("IdGenerator.make")(function* (prefix: string) {
+        make: Traced.fn("IdGenerator.make")(function* (prefix: string) {
           // A clock that steps back keeps the last time: ids still sort in
           // creation order.
           const now = Math.max(yield* Clock.currentTimeMillis, lastMillis)
@@ -63,7 +64,7 @@ export class IdGenerator extends Context.Service<
           const time = `${base62(lastMillis, 8)}${base62(counter, 3)}`
           return `${prefix}_${time}${toText(yield* random.randomBytes(12))}`
         }),
-        secret: Effect.fn("IdGenerator.secret")(function* (prefix: string) {
+        secret: Traced.fn("IdGenerator.secret")(function* (prefix: string) {
           return `${prefix}_${toText(yield* random.randomBytes(24))}`
         }),
         bytes: random.randomBytes

@@ -1,5 +1,6 @@
 import { Cause, type Context, Effect, Exit, Layer, Predicate, Schema } from "effect"
 import { Rpc, RpcClient, type RpcClientError, type RpcGroup } from "effect/rpc"
+import * as Traced from "./Traced.ts"
 
 // Calling a service across a process boundary (a Workers service binding, a
 // signed HTTP request, ...) without the service or its callers knowing, on
@@ -40,7 +41,7 @@ type AnyMethod = (input: unknown) => Effect.Effect<unknown, unknown>
 // are `<service>Server.<method>`. A transport failure (RpcClientError) is a
 // defect: the service interfaces have no failure for "unreachable", and the
 // caller's timeout and error rendering handle a defect.
-export const makeClient = Effect.fn("ServiceTransport.makeClient")(function* <Rpcs extends Rpc.Any>(
+export const makeClient = Traced.fn("ServiceTransport.makeClient")(function* <Rpcs extends Rpc.Any>(
   group: RpcGroup.RpcGroup<Rpcs>,
   service: string
 ) {

@@ -12,6 +12,7 @@ import {
   type TaxRate
 } from "@shop/domain/Fulfillment"
 import { Currency, roundHalfAwayFromZero } from "@shop/domain/Money"
+import * as Traced from "@shop/domain/Traced"
 import * as Addresses from "./Addresses.ts"
 import { Fulfillment } from "./Fulfillment.ts"
 import { FulfillmentRepository } from "./FulfillmentRepository.ts"
@@ -87,11 +88,11 @@ export const layer = Layer.effect(
           )
     }
 
-    const validateAddress = Effect.fn("Fulfillment.validateAddress")(function* (input: { address: AddressCandidate }) {
+    const validateAddress = Traced.fn("Fulfillment.validateAddress")(function* (input: { address: AddressCandidate }) {
       return yield* checkAddress(input.address, "")
     })
 
-    const options = Effect.fn("Fulfillment.options")(function* (input: QuoteInput) {
+    const options = Traced.fn("Fulfillment.options")(function* (input: QuoteInput) {
       const destination: ShippingAddress = yield* checkAddress(input.destination, "destination.")
       const issues = inputIssues(input)
       if (issues.length > 0) return yield* invalid("The quote request is not valid", issues)
@@ -120,11 +121,11 @@ export const layer = Layer.effect(
       })
     })
 
-    const quote = Effect.fn("Fulfillment.quote")(function* (input: QuoteInput) {
+    const quote = Traced.fn("Fulfillment.quote")(function* (input: QuoteInput) {
       return { shippingOptions: yield* options(input) }
     })
 
-    const quoteMethod = Effect.fn("Fulfillment.quoteMethod")(function* (input: QuoteInput & { methodId: string }) {
+    const quoteMethod = Traced.fn("Fulfillment.quoteMethod")(function* (input: QuoteInput & { methodId: string }) {
       const all = yield* options(input)
       const found = all.find((option) => option.methodId === input.methodId)
       if (found === undefined) {
@@ -135,7 +136,7 @@ export const layer = Layer.effect(
       return found
     })
 
-    const setTaxRate = Effect.fn("Fulfillment.setTaxRate")(function* (input: TaxRate) {
+    const setTaxRate = Traced.fn("Fulfillment.setTaxRate")(function* (input: TaxRate) {
       if (!Number.isInteger(input.rate) || input.rate < 0 || input.rate > 10_000) {
         return yield* invalid("The rate is not valid", [
           { path: "rate", message: "must be whole basis points from 0 to 10000" }
@@ -156,11 +157,11 @@ export const layer = Layer.effect(
       return yield* repo.upsertTaxRate(input, yield* Clock.currentTimeMillis)
     })
 
-    const listTaxRates = Effect.fn("Fulfillment.listTaxRates")(function* (_input: {}) {
+    const listTaxRates = Traced.fn("Fulfillment.listTaxRates")(function* (_input: {}) {
       return yield* repo.listTaxRates()
     })
 
-    const taxRateFor = Effect.fn("Fulfillment.taxRateFor")(function* (input: TaxDestination) {
+    const taxRateFor = Traced.fn("Fulfillment.taxRateFor")(function* (input: TaxDestination) {
       const country = input.country.trim().toUpperCase()
       const raw = input.region?.trim().toUpperCase()
       const region = raw?.startsWith(`${country}-`) ? raw.slice(country.length + 1) : raw
@@ -172,7 +173,7 @@ export const layer = Layer.effect(
     // A label needs no store: the carrier follows from the method and zone,
     // and the tracking number from the order (SHA-256 of its id), so the same
     // order always gets the same label on every runtime.
-    const label = Effect.fn("Fulfillment.label")(function* (input: LabelInput) {
+    const label = Traced.fn("Fulfillment.label")(function* (input: LabelInput) {
       const zone = zoneOf(input.destination.country, input.destination.region)
       const carrier = carrierOf(input.methodId, zone)
       const digest = yield* Effect.promise(() =>

@@ -22,6 +22,7 @@ import { Carts } from "@shop/cart/Carts"
 import { Catalog } from "@shop/catalog/Catalog"
 import { defaultProductPageSize, defaultProductSort } from "@shop/domain/Catalog"
 import { Coupons } from "@shop/coupons/Coupons"
+import * as Traced from "@shop/domain/Traced"
 import { Fulfillment } from "@shop/fulfillment/Fulfillment"
 import { Inventory } from "@shop/inventory/Inventory"
 import { Orders } from "@shop/orders/Orders"
@@ -82,7 +83,7 @@ export const AuthHandlers = HttpApiBuilder.group(
       )
       .handle(
         "logout",
-        Effect.fn("AuthHandlers.logout")(function* () {
+        Traced.fn("AuthHandlers.logout")(function* () {
           const user = yield* CurrentUser
           yield* call(auth.logout({ sessionId: user.sessionId }))
           return { ok: true as const }
@@ -90,7 +91,7 @@ export const AuthHandlers = HttpApiBuilder.group(
       )
       .handle(
         "me",
-        Effect.fn("AuthHandlers.me")(function* () {
+        Traced.fn("AuthHandlers.me")(function* () {
           const user = yield* CurrentUser
           return yield* call(auth.me({ userId: user.userId }))
         })
@@ -118,21 +119,21 @@ export const AddressHandlers = HttpApiBuilder.group(
     return handlers
       .handle(
         "list",
-        Effect.fn("AddressHandlers.list")(function* () {
+        Traced.fn("AddressHandlers.list")(function* () {
           const user = yield* CurrentUser
           return { addresses: yield* call(auth.listAddresses({ userId: user.userId })) }
         })
       )
       .handle(
         "create",
-        Effect.fn("AddressHandlers.create")(function* ({ payload }) {
+        Traced.fn("AddressHandlers.create")(function* ({ payload }) {
           const user = yield* CurrentUser
           return { address: yield* call(auth.createAddress({ userId: user.userId, address: payload })) }
         })
       )
       .handle(
         "update",
-        Effect.fn("AddressHandlers.update")(function* ({ params, payload }) {
+        Traced.fn("AddressHandlers.update")(function* ({ params, payload }) {
           const user = yield* CurrentUser
           const id = yield* addressId(params.addressId)
           return { address: yield* call(auth.updateAddress({ userId: user.userId, addressId: id, patch: payload })) }
@@ -140,7 +141,7 @@ export const AddressHandlers = HttpApiBuilder.group(
       )
       .handle(
         "remove",
-        Effect.fn("AddressHandlers.remove")(function* ({ params }) {
+        Traced.fn("AddressHandlers.remove")(function* ({ params }) {
           const user = yield* CurrentUser
           const id = yield* addressId(params.addressId)
           yield* call(auth.deleteAddress({ userId: user.userId, addressId: id }))
@@ -272,7 +273,7 @@ export const CartHandlers = HttpApiBuilder.group(
       return { cartId: id, caller: Option.getOrNull(Option.map(shopper, (principal) => principal.userId)) }
     })
     // A saved address must be the caller's own; a guest has none.
-    const addressOf = Effect.fn("CartHandlers.addressOf")(function* (input: SetCartAddressInput) {
+    const addressOf = Traced.fn("CartHandlers.addressOf")(function* (input: SetCartAddressInput) {
       if ("address" in input) return input.address
       const shopper = yield* CurrentShopper
       if (Option.isNone(shopper) || !isAddressId(input.addressId)) return yield* new AddressNotFound({})
@@ -285,7 +286,7 @@ export const CartHandlers = HttpApiBuilder.group(
     return handlers
       .handle(
         "init",
-        Effect.fn("CartHandlers.init")(function* () {
+        Traced.fn("CartHandlers.init")(function* () {
           const shopper = yield* CurrentShopper
           const cartId = Schema.decodeSync(CartId)(yield* ids.secret(IdPrefixes.cart))
           const userId = Option.getOrNull(Option.map(shopper, (principal) => principal.userId))
@@ -305,7 +306,7 @@ export const CartHandlers = HttpApiBuilder.group(
       .handle("clear", ({ params }) => Effect.flatMap(target(params.cartId), (on) => call(carts.clear(on))))
       .handle(
         "address",
-        Effect.fn("CartHandlers.address")(function* ({ params, payload }) {
+        Traced.fn("CartHandlers.address")(function* ({ params, payload }) {
           const on = yield* target(params.cartId)
           const address = yield* addressOf(payload)
           return yield* call(carts.setAddress({ ...on, address }))
@@ -341,7 +342,7 @@ export const CheckoutHandlers = HttpApiBuilder.group(
     return handlers
       .handle(
         "start",
-        Effect.fn("CheckoutHandlers.start")(function* ({ payload }) {
+        Traced.fn("CheckoutHandlers.start")(function* ({ payload }) {
           const user = yield* CurrentUser
           const id = yield* cartId(payload.cartId)
           return yield* call(
@@ -356,7 +357,7 @@ export const CheckoutHandlers = HttpApiBuilder.group(
       )
       .handle(
         "capture",
-        Effect.fn("CheckoutHandlers.capture")(function* ({ payload }) {
+        Traced.fn("CheckoutHandlers.capture")(function* ({ payload }) {
           const user = yield* CurrentUser
           // The payer only: another user's payment is not found, as one that
           // does not exist.
@@ -398,7 +399,7 @@ export const PaymentsWebhookHandlers = HttpApiBuilder.group(
     const call = makeCall(config.serviceTimeout)
     return handlers.handle(
       "paypalWebhook",
-      Effect.fn("PaymentsWebhookHandlers.paypalWebhook")(function* ({ payload, request }) {
+      Traced.fn("PaymentsWebhookHandlers.paypalWebhook")(function* ({ payload, request }) {
         const headers: Record<string, string> = {}
         for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = value
         const event = yield* call(payments.verifyWebhook({ headers, body: payload }))
@@ -450,7 +451,7 @@ export const PaymentsHandlers = HttpApiBuilder.group(
     const call = makeCall(config.serviceTimeout)
     return handlers.handle(
       "get",
-      Effect.fn("PaymentsHandlers.get")(function* ({ params }) {
+      Traced.fn("PaymentsHandlers.get")(function* ({ params }) {
         const user = yield* CurrentUser
         const id = yield* paymentId(params.paymentId)
         const payment = yield* call(payments.get({ paymentId: id, caller: { userId: user.userId, role: user.role } }))
@@ -476,7 +477,7 @@ export const OrdersHandlers = HttpApiBuilder.group(
     return handlers
       .handle(
         "list",
-        Effect.fn("OrdersHandlers.list")(function* ({ query }) {
+        Traced.fn("OrdersHandlers.list")(function* ({ query }) {
           const user = yield* CurrentUser
           return yield* call(
             orders.listForUser({
@@ -489,7 +490,7 @@ export const OrdersHandlers = HttpApiBuilder.group(
       )
       .handle(
         "get",
-        Effect.fn("OrdersHandlers.get")(function* ({ params }) {
+        Traced.fn("OrdersHandlers.get")(function* ({ params }) {
           const user = yield* CurrentUser
           const id = yield* orderId(params.orderId)
           return yield* call(orders.get({ orderId: id, caller: { userId: user.userId, role: user.role } }))
@@ -529,7 +530,7 @@ export const AdminOrdersHandlers = HttpApiBuilder.group(
       )
       .handle(
         "ship",
-        Effect.fn("AdminOrdersHandlers.ship")(function* ({ params, payload }) {
+        Traced.fn("AdminOrdersHandlers.ship")(function* ({ params, payload }) {
           const id = yield* orderId(params.orderId)
           const admin = yield* CurrentUser
           // Without a carrier and tracking number of the admin's own, the

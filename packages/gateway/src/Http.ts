@@ -4,6 +4,7 @@ import { HttpApiError } from "effect/http-api"
 import { ShopApi } from "@shop/domain/Api"
 import { MaxImageBytes, MaxUploadOverheadBytes } from "@shop/domain/Images"
 import { isServiceUnreachable } from "@shop/domain/ServiceTransport"
+import * as Traced from "@shop/domain/Traced"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import * as HttpCache from "./HttpCache.ts"
 import * as IdempotencyKeys from "./IdempotencyKeys.ts"
@@ -44,7 +45,7 @@ const isBodyTooLarge = (error: unknown) => {
 // Turns whatever went wrong into the standard body with the right status.
 // Everything a client can provoke is a 4xx; only our own faults are a 500, and
 // those are logged with their cause but never described in the body.
-const renderFailure = Effect.fn("Gateway.renderFailure")(function* (
+const renderFailure = Traced.fn("Gateway.renderFailure")(function* (
   request: HttpServerRequest.HttpServerRequest,
   cause: Cause.Cause<unknown>
 ) {

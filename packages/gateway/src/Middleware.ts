@@ -12,6 +12,7 @@ import {
 } from "@shop/domain/Api"
 import { Forbidden, Unauthorized, ValidationError } from "@shop/domain/Errors"
 import { Auth } from "@shop/auth/Auth"
+import * as Traced from "@shop/domain/Traced"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import { makeCall } from "./Upstream.ts"
 
@@ -46,7 +47,7 @@ export const ApiErrorsLive = HttpApiMiddleware.layerSchemaErrorTransform(ApiErro
   )
 })
 
-const authenticate = Effect.fn("Gateway.authenticate")(function* (token: string) {
+const authenticate = Traced.fn("Gateway.authenticate")(function* (token: string) {
   const auth = yield* Auth
   const config = yield* GatewayConfig
   if (token.length === 0 || token.length > 4096) return yield* new Unauthorized({})
@@ -72,7 +73,7 @@ export const AdminAuthenticationLive = Layer.effect(
   Effect.gen(function* () {
     const context = yield* Effect.context<Auth | GatewayConfig>()
     return AdminAuthentication.of({
-      bearer: Effect.fn("Gateway.authenticateAdmin")(function* (httpEffect, { credential }) {
+      bearer: Traced.fn("Gateway.authenticateAdmin")(function* (httpEffect, { credential }) {
         const principal = yield* authenticate(Redacted.value(credential)).pipe(Effect.provideContext(context))
         if (principal.role !== "admin") return yield* new Forbidden({})
         return yield* Effect.provideService(httpEffect, CurrentUser, principal)
@@ -88,7 +89,7 @@ export const OptionalAuthenticationLive = Layer.effect(
   OptionalAuthentication,
   Effect.gen(function* () {
     const context = yield* Effect.context<Auth | GatewayConfig>()
-    const shopper = Effect.fn("Gateway.authenticateShopper")(function* <A, E, R>(
+    const shopper = Traced.fn("Gateway.authenticateShopper")(function* <A, E, R>(
       header: string,
       httpEffect: Effect.Effect<A, E, R>
     ) {

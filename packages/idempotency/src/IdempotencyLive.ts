@@ -1,6 +1,7 @@
 import { Clock, Duration, Effect, Layer, Schedule } from "effect"
 import { IdempotencyKeyInUse, IdempotencyKeyReused } from "@shop/domain/Errors"
 import type { ClaimInput, CompleteInput, KeyRef } from "@shop/domain/Idempotency"
+import * as Traced from "@shop/domain/Traced"
 import { Idempotency } from "./Idempotency.ts"
 import { IdempotencyRepository } from "./IdempotencyRepository.ts"
 import * as IdempotencyRepositoryMemory from "./IdempotencyRepositoryMemory.ts"
@@ -26,7 +27,7 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const repo = yield* IdempotencyRepository
     return Idempotency.of({
-      claim: Effect.fn("Idempotency.claim")(function* (input: ClaimInput) {
+      claim: Traced.fn("Idempotency.claim")(function* (input: ClaimInput) {
         const now = yield* Clock.currentTimeMillis
         const outcome = yield* repo.claim({
           ...input,
@@ -45,13 +46,13 @@ export const layer = Layer.effect(
             return yield* new IdempotencyKeyInUse({ details: { retryAfter: retryAfterSeconds } })
         }
       }),
-      complete: Effect.fn("Idempotency.complete")(function* (input: CompleteInput) {
+      complete: Traced.fn("Idempotency.complete")(function* (input: CompleteInput) {
         yield* repo.complete(input.scope, input.key, input.response)
       }),
-      abandon: Effect.fn("Idempotency.abandon")(function* (input: KeyRef) {
+      abandon: Traced.fn("Idempotency.abandon")(function* (input: KeyRef) {
         yield* repo.abandon(input.scope, input.key)
       }),
-      removeExpired: Effect.fn("Idempotency.removeExpired")(function* () {
+      removeExpired: Traced.fn("Idempotency.removeExpired")(function* () {
         const removed = yield* repo.removeExpired(yield* Clock.currentTimeMillis)
         return { removed }
       })

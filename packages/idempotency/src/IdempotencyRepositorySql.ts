@@ -1,6 +1,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { StoredResponse } from "@shop/domain/Idempotency"
+import * as Traced from "@shop/domain/Traced"
 import { type ClaimAttempt, type ClaimOutcome, IdempotencyRepository } from "./IdempotencyRepository.ts"
 
 const Row = Schema.Struct({
@@ -40,7 +41,7 @@ export const layer = Layer.effect(
         WHERE scope = ${scope} AND idempotency_key = ${key}
       `.pipe(Effect.flatMap(decodeRows), Effect.orDie)
 
-    const claim = Effect.fn("IdempotencyRepository.claim")(function* (attempt: ClaimAttempt) {
+    const claim = Traced.fn("IdempotencyRepository.claim")(function* (attempt: ClaimAttempt) {
       // The row that won may be abandoned (deleted) or expire between the two
       // statements; the claim is then simply tried again.
       for (let tries = 0; tries < 3; tries++) {

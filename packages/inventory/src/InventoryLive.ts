@@ -21,6 +21,7 @@ import {
   type ReserveInput,
   type StockLevel
 } from "@shop/domain/Inventory"
+import * as Traced from "@shop/domain/Traced"
 import { Inventory } from "./Inventory.ts"
 import { InventoryConfig } from "./InventoryConfig.ts"
 import { type HoldRow, InventoryRepository, type LevelRow, type Settlement } from "./InventoryRepository.ts"
@@ -71,14 +72,14 @@ export const layer = Layer.effect(
     // Read while the layer is built: the callers' context does not carry it.
     const config = yield* InventoryConfig
 
-    const get = Effect.fn("Inventory.get")(function* (input: { variantId: VariantId }) {
+    const get = Traced.fn("Inventory.get")(function* (input: { variantId: VariantId }) {
       const row = yield* repo.find(input.variantId)
       if (Option.isNone(row)) return yield* new VariantNotFound({})
       return toLevel(row.value)
     })
 
     // The write is conditional; when it does not apply, a read says why.
-    const explainRefusal = Effect.fn("Inventory.explainRefusal")(function* (variantId: VariantId, requested: number) {
+    const explainRefusal = Traced.fn("Inventory.explainRefusal")(function* (variantId: VariantId, requested: number) {
       const row = yield* repo.find(variantId)
       if (Option.isNone(row)) return yield* new VariantNotFound({})
       if (requested > maxStock) {
@@ -92,13 +93,13 @@ export const layer = Layer.effect(
       })
     })
 
-    const set = Effect.fn("Inventory.set")(function* (input: { variantId: VariantId; stock: number }) {
+    const set = Traced.fn("Inventory.set")(function* (input: { variantId: VariantId; stock: number }) {
       const row = yield* repo.setStock(input.variantId, input.stock, yield* Clock.currentTimeMillis)
       if (Option.isNone(row)) return yield* explainRefusal(input.variantId, input.stock)
       return toLevel(row.value)
     })
 
-    const adjust = Effect.fn("Inventory.adjust")(function* (input: { variantId: VariantId; delta: number }) {
+    const adjust = Traced.fn("Inventory.adjust")(function* (input: { variantId: VariantId; delta: number }) {
       const row = yield* repo.adjustStock(input.variantId, input.delta, yield* Clock.currentTimeMillis)
       if (Option.isNone(row)) {
         const current = yield* repo.find(input.variantId)
@@ -113,7 +114,7 @@ export const layer = Layer.effect(
       return toLevel(row.value)
     })
 
-    const availability = Effect.fn("Inventory.availability")(function* (input: {
+    const availability = Traced.fn("Inventory.availability")(function* (input: {
       variantIds: ReadonlyArray<VariantId>
     }) {
       const unique = Array.from(new Set(input.variantIds))
@@ -122,26 +123,26 @@ export const layer = Layer.effect(
       return unique.map((variantId) => ({ variantId, available: byId.get(variantId) ?? 0 }))
     })
 
-    const initialize = Effect.fn("Inventory.initialize")(function* (input: {
+    const initialize = Traced.fn("Inventory.initialize")(function* (input: {
       levels: ReadonlyArray<{ variantId: VariantId; stock: number }>
     }) {
       if (input.levels.length === 0) return
       yield* repo.insertMany(input.levels, yield* Clock.currentTimeMillis)
     })
 
-    const remove = Effect.fn("Inventory.remove")(function* (input: { variantIds: ReadonlyArray<VariantId> }) {
+    const remove = Traced.fn("Inventory.remove")(function* (input: { variantIds: ReadonlyArray<VariantId> }) {
       if (input.variantIds.length === 0) return
       yield* repo.deleteMany(input.variantIds)
     })
 
-    const missing = Effect.fn("Inventory.missing")(function* (input: { variantIds: ReadonlyArray<VariantId> }) {
+    const missing = Traced.fn("Inventory.missing")(function* (input: { variantIds: ReadonlyArray<VariantId> }) {
       const unique = Array.from(new Set(input.variantIds))
       if (unique.length === 0) return { variantIds: [] }
       const found = new Set((yield* repo.findMany(unique)).map((row) => row.variantId))
       return { variantIds: unique.filter((variantId) => !found.has(variantId)) }
     })
 
-    const stockRows = Effect.fn("Inventory.stockRows")(function* (input: { after?: VariantId; limit: number }) {
+    const stockRows = Traced.fn("Inventory.stockRows")(function* (input: { after?: VariantId; limit: number }) {
       // In-process callers (memory, node) do not go through the schemas.
       if (!isWithin(input.limit, 1, maxScanRows))
         return yield* Effect.die(new Error(`A page is 1 to ${maxScanRows} rows`))
@@ -177,7 +178,7 @@ export const layer = Layer.effect(
       return yield* Effect.die(new Error(`Hold ${holdId} stayed active through two settlements`))
     })
 
-    const reserve = Effect.fn("Inventory.reserve")(function* (input: ReserveInput) {
+    const reserve = Traced.fn("Inventory.reserve")(function* (input: ReserveInput) {
       const ttlSeconds = input.ttlSeconds ?? config.holdTtlSeconds
       // In-process callers (memory, node) do not go through the schemas.
       if (!isWithin(input.lines.length, 1, maxHoldLines) || !isWithin(ttlSeconds, 1, maxHoldTtlSeconds)) {
@@ -224,7 +225,7 @@ export const layer = Layer.effect(
       return yield* Effect.die(new Error(`Hold ${input.holdId} was refused ${maxReserveAttempts} times with stock`))
     })
 
-    const commit = Effect.fn("Inventory.commit")(function* (input: { holdId: HoldId }) {
+    const commit = Traced.fn("Inventory.commit")(function* (input: { holdId: HoldId }) {
       const hold = yield* settleAndRead(input.holdId, "committed")
       switch (hold.status) {
         case "committed":
@@ -239,7 +240,7 @@ export const layer = Layer.effect(
       }
     })
 
-    const release = Effect.fn("Inventory.release")(function* (input: { holdId: HoldId }) {
+    const release = Traced.fn("Inventory.release")(function* (input: { holdId: HoldId }) {
       const hold = yield* settleAndRead(input.holdId, "released")
       // A restocked hold was sold first: nothing of it is held any more.
       if (hold.status === "committed" || hold.status === "restocked") {
@@ -248,7 +249,7 @@ export const layer = Layer.effect(
       return toHold(hold)
     })
 
-    const getHold = Effect.fn("Inventory.getHold")(function* (input: { holdId: HoldId }) {
+    const getHold = Traced.fn("Inventory.getHold")(function* (input: { holdId: HoldId }) {
       const hold = yield* current(input.holdId)
       if (Option.isNone(hold)) return yield* new HoldNotFound({})
       return toHold(hold.value)
@@ -258,14 +259,14 @@ export const layer = Layer.effect(
     // store's conditional change decides between racing restocks, and every
     // caller answers the hold as it then is. A hold that is not committed
     // (still active, released, expired, or restocked already) is left as it is.
-    const restock = Effect.fn("Inventory.restock")(function* (input: { holdId: HoldId }) {
+    const restock = Traced.fn("Inventory.restock")(function* (input: { holdId: HoldId }) {
       const restocked = yield* repo.restock(input.holdId, yield* Clock.currentTimeMillis)
       const hold = yield* expiredIfDue(input.holdId, restocked.hold)
       if (Option.isNone(hold)) return yield* new HoldNotFound({})
       return toHold(hold.value)
     })
 
-    const expireHolds = Effect.fn("Inventory.expireHolds")(function* (_: {}) {
+    const expireHolds = Traced.fn("Inventory.expireHolds")(function* (_: {}) {
       const now = yield* Clock.currentTimeMillis
       let expired = 0
       for (;;) {

@@ -1,5 +1,6 @@
 import { Effect, Layer, Option } from "effect"
 import type { VariantId } from "@shop/domain/Ids"
+import * as Traced from "@shop/domain/Traced"
 import { InventoryRepository, type LevelRow } from "./InventoryRepository.ts"
 
 export interface CacheOptions {
@@ -39,7 +40,7 @@ export const defaultCacheOptions: CacheOptions = { maxEntries: 50_000 }
 // must not be behind this.
 
 /** @internal `layer` without the Layer, and the sizes the tests bound. */
-export const make = Effect.fn("InventoryRepositoryCached.make")(function* (
+export const make = Traced.fn("InventoryRepositoryCached.make")(function* (
   options: CacheOptions = defaultCacheOptions
 ) {
   const inner = yield* InventoryRepository

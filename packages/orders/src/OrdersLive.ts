@@ -30,6 +30,7 @@ import {
   shippableStatuses
 } from "@shop/domain/Orders"
 import { PaymentId, type PaymentRefund } from "@shop/domain/Payments"
+import * as Traced from "@shop/domain/Traced"
 import { Inventory } from "@shop/inventory/Inventory"
 import { Payments } from "@shop/payments/Payments"
 import { Orders } from "./Orders.ts"
@@ -164,7 +165,7 @@ export const layerNoDeps = Layer.effect(
     // Idempotent per reservation: the store's unique reservation decides, so
     // a repeat, even one racing the first, answers the first order and
     // writes nothing.
-    const create = Effect.fn("Orders.create")(function* (input: CreateOrderInput) {
+    const create = Traced.fn("Orders.create")(function* (input: CreateOrderInput) {
       const issues = createIssues(input)
       if (issues.length > 0) return yield* invalid("The order is not valid", issues)
       const at = iso(yield* Clock.currentTimeMillis)
@@ -199,7 +200,7 @@ export const layerNoDeps = Layer.effect(
 
     // Another user's order is not found, as one that does not exist: its
     // existence is not revealed.
-    const get = Effect.fn("Orders.get")(function* (input: { orderId: OrderId; caller: OrderCaller }) {
+    const get = Traced.fn("Orders.get")(function* (input: { orderId: OrderId; caller: OrderCaller }) {
       const found = yield* repo.find(input.orderId)
       if (Option.isNone(found)) return yield* new OrderNotFound({})
       const { order } = found.value
@@ -207,14 +208,14 @@ export const layerNoDeps = Layer.effect(
       return order
     })
 
-    const listForUser = Effect.fn("Orders.listForUser")(function* (input: ListUserOrdersInput) {
+    const listForUser = Traced.fn("Orders.listForUser")(function* (input: ListUserOrdersInput) {
       const issues = pageIssues(input.limit, input.offset)
       if (issues.length > 0) return yield* invalid("The page is not valid", issues)
       const page = yield* repo.list({ userId: input.userId, limit: input.limit, offset: input.offset })
       return { orders: page.orders, total: page.total, limit: input.limit, offset: input.offset }
     })
 
-    const listAll = Effect.fn("Orders.listAll")(function* (input: ListAllOrdersInput) {
+    const listAll = Traced.fn("Orders.listAll")(function* (input: ListAllOrdersInput) {
       const status = input.status
       if (status !== undefined && !isOrderStatus(status)) return yield* invalidStatus()
       const issues = pageIssues(input.limit, input.offset)
@@ -297,7 +298,7 @@ export const layerNoDeps = Layer.effect(
     // The status is set first, by compare-and-set: once an order is
     // cancelled it stays so (nothing can ship it any more), whatever happens
     // to the steps that follow, and a repeat of the cancellation runs them again.
-    const setStatus = Effect.fn("Orders.setStatus")(function* (input: SetOrderStatusInput) {
+    const setStatus = Traced.fn("Orders.setStatus")(function* (input: SetOrderStatusInput) {
       const to = input.status
       if (!isOrderStatus(to)) return yield* invalidStatus()
       const order = yield* change(input.orderId, (order, at) => {
@@ -311,7 +312,7 @@ export const layerNoDeps = Layer.effect(
       return yield* settleCancelled(order)
     })
 
-    const addShipment = Effect.fn("Orders.addShipment")(function* (input: AddShipmentInput) {
+    const addShipment = Traced.fn("Orders.addShipment")(function* (input: AddShipmentInput) {
       const issues: Array<Issue> = []
       if (blank(input.carrier)) issues.push({ path: "carrier", message: "must not be blank" })
       if (blank(input.trackingNumber)) issues.push({ path: "trackingNumber", message: "must not be blank" })
@@ -341,7 +342,7 @@ export const layerNoDeps = Layer.effect(
     // checked on the order as read and written only if it is still that
     // order, so refunds racing each other can never add up past what was
     // captured: those that fit land, the rest are refused.
-    const recordRefund = Effect.fn("Orders.recordRefund")(function* (input: RecordRefundInput) {
+    const recordRefund = Traced.fn("Orders.recordRefund")(function* (input: RecordRefundInput) {
       if (!(Number.isSafeInteger(input.amount.amount) && input.amount.amount > 0)) {
         return yield* invalid("The refund is not valid", [
           { path: "amount.amount", message: "must be whole minor units, more than 0" }
@@ -371,7 +372,7 @@ export const layerNoDeps = Layer.effect(
     // in every status but the final ones: partial refunds of a paid,
     // processing or shipped order change only its money (cancelling is its
     // own step); a delivered order refunded in full becomes refunded.
-    const refund = Effect.fn("Orders.refund")(function* (input: AdminRefundInput) {
+    const refund = Traced.fn("Orders.refund")(function* (input: AdminRefundInput) {
       if (input.amount !== undefined && !(Number.isSafeInteger(input.amount.amount) && input.amount.amount > 0)) {
         return yield* invalid("The refund is not valid", [
           { path: "amount.amount", message: "must be whole minor units, more than 0" }
@@ -410,7 +411,7 @@ export const layerNoDeps = Layer.effect(
       return recorded
     })
 
-    const findByReservation = Effect.fn("Orders.findByReservation")(function* (input: { reservationId: string }) {
+    const findByReservation = Traced.fn("Orders.findByReservation")(function* (input: { reservationId: string }) {
       const found = yield* repo.findByReservation(input.reservationId)
       return Option.isSome(found) ? found.value.order : null
     })

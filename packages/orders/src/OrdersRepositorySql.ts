@@ -5,6 +5,7 @@ import { ShippingAddress, ShippingOption } from "@shop/domain/Fulfillment"
 import { OrderId, UserId } from "@shop/domain/Ids"
 import { Currency } from "@shop/domain/Money"
 import { type Order, OrderHistoryEntry, OrderRefund, OrderStatus, PaymentProvider, Shipment } from "@shop/domain/Orders"
+import * as Traced from "@shop/domain/Traced"
 import { type OrderQuery, OrdersRepository, type StoredOrder } from "./OrdersRepository.ts"
 
 // What never changes after creation, read back whole.
@@ -101,7 +102,7 @@ export const layer = Layer.effect(
     return OrdersRepository.of({
       // One statement: a reservation that has its order already is left as
       // it is and returns no row, so concurrent creates cannot both insert.
-      insert: Effect.fn("OrdersRepository.insert")(function* (order: Order) {
+      insert: Traced.fn("OrdersRepository.insert")(function* (order: Order) {
         const details = {
           items: order.items,
           address: order.address,
@@ -128,7 +129,7 @@ export const layer = Layer.effect(
       }),
       find: (orderId) => one(sql`SELECT ${columns} FROM orders WHERE order_id = ${orderId}`),
       findByReservation,
-      list: Effect.fn("OrdersRepository.list")(function* (query: OrderQuery) {
+      list: Traced.fn("OrdersRepository.list")(function* (query: OrderQuery) {
         const where = whereOf(query)
         const [orders, counted] = yield* Effect.all([
           stored(sql`

@@ -27,6 +27,7 @@ import {
   refundedOf,
   type VerifyWebhookInput
 } from "@shop/domain/Payments"
+import * as Traced from "@shop/domain/Traced"
 import { type Capture, type CaptureResult, PaymentProvider } from "./PaymentProvider.ts"
 import { Payments } from "./Payments.ts"
 import { PaymentsRepository, type StoredPayment } from "./PaymentsRepository.ts"
@@ -141,7 +142,7 @@ export const layerNoDeps = Layer.effect(
     // from the hold, so a retry after a lost answer (nothing stored yet) gets
     // the same provider order rather than a second one; its reference is the
     // hold too, the one name every attempt shares.
-    const create = Effect.fn("Payments.create")(function* (input: CreatePaymentInput) {
+    const create = Traced.fn("Payments.create")(function* (input: CreatePaymentInput) {
       if (!wholePositive(input.amount.amount)) {
         return yield* invalid("The payment is not valid", [
           { path: "amount.amount", message: "must be whole minor units, more than 0" }
@@ -185,7 +186,7 @@ export const layerNoDeps = Layer.effect(
 
     // Another user's payment is not found, as one that does not exist: its
     // existence is not revealed.
-    const get = Effect.fn("Payments.get")(function* (input: GetPaymentInput) {
+    const get = Traced.fn("Payments.get")(function* (input: GetPaymentInput) {
       const { payment } = yield* load(input.paymentId)
       if (input.caller.role !== "admin" && payment.userId !== input.caller.userId) {
         return yield* new PaymentNotFound({})
@@ -193,7 +194,7 @@ export const layerNoDeps = Layer.effect(
       return payment
     })
 
-    const findByProviderOrder = Effect.fn("Payments.findByProviderOrder")(function* (input: FindByProviderOrderInput) {
+    const findByProviderOrder = Traced.fn("Payments.findByProviderOrder")(function* (input: FindByProviderOrderInput) {
       const found = yield* repo.findByProviderOrder(input.providerOrderId)
       return Option.isSome(found) ? found.value.payment : null
     })
@@ -237,7 +238,7 @@ export const layerNoDeps = Layer.effect(
     // once and answers every repeat with it; a call that meets the capture
     // made by another request reads it from the order; the record is a
     // compare-and-set that adds a capture only to a payment without one.
-    const capture = Effect.fn("Payments.capture")(function* (input: CapturePaymentInput) {
+    const capture = Traced.fn("Payments.capture")(function* (input: CapturePaymentInput) {
       const stored = yield* load(input.paymentId)
       const { payment } = stored
       if (payment.captures.length > 0) return payment
@@ -369,7 +370,7 @@ export const layerNoDeps = Layer.effect(
       )
     })
 
-    const refund = Effect.fn("Payments.refund")(function* (input: RefundPaymentInput) {
+    const refund = Traced.fn("Payments.refund")(function* (input: RefundPaymentInput) {
       return yield* perPayment(input.paymentId, refundOnce(input))
     })
 
@@ -379,7 +380,7 @@ export const layerNoDeps = Layer.effect(
     // happened); with money taken its status stays what the
     // money says, and the refund is the saga's next step. The same note again
     // writes nothing.
-    const markFailed = Effect.fn("Payments.markFailed")(function* (input: MarkFailedInput) {
+    const markFailed = Traced.fn("Payments.markFailed")(function* (input: MarkFailedInput) {
       return yield* change(input.paymentId, (payment, at) => {
         const { failure } = payment
         if (failure !== undefined && failure.step === input.step && failure.reason === input.reason) {
@@ -396,7 +397,7 @@ export const layerNoDeps = Layer.effect(
 
     // The reconciliation pass's work list. The contract's schema bounds both
     // fields; an in-process caller that passes something else is a bug.
-    const listUnsettled = Effect.fn("Payments.listUnsettled")(function* (input: ListUnsettledInput) {
+    const listUnsettled = Traced.fn("Payments.listUnsettled")(function* (input: ListUnsettledInput) {
       const before = Date.parse(input.createdBefore)
       if (Number.isNaN(before) || !Number.isInteger(input.limit) || input.limit < 1 || input.limit > 500) {
         return yield* Effect.die(new Error("listUnsettled needs an ISO createdBefore and a limit from 1 to 500"))
@@ -408,18 +409,18 @@ export const layerNoDeps = Layer.effect(
     // capture, the next reconciliation pass) writes nothing. The store does
     // it in one conditional statement (settled only if not yet), which moves
     // the version on like any change.
-    const settle = Effect.fn("Payments.settle")(function* (input: SettlePaymentInput) {
+    const settle = Traced.fn("Payments.settle")(function* (input: SettlePaymentInput) {
       const settled = yield* repo.settle(input.paymentId, input.orderId, yield* Clock.currentTimeMillis)
       if (Option.isNone(settled)) return yield* new PaymentNotFound({})
       return settled.value.payment
     })
 
-    const recordEvent = Effect.fn("Payments.recordEvent")(function* (input: RecordEventInput) {
+    const recordEvent = Traced.fn("Payments.recordEvent")(function* (input: RecordEventInput) {
       const at = iso(yield* Clock.currentTimeMillis)
       return { first: yield* repo.recordEvent(input.eventId, at) }
     })
 
-    const verifyWebhook = Effect.fn("Payments.verifyWebhook")(function* (input: VerifyWebhookInput) {
+    const verifyWebhook = Traced.fn("Payments.verifyWebhook")(function* (input: VerifyWebhookInput) {
       return yield* provider.verifyWebhook(input)
     })
 

@@ -12,6 +12,7 @@ import {
   PaymentRefund,
   PaymentStatus
 } from "@shop/domain/Payments"
+import * as Traced from "@shop/domain/Traced"
 import { PaymentsRepository, type StoredPayment } from "./PaymentsRepository.ts"
 
 // Every row is decoded, JSON columns included: a row written by another
@@ -90,7 +91,7 @@ export const layer = Layer.effect(
     return PaymentsRepository.of({
       // One statement: a reservation that has its payment already is left as
       // it is and returns no row, so concurrent creates cannot both insert.
-      insert: Effect.fn("PaymentsRepository.insert")(function* (payment: Payment) {
+      insert: Traced.fn("PaymentsRepository.insert")(function* (payment: Payment) {
         const inserted = yield* sql`
           INSERT INTO payments (payment_id, user_id, cart_id, reservation_id, provider, provider_order_id, approve_url,
             status, currency, amount, captured_amount, refunded_amount, captures, refunds, failure, settled_at, order_id,

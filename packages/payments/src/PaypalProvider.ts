@@ -1,6 +1,7 @@
 import { Clock, Effect, Exit, Layer, Option, Redacted, Schema, Semaphore } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { Money } from "@shop/domain/Money"
+import * as Traced from "@shop/domain/Traced"
 import {
   CaptureNotFound,
   type Operation,
@@ -319,7 +320,7 @@ export const layer = Layer.effect(
 
     const orderPath = (id: string) => `/v2/checkout/orders/${encodeURIComponent(id)}`
 
-    const createOrder = Effect.fn("PaypalProvider.createOrder")(function* (input: {
+    const createOrder = Traced.fn("PaypalProvider.createOrder")(function* (input: {
       readonly amount: Money
       readonly reference: string
       readonly returnUrl: string
@@ -362,7 +363,7 @@ export const layer = Layer.effect(
       return { providerOrderId: order.id, approveUrl: approve.href, status: order.status }
     })
 
-    const captureOrder = Effect.fn("PaypalProvider.captureOrder")(function* (input: {
+    const captureOrder = Traced.fn("PaypalProvider.captureOrder")(function* (input: {
       readonly providerOrderId: string
       readonly requestId: string
     }) {
@@ -391,7 +392,7 @@ export const layer = Layer.effect(
       return { providerOrderId: order.id, ...capture }
     })
 
-    const getOrder = Effect.fn("PaypalProvider.getOrder")(function* (input: { readonly providerOrderId: string }) {
+    const getOrder = Traced.fn("PaypalProvider.getOrder")(function* (input: { readonly providerOrderId: string }) {
       yield* Effect.annotateCurrentSpan({ providerOrderId: input.providerOrderId })
       const answer = yield* authorized("getOrder", (request) => request, "GET", orderPath(input.providerOrderId))
       if (answer.status === 404) return yield* new ProviderOrderNotFound({})
@@ -411,7 +412,7 @@ export const layer = Layer.effect(
       }
     })
 
-    const refundCapture = Effect.fn("PaypalProvider.refundCapture")(function* (input: {
+    const refundCapture = Traced.fn("PaypalProvider.refundCapture")(function* (input: {
       readonly captureId: string
       readonly amount?: Money | undefined
       readonly requestId: string
@@ -436,7 +437,7 @@ export const layer = Layer.effect(
       return yield* toRefund("refundCapture", yield* read("refundCapture", decodeRefund(answer.text)))
     })
 
-    const verifyWebhook = Effect.fn("PaypalProvider.verifyWebhook")(function* (input: {
+    const verifyWebhook = Traced.fn("PaypalProvider.verifyWebhook")(function* (input: {
       readonly headers: Readonly<Record<string, string>>
       readonly body: string
     }) {

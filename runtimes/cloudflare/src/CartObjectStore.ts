@@ -1,5 +1,6 @@
 import { Clock, Effect, Layer, Option } from "effect"
 import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "@shop/cart/CartStore"
+import * as Traced from "@shop/domain/Traced"
 
 // The CartStore of one cart's Durable Object (cart.ts): the cart's record as
 // JSON in one row of the object's own SQLite storage. The object serves one
@@ -111,7 +112,7 @@ export type Swept = "empty" | "deleted" | "rearmed"
  * what frees a Durable Object. An object with a live cart (saved again since
  * the alarm was set) is re-armed at that cart's expiry.
  */
-export const sweep = Effect.fn("CartObjectStore.sweep")(function* (storage: DurableObjectStorage) {
+export const sweep = Traced.fn("CartObjectStore.sweep")(function* (storage: DurableObjectStorage) {
   if (!hasTable(storage.sql)) return "empty" as Swept
   const now = yield* Clock.currentTimeMillis
   const next = storage.sql

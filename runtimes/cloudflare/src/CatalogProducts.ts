@@ -2,6 +2,7 @@ import { Clock, Effect, Layer, Option } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import type { Product } from "@shop/domain/Catalog"
 import type { ProductId } from "@shop/domain/Ids"
+import * as Traced from "@shop/domain/Traced"
 import { Inventory } from "@shop/inventory/Inventory"
 import * as CatalogVersion from "./CatalogVersion.ts"
 import { VersionedCache } from "./CatalogVersion.ts"
@@ -49,7 +50,7 @@ export const layer = (namespace: DurableObjectNamespace | undefined, options: Pr
       const cache = (shared ??= new VersionedCache<ProductId, Product>(options))
       const currentVersion = CatalogVersion.reader(namespace)
 
-      const getMany = Effect.fn("CatalogProducts.getMany")(function* (input: {
+      const getMany = Traced.fn("CatalogProducts.getMany")(function* (input: {
         readonly productIds: ReadonlyArray<ProductId>
       }) {
         const version = yield* currentVersion

@@ -1,6 +1,7 @@
 import { Clock, Effect, Layer, Option } from "effect"
 import { CatalogRepository, type ProductRecord } from "@shop/catalog/CatalogRepository"
 import type { ProductId } from "@shop/domain/Ids"
+import * as Traced from "@shop/domain/Traced"
 import * as CatalogVersion from "./CatalogVersion.ts"
 import { VersionedCache } from "./CatalogVersion.ts"
 
@@ -48,7 +49,7 @@ export const layer = (namespace: DurableObjectNamespace | undefined, options: Re
       // the same for every isolate).
       const forget = (id: ProductId) => Effect.sync(() => cache.delete(id))
 
-      const findMany = Effect.fn("CatalogRecordCache.findMany")(function* (ids: ReadonlyArray<ProductId>) {
+      const findMany = Traced.fn("CatalogRecordCache.findMany")(function* (ids: ReadonlyArray<ProductId>) {
         const version = yield* currentVersion
         if (Option.isNone(version)) return yield* inner.findMany(ids)
         const now = yield* Clock.currentTimeMillis
@@ -67,7 +68,7 @@ export const layer = (namespace: DurableObjectNamespace | undefined, options: Re
         return found
       })
 
-      const find = Effect.fn("CatalogRecordCache.find")(function* (productId: ProductId) {
+      const find = Traced.fn("CatalogRecordCache.find")(function* (productId: ProductId) {
         const version = yield* currentVersion
         if (Option.isNone(version)) return yield* inner.find(productId)
         const now = yield* Clock.currentTimeMillis

@@ -1,5 +1,6 @@
 import { Context, Effect, Layer } from "effect"
 import * as D1Client from "@effect/sql-d1/D1Client"
+import * as Traced from "@shop/domain/Traced"
 import { maxSkewMillis } from "./Signing.ts"
 
 // Remembers the nonces of accepted signed calls in the service's own D1
@@ -19,7 +20,7 @@ export class NonceStore extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* D1Client.D1Client
       return NonceStore.of({
-        remember: Effect.fn("NonceStore.remember")(function* (nonce: string, now: number) {
+        remember: Traced.fn("NonceStore.remember")(function* (nonce: string, now: number) {
           // One round trip: forget nonces whose timestamps can no longer be
           // accepted, then claim this one.
           const [, claimed] = yield* sql.batch([

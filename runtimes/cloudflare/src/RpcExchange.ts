@@ -1,5 +1,6 @@
 import { Deferred, Effect, Exit, Layer, Predicate, Queue } from "effect"
 import { type Rpc, type RpcGroup, RpcClient, RpcClientError, RpcMessage, RpcSerialization, RpcServer } from "effect/rpc"
+import * as Traced from "@shop/domain/Traced"
 
 // The effect/rpc protocol between Workers: one *exchange* per call, the
 // encoded RPC messages of one client in, the encoded responses out, carried
@@ -52,7 +53,7 @@ const isMessages = (u: unknown): u is ReadonlyArray<RpcMessage.FromClientEncoded
 // the client once every request has its Exit, and the exchange answers with
 // what was sent to it. The RPC messages carry the caller's span, so the
 // server span is the child of the client span (supportsSpanPropagation).
-export const makeServer = Effect.fn("RpcExchange.makeServer")(function* <Rpcs extends Rpc.Any>(
+export const makeServer = Traced.fn("RpcExchange.makeServer")(function* <Rpcs extends Rpc.Any>(
   group: RpcGroup.RpcGroup<Rpcs>,
   spanPrefix: string
 ) {

@@ -10,6 +10,7 @@ import type { ServiceEnv } from "./Env.ts"
 import { NonceStore } from "./NonceStore.ts"
 import * as Observability from "./Observability.ts"
 import * as Settings from "./Settings.ts"
+import * as Traced from "@shop/domain/Traced"
 import { describeError } from "@shop/observability/Settings"
 import * as RpcExchange from "./RpcExchange.ts"
 import { maxSkewMillis, noncePattern, SignatureHeaders, verify } from "./Signing.ts"
@@ -71,7 +72,7 @@ const readCapped = (request: Request, max: number) =>
     return out
   })
 
-const handleUrlCall = Effect.fn("ServiceWorker.handleUrlCall")(function* (
+const handleUrlCall = Traced.fn("ServiceWorker.handleUrlCall")(function* (
   service: ServiceName,
   request: Request,
   maxBodyBytes: number

@@ -1,4 +1,5 @@
 import { Effect, Redacted } from "effect"
+import * as Traced from "@shop/domain/Traced"
 
 // Signed service-to-service calls over a URL (when a service binding is
 // absent). HMAC-SHA-256 with INTERNAL_SECRET over the method, path with
@@ -59,13 +60,13 @@ const importKey = (secret: Redacted.Redacted<string>) =>
     ])
   )
 
-export const sign = Effect.fn("Signing.sign")(function* (secret: Redacted.Redacted<string>, signed: Signed) {
+export const sign = Traced.fn("Signing.sign")(function* (secret: Redacted.Redacted<string>, signed: Signed) {
   const key = yield* importKey(secret)
   return toHex(yield* Effect.promise(() => crypto.subtle.sign("HMAC", key, message(signed))))
 })
 
 // crypto.subtle.verify compares in constant time.
-export const verify = Effect.fn("Signing.verify")(function* (
+export const verify = Traced.fn("Signing.verify")(function* (
   secret: Redacted.Redacted<string>,
   signed: Signed,
   signature: string
@@ -79,7 +80,7 @@ export const verify = Effect.fn("Signing.verify")(function* (
 export const newNonce = () => toHex(crypto.getRandomValues(new Uint8Array(16)).buffer)
 
 // The headers that sign one request.
-export const signatureHeaders = Effect.fn("Signing.signatureHeaders")(function* (
+export const signatureHeaders = Traced.fn("Signing.signatureHeaders")(function* (
   secret: Redacted.Redacted<string>,
   request: { readonly method: string; readonly pathAndQuery: string; readonly body: Uint8Array; readonly now: number }
 ) {

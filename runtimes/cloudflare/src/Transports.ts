@@ -1,5 +1,6 @@
 import { Clock, Effect, type Redacted } from "effect"
 import type { RpcMessage } from "effect/rpc"
+import * as Traced from "@shop/domain/Traced"
 import { refusal, routeOf } from "./CartRouting.ts"
 import type { ServiceBinding } from "./Env.ts"
 import * as RpcExchange from "./RpcExchange.ts"
@@ -75,7 +76,7 @@ export const url = (options: {
   )
   return RpcExchange.layerClient(
     options.service,
-    Effect.fn("Transport.url")(function* (messages) {
+    Traced.fn("Transport.url")(function* (messages) {
       const body = encoder.encode(JSON.stringify(messages))
       const headers = yield* signatureHeaders(options.secret, {
         method: "POST",

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Data, Effect, Option, Redacted } from "effect"
 import { AuthConfig } from "@shop/auth/AuthConfig"
+import * as Traced from "@shop/domain/Traced"
 import { DataDir } from "./DataDir.ts"
 
 export class SecretError extends Data.TaggedError("SecretError")<{
@@ -58,7 +59,7 @@ const writeSecret = (path: string, secret: string) =>
  * The JWT secret kept in the data directory when JWT_SECRET is not set: made once
  * (32 random bytes) and reused on later starts, so tokens survive a restart.
  */
-export const persistedJwtSecret = Effect.fn("AuthSettings.persistedJwtSecret")(function* (dataDir: string) {
+export const persistedJwtSecret = Traced.fn("AuthSettings.persistedJwtSecret")(function* (dataDir: string) {
   const path = join(dataDir, jwtSecretFile)
   const existing = yield* readSecret(path)
   if (Option.isSome(existing)) {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { Migrator } from "effect/sql"
+import * as Traced from "@shop/domain/Traced"
 import { SqliteClient } from "./SqliteClient.ts"
 
 // The same `NNNN_name.sql` files that `wrangler d1 migrations apply` reads, so D1 and the Node
@@ -32,7 +33,7 @@ const run = Migrator.make({})
  * A file is handed whole to SQLite, which runs its statements in order: it may hold several
  * statements and `--` comments, as D1 migrations do.
  */
-export const migrate = Effect.fn("Migrations.migrate")(function* (dir: string) {
+export const migrate = Traced.fn("Migrations.migrate")(function* (dir: string) {
   const client = yield* SqliteClient
   const files = yield* readMigrations(dir)
   const migrations = Object.fromEntries(files.map(({ body, key }) => [key, client.exec(body)]))

@@ -2,6 +2,7 @@ import { Effect, Layer, Schema } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import { CreateProductInput } from "@shop/domain/Catalog"
 import { type DemoProduct, products } from "@shop/demo/DemoCatalog"
+import * as Traced from "@shop/domain/Traced"
 
 const decodeProduct = Schema.decodeUnknownEffect(CreateProductInput)
 
@@ -13,7 +14,7 @@ const decodeProduct = Schema.decodeUnknownEffect(CreateProductInput)
  * A shop whose owner deleted every product is seeded again on its next start;
  * that is the price of not keeping a "seeded" flag in another service's store.
  */
-export const seedIfEmpty = Effect.fn("Seed.seedIfEmpty")(function* (demo: ReadonlyArray<DemoProduct> = products) {
+export const seedIfEmpty = Traced.fn("Seed.seedIfEmpty")(function* (demo: ReadonlyArray<DemoProduct> = products) {
   const catalog = yield* Catalog
   const page = yield* catalog.list({ limit: 1, offset: 0, sort: "newest" })
   if (page.total > 0) return 0
