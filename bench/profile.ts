@@ -6,11 +6,21 @@
 // One server per scenario, so each profile holds that scenario only.
 //
 //   node bench/profile.ts [product] [list] [add] [cart] [--no-profile] [--root <dir>] [--keep <dir>]
+//   node bench/profile.ts [product] [list] [add] [cart] --pair <dir> [--root <dir>]
 //
 // Scenarios default to all four. --no-profile measures without the profiler
 // (its sampling costs a little). --root runs the node runtime of another
 // checkout (its own node_modules), for a before/after on one machine, back to
 // back. --keep writes the .cpuprofile files there instead of a temp dir.
+//
+// --pair <dir> is the before/after that survives a noisy host: it starts the
+// node runtime of --root (default this tree) and of <dir> side by side, loads
+// both AT ONCE (half the connections each, BENCH_ROUNDS rounds, default 3)
+// and prints <dir>'s req/s over --root's per round and on average. Run one
+// after the other, two runs on this VM moved by 10 to 20% with the host
+// (GET product 5502 then 4485 req/s for one commit); loaded together, both
+// sides meet the same host. A tree paired with itself gave 1.03, the bias of
+// the method; swap the sides to see it cancel.
 // Env: BENCH_DURATION (default 10 s), BENCH_CONNECTIONS (default 32),
 // PROFILE_TOP (frames printed, default 12).
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
@@ -35,7 +45,9 @@ const flag = (name: string) => {
 }
 const rootDir = resolve(flag("--root") ?? join(benchDir, ".."))
 const keepDir = flag("--keep")
-const profiling = !args.includes("--no-profile")
+const pairText = flag("--pair")
+const pairDir = pairText === undefined ? undefined : resolve(pairText)
+const profiling = !args.includes("--no-profile") && pairDir === undefined
 const all = ["product", "list", "add", "cart", "floor-product", "floor-list"] as const
 type Name = (typeof all)[number]
 const isName = (value: string): value is Name => (all as ReadonlyArray<string>).includes(value)
@@ -62,7 +74,11 @@ const field = (value: unknown, key: string): unknown =>
 
 // The same requests as bench/targets.ts: the first product, the first page of
 // 20, and one cart per connection holding the variant with the most stock.
-const scenario = async (name: Name, baseUrl: string): Promise<Pick<LoadConfig, "urls" | "steps">> => {
+const scenario = async (
+  name: Name,
+  baseUrl: string,
+  connections: number
+): Promise<Pick<LoadConfig, "urls" | "steps">> => {
   const page = await json(`${baseUrl}/api/products?limit=100`)
   const items = field(page, "items")
   const products = Array.isArray(items) ? items : []
@@ -95,6 +111,31 @@ const cpuMillis = async (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+// One autocannon run (load.ts, its own process) of `seconds`.
+const load = async (
+  { urls, steps }: Pick<LoadConfig, "urls" | "steps">,
+  connections: number,
+  seconds: number
+): Promise<LoadResult> => {
+  const config: LoadConfig = {
+    urls,
+    ...(steps === undefined ? {} : { steps }),
+    connections,
+    duration: seconds,
+    warmup: 0
+  }
+  const loader = startProcess({
+    name: "load",
+    command: node,
+    args: [join(benchDir, "load.ts"), JSON.stringify(config)],
+    keepStdout: true
+  })
+  const code = await loader.exited
+  await loader.stop()
+  if (code !== 0) throw new Error(`load failed (exit ${code}):\n${loader.tail()}`)
+  return JSON.parse(loader.stdout().trim().split("\n").at(-1) ?? "") as LoadResult
+}
+
 const run = async (name: Name, workDir: string) => {
   const dataDir = join(workDir, `${name}-data`)
   const profileDir = join(keepDir ?? workDir, `${name}-profile`)
@@ -121,31 +162,13 @@ const run = async (name: Name, workDir: string) => {
     : server
   const baseUrl = floor ? `http://127.0.0.1:${floorPort}` : serverUrl
   if (floor) await waitForHttp(`${baseUrl}/health`, target, 60_000)
-  const { urls, steps } = await scenario(name, serverUrl)
-  const load = async (seconds: number) => {
-    const config: LoadConfig = {
-      urls: urls.map((url) => url.replace(serverUrl, baseUrl)),
-      ...(steps === undefined ? {} : { steps }),
-      connections,
-      duration: seconds,
-      warmup: 0
-    }
-    const loader = startProcess({
-      name: "load",
-      command: node,
-      args: [join(benchDir, "load.ts"), JSON.stringify(config)],
-      keepStdout: true
-    })
-    const code = await loader.exited
-    await loader.stop()
-    if (code !== 0) throw new Error(`load failed (exit ${code}):\n${loader.tail()}`)
-    return JSON.parse(loader.stdout().trim().split("\n").at(-1) ?? "") as LoadResult
-  }
+  const { urls, steps } = await scenario(name, serverUrl, connections)
+  const loaded = { urls: urls.map((url) => url.replace(serverUrl, baseUrl)), steps }
   // A warm-up run of its own, so that the CPU time read around the measured
   // run is that run's only.
-  await load(2)
+  await load(loaded, connections, 2)
   const cpuBefore = await cpuMillis(target.pid)
-  const result = await load(duration)
+  const result = await load(loaded, connections, duration)
   const cpu = (await cpuMillis(target.pid)) - cpuBefore
   await target.stop()
   await server.stop()
@@ -168,10 +191,42 @@ const run = async (name: Name, workDir: string) => {
   process.stdout.write(printer.stdout())
 }
 
+// --pair: the two trees' node runtimes loaded at the same time, round after round.
+const pair = async (name: Name, other: string, workDir: string) => {
+  if (name.startsWith("floor-")) throw new Error("--pair compares node runtimes: not the floor")
+  const half = Math.max(1, Math.floor(connections / 2))
+  const sides = []
+  for (const [side, root] of [
+    ["a", rootDir],
+    ["b", other]
+  ] as const) {
+    const dataDir = join(workDir, `${name}-${side}`)
+    await mkdir(dataDir, { recursive: true })
+    const { baseUrl } = await startNodeRuntime({ rootDir: root, node, dataDir, nodeArgs: [] })
+    sides.push(await scenario(name, baseUrl, half))
+  }
+  const [a, b] = sides as [Pick<LoadConfig, "urls" | "steps">, Pick<LoadConfig, "urls" | "steps">]
+  await Promise.all([load(a, half, 2), load(b, half, 2)])
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+  const ratios: Array<number> = []
+  for (let round = 1; round <= rounds; round++) {
+    const [ra, rb] = await Promise.all([load(a, half, duration), load(b, half, duration)])
+    const ratio = rb.requestsPerSecMean / ra.requestsPerSecMean
+    ratios.push(ratio)
+    process.stdout.write(
+      `${name} round ${round}: ${ra.requestsPerSecMean.toFixed(0)} req/s (${rootDir}), ` +
+        `${rb.requestsPerSecMean.toFixed(0)} req/s (${other}): ${ratio.toFixed(3)}\n`
+    )
+  }
+  const mean = ratios.reduce((sum, ratio) => sum + ratio, 0) / ratios.length
+  process.stdout.write(`\n== ${name}: ${other} at ${mean.toFixed(3)}x of ${rootDir} (mean of ${rounds} rounds)\n`)
+  await stopAll()
+}
+
 const workDir = await mkdtemp(join(tmpdir(), "shop-profile-"))
 process.on("exit", () => killAllNow())
 try {
-  for (const name of names) await run(name, workDir)
+  for (const name of names) await (pairDir === undefined ? run(name, workDir) : pair(name, pairDir, workDir))
 } finally {
   await stopAll()
   await rm(workDir, { recursive: true, force: true })
