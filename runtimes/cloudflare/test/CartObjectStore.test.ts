@@ -15,7 +15,7 @@ type Storage = Parameters<typeof CartObjectStore.layer>[0]
 
 const makeStorage = () => {
   let db = new DatabaseSync(":memory:")
-  const state = { alarm: null as number | null, deleteAlls: 0, statements: 0 }
+  const state = { alarm: null as number | null, alarmWrites: 0, deleteAlls: 0, statements: 0 }
   const exec = (query: string, ...bindings: Array<string | number | null>) => {
     state.statements++
     const statement = db.prepare(query)
@@ -39,6 +39,7 @@ const makeStorage = () => {
     sql: { exec },
     setAlarm: async (at: number) => {
       state.alarm = at
+      state.alarmWrites++
     },
     deleteAlarm: async () => {
       state.alarm = null
@@ -97,17 +98,25 @@ describe("CartObjectStore", () => {
     })
   )
 
-  it.effect("saves the record as it was, sets the alarm at its expiry, and moves it on every save", () =>
+  it.effect("saves the record as it was, sets the alarm at its expiry once, and earlier when the expiry is", () =>
     Effect.gen(function* () {
       const { storage, state } = makeStorage()
       const first = record(10_000)
       yield* withStore(storage, (store) => store.save(first))
       assert.strictEqual(state.alarm, 10_000)
+      assert.strictEqual(state.alarmWrites, 1)
       assert.deepStrictEqual(yield* withStore(storage, (store) => store.find(cartId)), Option.some(first))
+      // A later expiry leaves the alarm: it fires early and re-arms (next test).
       const second = record(20_000)
       yield* withStore(storage, (store) => store.save(second))
-      assert.strictEqual(state.alarm, 20_000)
-      assert.deepStrictEqual(yield* withStore(storage, (store) => store.find(cartId)), Option.some(second))
+      yield* withStore(storage, (store) => store.save(record(30_000)))
+      assert.strictEqual(state.alarm, 10_000)
+      assert.strictEqual(state.alarmWrites, 1)
+      assert.deepStrictEqual(yield* withStore(storage, (store) => store.find(cartId)), Option.some(record(30_000)))
+      // An earlier one than the alarm moves it, so that no cart outlives its alarm.
+      yield* withStore(storage, (store) => store.save(record(8_000)))
+      assert.strictEqual(state.alarm, 8_000)
+      assert.strictEqual(state.alarmWrites, 2)
       // Another id is another cart, even in this object.
       assert.isTrue(Option.isNone(yield* withStore(storage, (store) => store.find("cart_BBBBBBBBBBBBBBBBBBBBBBBB"))))
     })
@@ -135,6 +144,30 @@ describe("CartObjectStore", () => {
       assert.strictEqual(state.deleteAlls, 1)
       assert.deepStrictEqual(tables(), [])
       assert.isTrue(Option.isNone(yield* withStore(storage, (store) => store.find(cartId))))
+    })
+  )
+
+  it.effect("a cart saved again after its alarm was set: the alarm re-arms at its expiry, then deletes it", () =>
+    Effect.gen(function* () {
+      const { storage, state, tables } = makeStorage()
+      yield* withStore(storage, (store) => store.save(record(5_000)))
+      yield* withStore(storage, (store) => store.save(record(9_000)))
+      assert.strictEqual(state.alarm, 5_000)
+      yield* TestClock.setTime(5_000)
+      assert.strictEqual(yield* CartObjectStore.sweep(storage), "rearmed")
+      assert.strictEqual(state.alarm, 9_000)
+      // The instance knows the alarm it re-armed: a later expiry writes none.
+      yield* withStore(storage, (store) => store.save(record(9_500)))
+      assert.strictEqual(state.alarm, 9_000)
+      yield* TestClock.setTime(9_000)
+      assert.strictEqual(yield* CartObjectStore.sweep(storage), "rearmed")
+      assert.strictEqual(state.alarm, 9_500)
+      yield* TestClock.setTime(9_500)
+      assert.strictEqual(yield* CartObjectStore.sweep(storage), "deleted")
+      assert.deepStrictEqual(tables(), [])
+      // A fresh cart in the emptied object sets its alarm again.
+      yield* withStore(storage, (store) => store.save(record(20_000)))
+      assert.strictEqual(state.alarm, 20_000)
     })
   )
 
