@@ -2,7 +2,7 @@ import { Array as Arr, Effect, Exit, Layer, Option, Request, RequestResolver, Sc
 import { SqlClient } from "effect/sql"
 import { maxSqlParameters } from "@shop/domain/SqlBatch"
 import * as Traced from "@shop/domain/Traced"
-import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "./CartStore.ts"
+import { type CartRecord, CartStore, decodeRecord, encodeRecordUnchecked } from "./CartStore.ts"
 
 // Carts in one SQL table (migrations/cart/0001_init.sql), each cart one row
 // holding its record as JSON text.
@@ -135,7 +135,7 @@ export const make = Traced.fn("CartStoreSql.make")(function* (
       for (const part of Arr.chunksOf(Array.from(latest.values()), rowsPerUpsert)) {
         const rows: Array<Record<string, unknown>> = part.map((record) => ({
           cart_id: record.cart.cartId,
-          record: encodeRecord(record),
+          record: encodeRecordUnchecked(record),
           expires_at: record.expiresAtMillis
         }))
         if (!Arr.isArrayNonEmpty(rows)) continue

@@ -1,5 +1,5 @@
 import { Clock, Effect, Layer, Option } from "effect"
-import { type CartRecord, CartStore, decodeRecord, encodeRecord } from "@shop/cart/CartStore"
+import { type CartRecord, CartStore, decodeRecord, encodeRecordUnchecked } from "@shop/cart/CartStore"
 import * as Traced from "@shop/domain/Traced"
 
 // The CartStore of one cart's Durable Object (cart.ts): the cart's record as
@@ -85,7 +85,7 @@ export const layer = (storage: DurableObjectStorage) =>
               `INSERT INTO cart (cart_id, record, expires_at) VALUES (?, ?, ?)
                ON CONFLICT (cart_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at`,
               record.cart.cartId,
-              encodeRecord(record),
+              encodeRecordUnchecked(record),
               record.expiresAtMillis
             )
             memo.record = record
