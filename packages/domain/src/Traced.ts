@@ -1,5 +1,8 @@
 import { Effect } from "effect"
 
+// V8 (node, workerd) reads the depth of a captured stack from here.
+const V8Error: ErrorConstructor & { stackTraceLimit?: number } = Error
+
 /**
  * A service method with its own span: `Traced.fn("Catalog.get")(function* ...)`
  * is `Effect.fn("Catalog.get")(function* ...)` without the call-site stack
@@ -12,9 +15,6 @@ import { Effect } from "effect"
  * the method and where it is defined (captured once, here), only not the line
  * that called it, which the parent span already tells.
  */
-// V8 (node, workerd) reads the depth of a captured stack from here.
-const V8Error: ErrorConstructor & { stackTraceLimit?: number } = Error
-
 export const fn = (name: string): Effect.fn.Untraced => {
   // Where the method is defined: the caller of `fn`, the third line of a
   // stack of two frames ("Error", this function, its caller).
