@@ -7,8 +7,11 @@
 //
 //   node bench/profile.ts [product] [list] [add] [cart] [--no-profile] [--root <dir>] [--keep <dir>]
 //   node bench/profile.ts [product] [list] [add] [cart] --pair <dir> [--root <dir>]
+//   node bench/profile.ts checkout [--no-profile] [--root <dir>] [--keep <dir>]
 //
-// Scenarios default to all four. --no-profile measures without the profiler
+// Scenarios default to the first four. `checkout` is the bench's one-buyer
+// checkout (checkout.ts with one signed-in buyer, prepare + start + approve +
+// capture in a loop); its line gives the checkout's p50/p99, not req/s. --no-profile measures without the profiler
 // (its sampling costs a little). --root runs the node runtime of another
 // checkout (its own node_modules), for a before/after on one machine, back to
 // back. --keep writes the .cpuprofile files there instead of a temp dir.
@@ -27,9 +30,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import type { CheckoutConfig, CheckoutResult } from "./checkout.ts"
 import type { LoadConfig, LoadResult, LoadStep } from "./load.ts"
 import { freePort, killAllNow, startNodeRuntime, startProcess, stopAll, waitForHttp } from "./processes.ts"
-import { mostStockedVariant } from "./targets.ts"
+import { checkoutScenario, mostStockedVariant } from "./targets.ts"
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url))
 const node = join(benchDir, "..", "node_modules", ".bin", "node")
@@ -48,7 +52,7 @@ const keepDir = flag("--keep")
 const pairText = flag("--pair")
 const pairDir = pairText === undefined ? undefined : resolve(pairText)
 const profiling = !args.includes("--no-profile") && pairDir === undefined
-const all = ["product", "list", "add", "cart", "floor-product", "floor-list"] as const
+const all = ["product", "list", "add", "cart", "floor-product", "floor-list", "checkout"] as const
 type Name = (typeof all)[number]
 const isName = (value: string): value is Name => (all as ReadonlyArray<string>).includes(value)
 const chosen = args.filter((a) => !a.startsWith("--"))
@@ -136,7 +140,70 @@ const load = async (
   return JSON.parse(loader.stdout().trim().split("\n").at(-1) ?? "") as LoadResult
 }
 
+// One buyer's checkouts (checkout.ts, its own process) after a warm-up.
+const checkoutLoad = async (config: CheckoutConfig): Promise<CheckoutResult> => {
+  const buyer = startProcess({
+    name: "checkout",
+    command: node,
+    args: [join(benchDir, "checkout.ts"), JSON.stringify(config)],
+    keepStdout: true
+  })
+  const code = await buyer.exited
+  await buyer.stop()
+  if (code !== 0) throw new Error(`checkout load failed (exit ${code}):\n${buyer.tail()}`)
+  return JSON.parse(buyer.stdout().trim().split("\n").at(-1) ?? "") as CheckoutResult
+}
+
+const ms = (value: number) => value.toFixed(2)
+
+const runCheckout = async (workDir: string) => {
+  const dataDir = join(workDir, "checkout-data")
+  const profileDir = join(keepDir ?? workDir, "checkout-profile")
+  await mkdir(dataDir, { recursive: true })
+  const {
+    child: server,
+    baseUrl,
+    adminSecret
+  } = await startNodeRuntime({
+    rootDir,
+    node,
+    dataDir,
+    nodeArgs: profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
+  })
+  const { checkout } = await checkoutScenario("node", baseUrl, adminSecret, 1)
+  if (checkout === undefined) throw new Error("no checkout scenario")
+  const cpuBefore = await cpuMillis(server.pid)
+  const result = await checkoutLoad({ baseUrl, ...checkout, duration, warmup: 2 })
+  const cpu = (await cpuMillis(server.pid)) - cpuBefore
+  await server.stop()
+  const { latencyMs, steps } = result
+  process.stdout.write(
+    `\n== checkout: ${result.requestsPerSecMean.toFixed(1)}/s, p50 ${ms(latencyMs.p50)} ms, p90 ${ms(latencyMs.p90)} ms, ` +
+      `p99 ${ms(latencyMs.p99)} ms, max ${ms(latencyMs.max)} ms, failed ${result.failedCheckouts}; server CPU ` +
+      `${(cpu / (result.requestsPerSecMean * (duration + 2))).toFixed(2)} ms a checkout with its prepare (${rootDir})\n` +
+      Object.entries(steps)
+        .map(([step, p]) => `   ${step}: p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms`)
+        .join("\n") +
+      "\n"
+  )
+  if (profiling) await printTop(profileDir)
+}
+
+const printTop = async (profileDir: string) => {
+  const file = (await readdir(profileDir)).find((f) => f.endsWith(".cpuprofile"))
+  if (file === undefined) throw new Error(`no profile written in ${profileDir}`)
+  const printer = startProcess({
+    name: "profile-top",
+    command: node,
+    args: [join(benchDir, "profile-top.ts"), join(profileDir, file), top],
+    keepStdout: true
+  })
+  await printer.exited
+  process.stdout.write(printer.stdout())
+}
+
 const run = async (name: Name, workDir: string) => {
+  if (name === "checkout") return runCheckout(workDir)
   const dataDir = join(workDir, `${name}-data`)
   const profileDir = join(keepDir ?? workDir, `${name}-profile`)
   await mkdir(dataDir, { recursive: true })
@@ -178,22 +245,13 @@ const run = async (name: Name, workDir: string) => {
       `non-2xx ${result.non2xx}, errors ${result.errors}; server CPU ${((cpu * 1000) / result.requestsTotal).toFixed(0)} us ` +
       `a request (${rootDir})\n`
   )
-  if (!profiling) return
-  const file = (await readdir(profileDir)).find((f) => f.endsWith(".cpuprofile"))
-  if (file === undefined) throw new Error(`no profile written in ${profileDir}`)
-  const printer = startProcess({
-    name: "profile-top",
-    command: node,
-    args: [join(benchDir, "profile-top.ts"), join(profileDir, file), top],
-    keepStdout: true
-  })
-  await printer.exited
-  process.stdout.write(printer.stdout())
+  if (profiling) await printTop(profileDir)
 }
 
 // --pair: the two trees' node runtimes loaded at the same time, round after round.
 const pair = async (name: Name, other: string, workDir: string) => {
-  if (name.startsWith("floor-")) throw new Error("--pair compares node runtimes: not the floor")
+  if (name.startsWith("floor-") || name === "checkout")
+    throw new Error(`--pair compares req/s of node runtimes: not ${name}`)
   const half = Math.max(1, Math.floor(connections / 2))
   const sides = []
   for (const [side, root] of [

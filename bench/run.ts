@@ -7,7 +7,17 @@
 // the floor's answer to the same request where the floor (bench/floor.ts) has
 // one, and against its own runtime's GET product of the same run.
 //
-// Env: BENCH_DURATION (seconds per scenario, default 10),
+// The request scenarios of a target (and of a target that starts after it:
+// the floor with the node runtime) run in rounds: round after round, each
+// scenario is loaded for duration / rounds seconds in turn. The host of this
+// VM speeds up and slows down by 10 to 30% within minutes; one 10 s run per
+// scenario, one after the other, moved a ratio such as add-to-cart over GET
+// product by +-15 points from run to run. In rounds, the two sides of every
+// ratio meet the same stretches of the host, and the ratio shown is the
+// median of the rounds' ratios. The checkout scenarios run once, after.
+//
+// Env: BENCH_DURATION (seconds per scenario, all rounds together, default 10),
+//      BENCH_ROUNDS (default 3; 1 gives one run per scenario),
 //      BENCH_CONNECTIONS (default 32),
 //      BENCH_TARGETS (e.g. "node" or "workers": only those, see chooseTargets).
 // Exit code: 0 when every scenario was measured, whatever the numbers;
@@ -28,6 +38,9 @@ import { type Goal, type RunningTarget, type Scenario, type Target, targets } fr
 const rootDir = fileURLToPath(new URL("..", import.meta.url))
 const node = join(rootDir, "node_modules", ".bin", "node")
 const WARMUP_SEC = 2
+// Before each round after a scenario's first: the server is warm, the new
+// load process's connections are not.
+const ROUND_WARMUP_SEC = 1
 
 const envNumber = (name: string, fallback: number, integer: boolean) => {
   const raw = process.env[name]
@@ -44,6 +57,45 @@ interface Measured {
   readonly scenario: Scenario
   readonly url: string
   readonly result: LoadResult | CheckoutResult
+  // A request scenario's rounds (BENCH_ROUNDS), in order; `result` combines them.
+  readonly rounds?: ReadonlyArray<LoadResult>
+}
+
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+// One scenario's rounds as one row: req/s over all of them (every request
+// over the time of all rounds), and each latency figure the median of the
+// rounds' own (autocannon gives percentiles, not the samples to pool), so
+// one round that met a hiccup of the host does not make the row.
+const combineRounds = (rounds: ReadonlyArray<LoadResult>): LoadResult => {
+  const requestsTotal = rounds.reduce((sum, r) => sum + r.requestsTotal, 0)
+  const durationSec = rounds.reduce((sum, r) => sum + r.durationSec, 0)
+  const statusCodes: Record<string, number> = {}
+  for (const r of rounds)
+    for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n
+  const latency = (key: "mean" | "p50" | "p90" | "p99") => median(rounds.map((r) => r.latencyMs[key]))
+  return {
+    requestsPerSecMean: durationSec === 0 ? 0 : requestsTotal / durationSec,
+    requestsTotal,
+    durationSec,
+    latencyMs: {
+      mean: latency("mean"),
+      p50: latency("p50"),
+      p90: latency("p90"),
+      p99: latency("p99"),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max))
+    },
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    timeouts: rounds.reduce((sum, r) => sum + r.timeouts, 0),
+    statusCodes,
+    bytesPerSecMean:
+      durationSec === 0 ? 0 : rounds.reduce((sum, r) => sum + r.bytesPerSecMean * r.durationSec, 0) / durationSec
+  }
 }
 
 const isCheckoutResult = (result: LoadResult | CheckoutResult): result is CheckoutResult => "steps" in result
@@ -285,6 +337,8 @@ const describeVerdict = (v: GoalVerdict) =>
 const main = async () => {
   const duration = envNumber("BENCH_DURATION", 10, false)
   const connections = envNumber("BENCH_CONNECTIONS", 32, true)
+  const rounds = envNumber("BENCH_ROUNDS", 3, true)
+  const slice = duration / rounds
   tempDir = await mkdtemp(join(tmpdir(), "shop-bench-"))
   const context = { rootDir, tempDir, node, connections }
 
@@ -328,52 +382,109 @@ const main = async () => {
 
   const measured: Array<Measured> = []
   const cartGrowth: Array<{ readonly target: string; readonly result: CartGrowthResult }> = []
-  for (const [index, target] of chosen.entries()) {
-    process.stderr.write(`bench: starting ${target.name}\n`)
-    const runningTarget = await startTarget(target)
-    started.push({ target, runningTarget })
-    for (const scenario of runningTarget.scenarios) {
-      const url = runningTarget.baseUrl + scenario.path
-      let result: LoadResult
-      if (scenario.checkout !== undefined) {
+  // A target that starts after another of the run (the floor, after the
+  // node runtime whose files it reads) is measured with it: their request
+  // scenarios share the rounds, each floor scenario just before the one it
+  // is the floor of, so that a ratio to the floor is also taken round by round.
+  const groups = new Map<string, Array<Target>>()
+  for (const target of chosen) {
+    const key = target.after !== undefined && chosen.some((t) => t.name === target.after) ? target.after : target.name
+    groups.set(key, [...(groups.get(key) ?? []), target])
+  }
+  for (const group of groups.values()) {
+    const members: Array<{ readonly target: Target; readonly runningTarget: RunningTarget }> = []
+    for (const target of group) {
+      process.stderr.write(`bench: starting ${target.name}\n`)
+      const runningTarget = await startTarget(target)
+      started.push({ target, runningTarget })
+      members.push({ target, runningTarget })
+    }
+    const checkAlive = (scenario: Scenario) => {
+      for (const { target, runningTarget } of members) {
+        if (!runningTarget.alive()) {
+          throw new Error(
+            `${target.name} died during ${scenario.name}:\n${runningTarget.describeExit() || "(no output)"}`
+          )
+        }
+      }
+    }
+    // The request scenarios in rounds: each round loads every one of them
+    // for its share of the duration, in turn, so that the scenarios compared
+    // with each other (GET product and add-to-cart, the node runtime and the
+    // floor) meet the same moments of a host whose speed drifts, and their
+    // ratios are taken round by round.
+    type Entry = { readonly target: Target; readonly runningTarget: RunningTarget; readonly scenario: Scenario }
+    const entries: Array<Entry> = members.flatMap(({ target, runningTarget }) =>
+      runningTarget.scenarios
+        .filter((scenario) => scenario.checkout === undefined)
+        .map((scenario) => ({ target, runningTarget, scenario }))
+    )
+    const floors = entries.filter((entry) => entry.target.floor === true)
+    const order: Array<Entry> = []
+    for (const entry of entries) {
+      if (entry.target.floor === true) continue
+      const floorEntry = floors.find(
+        (f) =>
+          f.scenario.floorKey !== undefined && f.scenario.floorKey === entry.scenario.floorKey && !order.includes(f)
+      )
+      if (floorEntry !== undefined) order.push(floorEntry)
+      order.push(entry)
+    }
+    order.push(...floors.filter((f) => !order.includes(f)))
+    const roundsOf = new Map<Scenario, Array<LoadResult>>(order.map(({ scenario }) => [scenario, []]))
+    for (let round = 1; round <= rounds; round++) {
+      for (const { runningTarget, scenario } of order) {
+        const urls = (scenario.connectionPaths ?? [scenario.path]).map((path) => runningTarget.baseUrl + path)
+        if (round === 1) await preflight(urls, scenario.steps?.[0])
+        const warmup = round === 1 ? WARMUP_SEC : ROUND_WARMUP_SEC
+        process.stderr.write(
+          `bench: ${scenario.name}${rounds === 1 ? "" : ` (round ${round} of ${rounds})`}: ${warmup} s warm-up + ` +
+            `${slice} s at ${connections} connections\n`
+        )
+        roundsOf.get(scenario)?.push(
+          await load(scenario.name, {
+            script: "load.ts",
+            config: {
+              urls,
+              ...(scenario.steps === undefined ? {} : { steps: scenario.steps }),
+              connections,
+              duration: slice,
+              warmup
+            }
+          })
+        )
+        checkAlive(scenario)
+      }
+    }
+    for (const { target, runningTarget } of members) {
+      for (const scenario of runningTarget.scenarios) {
+        const url = runningTarget.baseUrl + scenario.path
+        const slices = roundsOf.get(scenario)
+        if (slices !== undefined) {
+          measured.push({ target: target.name, scenario, url, result: combineRounds(slices), rounds: slices })
+          continue
+        }
+        if (scenario.checkout === undefined)
+          throw new Error(`${scenario.name}: a request scenario left out of the rounds`)
         process.stderr.write(
           `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s with ${scenario.checkout.tokens.length === 1 ? "one buyer at a time" : `${scenario.checkout.tokens.length} buyers`}\n`
         )
-        result = await load(scenario.name, {
+        const result = await load(scenario.name, {
           script: "checkout.ts",
           config: { baseUrl: runningTarget.baseUrl, ...scenario.checkout, duration, warmup: WARMUP_SEC }
         })
-      } else {
-        const urls = (scenario.connectionPaths ?? [scenario.path]).map((path) => runningTarget.baseUrl + path)
-        await preflight(urls, scenario.steps?.[0])
-        process.stderr.write(
-          `bench: ${scenario.name}: ${WARMUP_SEC} s warm-up + ${duration} s at ${connections} connections\n`
-        )
-        result = await load(scenario.name, {
-          script: "load.ts",
-          config: {
-            urls,
-            ...(scenario.steps === undefined ? {} : { steps: scenario.steps }),
-            connections,
-            duration,
-            warmup: WARMUP_SEC
-          }
-        })
+        checkAlive(scenario)
+        measured.push({ target: target.name, scenario, url, result })
       }
-      if (!runningTarget.alive()) {
-        throw new Error(
-          `${target.name} died during ${scenario.name}:\n${runningTarget.describeExit() || "(no output)"}`
-        )
-      }
-      measured.push({ target: target.name, scenario, url, result })
     }
-    if (runningTarget.cartGrowth !== undefined) {
+    for (const { target, runningTarget } of members) {
+      if (runningTarget.cartGrowth === undefined) continue
       process.stderr.write(
         `bench: ${target.name}: add-to-cart on carts of 1, 20 and 100 lines, one request at a time\n`
       )
       cartGrowth.push({ target: target.name, result: await runningTarget.cartGrowth() })
     }
-    await stopUnneeded(index)
+    await stopUnneeded(chosen.indexOf(group[group.length - 1]!))
   }
 
   const baselineTarget = started.find(({ target }) => target.baseline === true)
@@ -381,24 +492,42 @@ const main = async () => {
   const ratioOf = (m: Measured) =>
     baselineRps === undefined || baselineRps === 0 ? undefined : m.result.requestsPerSecMean / baselineRps
 
+  // m's req/s over `other`'s: the median of the rounds' ratios when both ran
+  // in the same rounds, else over their whole runs.
+  const pairedRatio = (m: Measured, other: Measured | undefined) => {
+    if (other === undefined) return undefined
+    const mine = m.rounds
+    const theirs = other.rounds
+    if (
+      mine !== undefined &&
+      theirs !== undefined &&
+      mine.length === theirs.length &&
+      theirs.every((r) => r.requestsPerSecMean > 0)
+    ) {
+      return median(mine.map((r, i) => r.requestsPerSecMean / theirs[i]!.requestsPerSecMean))
+    }
+    const rps = other.result.requestsPerSecMean
+    return rps === 0 ? undefined : m.result.requestsPerSecMean / rps
+  }
+
   // Each scenario against the floor's answer to the same request.
   const floorTarget = started.find(({ target }) => target.floor === true)
+  // Round by round when both ran in the same rounds, as productRatioOf.
   const floorRatioOf = (m: Measured) => {
     if (m.scenario.floorKey === undefined || floorTarget === undefined) return undefined
-    const floorRps = measured.find(
+    const floorRun = measured.find(
       (other) => other.target === floorTarget.target.name && other.scenario.floorKey === m.scenario.floorKey
-    )?.result.requestsPerSecMean
-    return floorRps === undefined || floorRps === 0 ? undefined : m.result.requestsPerSecMean / floorRps
+    )
+    return pairedRatio(m, floorRun)
   }
 
   // Each scenario against its own runtime's GET product of this run, which
   // cancels out the runtime's fixed costs (HTTP, routing, middleware).
   const referenceOf = (m: Measured) =>
     measured.find((other) => other.target === m.target && other.scenario.reference === true)
-  const productRatioOf = (m: Measured) => {
-    const reference = referenceOf(m)?.result.requestsPerSecMean
-    return reference === undefined || reference === 0 ? undefined : m.result.requestsPerSecMean / reference
-  }
+  // Round by round when both ran in rounds (the median of the rounds'
+  // ratios), else over the whole runs.
+  const productRatioOf = (m: Measured) => pairedRatio(m, referenceOf(m))
 
   // Each scenario against the same scenario (beforeKey) on the commit before
   // the work, when that ran in this run.
@@ -495,7 +624,13 @@ const main = async () => {
   process.stdout.write(
     [
       "",
-      `${duration} s per scenario after a ${WARMUP_SEC} s warm-up, ${connections} connections, loopback; ` +
+      `${duration} s per scenario` +
+        (rounds === 1
+          ? ` after a ${WARMUP_SEC} s warm-up`
+          : ` in ${rounds} rounds of ${slice.toFixed(1)} s (a target's request scenarios in turn; ${WARMUP_SEC} s ` +
+            `warm-up before a first round, ${ROUND_WARMUP_SEC} s before the others; req/s over all rounds, p50/p99 ` +
+            `the median of the rounds', "vs floor" and "vs GET product" the median of the rounds' ratios)`) +
+        `, ${connections} connections, loopback; ` +
         `Node ${process.version}, ${availableParallelism()} CPUs (${cpuModel})`,
       "",
       table(
@@ -529,7 +664,14 @@ const main = async () => {
         node: process.version,
         cpus: availableParallelism(),
         cpuModel,
-        config: { durationSec: duration, warmupSec: WARMUP_SEC, connections, host: "127.0.0.1" },
+        config: {
+          durationSec: duration,
+          rounds,
+          warmupSec: WARMUP_SEC,
+          roundWarmupSec: ROUND_WARMUP_SEC,
+          connections,
+          host: "127.0.0.1"
+        },
         scenarios: measured.map((m) => ({
           target: m.target,
           scenario: m.scenario.name,
@@ -537,7 +679,16 @@ const main = async () => {
           ratioToBaseline: isCheckoutResult(m.result) ? null : (ratioOf(m) ?? null),
           ratioToFloor: isCheckoutResult(m.result) ? null : (floorRatioOf(m) ?? null),
           ratioToGetProduct: isCheckoutResult(m.result) ? null : (productRatioOf(m) ?? null),
-          ...m.result
+          ...m.result,
+          ...(m.rounds === undefined
+            ? {}
+            : {
+                rounds: m.rounds.map((r) => ({
+                  requestsPerSecMean: r.requestsPerSecMean,
+                  p50: r.latencyMs.p50,
+                  p99: r.latencyMs.p99
+                }))
+              })
         })),
         goals: verdicts,
         cartGrowth,

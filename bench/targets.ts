@@ -11,7 +11,8 @@
 //      returns the base URL, the scenarios and a `stop` that ends the server.
 //      For wrangler, stop the wrangler process group, not an npx wrapper
 //      (see STACK.md, sharp edge 7).
-//   2. Append it to `targets` at the bottom. Scenarios run in list order; the
+//   2. Append it to `targets` at the bottom. Targets run in list order, the
+//      request scenarios of one in rounds (BENCH_ROUNDS, bench/run.ts); the
 //      target marked `baseline: true` must come first, its first scenario is
 //      the 100% every other req/s is compared with.
 //   3. Give a scenario a `goal` when the issue sets one; it is printed as
@@ -21,7 +22,8 @@
 //
 // A target that needs another one running first (the floor reads the node
 // runtime's SQLite files) names it in `after`; it starts once that one has,
-// and gets its RunningTarget.
+// gets its RunningTarget, and is measured with it: the request scenarios of
+// both share the rounds, so their ratios are taken round by round.
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { cp, mkdir, rm } from "node:fs/promises"
@@ -244,7 +246,7 @@ const cartScenarios = async (
 // ADMIN_SECRET) creates one product with stock no run can sell out
 // (maxStock), then `buyers` users sign up and log in. Every checkout buys one
 // unit of that product, so the buyers share one stock row, as on a sale day.
-const checkoutScenario = async (
+export const checkoutScenario = async (
   label: string,
   baseUrl: string,
   adminSecret: string,
@@ -584,7 +586,8 @@ const workersRuntime: Target = {
   }
 }
 
-// The floor after the baseline: it is measured before the node runtime's
-// scenarios write carts and orders (its reads then see the catalog the node
-// runtime's reads see).
+// The floor after the baseline. It starts after the node runtime (`after`)
+// and their request scenarios share rounds (bench/run.ts): the carts that
+// add-to-cart writes meanwhile are not in what either reads. The checkouts,
+// which change the stock of the newest product, come after the rounds.
 export const targets: ReadonlyArray<Target> = [baseline, floor, nodeRuntime, workersBeforeTarget, workersRuntime]
