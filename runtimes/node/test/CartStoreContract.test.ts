@@ -7,7 +7,8 @@
 // runtime's; packages may not import it.)
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Option } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
 import { type CartRecord, CartStore, encodeRecord } from "@shop/cart/CartStore"
 import * as CartStoreSql from "@shop/cart/CartStoreSql"
 import { CartId, ProductId, UserId, VariantId } from "@shop/domain/Ids"
@@ -275,6 +276,34 @@ describe("CartStoreSql over node:sqlite", () => {
       }).pipe(Effect.provide(db.layer))
     }
   )
+
+  it.effect("a failed upsert fails every save of its batch, and the saves after it write again", () => {
+    const db = database()
+    return Effect.gen(function* () {
+      const { store } = yield* CartStoreSql.make(CartStoreSql.defaultCacheOptions)
+      const { store: table } = yield* CartStoreSql.make({ maxCached: 0 })
+      const sql = yield* SqlClient.SqlClient
+      yield* store.save(emptyRecord(1, now))
+      // Nowhere to write: the batch's one statement fails, and so does each save it carried.
+      yield* sql`ALTER TABLE carts RENAME TO carts_away`
+      const exits = yield* Effect.forEach(
+        [fullRecord(1, now + 1000), fullRecord(2, now + 1000), fullRecord(3, now + 1000)],
+        (record) => Effect.exit(store.save(record)),
+        { concurrency: "unbounded" }
+      )
+      for (const exit of exits) assert.isTrue(Exit.hasDies(exit), String(exit))
+      yield* sql`ALTER TABLE carts_away RENAME TO carts`
+      // The failed saves left nothing behind: the copy was dropped, the row is the old one.
+      assert.deepStrictEqual(yield* found(store, cartId(1)), emptyRecord(1, now))
+      assert.isTrue(Option.isNone(yield* table.find(cartId(2))))
+      yield* Effect.forEach([fullRecord(2, now + 2000), fullRecord(3, now + 2000)], (record) => store.save(record), {
+        concurrency: "unbounded",
+        discard: true
+      })
+      assert.deepStrictEqual(yield* found(table, cartId(2)), fullRecord(2, now + 2000))
+      assert.deepStrictEqual(yield* found(table, cartId(3)), fullRecord(3, now + 2000))
+    }).pipe(Effect.provide(db.layer))
+  })
 
   it.effect("the copy in memory is bounded, least recently used first out, and answers the same", () => {
     const db = database()
