@@ -55,17 +55,16 @@ const makeRuntime = (ctx: DurableObjectState, env: CartEnv) => {
     CartServer,
     Effect.map(RpcExchange.makeServer(CartRpcs, "CartServer"), (serve) => CartServer.of({ serve }))
   ).pipe(Layer.provide(handlers))
-  // One inventory client for the cart and its catalog (a layer is built once per reference).
-  const inventory = Clients.inventory(env.INVENTORY)
   const services = Layer.mergeAll(
-    // Products from this isolate's memory while the catalog version stands,
-    // stock always live (CatalogProducts.ts): a cart change skips the catalog Worker.
+    // Products and their availability from this isolate's memory while the
+    // catalog version stands (CatalogProducts.ts): a cart change on products
+    // already seen calls neither the catalog Worker nor inventory.
     CatalogProducts.layer(env.CATALOG_VERSION, { ttlMillis: 60_000, maxEntries: 10_000 }).pipe(
-      Layer.provide(Layer.merge(Clients.catalog(env.CATALOG), inventory))
+      Layer.provide(Clients.catalog(env.CATALOG))
     ),
     Clients.fulfillment(env.FULFILLMENT),
     Clients.coupons(env.COUPONS),
-    inventory,
+    Clients.inventory(env.INVENTORY),
     Clients.payments(env.PAYMENTS),
     Clients.orders(env.ORDERS),
     // The ids of checkout's stock holds.

@@ -285,6 +285,45 @@ describe("gateway Worker, edge cache of catalog reads", () => {
     expect(bodyOf(refused)["error"]).toBe("insufficient_stock")
   })
 
+  it("a hold taken or released elsewhere is in the very next cart change's stock check", async () => {
+    const { productId, variantId } = await newProduct(10)
+    const cartId = String(bodyOf(await send("POST", "/api/cart/init"))["cartId"])
+    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
+    // Twice, so that the product and its availability are certainly kept by now.
+    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
+    const exported = await shop.harness.getWorker(workerNames.inventory).getExport()
+    const remote = exported as unknown as ServiceBinding
+    const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
+    const holdId = Schema.decodeSync(HoldId)(`res_${newNonce()}`)
+    const inventoryCall = (operation: "reserve" | "release") =>
+      Effect.runPromise(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const inventory = yield* makeClient(InventoryRpcs, "Inventory").pipe(
+              Effect.provide(Transports.binding("inventory", stub))
+            )
+            return operation === "reserve"
+              ? yield* inventory.reserve({
+                  holdId,
+                  lines: [{ variantId: Schema.decodeSync(VariantId)(variantId), quantity: 7 }],
+                  ttlSeconds: 600
+                })
+              : yield* inventory.release({ holdId })
+          })
+        )
+      )
+    // Another buyer's checkout holds 7 of the 10: 3 left, and the cart's 4 plus 1 is refused.
+    await inventoryCall("reserve")
+    const refused = await addToCart(cartId, productId, variantId, 1)
+    expect(refused.status, refused.text).toBe(409)
+    expect(bodyOf(refused)["details"]).toMatchObject({ available: 3, requested: 5 })
+    // Released: all 10 are there again for the very next change.
+    await inventoryCall("release")
+    const added = await addToCart(cartId, productId, variantId, 1)
+    expect(added.status, added.text).toBe(200)
+    expect(lineOf(added)?.quantity).toBe(5)
+  })
+
   it("a signed-in read is never served from the cache nor stored in it", async () => {
     const { productId } = await newProduct()
     const path = `/api/products/${productId}`
