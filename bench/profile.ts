@@ -115,6 +115,21 @@ const cpuMillis = async (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+// A bench script (load.ts, checkout.ts) in its own process, given its config
+// as JSON; its result is the last line it prints.
+const runScript = async <A>(script: string, config: unknown): Promise<A> => {
+  const child = startProcess({
+    name: script,
+    command: node,
+    args: [join(benchDir, script), JSON.stringify(config)],
+    keepStdout: true
+  })
+  const code = await child.exited
+  await child.stop()
+  if (code !== 0) throw new Error(`${script} failed (exit ${code}):\n${child.tail()}`)
+  return JSON.parse(child.stdout().trim().split("\n").at(-1) ?? "") as A
+}
+
 // One autocannon run (load.ts, its own process) of `seconds`.
 const load = async (
   { urls, steps }: Pick<LoadConfig, "urls" | "steps">,
@@ -128,31 +143,11 @@ const load = async (
     duration: seconds,
     warmup: 0
   }
-  const loader = startProcess({
-    name: "load",
-    command: node,
-    args: [join(benchDir, "load.ts"), JSON.stringify(config)],
-    keepStdout: true
-  })
-  const code = await loader.exited
-  await loader.stop()
-  if (code !== 0) throw new Error(`load failed (exit ${code}):\n${loader.tail()}`)
-  return JSON.parse(loader.stdout().trim().split("\n").at(-1) ?? "") as LoadResult
+  return runScript<LoadResult>("load.ts", config)
 }
 
 // One buyer's checkouts (checkout.ts, its own process) after a warm-up.
-const checkoutLoad = async (config: CheckoutConfig): Promise<CheckoutResult> => {
-  const buyer = startProcess({
-    name: "checkout",
-    command: node,
-    args: [join(benchDir, "checkout.ts"), JSON.stringify(config)],
-    keepStdout: true
-  })
-  const code = await buyer.exited
-  await buyer.stop()
-  if (code !== 0) throw new Error(`checkout load failed (exit ${code}):\n${buyer.tail()}`)
-  return JSON.parse(buyer.stdout().trim().split("\n").at(-1) ?? "") as CheckoutResult
-}
+const checkoutLoad = (config: CheckoutConfig) => runScript<CheckoutResult>("checkout.ts", config)
 
 const ms = (value: number) => value.toFixed(2)
 
