@@ -439,7 +439,7 @@ const main = async () => {
         const warmup = round === 1 ? WARMUP_SEC : ROUND_WARMUP_SEC
         process.stderr.write(
           `bench: ${scenario.name}${rounds === 1 ? "" : ` (round ${round} of ${rounds})`}: ${warmup} s warm-up + ` +
-            `${slice} s at ${connections} connections\n`
+            `${Number(slice.toFixed(2))} s at ${connections} connections\n`
         )
         roundsOf.get(scenario)?.push(
           await load(scenario.name, {
