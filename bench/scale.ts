@@ -238,7 +238,10 @@ const forms = async (baseUrl: string, size: number) => {
     { name: "q= 1 match", path: `/api/products?q=${(500).toString(36).padStart(4, "0")}&limit=20` },
     { name: "q= 2% of products", path: "/api/products?q=limited%20edition&limit=20" },
     { name: "q= 40% of products", path: "/api/products?q=weatherproof&limit=20" },
-    { name: "q= 2 chars (scan)", path: "/api/products?q=zq&limit=20" },
+    // Two characters come from the trigram index's terms (migration 0006;
+    // they scanned before). "zq" is in no text at 1k and in 149 at 100k, so
+    // this growth sets an empty page against a full one.
+    { name: "q= 2 chars", path: "/api/products?q=zq&limit=20" },
     { name: `deep offset (size/2)`, path: `/api/products?limit=20&offset=${depth}` },
     ...(typeof cursor === "string"
       ? [{ name: `deep cursor (size/2)`, path: `/api/products?limit=20&cursor=${encodeURIComponent(cursor)}` }]
@@ -300,18 +303,19 @@ try {
 const smallest = sizes[0]!
 const largest = sizes.at(-1)!
 const fmt = (n: number) => n.toFixed(2)
+const label = (size: number) => (size >= 1000 ? `${size / 1000}k` : String(size))
 const table = Array.from(results, ([name, bySize]) => {
   const low = bySize.get(smallest)!
   const high = bySize.get(largest)!
   const growth = high.p50 / low.p50
   const met = growth <= goal.maxGrowth && high.p99 < goal.maxP99Ms
-  return { name, bySize, growth, met, totalAtLargest: high.total }
+  return { name, bySize, growth, met, totals: `${low.total}/${high.total}` }
 })
 const header = [
   "form".padEnd(24),
-  ...sizes.map((s) => `p50/p99 @${s >= 1000 ? `${s / 1000}k` : s}`.padStart(18)),
+  ...sizes.map((s) => `p50/p99 @${label(s)}`.padStart(18)),
   `growth`.padStart(8),
-  `total @${largest / 1000}k`.padStart(12),
+  `total @${label(smallest)}/${label(largest)}`.padStart(18),
   "  goal"
 ].join(" ")
 process.stdout.write(`\n${header}\n${"-".repeat(header.length)}\n`)
@@ -324,7 +328,7 @@ for (const row of table) {
         return `${fmt(r.p50)} / ${fmt(r.p99)}`.padStart(18)
       }),
       `${row.growth.toFixed(2)}x`.padStart(8),
-      String(row.totalAtLargest).padStart(12),
+      row.totals.padStart(18),
       row.met ? "  met" : "  NOT MET"
     ].join(" ") + "\n"
   )

@@ -378,9 +378,27 @@ const make = (options: Options) =>
         Effect.map((rows) => rows[0]?.total ?? 0)
       )
 
+    // The FTS5 query that finds the texts holding `q`, and whether its
+    // matches are exactly those texts (else `instr` must decide); undefined
+    // where the index cannot help (1 character, or 2 with a character the
+    // tokenizer reads as another) and a search scans. 3+ characters: the
+    // phrase of q's trigrams (trigramIndexDecides). 2 characters: any of the
+    // index's trigrams that start with them (migration 0006: every indexed
+    // text ends with a mark no `q` holds, so each occurrence of `q` starts a
+    // trigram); none, and nothing matches.
+    const searchMatch = Effect.fnUntraced(function* (q: string) {
+      const length = codePoints(q)
+      if (length >= 3) return { phrase: trigramPhrase(q), exact: trigramIndexDecides(q) }
+      if (length < 2 || !trigramIndexDecides(q)) return undefined
+      const terms = yield* sql<{ term: string }>`
+        SELECT term FROM products_fts_terms WHERE term >= ${q} AND term <= ${`${q}\u{10FFFF}`}
+      `
+      return { phrase: terms.map((row) => trigramPhrase(row.term)).join(" OR "), exact: true }
+    })
+
     // One page (`limit + 1` rows are read to know whether more follow) and the
     // exact total. Without `q` the total comes from the bucket counts and the
-    // page from an index in the sort's order; with a `q` of 3+ characters both
+    // page from an index in the sort's order; with a `q` of 2+ characters both
     // come from the trigram index's matches (so they cost what the matches
     // cost); a shorter `q` scans, as every search did before.
     const select = <Row extends object>(query: ProductListQuery, columns: Fragment) =>
@@ -392,23 +410,25 @@ const make = (options: Options) =>
         if (categoryKey !== undefined) filters.push(sql`category_key = ${categoryKey}`)
         if (query.minPrice !== undefined) filters.push(sql`min_price >= ${query.minPrice}`)
         if (query.maxPrice !== undefined) filters.push(sql`min_price <= ${query.maxPrice}`)
+        const match = q === undefined ? undefined : yield* searchMatch(q)
+        if (match?.phrase === "") return { rows: [] as ReadonlyArray<Row>, total: 0, more: false }
         let from: Fragment
         let total: number
         // Set when the page starts from the bucket counts (offsetWalk).
         let walk: { readonly table: string; readonly descending: boolean; readonly scope: string } | undefined
         const unfiltered = categoryKey === undefined && query.minPrice === undefined && query.maxPrice === undefined
-        if (q !== undefined && codePoints(q) >= 3 && unfiltered) {
+        if (q !== undefined && match !== undefined && unfiltered) {
           // The total from the trigram index alone, reading no text, where it
-          // is exact (trigramIndexDecides); else the index narrows and `instr`
-          // decides, on the index's own copy of the text. Then the page: from
-          // the matches, sorted, when they are few; from the sort's index,
-          // skipping non-matches, when they are many (it reads about wanted x
-          // all / total rows, the matches cost about 3 lookups each).
+          // is exact; else the index narrows and `instr` decides, on the
+          // index's own copy of the text. Then the page: from the matches,
+          // sorted, when they are few; from the sort's index, skipping
+          // non-matches, when they are many (it reads about wanted x all /
+          // total rows, the matches cost about 3 lookups each).
           total = yield* countRows(
             sql`products_fts`,
-            trigramIndexDecides(q)
-              ? [sql`products_fts MATCH ${trigramPhrase(q)}`]
-              : [sql`products_fts MATCH ${trigramPhrase(q)}`, sql`instr(text, ${q}) > 0`]
+            match.exact
+              ? [sql`products_fts MATCH ${match.phrase}`]
+              : [sql`products_fts MATCH ${match.phrase}`, sql`instr(text, ${q}) > 0`]
           )
           const all = yield* countByPrice("", 0, maxPrice)
           const wanted = query.offset + query.limit + 1
@@ -416,13 +436,13 @@ const make = (options: Options) =>
             from = sql`products INDEXED BY ${sql.literal(sortIndex[query.sort].all)}`
           } else {
             from = sql`products_fts CROSS JOIN product_search_docs ON doc = products_fts.rowid CROSS JOIN products ON product_id = product`
-            filters.unshift(sql`products_fts MATCH ${trigramPhrase(q)}`)
+            filters.unshift(sql`products_fts MATCH ${match.phrase}`)
           }
-        } else if (q !== undefined && codePoints(q) >= 3) {
+        } else if (match !== undefined) {
           // As above, with filters that live on the product row: the matches
           // joined to their products.
           from = sql`products_fts CROSS JOIN product_search_docs ON doc = products_fts.rowid CROSS JOIN products ON product_id = product`
-          filters.unshift(sql`products_fts MATCH ${trigramPhrase(q)}`)
+          filters.unshift(sql`products_fts MATCH ${match.phrase}`)
           total = yield* countRows(from, filters)
         } else if (q !== undefined) {
           from = sql`products`

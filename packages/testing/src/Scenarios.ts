@@ -867,6 +867,29 @@ export const describeScenarios = (label: string, runtime: Runtime) => {
           expect((await list(`q=${word}%25`)).total).toBe(0)
         })
 
+        it("finds 2 characters anywhere in a text, at its very end too, and counts them exactly", async () => {
+          // The SKU ends the searchable text (title, description, SKU); "._"
+          // is in no SKU the fixtures make, and the title's pair in no title.
+          const tag = Math.random().toString(36).slice(2, 8)
+          const mine = await shop.createProduct(admin.token, {
+            sku: `${uniqueSku()}-${tag}._`,
+            title: `Rune ꙮᚠ ${tag}`
+          })
+          for (const pair of ["._", "ꙮᚠ", "ᚠꙮ"]) {
+            const holding: Array<Product> = []
+            let page = await list(`q=${encodeURIComponent(pair)}&limit=100`)
+            holding.push(...page.items)
+            while (page.nextCursor !== null) {
+              page = await list(`q=${encodeURIComponent(pair)}&limit=100&cursor=${encodeURIComponent(page.nextCursor)}`)
+              holding.push(...page.items)
+            }
+            for (const p of holding)
+              expect(`${p.title}\n${p.description}\n${p.sku}`.toLowerCase()).toContain(pair.toLowerCase())
+            expect(holding.length).toBe(page.total)
+            expect(holding.some((p) => p.productId === mine.productId)).toBe(pair !== "ᚠꙮ")
+          }
+        })
+
         it("folds case beyond ASCII the same way on every store", async () => {
           const tag = Math.random().toString(36).slice(2, 8)
           const cat = `Épicerie${tag}`

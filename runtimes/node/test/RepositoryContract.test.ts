@@ -1015,6 +1015,11 @@ describe("CatalogRepository: memory and sql list alike", () => {
       { q: "a" },
       { q: "É" },
       { q: "mu" },
+      { q: "mu", category: "wear" },
+      // Two characters that end a product's text (its SKU, "P-7"), and none.
+      { q: "-7" },
+      { q: "😀 " },
+      { q: "zq" },
       { q: "blue" },
       { q: "CAFÉ" },
       { q: "straße" },
@@ -1316,6 +1321,124 @@ describe("CatalogRepository: memory and sql list alike", () => {
             assert.deepStrictEqual(yield* answer(repos.sql), yield* answer(repos.memory), JSON.stringify(q))
           }
         })
+      )
+    )
+  })
+
+  // A 2-character search reads the index's terms (fts5vocab) that start with
+  // it; every indexed text ends with a mark (migration 0006) so that an
+  // occurrence at the very end starts a term too.
+  describe("a 2-character search from the trigram index", () => {
+    const pairsOf = (alphabet: ReadonlyArray<string>) => alphabet.flatMap((a) => alphabet.map((b) => a + b))
+    const alphabet = ["a", "b", " ", "\n", '"', "*", "é", "日", "😀", "\uFFFD", "\uFFFF", "-", "1", "7", "p"]
+
+    it.effect("memory and sql answer every pair of characters alike, after inserts, replaces and removes", () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const repos = yield* build()
+          let state = 31
+          const next = (below: number) => {
+            state = (state * 48271) % 2147483647
+            return state % below
+          }
+          const text = (max: number) =>
+            Array.from({ length: next(max + 1) }, () => alphabet[next(alphabet.length)]!).join("")
+          const records = Array.from({ length: 60 }, (_, i) => ({
+            ...record(i + 1),
+            title: `T${text(8)}`,
+            description: text(24)
+          }))
+          for (const r of records) {
+            yield* repos.memory.insert(r)
+            yield* repos.sql.insert(r)
+          }
+          // Products 1 to 29 keep their first text; some end with a pair ("p-7", "p-11").
+          for (const r of records.slice(30, 50)) {
+            const after = { ...r, description: text(24), revision: `${r.revision}_2` }
+            assert.strictEqual(yield* repos.memory.replace(after, r.revision), "replaced")
+            assert.strictEqual(yield* repos.sql.replace(after, r.revision), "replaced")
+          }
+          for (const r of records.slice(50, 55)) {
+            assert.isTrue(yield* repos.memory.remove(r.productId))
+            assert.isTrue(yield* repos.sql.remove(r.productId))
+          }
+          let matched = 0
+          for (const q of pairsOf(alphabet)) {
+            for (const filter of [{}, { category: "wear" }]) {
+              const query = { limit: 100, offset: 0, sort: "newest" as const, q, ...filter }
+              const answer = (repo: CatalogRepository["Service"]) =>
+                repo.list(query).pipe(Effect.map(({ items, total }) => ({ ids: items.map((p) => p.productId), total })))
+              const expected = yield* answer(repos.memory)
+              if (expected.total > 0) matched++
+              assert.deepStrictEqual(yield* answer(repos.sql), expected, JSON.stringify(query))
+            }
+          }
+          assert.isAbove(matched, 150)
+        })
+      )
+    )
+
+    it.effect("the index's terms that start with q find exactly the texts holding q, its last 2 characters too", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const repo = yield* CatalogRepository
+        const texts = ["ab", "xab", "abx", "a\nb", "日😀", "😀", "ba", "a"]
+        for (const [i, description] of texts.entries())
+          yield* repo.insert({ ...record(i + 1), title: "", description, sku: `S${i}` })
+        for (const q of [...pairsOf(["a", "b", "x", "\n", "日", "😀"]), "s1", "s7", "7\u0001"]) {
+          const holding = yield* sql<{
+            id: string
+          }>`SELECT product_id AS id FROM products WHERE instr(search_text, ${q}) > 0 ORDER BY product_id`
+          const terms = yield* sql<{
+            term: string
+          }>`SELECT term FROM products_fts_terms WHERE term >= ${q} AND term <= ${`${q}\u{10FFFF}`}`
+          const phrase = terms.map((t) => `"${t.term.replaceAll('"', '""')}"`).join(" OR ")
+          const indexed =
+            phrase === ""
+              ? []
+              : yield* sql<{ id: string }>`
+                  SELECT product AS id FROM products_fts JOIN product_search_docs ON doc = products_fts.rowid
+                  WHERE products_fts MATCH ${phrase} ORDER BY product`
+          assert.deepStrictEqual(indexed, holding, JSON.stringify(q))
+        }
+      }).pipe(
+        Effect.provide(
+          CatalogRepositorySql.layer.pipe(
+            Layer.provide(SqlBatch.layerTransaction),
+            Layer.provideMerge(sqlite("catalog"))
+          )
+        )
+      )
+    )
+
+    it.effect("migration 0006 marks the texts indexed before it", () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "catalog-migrations-"))
+        yield* Effect.gen(function* () {
+          // Migrations 0001 to 0005 from a copy of the folder, a product, then 0006.
+          const source = migrations("catalog")
+          const files = readdirSync(source).filter((file) => file.endsWith(".sql"))
+          for (const file of files.filter((file) => file < "0006")) copyFileSync(join(source, file), join(dir, file))
+          yield* migrate(dir)
+          const repo = yield* CatalogRepository
+          // Its text ends with its SKU: "...\ns-zq".
+          yield* repo.insert({ ...record(1), sku: "S-ZQ" })
+          for (const file of files) copyFileSync(join(source, file), join(dir, file))
+          yield* migrate(dir)
+          const page = yield* repo.list({ limit: 10, offset: 0, sort: "newest", q: "zq" })
+          assert.deepStrictEqual(
+            page.items.map((p) => p.sku),
+            ["S-ZQ"]
+          )
+          assert.strictEqual(page.total, 1)
+        }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true }))))
+      }).pipe(
+        Effect.provide(
+          CatalogRepositorySql.layer.pipe(
+            Layer.provide(SqlBatch.layerTransaction),
+            Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" }))
+          )
+        )
       )
     )
   })
