@@ -32,8 +32,23 @@ const signedText = async (input: {
   return `${input.transmissionId}|${input.transmissionTime}|${input.webhookId}|${digest}`
 }
 
-const hmacKey = (secret: string) =>
-  crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])
+// A fake has one secret for its life, so the last key imported is kept:
+// importing it again for every sign and verify cost more than the HMAC.
+let lastKey: { readonly secret: string; readonly key: Promise<CryptoKey> } | undefined
+
+const hmacKey = (secret: string) => {
+  if (lastKey?.secret !== secret) {
+    const key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify"
+    ])
+    lastKey = { secret, key }
+    key.catch(() => {
+      if (lastKey?.key === key) lastKey = undefined
+    })
+  }
+  return lastKey.key
+}
 
 /** The signature header value (base64) for one transmission of `body`. */
 export const sign = async (input: {

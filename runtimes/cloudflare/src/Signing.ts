@@ -52,13 +52,28 @@ const fromHex = (hex: string): Uint8Array<ArrayBuffer> | undefined => {
   return out
 }
 
+// One import per secret (a setting read once per isolate), not per call:
+// the import cost more than the HMAC itself. Keyed by the Redacted value, so
+// the secret's text is never a key and the entry goes with the setting.
+const keys = new WeakMap<Redacted.Redacted<string>, Promise<CryptoKey>>()
+
 const importKey = (secret: Redacted.Redacted<string>) =>
-  Effect.promise(() =>
-    crypto.subtle.importKey("raw", encoder.encode(Redacted.value(secret)), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify"
-    ])
-  )
+  Effect.promise(() => {
+    let key = keys.get(secret)
+    if (key === undefined) {
+      key = crypto.subtle.importKey(
+        "raw",
+        encoder.encode(Redacted.value(secret)),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign", "verify"]
+      )
+      keys.set(secret, key)
+      // A refused secret is not kept: the next call tries again and fails the same way.
+      key.catch(() => keys.delete(secret))
+    }
+    return key
+  })
 
 export const sign = Traced.fn("Signing.sign")(function* (secret: Redacted.Redacted<string>, signed: Signed) {
   const key = yield* importKey(secret)
