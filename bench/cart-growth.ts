@@ -20,6 +20,7 @@
 //   ADMIN_SECRET=... node bench/cart-growth.ts http://127.0.0.1:8787
 // (or ADMIN_TOKEN=<an admin's bearer token>; GROWTH_SAMPLES=<n>, default 200;
 // GROWTH_SIZES=1,20,100).
+import { brief } from "./stats.ts"
 
 export interface CartGrowthOptions {
   // Either an admin's bearer token, or ADMIN_SECRET to sign one up (or log in).
@@ -156,15 +157,6 @@ const productsFor = async (origin: string, token: string, count: number): Promis
   return items
 }
 
-// Nearest-rank percentiles, as load.ts and checkout.ts compute them.
-const summarize = (values: ReadonlyArray<number>) => {
-  const sorted = Float64Array.from(values).sort()
-  const at = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!)
-  let sum = 0
-  for (const v of sorted) sum += v
-  return { p50: at(50), p99: at(99), mean: sorted.length === 0 ? 0 : sum / sorted.length }
-}
-
 export const measureCartGrowth = async (
   baseUrl: string,
   options: CartGrowthOptions = {}
@@ -247,7 +239,7 @@ export const measureCartGrowth = async (
     lines: one.lines,
     kind: one.kind,
     samples: one.values.length,
-    ...summarize(one.values)
+    ...brief(one.values)
   }))
   const p50Of = (lines: number, kind: GrowthRow["kind"]) =>
     rows.find((row) => row.lines === lines && row.kind === kind)?.p50 ?? Number.NaN

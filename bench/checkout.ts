@@ -24,6 +24,7 @@
 // Usage: node bench/checkout.ts '{"baseUrl":"http://127.0.0.1:1234","tokens":["..."],"productId":"prd_...","duration":10,"warmup":2}'
 //        node bench/checkout.ts '{"baseUrl":"...","tokens":["..."],"productId":"prd_...","duration":0,"warmup":2,"sequential":300}'
 import type { LoadResult } from "./load.ts"
+import { brief, summarize } from "./stats.ts"
 
 export interface CheckoutConfig {
   readonly baseUrl: string
@@ -84,25 +85,6 @@ const parseConfig = (text: string | undefined): CheckoutConfig => {
     warmup: Number(warmup),
     ...(sequential === undefined ? {} : { sequential })
   }
-}
-
-// Nearest-rank percentiles over fractional milliseconds, as load.ts computes them.
-const summarize = (values: ReadonlyArray<number>) => {
-  const sorted = Float64Array.from(values).sort()
-  const at = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)])
-  let sum = 0
-  for (const v of sorted) sum += v
-  return {
-    mean: sorted.length === 0 ? 0 : sum / sorted.length,
-    p50: at(50),
-    p90: at(90),
-    p99: at(99),
-    max: sorted.length === 0 ? 0 : sorted[sorted.length - 1]
-  }
-}
-const brief = (values: ReadonlyArray<number>): Percentiles => {
-  const { mean, p50, p99 } = summarize(values)
-  return { mean, p50, p99 }
 }
 
 const texas = {

@@ -7,6 +7,7 @@
 // code change can go below while every commit is kept durable.
 import { open, rm } from "node:fs/promises"
 import { join } from "node:path"
+import { summarize } from "./stats.ts"
 
 export interface DiskSyncResult {
   readonly syncs: number
@@ -14,9 +15,6 @@ export interface DiskSyncResult {
   readonly p99Ms: number
   readonly meanMs: number
 }
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 
 export const measureDiskSync = async (dir: string, syncs = 200): Promise<DiskSyncResult> => {
   const path = join(dir, "disk-sync.probe")
@@ -36,11 +34,6 @@ export const measureDiskSync = async (dir: string, syncs = 200): Promise<DiskSyn
     await file.close()
     await rm(path, { force: true })
   }
-  const sorted = [...times].sort((a, b) => a - b)
-  return {
-    syncs,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    meanMs: times.reduce((sum, t) => sum + t, 0) / times.length
-  }
+  const { p50, p99, mean } = summarize(times)
+  return { syncs, p50Ms: p50, p99Ms: p99, meanMs: mean }
 }

@@ -3,6 +3,7 @@
 // Usage: node bench/load.ts '{"urls":["http://127.0.0.1:1234/"],"connections":32,"duration":10,"warmup":2}'
 // Prints one JSON line (LoadResult) to stdout; exits non-zero if autocannon fails.
 import autocannon, { type Instance, type RequestSpec } from "autocannon"
+import { summarize } from "./stats.ts"
 
 // One request of a sequence: its method, what it appends to the connection's
 // path, its JSON body, and how many times in a row it is sent.
@@ -107,18 +108,7 @@ class Samples {
     this.values[this.length++] = value
   }
   summary() {
-    const sorted = this.values.subarray(0, this.length).sort()
-    // Nearest-rank percentile: the smallest sample with at least p% of samples at or below it.
-    const at = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)])
-    let sum = 0
-    for (const v of sorted) sum += v
-    return {
-      mean: sorted.length === 0 ? 0 : sum / sorted.length,
-      p50: at(50),
-      p90: at(90),
-      p99: at(99),
-      max: sorted.length === 0 ? 0 : sorted[sorted.length - 1]
-    }
+    return summarize(this.values.subarray(0, this.length))
   }
 }
 

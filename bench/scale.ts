@@ -40,6 +40,7 @@ import * as InventoryRepositorySql from "@shop/inventory/InventoryRepositorySql"
 import { migrate } from "@shop/runtime-node/Migrations"
 import * as SqliteClient from "@shop/runtime-node/SqliteClient"
 import { startNodeRuntime, stopAll } from "./processes.ts"
+import { summarize } from "./stats.ts"
 
 const rootDir = fileURLToPath(new URL("..", import.meta.url))
 const { values: args } = parseArgs({
@@ -193,9 +194,6 @@ const page = async (baseUrl: string, path: string): Promise<Page> => {
   return JSON.parse(reply.body) as Page
 }
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-
 // The same form on every size, one request to each in turn.
 const measure = async (targets: ReadonlyArray<{ readonly baseUrl: string; readonly path: string }>) => {
   const firsts = await Promise.all(targets.map((t) => page(t.baseUrl, t.path)))
@@ -214,8 +212,8 @@ const measure = async (targets: ReadonlyArray<{ readonly baseUrl: string; readon
     }
   }
   return times.map((list, index) => {
-    list.sort((a, b) => a - b)
-    return { p50: percentile(list, 50), p99: percentile(list, 99), total: firsts[index]!.total, requests: list.length }
+    const { p50, p99 } = summarize(list)
+    return { p50, p99, total: firsts[index]!.total, requests: list.length }
   })
 }
 
