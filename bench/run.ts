@@ -383,9 +383,11 @@ const main = async () => {
   const measured: Array<Measured> = []
   const cartGrowth: Array<{ readonly target: string; readonly result: CartGrowthResult }> = []
   // A target that starts after another of the run (the floor, after the
-  // node runtime whose files it reads) is measured with it: their request
-  // scenarios share the rounds, each floor scenario just before the one it
-  // is the floor of, so that a ratio to the floor is also taken round by round.
+  // node runtime whose files it reads; the Workers set, after the Workers
+  // set of the commit before) is measured with it: their request scenarios
+  // share the rounds, each floor (or before) scenario just before the one it
+  // is compared with, so that a ratio to the floor (or to the commit before)
+  // is also taken round by round.
   const groups = new Map<string, Array<Target>>()
   for (const target of chosen) {
     const key = target.after !== undefined && chosen.some((t) => t.name === target.after) ? target.after : target.name
@@ -419,18 +421,22 @@ const main = async () => {
         .filter((scenario) => scenario.checkout === undefined)
         .map((scenario) => ({ target, runningTarget, scenario }))
     )
-    const floors = entries.filter((entry) => entry.target.floor === true)
+    // The entries others are compared with: the floor's (by floorKey) and
+    // the commit before's (by beforeKey).
+    const isYardstick = (entry: Entry) => entry.target.floor === true || entry.target.before === true
+    const yardsticks = entries.filter(isYardstick)
+    const sameKey = (yardstick: Entry, entry: Entry) =>
+      yardstick.target.floor === true
+        ? yardstick.scenario.floorKey !== undefined && yardstick.scenario.floorKey === entry.scenario.floorKey
+        : yardstick.scenario.beforeKey !== undefined && yardstick.scenario.beforeKey === entry.scenario.beforeKey
     const order: Array<Entry> = []
     for (const entry of entries) {
-      if (entry.target.floor === true) continue
-      const floorEntry = floors.find(
-        (f) =>
-          f.scenario.floorKey !== undefined && f.scenario.floorKey === entry.scenario.floorKey && !order.includes(f)
-      )
-      if (floorEntry !== undefined) order.push(floorEntry)
+      if (isYardstick(entry)) continue
+      for (const yardstick of yardsticks)
+        if (sameKey(yardstick, entry) && !order.includes(yardstick)) order.push(yardstick)
       order.push(entry)
     }
-    order.push(...floors.filter((f) => !order.includes(f)))
+    order.push(...yardsticks.filter((y) => !order.includes(y)))
     const roundsOf = new Map<Scenario, Array<LoadResult>>(order.map(({ scenario }) => [scenario, []]))
     for (let round = 1; round <= rounds; round++) {
       for (const { runningTarget, scenario } of order) {
@@ -530,15 +536,16 @@ const main = async () => {
   const productRatioOf = (m: Measured) => pairedRatio(m, referenceOf(m))
 
   // Each scenario against the same scenario (beforeKey) on the commit before
-  // the work, when that ran in this run.
+  // the work, when that ran in this run: round by round, as floorRatioOf (the
+  // two Workers sets share the rounds, targets.ts).
   const beforeTarget = started.find(({ target }) => target.before === true)
   const beforeRatioOf = (m: Measured) => {
     if (m.scenario.beforeKey === undefined || beforeTarget === undefined || m.target === beforeTarget.target.name)
       return undefined
-    const beforeRps = measured.find(
+    const beforeRun = measured.find(
       (other) => other.target === beforeTarget.target.name && other.scenario.beforeKey === m.scenario.beforeKey
-    )?.result.requestsPerSecMean
-    return beforeRps === undefined || beforeRps === 0 ? undefined : m.result.requestsPerSecMean / beforeRps
+    )
+    return pairedRatio(m, beforeRun)
   }
 
   // A checkout is several requests: its rate is not comparable with a

@@ -441,7 +441,7 @@ const floor: Target = {
 // before that work, 8fed625, in the same run: the `workers at 8fed625` target
 // checks that commit out (a git worktree in the temp dir, with a copy of this
 // tree's node_modules: the lockfile is the same) and runs the same scenarios
-// on it, just before this tree's Workers set. Where it cannot (no git, a
+// on it, in the same rounds as this tree's Workers set. Where it cannot (no git, a
 // clone without that commit), the goals fall back to that commit's figures
 // as benched on 2026-12-02 (`BENCH_DURATION=5 npm run bench`, this machine),
 // which a slower day of the VM's host cannot reach: the back-to-back ratio is
@@ -540,8 +540,13 @@ const workersBeforeTarget: Target = {
   }
 }
 
+// Started after the commit before's Workers set (`after`), both stay up and
+// their request scenarios share the rounds (bench/run.ts): each before
+// scenario runs just before this tree's, so the 3x goals compare the two sets
+// at the same moments of the host, not minutes apart.
 const workersRuntime: Target = {
   name: "workers runtime (local workerd)",
+  after: workersBeforeTarget.name,
   start: async ({ connections, rootDir, tempDir, node }) => {
     const set = await startWorkersSet("workers", rootDir, join(tempDir, "workers"), node, connections)
     return {
