@@ -73,18 +73,28 @@ const only = new Set((process.env["ONLY"] ?? "product,add").split(","))
 if (only.has("health")) await measure("GET /health", () => fetch(`${baseUrl}/health`).then((r) => r.text()))
 if (only.has("product")) await measure("GET product", () => call("GET", `/api/products/${productId}`))
 if (only.has("add")) {
-  const carts: Array<string> = []
-  for (let i = 0; i < concurrency; i++) carts.push(String(field(await call("POST", "/api/cart/init"), "cartId")))
+  const carts: Array<{ readonly cartId: string; quantity: number }> = []
+  for (let i = 0; i < concurrency; i++)
+    carts.push({ cartId: String(field(await call("POST", "/api/cart/init"), "cartId")), quantity: 0 })
+  // Each cart's line stays under the variant's stock (and 999), however many
+  // requests: once it holds 50 units (or the stock) it is set back to 1. The
+  // count is per cart, taken before the request: a request's cart is
+  // `i % concurrency`, but requests finish out of order.
+  const limit = Math.min(50, best.available)
   await measure("add-to-cart", async (i) => {
-    const cartId = carts[i % concurrency]!
-    // Keeps the line small: every 50th request sets it back to 1.
-    return i % 50 === 0
-      ? call("POST", `/api/cart/${cartId}/add`, {
-          productId: best.productId,
-          variantId: best.variantId,
-          quantity: 1
-        }).then(() => call("POST", `/api/cart/${cartId}/update`, { variantId: best.variantId, quantity: 1 }))
-      : call("POST", `/api/cart/${cartId}/add`, { productId: best.productId, variantId: best.variantId, quantity: 1 })
+    const cart = carts[i % concurrency]!
+    const add = () =>
+      call("POST", `/api/cart/${cart.cartId}/add`, {
+        productId: best.productId,
+        variantId: best.variantId,
+        quantity: 1
+      })
+    if (cart.quantity + 1 < limit) {
+      cart.quantity += 1
+      return add()
+    }
+    cart.quantity = 1
+    return call("POST", `/api/cart/${cart.cartId}/update`, { variantId: best.variantId, quantity: 1 }).catch(add)
   })
 }
 if (only.has("cart")) {
