@@ -5,8 +5,8 @@
 // on exit) and prints req/s, p50, p99 and the top frames (profile-top.ts).
 // One server per scenario, so each profile holds that scenario only.
 //
-//   node bench/profile.ts [product] [list] [add] [cart] [--no-profile] [--root <dir>] [--keep <dir>]
-//   node bench/profile.ts [product] [list] [add] [cart] --pair <dir> [--root <dir>]
+//   node bench/profile.ts [product] [list] [add] [cart] [--no-profile] [--root <dir>] [--keep <dir>] [--node-args "<flags>"]
+//   node bench/profile.ts [product] [list] [add] [cart] --pair <dir> [--root <dir>] [--pair-node-args "<flags>"]
 //   node bench/profile.ts checkout [--no-profile] [--root <dir>] [--keep <dir>]
 //
 // Scenarios default to the first four. `checkout` is the bench's one-buyer
@@ -24,6 +24,11 @@
 // (GET product 5502 then 4485 req/s for one commit); loaded together, both
 // sides meet the same host. A tree paired with itself gave 1.03, the bias of
 // the method; swap the sides to see it cancel.
+//
+// --node-args "<flags>" starts the node runtime with those flags of Node's
+// (`--max-semi-space-size=8`, say); with --pair, --pair-node-args "<flags>"
+// gives <dir>'s side its own, so `--pair . --pair-node-args "..."` weighs a
+// flag on one tree.
 // Env: BENCH_DURATION (default 10 s), BENCH_CONNECTIONS (default 32),
 // PROFILE_TOP (frames printed, default 12).
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises"
@@ -51,6 +56,13 @@ const rootDir = resolve(flag("--root") ?? join(benchDir, ".."))
 const keepDir = flag("--keep")
 const pairText = flag("--pair")
 const pairDir = pairText === undefined ? undefined : resolve(pairText)
+// Node's own flags for the node runtime (a V8 heap size, say), and for the
+// --pair side instead, so that one tree can be paired with itself under two
+// settings.
+const words = (text: string | undefined) => (text ?? "").split(" ").filter((word) => word !== "")
+const nodeArgs = words(flag("--node-args"))
+const pairNodeArgsText = flag("--pair-node-args")
+const pairNodeArgs = pairNodeArgsText === undefined ? nodeArgs : words(pairNodeArgsText)
 const profiling = !args.includes("--no-profile") && pairDir === undefined
 const all = ["product", "list", "add", "cart", "floor-product", "floor-list", "checkout"] as const
 type Name = (typeof all)[number]
@@ -163,7 +175,7 @@ const runCheckout = async (workDir: string) => {
     rootDir,
     node,
     dataDir,
-    nodeArgs: profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
+    nodeArgs: [...nodeArgs, ...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])]
   })
   const { checkout } = await checkoutScenario("node", baseUrl, adminSecret, 1)
   if (checkout === undefined) throw new Error("no checkout scenario")
@@ -208,7 +220,7 @@ const run = async (name: Name, workDir: string) => {
     rootDir,
     node,
     dataDir,
-    nodeArgs: floor ? [] : profileArgs
+    nodeArgs: floor ? nodeArgs : [...nodeArgs, ...profileArgs]
   })
   // The floor (bench/floor.ts) reads the files the node runtime just seeded;
   // it is the process profiled and loaded then.
@@ -255,7 +267,12 @@ const pair = async (name: Name, other: string, workDir: string) => {
   ] as const) {
     const dataDir = join(workDir, `${name}-${side}`)
     await mkdir(dataDir, { recursive: true })
-    const { baseUrl } = await startNodeRuntime({ rootDir: root, node, dataDir, nodeArgs: [] })
+    const { baseUrl } = await startNodeRuntime({
+      rootDir: root,
+      node,
+      dataDir,
+      nodeArgs: side === "a" ? nodeArgs : pairNodeArgs
+    })
     sides.push(await scenario(name, baseUrl, half))
   }
   const [a, b] = sides as [Pick<LoadConfig, "urls" | "steps">, Pick<LoadConfig, "urls" | "steps">]
