@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers"
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { Catalog } from "@shop/catalog/Catalog"
 import { Inventory } from "@shop/inventory/Inventory"
+import { bumpWaitMillis, VersionLease } from "./VersionLease.ts"
 
 // The version of everything a catalog read shows (products and their
 // availability), for the gateway's edge cache (EdgeCache.ts): the cache keys
@@ -24,6 +25,13 @@ import { Inventory } from "@shop/inventory/Inventory"
 // back with a new epoch: every key from before is unreachable (a cold cache,
 // never a stale one), which is what persisting the counter would buy, minus
 // a storage write per bump.
+//
+// Readers hold the version on a short lease (VersionLease.ts): an isolate
+// asks the object at most once per `trustMillis` instead of on every read,
+// and a bump answers only after `bumpWaitMillis`, by when every lease on the
+// version before it has run out. So a read that starts after a write has
+// answered still sees that write; the price is that every catalog or stock
+// write answers `bumpWaitMillis` later.
 export class CatalogVersion extends DurableObject {
   private epoch: string | undefined
   private counter = 0
@@ -37,9 +45,13 @@ export class CatalogVersion extends DurableObject {
     return this.version()
   }
 
-  bump(): string {
+  // The new version is what every `current()` gives from now on, including
+  // while this waits (a timer, not storage: other calls are not held up).
+  async bump(): Promise<string> {
     this.counter += 1
-    return this.version()
+    const version = this.version()
+    await new Promise((resolve) => setTimeout(resolve, bumpWaitMillis))
+    return version
   }
 }
 
@@ -55,18 +67,33 @@ export interface CatalogVersionStub {
 export const stubOf = (namespace: DurableObjectNamespace): CatalogVersionStub =>
   namespace.getByName(instanceName) as unknown as CatalogVersionStub
 
+// The isolate's lease: shared by every reader of this isolate (the gateway's
+// edge cache, the catalog Worker's records, every cart object of the cart
+// Worker's isolate), since there is one version in the world. It holds a
+// string and a time, never a stub or a promise of another request.
+const lease = new VersionLease()
+const ids = new WeakMap<DurableObjectNamespace, DurableObjectId>()
+
 /**
- * The current version, for a cache keyed by it (CatalogRecordCache.ts,
- * CatalogProducts.ts), or none when it cannot be read (the caller then reads
- * the source and keeps nothing). The object's id is derived once; a stub is
- * made per call, since workerd ties a stub to the request that made it.
+ * The current version under the isolate's lease (VersionLease.ts): the object
+ * is asked only when the lease has run out. Rejects when it cannot be asked.
+ * The object's id is derived once per namespace; a stub is made per ask,
+ * since workerd ties a stub to the request that made it.
+ */
+export const currentVersion = (namespace: DurableObjectNamespace): Promise<string> =>
+  lease.current(Date.now(), () => {
+    let id = ids.get(namespace)
+    if (id === undefined) ids.set(namespace, (id = namespace.idFromName(instanceName)))
+    return (namespace.get(id) as unknown as CatalogVersionStub).current()
+  })
+
+/**
+ * The current version under the isolate's lease (`currentVersion`), for a
+ * cache keyed by it (CatalogRecordCache.ts, CatalogProducts.ts), or none when
+ * it cannot be read (the caller then reads the source and keeps nothing).
  */
 export const reader = (namespace: DurableObjectNamespace): Effect.Effect<Option.Option<string>> => {
-  let id: DurableObjectId | undefined
-  return Effect.tryPromise(() => {
-    id ??= namespace.idFromName(instanceName)
-    return (namespace.get(id) as unknown as CatalogVersionStub).current()
-  }).pipe(
+  return Effect.tryPromise(() => currentVersion(namespace)).pipe(
     Effect.map(Option.some),
     Effect.catchCause((cause) =>
       Effect.as(Effect.logWarning("Could not read the catalog version; read without the cache", cause), Option.none())

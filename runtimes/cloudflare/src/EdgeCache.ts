@@ -1,5 +1,5 @@
 import { ifNoneMatchMatches, isCatalogRead } from "@shop/gateway/HttpCache"
-import { type CatalogVersionStub, instanceName } from "./CatalogVersion.ts"
+import { currentVersion } from "./CatalogVersion.ts"
 
 // The gateway Worker's edge cache of anonymous catalog reads (GET
 // /api/products and /api/products/:id), in the Workers Cache API
@@ -184,8 +184,6 @@ const notModifiedOrBody = (request: Request, response: Response, xCache: string)
 
 export const make = (options: EdgeCacheOptions) => {
   const memory = makeMemory(options.memory ?? defaultMemory)
-  // Derived once per isolate: an id is plain data; a stub is not (below).
-  let versionsId: DurableObjectId | undefined
   const requestIdOf = (request: Request) => {
     const incoming = request.headers.get("x-request-id")
     return incoming !== null && requestIdPattern.test(incoming) ? incoming : crypto.randomUUID()
@@ -200,11 +198,9 @@ export const make = (options: EdgeCacheOptions) => {
     if (!isCatalogRead("GET", url.pathname)) return handler(request)
     if (request.headers.has("authorization")) return withHeaders(await handler(request), { "x-cache": "BYPASS" })
 
-    // Before anything is read from the services (see the top of this file).
-    // A stub per request: workerd ties a stub to the request that made it.
-    versionsId ??= options.versions.idFromName(instanceName)
-    const versions = options.versions.get(versionsId) as unknown as CatalogVersionStub
-    const version = await versions.current().catch((error: unknown) => {
+    // Before anything is read from the services (see the top of this file),
+    // under the isolate's lease (CatalogVersion.ts, VersionLease.ts).
+    const version = await currentVersion(options.versions).catch((error: unknown) => {
       options.onVersionError(error)
       return undefined
     })

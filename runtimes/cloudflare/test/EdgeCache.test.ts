@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ServiceBinding } from "../src/Env.ts"
 import { newNonce } from "../src/Signing.ts"
 import * as Transports from "../src/Transports.ts"
+import type { CatalogVersionStub } from "../src/CatalogVersion.ts"
+import { bumpWaitMillis, trustMillis } from "../src/VersionLease.ts"
 import { type Shop, startShop, workerNames } from "./Shop.ts"
 
 // The gateway Worker's edge cache of anonymous catalog reads
@@ -285,17 +287,15 @@ describe("gateway Worker, edge cache of catalog reads", () => {
     expect(bodyOf(refused)["error"]).toBe("insufficient_stock")
   })
 
-  it("a hold taken or released elsewhere is in the very next cart change's stock check", async () => {
-    const { productId, variantId } = await newProduct(10)
-    const cartId = String(bodyOf(await send("POST", "/api/cart/init"))["cartId"])
-    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
-    // Twice, so that the product and its availability are certainly kept by now.
-    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
+  // A hold of `quantity` units of the variant taken and released straight on
+  // the inventory Worker (as another cart's checkout would), not through the
+  // gateway.
+  const holdOnInventory = async (variantId: string, quantity: number) => {
     const exported = await shop.harness.getWorker(workerNames.inventory).getExport()
     const remote = exported as unknown as ServiceBinding
     const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
     const holdId = Schema.decodeSync(HoldId)(`res_${newNonce()}`)
-    const inventoryCall = (operation: "reserve" | "release") =>
+    return (operation: "reserve" | "release") =>
       Effect.runPromise(
         Effect.scoped(
           Effect.gen(function* () {
@@ -305,13 +305,43 @@ describe("gateway Worker, edge cache of catalog reads", () => {
             return operation === "reserve"
               ? yield* inventory.reserve({
                   holdId,
-                  lines: [{ variantId: Schema.decodeSync(VariantId)(variantId), quantity: 7 }],
+                  lines: [{ variantId: Schema.decodeSync(VariantId)(variantId), quantity }],
                   ttlSeconds: 600
                 })
               : yield* inventory.release({ holdId })
           })
         )
       )
+  }
+
+  // The other half of the version's lease (src/VersionLease.ts, whose tests
+  // cover the readers' half): readers keep a version for trustMillis without
+  // asking, so a write must not answer before bumpWaitMillis have passed
+  // since its bump, or a read right after it could still use the version
+  // from before it. A lower bound set by a timer, not a measure of speed.
+  it("a bump answers only once every lease on the version before it has run out", async () => {
+    expect(trustMillis).toBeLessThan(bumpWaitMillis)
+    // The object itself, through the inventory Worker's binding ("catalog"
+    // is CatalogVersion.ts's instanceName; that module needs workerd to load).
+    const env = (await shop.harness.getWorker(workerNames.inventory).getEnv()) as {
+      readonly CATALOG_VERSION: { readonly getByName: (name: string) => unknown }
+    }
+    const versions = env.CATALOG_VERSION.getByName("catalog") as CatalogVersionStub
+    const before = await versions.current()
+    const started = performance.now()
+    const bumped = await versions.bump()
+    expect(performance.now() - started).toBeGreaterThanOrEqual(bumpWaitMillis)
+    expect(bumped).not.toBe(before)
+    expect(await versions.current()).toBe(bumped)
+  })
+
+  it("a hold taken or released elsewhere is in the very next cart change's stock check", async () => {
+    const { productId, variantId } = await newProduct(10)
+    const cartId = String(bodyOf(await send("POST", "/api/cart/init"))["cartId"])
+    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
+    // Twice, so that the product and its availability are certainly kept by now.
+    expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
+    const inventoryCall = await holdOnInventory(variantId, 7)
     // Another buyer's checkout holds 7 of the 10: 3 left, and the cart's 4 plus 1 is refused.
     await inventoryCall("reserve")
     const refused = await addToCart(cartId, productId, variantId, 1)
