@@ -10,8 +10,8 @@ import { bumpWaitMillis, VersionLease } from "./VersionLease.ts"
 // stored before a write can no longer be reached the moment the write answers
 // (docs/ARCHITECTURE.md, "The edge cache of catalog reads").
 //
-// Why a Durable Object: the gateway reads the version on every anonymous
-// catalog read, and it must see a bump at once. One object has exactly one
+// Why a Durable Object: the gateway needs the version for every anonymous
+// catalog read, and a read after a write must see its bump. One object has exactly one
 // instance in the world and answers from memory, so a read after a bump sees
 // it (KV is eventually consistent: up to a minute of stale answers).
 //
@@ -92,14 +92,13 @@ export const currentVersion = (namespace: DurableObjectNamespace): Promise<strin
  * cache keyed by it (CatalogRecordCache.ts, CatalogProducts.ts), or none when
  * it cannot be read (the caller then reads the source and keeps nothing).
  */
-export const reader = (namespace: DurableObjectNamespace): Effect.Effect<Option.Option<string>> => {
-  return Effect.tryPromise(() => currentVersion(namespace)).pipe(
+export const reader = (namespace: DurableObjectNamespace): Effect.Effect<Option.Option<string>> =>
+  Effect.tryPromise(() => currentVersion(namespace)).pipe(
     Effect.map(Option.some),
     Effect.catchCause((cause) =>
       Effect.as(Effect.logWarning("Could not read the catalog version; read without the cache", cause), Option.none())
     )
   )
-}
 
 /**
  * Values kept under the version they were read with, in an isolate's memory:

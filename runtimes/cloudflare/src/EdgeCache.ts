@@ -27,10 +27,11 @@ import { currentVersion } from "./CatalogVersion.ts"
 // API. A lookup in `caches.default` is I/O (under local workerd, two more
 // isolates and a blob read per hit, about a third of a cached read's CPU);
 // the memory holds the answers this isolate has seen, so a hot product costs
-// the version read alone. Exactness is the same for both levels: an entry is
-// found only under the version it was read with, and the version is read
-// first on every request, so a bump makes the memory's entries as unreachable
-// as the Cache API's (and they are dropped as soon as a newer version is seen).
+// the version read alone (and that is held on a lease, CatalogVersion.ts).
+// Exactness is the same for both levels: an entry is found only under the
+// version it was read with, and the version is taken first on every request,
+// so a bump makes the memory's entries as unreachable as the Cache API's (and
+// they are dropped as soon as a newer version is seen).
 
 export interface EdgeCacheOptions {
   readonly cache: Cache
