@@ -287,33 +287,6 @@ describe("gateway Worker, edge cache of catalog reads", () => {
     expect(bodyOf(refused)["error"]).toBe("insufficient_stock")
   })
 
-  // A hold of `quantity` units of the variant taken and released straight on
-  // the inventory Worker (as another cart's checkout would), not through the
-  // gateway.
-  const holdOnInventory = async (variantId: string, quantity: number) => {
-    const exported = await shop.harness.getWorker(workerNames.inventory).getExport()
-    const remote = exported as unknown as ServiceBinding
-    const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
-    const holdId = Schema.decodeSync(HoldId)(`res_${newNonce()}`)
-    return (operation: "reserve" | "release") =>
-      Effect.runPromise(
-        Effect.scoped(
-          Effect.gen(function* () {
-            const inventory = yield* makeClient(InventoryRpcs, "Inventory").pipe(
-              Effect.provide(Transports.binding("inventory", stub))
-            )
-            return operation === "reserve"
-              ? yield* inventory.reserve({
-                  holdId,
-                  lines: [{ variantId: Schema.decodeSync(VariantId)(variantId), quantity }],
-                  ttlSeconds: 600
-                })
-              : yield* inventory.release({ holdId })
-          })
-        )
-      )
-  }
-
   // The other half of the version's lease (src/VersionLease.ts, whose tests
   // cover the readers' half): readers keep a version for trustMillis without
   // asking, so a write must not answer before bumpWaitMillis have passed
@@ -341,7 +314,27 @@ describe("gateway Worker, edge cache of catalog reads", () => {
     expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
     // Twice, so that the product and its availability are certainly kept by now.
     expect((await addToCart(cartId, productId, variantId, 2)).status).toBe(200)
-    const inventoryCall = await holdOnInventory(variantId, 7)
+    const exported = await shop.harness.getWorker(workerNames.inventory).getExport()
+    const remote = exported as unknown as ServiceBinding
+    const stub: ServiceBinding = { call: async (messages) => remote.call(messages) }
+    const holdId = Schema.decodeSync(HoldId)(`res_${newNonce()}`)
+    const inventoryCall = (operation: "reserve" | "release") =>
+      Effect.runPromise(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const inventory = yield* makeClient(InventoryRpcs, "Inventory").pipe(
+              Effect.provide(Transports.binding("inventory", stub))
+            )
+            return operation === "reserve"
+              ? yield* inventory.reserve({
+                  holdId,
+                  lines: [{ variantId: Schema.decodeSync(VariantId)(variantId), quantity: 7 }],
+                  ttlSeconds: 600
+                })
+              : yield* inventory.release({ holdId })
+          })
+        )
+      )
     // Another buyer's checkout holds 7 of the 10: 3 left, and the cart's 4 plus 1 is refused.
     await inventoryCall("reserve")
     const refused = await addToCart(cartId, productId, variantId, 1)
